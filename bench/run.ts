@@ -1,0 +1,113 @@
+// `npm run bench`: in one run on one adapter, the FMA peak, our matmul and
+// TensorFlow.js's WebGPU matmul at the same sizes, as GFLOP/s and ratios.
+// `npm run bench -- --json` prints one JSON object per case.
+import { Command, Option } from 'commander';
+import { GpuContext } from '../src/gpu/context.ts';
+import { describeReport } from '../src/gpu/device.ts';
+import { matmul, matmulForm } from '../src/kernels/matmul.ts';
+import type { MatmulShape } from '../src/reference/matmul.ts';
+import { Random } from '../src/util/random.ts';
+import { measureFmaPeak } from './peak.ts';
+import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
+import { timeBatches } from './timing.ts';
+
+interface BenchCase {
+  name: string;
+  ours_gflops: number;
+  peer_gflops: number | null;
+  peak_gflops: number;
+  ours_fraction_of_peak: number;
+  ours_over_peer: number | null;
+  adapter: string;
+}
+
+const MATMUL_CASES: { name: string; shape: MatmulShape }[] = [
+  { name: 'matmul A·B 512²', shape: { M: 512, N: 512, K: 512 } },
+  { name: 'matmul A·B 1024²', shape: { M: 1024, N: 1024, K: 1024 } },
+  { name: 'matmul A·B M=4096 K=256 N=768', shape: { M: 4096, N: 768, K: 256 } },
+  { name: 'matmul A·Bᵀ 1024²', shape: { M: 1024, N: 1024, K: 1024, transB: true } },
+  { name: 'matmul Aᵀ·B 1024²', shape: { M: 1024, N: 1024, K: 1024, transA: true } },
+];
+
+async function benchOurs(context: GpuContext, shape: MatmulShape): Promise<number> {
+  const { M, N, K } = shape;
+  const random = new Random(1);
+  const a = context.tensor('bench.a', random.floats(M * K));
+  const b = context.tensor('bench.b', random.floats(K * N));
+  const c = context.tensor('bench.c', M * N);
+  try {
+    const seconds = await timeBatches(async (reps) => {
+      for (let r = 0; r < reps; r++) await matmul(context, { ...shape, a, b, c });
+      await context.sync();
+    });
+    return (2 * M * N * K) / seconds / 1e9;
+  } finally {
+    for (const v of [a, b, c]) context.destroyBuffer(v.buffer);
+  }
+}
+
+async function benchPeer(peer: TfPeer, shape: MatmulShape): Promise<number> {
+  const { tf } = peer;
+  const { M, N, K, transA = false, transB = false } = shape;
+  const a = tf.randomUniform(transA ? [K, M] : [M, K], -1, 1);
+  const b = tf.randomUniform(transB ? [N, K] : [K, N], -1, 1);
+  try {
+    const seconds = await timeBatches(async (reps) => {
+      const outs = [];
+      for (let r = 0; r < reps; r++) outs.push(tf.matMul(a, b, transA, transB));
+      await peer.sync();
+      tf.dispose(outs);
+    });
+    return (2 * M * N * K) / seconds / 1e9;
+  } finally {
+    tf.dispose([a, b]);
+  }
+}
+
+const program = new Command()
+  .name('bench')
+  .addOption(new Option('--adapter <name>', 'force an adapter (default: the fastest found)').choices(['gpu', 'llvmpipe', 'swiftshader']))
+  .option('--unsafe-fast', "drop bounds checks (Dawn's disable_robustness) for our kernels and the peer's alike")
+  .option('--no-peer', 'skip TensorFlow.js')
+  .option('--json', 'one JSON object per case')
+  .parse(process.argv);
+const options = program.opts<{ adapter?: string; unsafeFast?: boolean; peer: boolean; json?: boolean }>();
+
+const context = await GpuContext.create({ adapter: options.adapter, unsafeFast: options.unsafeFast });
+const adapter = describeReport(context.report);
+const say = (line: string) => {
+  if (!options.json) console.log(line);
+};
+say(`adapter: ${adapter}${options.unsafeFast ? ' (robustness off)' : ''}`);
+const peak = await measureFmaPeak(context);
+say(`f32 FMA peak: ${peak.toFixed(1)} GFLOP/s`);
+const peer = options.peer ? await startTfPeer(context) : null;
+
+const results: BenchCase[] = [];
+for (const { name, shape } of MATMUL_CASES) {
+  const ours = await benchOurs(context, shape);
+  const theirs = peer ? await benchPeer(peer, shape) : null;
+  const result: BenchCase = {
+    name,
+    ours_gflops: round(ours),
+    peer_gflops: theirs === null ? null : round(theirs),
+    peak_gflops: round(peak),
+    ours_fraction_of_peak: round(ours / peak, 4),
+    ours_over_peer: theirs === null ? null : round(ours / theirs),
+    adapter,
+  };
+  results.push(result);
+  if (options.json) console.log(JSON.stringify({ ...result, form: matmulForm(shape) }));
+  else
+    say(
+      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ${(100 * ours / peak).toFixed(1).padStart(5)}% of peak` +
+        (theirs === null ? '' : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
+    );
+}
+context.destroy();
+process.exit(0);
+
+function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

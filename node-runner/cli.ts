@@ -1,0 +1,20 @@
+// gemstone's command line. Each command lives in its own module under node-runner/commands/.
+import { Command } from 'commander';
+import { doctorCommand } from './commands/doctor.ts';
+
+const program = new Command()
+  .name('gemstone')
+  .description('Train small transformer language models with BCPG-NSA and its baselines on WebGPU.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program.addCommand(doctorCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`gemstone: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
+// Dawn keeps the event loop alive; leave once the command is done.
+process.exit(process.exitCode ?? 0);

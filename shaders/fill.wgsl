@@ -1,0 +1,13 @@
+// out = alpha over n values. Dispatch as elementwise.wgsl.
+struct Params { n: u32, alpha: f32, pad0: u32, pad1: u32 }
+
+const WG: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (i < params.n) { out[i] = params.alpha; }
+}

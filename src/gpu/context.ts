@@ -1,0 +1,303 @@
+// The kernel harness: one device, a pipeline cache keyed by shader + constants,
+// labelled buffers with bytes in use counted, a uniform ring so many dispatches
+// go in one submission, upload and read-back, and GPU errors surfaced as
+// exceptions at the next sync point instead of hangs.
+import { acquireDevice, type AcquireOptions, type AdapterReport } from './device.ts';
+import { definesKey, parseBindings, shaderFile, shaderSource, ShaderCompileError, type BindingInfo, type Defines } from './shaders.ts';
+
+/** A range of one GPU buffer, in bytes. Every tensor the kernels see is one of these. */
+export interface BufferView {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+export interface KernelSpec {
+  shader: string;
+  entryPoint?: string;
+  /** Module-level `const` values substituted in the source (block shapes). */
+  defines?: Defines;
+  /** Pipeline-overridable constants (`override` declarations). */
+  constants?: Record<string, number>;
+}
+
+export interface Dispatch {
+  kernel: KernelSpec;
+  /** Storage buffers by the names the WGSL declares them with. */
+  buffers: Record<string, BufferView>;
+  /** The bytes of the module's one `var<uniform>`, if it has one. */
+  uniform?: Uint32Array | Float32Array | ArrayBuffer;
+  workgroups: [number, number?, number?];
+}
+
+const UNIFORM_SLOT = 256; // ≥ minUniformBufferOffsetAlignment on every adapter
+const UNIFORM_SLOTS = 1024;
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly report: AdapterReport;
+  private readonly pipelines = new Map<string, CompiledKernel>();
+  private readonly modules = new Map<string, { module: GPUShaderModule; layout: GPUPipelineLayout; bindings: BindingInfo[]; bindGroupLayout: GPUBindGroupLayout }>();
+  private readonly live = new Map<GPUBuffer, number>();
+  private bytes = 0;
+  private failure: Error | null = null;
+  private lostReason: string | null = null;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly uniformRing: GPUBuffer;
+  private readonly uniformStaging = new Uint8Array(UNIFORM_SLOT * UNIFORM_SLOTS);
+  private uniformUsed = 0;
+  private dispatchCount = 0;
+
+  private constructor(device: GPUDevice, report: AdapterReport) {
+    this.device = device;
+    this.report = report;
+    device.addEventListener('uncapturederror', (event) => {
+      const error = (event as GPUUncapturedErrorEvent).error;
+      this.failure ??= new Error(`GPU error: ${error.message}`);
+    });
+    this.uniformRing = device.createBuffer({
+      label: 'gemstone.uniform-ring',
+      size: this.uniformStaging.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  static async create(options: AcquireOptions = {}): Promise<GpuContext> {
+    let context: GpuContext | null = null;
+    const acquired = await acquireDevice({
+      ...options,
+      onLost: (reason) => {
+        if (context !== null) context.lostReason = reason;
+        options.onLost?.(reason);
+      },
+    });
+    context = new GpuContext(acquired.device, acquired.report);
+    return context;
+  }
+
+  /** Bytes held in buffers made through this context. */
+  get bytesInUse(): number {
+    return this.bytes;
+  }
+
+  get dispatches(): number {
+    return this.dispatchCount;
+  }
+
+  // ---- buffers -------------------------------------------------------------
+
+  createBuffer(label: string, size: number, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST): GPUBuffer {
+    const padded = Math.max(16, Math.ceil(size / 16) * 16);
+    const maxSize = this.device.limits.maxBufferSize;
+    if (padded > maxSize) throw new Error(`Buffer "${label}" needs ${padded} bytes; this adapter allows ${maxSize}.`);
+    const buffer = this.device.createBuffer({ label, size: padded, usage });
+    this.live.set(buffer, padded);
+    this.bytes += padded;
+    return buffer;
+  }
+
+  destroyBuffer(buffer: GPUBuffer): void {
+    const size = this.live.get(buffer);
+    if (size === undefined) return;
+    this.live.delete(buffer);
+    this.bytes -= size;
+    buffer.destroy();
+  }
+
+  /** A new storage buffer holding `data`, as a view over all of it. */
+  tensor(label: string, data: Float32Array | Uint32Array | Int32Array | number): BufferView {
+    const size = typeof data === 'number' ? data * 4 : data.byteLength;
+    const buffer = this.createBuffer(label, size);
+    const view = { buffer, offset: 0, size };
+    if (typeof data !== 'number') this.upload(view, data);
+    return view;
+  }
+
+  upload(view: BufferView, data: ArrayBufferView): void {
+    if (data.byteLength > view.size) throw new Error(`upload of ${data.byteLength} bytes into a view of ${view.size} (${view.buffer.label}).`);
+    this.device.queue.writeBuffer(view.buffer, view.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copies a view back to the CPU. Flushes pending work; throws the first GPU error, if any. */
+  async read(view: BufferView): Promise<Float32Array> {
+    return new Float32Array(await this.readBytes(view));
+  }
+
+  async readU32(view: BufferView): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(view));
+  }
+
+  async readBytes(view: BufferView): Promise<ArrayBuffer> {
+    const size = Math.ceil(view.size / 4) * 4;
+    const staging = this.device.createBuffer({ label: `read:${view.buffer.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.flush();
+    const encoder = this.device.createCommandEncoder({ label: 'gemstone.read' });
+    encoder.copyBufferToBuffer(view.buffer, view.offset, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await this.guard(staging.mapAsync(GPUMapMode.READ));
+      return staging.getMappedRange().slice(0, view.size);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  // ---- pipelines -----------------------------------------------------------
+
+  /** The WGSL text a kernel runs with, for printing on demand. */
+  source(kernel: KernelSpec): string {
+    return shaderSource(kernel.shader, kernel.defines);
+  }
+
+  async pipeline(kernel: KernelSpec): Promise<CompiledKernel> {
+    const key = pipelineKey(kernel);
+    const cached = this.pipelines.get(key);
+    if (cached !== undefined) return cached;
+    const file = shaderFile(kernel.shader);
+    const moduleKey = `${kernel.shader}|${definesKey(kernel.defines)}`;
+    let compiled = this.modules.get(moduleKey);
+    if (compiled === undefined) {
+      const code = shaderSource(kernel.shader, kernel.defines);
+      this.device.pushErrorScope('validation'); // reported below with file and line, not as an uncaptured error
+      const module = this.device.createShaderModule({ label: file, code });
+      const info = await module.getCompilationInfo();
+      await this.device.popErrorScope();
+      const errors = info.messages.filter((m) => m.type === 'error');
+      if (errors.length > 0) throw new ShaderCompileError(file, errors);
+      // An explicit layout read from the source: entry points that skip a binding still share it.
+      const bindings = parseBindings(code);
+      const bindGroupLayout = this.device.createBindGroupLayout({
+        label: `${file}:bindings`,
+        entries: bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+      });
+      const layout = this.device.createPipelineLayout({ label: `${file}:layout`, bindGroupLayouts: [bindGroupLayout] });
+      compiled = { module, layout, bindings, bindGroupLayout };
+      this.modules.set(moduleKey, compiled);
+    }
+    let pipeline: GPUComputePipeline;
+    this.device.pushErrorScope('validation');
+    try {
+      pipeline = await this.device.createComputePipelineAsync({
+        label: key,
+        layout: compiled.layout,
+        compute: { module: compiled.module, entryPoint: kernel.entryPoint, constants: kernel.constants },
+      });
+    } catch (error) {
+      await this.device.popErrorScope();
+      throw new Error(`${file}: pipeline "${key}" failed: ${(error as Error).message}`);
+    }
+    const scoped = await this.device.popErrorScope();
+    if (scoped !== null) throw new Error(`${file}: pipeline "${key}" failed: ${scoped.message}`);
+    const result: CompiledKernel = { key, pipeline, bindings: compiled.bindings, bindGroupLayout: compiled.bindGroupLayout };
+    this.pipelines.set(key, result);
+    return result;
+  }
+
+  // ---- dispatch ------------------------------------------------------------
+
+  /** Records one dispatch into the open compute pass. Nothing runs until flush(), sync() or a read. */
+  async run(dispatch: Dispatch): Promise<void> {
+    const kernel = await this.pipeline(dispatch.kernel);
+    this.throwIfFailed();
+    const entries: GPUBindGroupEntry[] = [];
+    for (const binding of kernel.bindings) {
+      if (binding.kind === 'uniform') {
+        if (dispatch.uniform === undefined) throw new Error(`${kernel.key}: uniform "${binding.name}" was not given.`);
+        if (this.uniformUsed === UNIFORM_SLOTS) this.flush();
+        const u = dispatch.uniform;
+        const bytes = u instanceof ArrayBuffer ? new Uint8Array(u) : new Uint8Array(u.buffer, u.byteOffset, u.byteLength);
+        if (bytes.byteLength > UNIFORM_SLOT) throw new Error(`${kernel.key}: uniform of ${bytes.byteLength} bytes exceeds ${UNIFORM_SLOT}.`);
+        const offset = this.uniformUsed * UNIFORM_SLOT;
+        this.uniformStaging.fill(0, offset, offset + UNIFORM_SLOT);
+        this.uniformStaging.set(bytes, offset);
+        this.uniformUsed += 1;
+        entries.push({ binding: binding.binding, resource: { buffer: this.uniformRing, offset, size: UNIFORM_SLOT } });
+        continue;
+      }
+      const view = dispatch.buffers[binding.name];
+      if (view === undefined) throw new Error(`${kernel.key}: buffer "${binding.name}" was not given.`);
+      entries.push({ binding: binding.binding, resource: { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 4) * 4 } });
+    }
+    const bindGroup = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
+    const [x, y = 1, z = 1] = dispatch.workgroups;
+    const maxPerDim = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxPerDim || y > maxPerDim || z > maxPerDim) {
+      throw new Error(`${kernel.key}: ${x}×${y}×${z} workgroups exceeds ${maxPerDim} per dimension.`);
+    }
+    const pass = this.openPass();
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount += 1;
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    this.endPass();
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.uniformRing, 0, this.uniformStaging, 0, this.uniformUsed * UNIFORM_SLOT);
+      this.uniformUsed = 0;
+    }
+    if (this.encoder !== null) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+    }
+  }
+
+  /** Flushes and waits until the GPU has finished; throws the first GPU error, if any. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.guard(this.device.queue.onSubmittedWorkDone());
+  }
+
+  destroy(): void {
+    this.flush();
+    for (const buffer of [...this.live.keys()]) this.destroyBuffer(buffer);
+    this.uniformRing.destroy();
+    this.device.destroy();
+  }
+
+  private openPass(): GPUComputePassEncoder {
+    if (this.pass !== null) return this.pass;
+    this.encoder ??= this.device.createCommandEncoder({ label: 'gemstone.commands' });
+    this.pass = this.encoder.beginComputePass({ label: 'gemstone.pass' });
+    return this.pass;
+  }
+
+  private endPass(): void {
+    if (this.pass === null) return;
+    this.pass.end();
+    this.pass = null;
+  }
+
+  private throwIfFailed(): void {
+    if (this.lostReason !== null) throw new Error(this.lostReason);
+    if (this.failure !== null) {
+      const failure = this.failure;
+      this.failure = null;
+      throw failure;
+    }
+  }
+
+  /** Awaits GPU work, but turns device loss and uncaptured errors into exceptions. */
+  private async guard<T>(promise: Promise<T>): Promise<T> {
+    const lost = this.device.lost.then((info) => {
+      throw new Error(this.lostReason ?? `GPU device lost (${info.reason}): ${info.message}`);
+    });
+    const result = await Promise.race([promise, lost]);
+    this.throwIfFailed();
+    return result;
+  }
+}
+
+export interface CompiledKernel {
+  key: string;
+  pipeline: GPUComputePipeline;
+  bindings: BindingInfo[];
+  bindGroupLayout: GPUBindGroupLayout;
+}
+
+export function pipelineKey(kernel: KernelSpec): string {
+  const constants = kernel.constants ? Object.keys(kernel.constants).sort().map((k) => `${k}=${kernel.constants![k]}`).join(',') : '';
+  return `${kernel.shader}:${kernel.entryPoint ?? 'main'}[${definesKey(kernel.defines)}]{${constants}}`;
+}
