@@ -102,3 +102,26 @@ describe('GPU harness (llvmpipe)', () => {
     context.destroyBuffer(out.buffer);
   });
 });
+
+describe('views into one arena (llvmpipe)', () => {
+  let context: GpuContext;
+  beforeAll(async () => {
+    context = await GpuContext.create({ adapter: 'llvmpipe' });
+  });
+  afterAll(() => context?.destroy());
+
+  it('reads and writes views of one buffer in one dispatch, and copies between views', async () => {
+    const arena = new Arena(context, 'acts', { a: 5, b: 5, sum: 5, copy: 5 });
+    arena.upload('a', Float32Array.from([1, 2, 3, 4, 5]));
+    arena.upload('b', Float32Array.from([10, 20, 30, 40, 50]));
+    const { add } = await import('../src/kernels/elementwise.ts');
+    await add(context, 5, arena.view('a'), arena.view('b'), arena.view('sum'));
+    await context.copy(arena.view('sum'), arena.view('copy'));
+    const other = context.tensor('other', 5);
+    await context.copy(arena.view('b'), other);
+    expect(Array.from(await context.read(other))).toEqual([10, 20, 30, 40, 50]);
+    expect(Array.from(await arena.read('sum'))).toEqual([11, 22, 33, 44, 55]);
+    expect(Array.from(await arena.read('copy'))).toEqual([11, 22, 33, 44, 55]);
+    arena.destroy();
+  });
+});

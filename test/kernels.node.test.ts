@@ -2,7 +2,7 @@
 // An adapter that cannot start fails its suite with the reason; it is never skipped.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { GpuContext } from '../src/gpu/context.ts';
-import { kernelCases } from './cases/kernel-cases.ts';
+import { allCases } from './cases/index.ts';
 
 const ADAPTERS = (process.env.GEMSTONE_TEST_ADAPTERS ?? 'llvmpipe,swiftshader').split(',').filter(Boolean);
 
@@ -22,7 +22,7 @@ for (const adapter of ADAPTERS) {
     it('starts the adapter', () => {
       if (startError !== undefined) throw new Error(`${adapter} could not start: ${(startError as Error).message}`);
     });
-    for (const kernelCase of kernelCases) {
+    for (const kernelCase of allCases) {
       it(kernelCase.name, async () => {
         if (context === undefined) throw new Error(`${adapter} could not start: ${(startError as Error)?.message}`);
         await kernelCase.run(context);

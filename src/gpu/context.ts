@@ -3,7 +3,7 @@
 // go in one submission, upload and read-back, and GPU errors surfaced as
 // exceptions at the next sync point instead of hangs.
 import { acquireDevice, type AcquireOptions, type AdapterReport } from './device.ts';
-import { definesKey, parseBindings, shaderFile, shaderSource, ShaderCompileError, type BindingInfo, type Defines } from './shaders.ts';
+import { definesKey, entryPointIdentifiers, parseBindings, shaderFile, shaderSource, ShaderCompileError, type BindingInfo, type Defines } from './shaders.ts';
 
 /** A range of one GPU buffer, in bytes. Every tensor the kernels see is one of these. */
 export interface BufferView {
@@ -19,6 +19,8 @@ export interface KernelSpec {
   defines?: Defines;
   /** Pipeline-overridable constants (`override` declarations). */
   constants?: Record<string, number>;
+  /** Read-only bindings declared read_write, for inputs that share a buffer with an output (set by run()). */
+  promote?: readonly string[];
 }
 
 export interface Dispatch {
@@ -36,7 +38,9 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly report: AdapterReport;
   private readonly pipelines = new Map<string, CompiledKernel>();
-  private readonly modules = new Map<string, { module: GPUShaderModule; layout: GPUPipelineLayout; bindings: BindingInfo[]; bindGroupLayout: GPUBindGroupLayout }>();
+  private readonly modules = new Map<string, { module: GPUShaderModule; layout: GPUPipelineLayout; bindings: BindingInfo[]; bindGroupLayout: GPUBindGroupLayout; code: string }>();
+  private readonly usedBindings = new Map<string, Set<string>>();
+  private placeholders: { read: GPUBuffer; write: GPUBuffer } | null = null;
   private readonly live = new Map<GPUBuffer, number>();
   private bytes = 0;
   private failure: Error | null = null;
@@ -154,10 +158,10 @@ export class GpuContext {
     const cached = this.pipelines.get(key);
     if (cached !== undefined) return cached;
     const file = shaderFile(kernel.shader);
-    const moduleKey = `${kernel.shader}|${definesKey(kernel.defines)}`;
+    const moduleKey = `${kernel.shader}|${definesKey(kernel.defines)}|${kernel.promote?.join(',') ?? ''}`;
     let compiled = this.modules.get(moduleKey);
     if (compiled === undefined) {
-      const code = shaderSource(kernel.shader, kernel.defines);
+      const code = shaderSource(kernel.shader, kernel.defines, kernel.promote);
       this.device.pushErrorScope('validation'); // reported below with file and line, not as an uncaptured error
       const module = this.device.createShaderModule({ label: file, code });
       const info = await module.getCompilationInfo();
@@ -171,7 +175,7 @@ export class GpuContext {
         entries: bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
       });
       const layout = this.device.createPipelineLayout({ label: `${file}:layout`, bindGroupLayouts: [bindGroupLayout] });
-      compiled = { module, layout, bindings, bindGroupLayout };
+      compiled = { module, layout, bindings, bindGroupLayout, code };
       this.modules.set(moduleKey, compiled);
     }
     let pipeline: GPUComputePipeline;
@@ -188,7 +192,14 @@ export class GpuContext {
     }
     const scoped = await this.device.popErrorScope();
     if (scoped !== null) throw new Error(`${file}: pipeline "${key}" failed: ${scoped.message}`);
-    const result: CompiledKernel = { key, pipeline, bindings: compiled.bindings, bindGroupLayout: compiled.bindGroupLayout };
+    const usedKey = `${moduleKey}|${kernel.entryPoint ?? ''}`;
+    let used = this.usedBindings.get(usedKey);
+    if (used === undefined) {
+      const identifiers = entryPointIdentifiers(compiled.code, kernel.entryPoint);
+      used = new Set(compiled.bindings.filter((b) => identifiers.has(b.name)).map((b) => b.name));
+      this.usedBindings.set(usedKey, used);
+    }
+    const result: CompiledKernel = { key, pipeline, bindings: compiled.bindings, bindGroupLayout: compiled.bindGroupLayout, used };
     this.pipelines.set(key, result);
     return result;
   }
@@ -197,7 +208,9 @@ export class GpuContext {
 
   /** Records one dispatch into the open compute pass. Nothing runs until flush(), sync() or a read. */
   async run(dispatch: Dispatch): Promise<void> {
-    const kernel = await this.pipeline(dispatch.kernel);
+    let kernel = await this.pipeline(dispatch.kernel);
+    const promote = inputsSharingWrittenBuffers(kernel, dispatch.buffers);
+    if (promote.length > 0) kernel = await this.pipeline({ ...dispatch.kernel, promote });
     this.throwIfFailed();
     const entries: GPUBindGroupEntry[] = [];
     for (const binding of kernel.bindings) {
@@ -212,6 +225,11 @@ export class GpuContext {
         this.uniformStaging.set(bytes, offset);
         this.uniformUsed += 1;
         entries.push({ binding: binding.binding, resource: { buffer: this.uniformRing, offset, size: UNIFORM_SLOT } });
+        continue;
+      }
+      if (!kernel.used.has(binding.name)) {
+        // This entry point never touches the binding: bind a placeholder slot of its own.
+        entries.push({ binding: binding.binding, resource: this.placeholder(binding.kind === 'storage', binding.binding) });
         continue;
       }
       const view = dispatch.buffers[binding.name];
@@ -229,6 +247,22 @@ export class GpuContext {
     pass.setBindGroup(0, bindGroup);
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount += 1;
+  }
+
+  /** Records a copy (byte offsets and sizes multiples of 4) in order with the dispatches. */
+  async copy(source: BufferView, target: BufferView, bytes = Math.min(source.size, target.size)): Promise<void> {
+    if (bytes > source.size || bytes > target.size) throw new Error(`copy of ${bytes} bytes from ${source.buffer.label} (${source.size}) to ${target.buffer.label} (${target.size}).`);
+    if (source.buffer === target.buffer) {
+      // copyBufferToBuffer refuses one buffer as both ends: copy with a kernel instead.
+      const n = bytes / 4;
+      const groups = Math.ceil(n / 64);
+      const y = Math.ceil(groups / this.device.limits.maxComputeWorkgroupsPerDimension);
+      await this.run({ kernel: { shader: 'copy' }, buffers: { x: source, out: target }, uniform: new Uint32Array([n, 0, 0, 0]), workgroups: [Math.ceil(groups / y), y] });
+      return;
+    }
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder({ label: 'gemstone.commands' });
+    this.encoder.copyBufferToBuffer(source.buffer, source.offset, target.buffer, target.offset, bytes);
   }
 
   /** Submits everything recorded so far. */
@@ -254,7 +288,18 @@ export class GpuContext {
     this.flush();
     for (const buffer of [...this.live.keys()]) this.destroyBuffer(buffer);
     this.uniformRing.destroy();
+    this.placeholders?.read.destroy();
+    this.placeholders?.write.destroy();
     this.device.destroy();
+  }
+
+  /** A 256-byte slot per binding index in one of two buffers (read-only and writable uses must not share a buffer). */
+  private placeholder(writable: boolean, binding: number): GPUBufferBinding {
+    if (this.placeholders === null) {
+      const make = (label: string) => this.device.createBuffer({ label, size: 256 * 32, usage: GPUBufferUsage.STORAGE });
+      this.placeholders = { read: make('gemstone.placeholder.read'), write: make('gemstone.placeholder.write') };
+    }
+    return { buffer: writable ? this.placeholders.write : this.placeholders.read, offset: (binding % 32) * 256, size: 256 };
   }
 
   private openPass(): GPUComputePassEncoder {
@@ -295,9 +340,18 @@ export interface CompiledKernel {
   pipeline: GPUComputePipeline;
   bindings: BindingInfo[];
   bindGroupLayout: GPUBindGroupLayout;
+  /** The bindings this entry point (or a function it calls) mentions. */
+  used: Set<string>;
 }
 
 export function pipelineKey(kernel: KernelSpec): string {
   const constants = kernel.constants ? Object.keys(kernel.constants).sort().map((k) => `${k}=${kernel.constants![k]}`).join(',') : '';
-  return `${kernel.shader}:${kernel.entryPoint ?? 'main'}[${definesKey(kernel.defines)}]{${constants}}`;
+  return `${kernel.shader}:${kernel.entryPoint ?? 'main'}[${definesKey(kernel.defines)}]{${constants}}${kernel.promote?.length ? `:rw(${kernel.promote.join(',')})` : ''}`;
+}
+
+/** The read-only inputs in use whose buffer an output in use also binds (views of one arena). */
+function inputsSharingWrittenBuffers(kernel: CompiledKernel, buffers: Record<string, BufferView>): string[] {
+  const inUse = kernel.bindings.filter((b) => kernel.used.has(b.name) && buffers[b.name] !== undefined);
+  const written = new Set(inUse.filter((b) => b.kind === 'storage').map((b) => buffers[b.name].buffer));
+  return inUse.filter((b) => b.kind === 'read-only-storage' && written.has(buffers[b.name].buffer)).map((b) => b.name);
 }

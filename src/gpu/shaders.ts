@@ -13,8 +13,12 @@ export function registerShader(name: string, source: string): void {
   SHADER_SOURCES[name] = source;
 }
 
-/** Returns the WGSL text of shaders/<name>.wgsl with module constants replaced. Line numbers are kept. */
-export function shaderSource(name: string, defines: Defines = {}): string {
+/**
+ * Returns the WGSL text of shaders/<name>.wgsl with module constants replaced. Line numbers are kept.
+ * `promote` names read-only storage bindings to declare read_write: WebGPU forbids binding one buffer
+ * both read-only and writable in a dispatch, which views into one arena would otherwise do.
+ */
+export function shaderSource(name: string, defines: Defines = {}, promote: readonly string[] = []): string {
   const source = SHADER_SOURCES[name];
   if (source === undefined) {
     throw new Error(`Unknown shader "${name}": no file ${shaderFile(name)} (known: ${Object.keys(SHADER_SOURCES).join(', ')}).`);
@@ -27,6 +31,9 @@ export function shaderSource(name: string, defines: Defines = {}): string {
     const type = match[2];
     const literal = type === 'bool' ? String(Boolean(value)) : type === 'u32' ? `${Math.trunc(Number(value))}u` : type === 'i32' ? `${Math.trunc(Number(value))}i` : `${Number(value)}`;
     text = text.replace(pattern, `$1${literal};`);
+  }
+  for (const binding of promote) {
+    text = text.replace(new RegExp(`var\\s*<\\s*storage\\s*,\\s*read\\s*>\\s*${binding}\\b`), `var<storage, read_write> ${binding}`);
   }
   return text;
 }
@@ -66,4 +73,46 @@ export function parseBindings(source: string): BindingInfo[] {
     found.push({ binding: Number(match[1]), kind, name: match[4] });
   }
   return found.sort((a, b) => a.binding - b.binding);
+}
+
+/** Function bodies by name, found by brace matching. */
+function functionBodies(source: string): Map<string, string> {
+  const bodies = new Map<string, string>();
+  const pattern = /\bfn\s+(\w+)\s*\(/g;
+  for (const match of source.matchAll(pattern)) {
+    let i = source.indexOf('{', match.index);
+    if (i < 0) continue;
+    let depth = 0;
+    const start = i;
+    for (; i < source.length; i++) {
+      if (source[i] === '{') depth++;
+      else if (source[i] === '}' && --depth === 0) break;
+    }
+    bodies.set(match[1], source.slice(match.index, i + 1));
+  }
+  return bodies;
+}
+
+/** The names an entry point (and every function it calls) mentions: its bindings in use are among them. */
+export function entryPointIdentifiers(source: string, entryPoint: string | undefined): Set<string> {
+  const bodies = functionBodies(source.replace(/\/\/.*$/gm, ''));
+  let entry = entryPoint;
+  if (entry === undefined) {
+    const match = /@compute[^]*?\bfn\s+(\w+)/.exec(source);
+    entry = match?.[1];
+  }
+  const seen = new Set<string>();
+  const identifiers = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const body = bodies.get(name);
+    if (body === undefined) return;
+    for (const id of body.matchAll(/\b[A-Za-z_]\w*\b/g)) {
+      identifiers.add(id[0]);
+      if (bodies.has(id[0])) visit(id[0]);
+    }
+  };
+  if (entry !== undefined) visit(entry);
+  return identifiers;
 }

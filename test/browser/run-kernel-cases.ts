@@ -2,7 +2,7 @@
 // window.__gemstoneResults for the Playwright driver (test/browser/drive.ts).
 import { GpuContext } from '../../src/gpu/context.ts';
 import { describeReport } from '../../src/gpu/device.ts';
-import { runKernelCases } from '../cases/kernel-cases.ts';
+import { runAllCases } from '../cases/index.ts';
 
 interface PageResults {
   adapter: string;
@@ -30,7 +30,7 @@ async function main(): Promise<PageResults> {
   }
   const adapter = describeReport(context.report);
   log(adapter);
-  const results = await runKernelCases(context, log);
+  const results = await runAllCases(context, log);
   context.destroy();
   return { adapter, results };
 }

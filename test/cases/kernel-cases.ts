@@ -212,20 +212,3 @@ function rowCases(): KernelCase[] {
 }
 
 export const kernelCases: KernelCase[] = [...matmulCases(), ...elementwiseCases(), ...rowCases()];
-
-/** Runs every case and collects outcomes; used by the Deno and browser runners. */
-export async function runKernelCases(context: GpuContext, log: (line: string) => void = () => {}): Promise<{ name: string; ok: boolean; error?: string }[]> {
-  const results: { name: string; ok: boolean; error?: string }[] = [];
-  for (const kernelCase of kernelCases) {
-    try {
-      await kernelCase.run(context);
-      results.push({ name: kernelCase.name, ok: true });
-      log(`ok   ${kernelCase.name}`);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      results.push({ name: kernelCase.name, ok: false, error: message });
-      log(`FAIL ${kernelCase.name}: ${message}`);
-    }
-  }
-  return results;
-}

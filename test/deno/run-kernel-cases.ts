@@ -2,7 +2,7 @@
 // Usage: deno run -A test/deno/run-kernel-cases.ts   (exit 1 on any failure)
 import { GpuContext } from '../../src/gpu/context.ts';
 import { describeReport } from '../../src/gpu/device.ts';
-import { runKernelCases } from '../cases/kernel-cases.ts';
+import { runAllCases } from '../cases/index.ts';
 
 // Mesa's Vulkan loader complains without a runtime dir; any writable folder will do.
 if (!Deno.env.get('XDG_RUNTIME_DIR')) Deno.env.set('XDG_RUNTIME_DIR', Deno.makeTempDirSync());
@@ -15,7 +15,7 @@ try {
   Deno.exit(1);
 }
 console.log(`deno: ${describeReport(context.report)}`);
-const results = await runKernelCases(context, (line) => console.log(`deno: ${line}`));
+const results = await runAllCases(context, (line) => console.log(`deno: ${line}`));
 context.destroy();
 const failed = results.filter((r) => !r.ok).length;
 console.log(`deno: ${results.length - failed} passed, ${failed} failed`);

@@ -1,0 +1,47 @@
+// The global gradient norm ‖g‖₂ over n values and the clip factor, in two deterministic stages
+// (twin: globalNorm and clipScale in src/reference/adamw.ts).
+// partial_sums: threads i < P (P = params.threads): partials[i] = Σ g[j]², j = i, i + P, … < n.
+//               Dispatch: P / WG workgroups.
+// finish:       one workgroup: each thread sums partials l, l + WG, …, then a tree in workgroup
+//               memory; norm[0] = √Σ, scale[0] = min(1, maxNorm / (norm + 1e-6)), or 1 when
+//               clipping is off. Dispatch: 1 workgroup.
+struct Params { n: u32, threads: u32, clip: u32, maxNorm: f32 }
+
+const WG: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> grads: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(2) var<storage, read_write> norm: array<f32>;
+@group(0) @binding(3) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+var<workgroup> tree: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn partial_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= params.threads) { return; }
+  var s = 0.0;
+  for (var j = i; j < params.n; j += params.threads) {
+    let g = grads[j];
+    s = fma(g, g, s);
+  }
+  partials[i] = s;
+}
+
+@compute @workgroup_size(WG)
+fn finish(@builtin(local_invocation_index) local: u32) {
+  var s = 0.0;
+  for (var j = local; j < params.threads; j += WG) { s += partials[j]; }
+  tree[local] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (local < stride) { tree[local] += tree[local + stride]; }
+    workgroupBarrier();
+  }
+  if (local == 0u) {
+    let total = sqrt(tree[0]);
+    norm[0] = total;
+    scale[0] = select(1.0, min(1.0, params.maxNorm / (total + 1e-6)), params.clip != 0u);
+  }
+}

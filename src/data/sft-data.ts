@@ -1,0 +1,40 @@
+// Supervised fine-tuning data: {prompt, completion} records turned into
+// fixed-length token rows with a loss mask on completion tokens only.
+import { z } from 'zod';
+import { parseJsonl } from './jsonl.ts';
+import type { CharTokenizer } from './tokenizer.ts';
+
+export const promptCompletionSchema = z.object({
+  prompt: z.string(),
+  completion: z.string().min(1, 'must not be empty'),
+});
+export type PromptCompletion = z.infer<typeof promptCompletionSchema>;
+
+export function readPromptCompletions(text: string, source: string): PromptCompletion[] {
+  const records = parseJsonl(text, source, promptCompletionSchema);
+  if (records.length === 0) throw new Error(`${source}: no records.`);
+  return records;
+}
+
+/** One training row: T input tokens, T targets, and which targets count. */
+export interface SftRow {
+  tokens: Uint32Array;
+  targets: Uint32Array;
+  mask: Uint8Array;
+}
+
+/** prompt + completion + eos, cut to T + 1 tokens, padded; the loss counts completion targets (and eos). */
+export function toSftRow(record: PromptCompletion, tokenizer: CharTokenizer, T: number): SftRow {
+  const prompt = tokenizer.encode(record.prompt);
+  const completion = [...tokenizer.encode(record.completion), tokenizer.eos];
+  const sequence = [...prompt, ...completion].slice(0, T + 1);
+  const tokens = new Uint32Array(T).fill(tokenizer.pad);
+  const targets = new Uint32Array(T).fill(tokenizer.pad);
+  const mask = new Uint8Array(T);
+  for (let t = 0; t + 1 < sequence.length; t++) {
+    tokens[t] = sequence[t];
+    targets[t] = sequence[t + 1];
+    mask[t] = t + 1 >= prompt.length ? 1 : 0;
+  }
+  return { tokens, targets, mask };
+}

@@ -1,0 +1,183 @@
+// Causal multi-head self-attention on the GPU (shaders/attention.wgsl,
+// shaders/attention_decode.wgsl); CPU twin in src/reference/attention.ts.
+// Shapes (row-major, f32): qkv [B, T, 3C] (q | k | v, heads within each), out
+// [B, T, C], att [B, H, T, T] (post-softmax, zeros above the diagonal), dqkv
+// [B, T, 3C]. Everything is recorded into the context; nothing is read back.
+import type { BufferView, GpuContext } from '../gpu/context.ts';
+import { grid1d } from './grid.ts';
+
+const WG = 64; // shaders/attention.wgsl, shaders/attention_decode.wgsl
+
+export interface AttentionShape {
+  B: number;
+  T: number;
+  C: number;
+  H: number;
+}
+
+function check(what: string, { B, T, C, H }: AttentionShape, views: Record<string, [BufferView, number]>): void {
+  for (const [name, value] of Object.entries({ B, T, C, H })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${what}: ${name} must be a positive integer, got ${value}.`);
+  }
+  if (C % H !== 0) throw new Error(`${what}: width ${C} is not a multiple of heads ${H}.`);
+  for (const [name, [view, elements]] of Object.entries(views)) {
+    if (view.size < elements * 4) throw new Error(`${what}: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+  }
+}
+
+function params({ B, T, C, H }: AttentionShape): Uint32Array {
+  return new Uint32Array([B, T, C, H]);
+}
+
+function rowGrid(context: GpuContext, rows: number): [number, number] {
+  return grid1d(Math.ceil(rows / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
+}
+
+/** Elements of the scratch buffer attentionBackward needs: the score gradients, [B, H, T, T]. */
+export function attentionScratchElements(B: number, T: number, _C: number, H: number): number {
+  return B * H * T * T;
+}
+
+// One scratch buffer per context and size, made on first use and kept (a few distinct shapes at most).
+const scratchCache = new WeakMap<GpuContext, Map<number, BufferView>>();
+
+function cachedScratch(context: GpuContext, elements: number): BufferView {
+  let byContext = scratchCache.get(context);
+  if (byContext === undefined) {
+    byContext = new Map();
+    scratchCache.set(context, byContext);
+  }
+  let view = byContext.get(elements);
+  if (view === undefined) {
+    const size = elements * 4;
+    view = { buffer: context.createBuffer(`attention.scratch[${elements}]`, size), offset: 0, size };
+    byContext.set(elements, view);
+  }
+  return view;
+}
+
+// Unused bindings of the forward entry point need buffers of their own: Dawn rejects
+// overlapping writable bindings, and a read-only one sharing a written buffer
+// would switch the dispatch to the aliased (all read_write) pipeline.
+const unusedCache = new WeakMap<GpuContext, { dout: BufferView; scratch: BufferView }>();
+
+function unusedViews(context: GpuContext): { dout: BufferView; scratch: BufferView } {
+  let views = unusedCache.get(context);
+  if (views === undefined) {
+    const view = (label: string): BufferView => ({ buffer: context.createBuffer(label, 16), offset: 0, size: 16 });
+    views = { dout: view('attention.unused.dout'), scratch: view('attention.unused.scratch') };
+    unusedCache.set(context, views);
+  }
+  return views;
+}
+
+/** Frees the buffers attention made for this context: backward's scratch (when no `scratch` was given) and the forward's placeholders. */
+export function releaseAttentionScratch(context: GpuContext): void {
+  context.flush();
+  for (const view of scratchCache.get(context)?.values() ?? []) context.destroyBuffer(view.buffer);
+  scratchCache.delete(context);
+  const unused = unusedCache.get(context);
+  if (unused !== undefined) {
+    context.destroyBuffer(unused.dout.buffer);
+    context.destroyBuffer(unused.scratch.buffer);
+    unusedCache.delete(context);
+  }
+}
+
+export interface AttentionForwardArgs extends AttentionShape {
+  /** [B, T, 3C] */
+  qkv: BufferView;
+  /** [B, T, C], written (=) */
+  out: BufferView;
+  /** [B, H, T, T], written (=): post-softmax probabilities, zeros above the diagonal */
+  att: BufferView;
+}
+
+/** out, att = causal attention of qkv (scale 1/√d); att is what backward needs. */
+export async function attentionForward(context: GpuContext, args: AttentionForwardArgs): Promise<void> {
+  const { qkv, out, att, B, T, C, H } = args;
+  check('attentionForward', args, { qkv: [qkv, B * T * 3 * C], out: [out, B * T * C], att: [att, B * H * T * T] });
+  const unused = unusedViews(context); // dout and scratch: not read or written by this entry point
+  await context.run({
+    kernel: { shader: 'attention', entryPoint: 'forward' },
+    buffers: { qkv, dout: unused.dout, att, scratch: unused.scratch, out },
+    uniform: params(args),
+    workgroups: rowGrid(context, B * H * T),
+  });
+}
+
+export interface AttentionBackwardArgs extends AttentionShape {
+  /** [B, T, C]: gradient of the loss with respect to the forward's out */
+  dout: BufferView;
+  /** [B, T, 3C]: the forward's input */
+  qkv: BufferView;
+  /** [B, H, T, T]: the forward's saved probabilities */
+  att: BufferView;
+  /** [B, T, 3C], written (=, not +=) */
+  dqkv: BufferView;
+  /** attentionScratchElements(B, T, C, H) f32 values; if left out, one cached per context and size is used. */
+  scratch?: BufferView;
+}
+
+/**
+ * dqkv = ∂L/∂qkv given dout = ∂L/∂out. Two deterministic passes: one thread per
+ * (b, h, query) computes the score gradients (into scratch) and dq; then one
+ * thread per (b, h, key) sums dk and dv over the queries at or after it.
+ * dqkv must not overlap dout, qkv or att.
+ */
+export async function attentionBackward(context: GpuContext, args: AttentionBackwardArgs): Promise<void> {
+  const { dout, qkv, att, dqkv, B, T, C, H } = args;
+  const scratchElements = attentionScratchElements(B, T, C, H);
+  const scratch = args.scratch ?? cachedScratch(context, scratchElements);
+  check('attentionBackward', args, {
+    dout: [dout, B * T * C],
+    qkv: [qkv, B * T * 3 * C],
+    att: [att, B * H * T * T],
+    dqkv: [dqkv, B * T * 3 * C],
+    scratch: [scratch, scratchElements],
+  });
+  const buffers = { qkv, dout, att, scratch, out: dqkv };
+  const uniform = params(args);
+  const workgroups = rowGrid(context, B * H * T);
+  await context.run({ kernel: { shader: 'attention', entryPoint: 'backward_query' }, buffers, uniform, workgroups });
+  await context.run({ kernel: { shader: 'attention', entryPoint: 'backward_key' }, buffers, uniform, workgroups });
+}
+
+export interface AttentionDecodeArgs {
+  /** [B, C]: the new token's query, heads concatenated */
+  q: BufferView;
+  /** [B, maxT, C]: keys of positions 0 … position already written */
+  kCache: BufferView;
+  /** [B, maxT, C]: values of positions 0 … position already written */
+  vCache: BufferView;
+  /** [B, C], written (=); must not overlap q or the caches */
+  out: BufferView;
+  B: number;
+  H: number;
+  /** head size, C / H */
+  d: number;
+  C: number;
+  /** the new token's position (0-based); it attends to 0 … position inclusive */
+  position: number;
+  maxT: number;
+}
+
+/** One sampling step with a KV cache: out = row `position` of causal attention over the cached sequence. */
+export async function attentionDecode(context: GpuContext, args: AttentionDecodeArgs): Promise<void> {
+  const { q, kCache, vCache, out, B, H, d, C, position, maxT } = args;
+  for (const [name, value] of Object.entries({ B, H, d, C, maxT })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`attentionDecode: ${name} must be a positive integer, got ${value}.`);
+  }
+  if (d * H !== C) throw new Error(`attentionDecode: d ${d} × H ${H} ≠ C ${C}.`);
+  if (!Number.isInteger(position) || position < 0 || position >= maxT) throw new Error(`attentionDecode: position ${position} outside the cache of ${maxT}.`);
+  const need: Record<string, [BufferView, number]> = { q: [q, B * C], kCache: [kCache, B * maxT * C], vCache: [vCache, B * maxT * C], out: [out, B * C] };
+  for (const [name, [view, elements]] of Object.entries(need)) {
+    if (view.size < elements * 4) throw new Error(`attentionDecode: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+  }
+  await context.run({
+    kernel: { shader: 'attention_decode' },
+    buffers: { q, kCache, vCache, out },
+    uniform: new Uint32Array([B, H, C, position, maxT, 0, 0, 0]),
+    workgroups: [Math.ceil((B * H) / WG)],
+  });
+}

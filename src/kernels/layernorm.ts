@@ -1,0 +1,84 @@
+// LayerNorm on the GPU (shaders/layernorm.wgsl; twin: src/reference/layernorm.ts).
+// Activations are row-major [rows = B·T, C]. Backward accumulates into dx, dweight and dbias.
+import type { BufferView, GpuContext } from '../gpu/context.ts';
+import { LAYER_NORM_EPS } from '../model/config.ts';
+import { unusedBinding } from './bias.ts';
+import { grid1d } from './grid.ts';
+
+const WG = 64;
+
+export interface LayernormForwardArgs {
+  x: BufferView; // [rows, C]
+  weight: BufferView; // [C]
+  bias: BufferView; // [C]
+  out: BufferView; // [rows, C]
+  mean: BufferView; // [rows], saved for backward
+  rstd: BufferView; // [rows], saved for backward
+  rows: number;
+  C: number;
+}
+
+export interface LayernormBackwardArgs {
+  dout: BufferView; // [rows, C]
+  x: BufferView; // [rows, C], the forward's input
+  weight: BufferView; // [C]
+  mean: BufferView; // [rows], from forward
+  rstd: BufferView; // [rows], from forward
+  dx: BufferView; // [rows, C], +=
+  dweight: BufferView; // [C], +=
+  dbias: BufferView; // [C], +=
+  rows: number;
+  C: number;
+}
+
+function params(rows: number, C: number): ArrayBuffer {
+  const bytes = new ArrayBuffer(16);
+  new Uint32Array(bytes, 0, 2).set([rows, C]);
+  new Float32Array(bytes, 8, 1)[0] = LAYER_NORM_EPS;
+  return bytes;
+}
+
+function need(what: string, view: BufferView, elements: number): void {
+  if (view.size < elements * 4) throw new Error(`layernorm: ${what} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+}
+
+function grid(context: GpuContext, threads: number): [number, number] {
+  return grid1d(Math.ceil(threads / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
+}
+
+/** out = (x − mean)·rstd·weight + bias per row; writes mean and rstd. */
+export async function layernormForward(context: GpuContext, args: LayernormForwardArgs): Promise<void> {
+  const { x, weight, bias, out, mean, rstd, rows, C } = args;
+  need('x', x, rows * C);
+  need('out', out, rows * C);
+  need('weight', weight, C);
+  need('bias', bias, C);
+  need('mean', mean, rows);
+  need('rstd', rstd, rows);
+  if (rows === 0 || C === 0) return;
+  await context.run({
+    kernel: { shader: 'layernorm', entryPoint: 'forward' },
+    buffers: { x, weight, bias, dout: unusedBinding(context), out, mean, rstd },
+    uniform: params(rows, C),
+    workgroups: grid(context, rows),
+  });
+}
+
+/** dx += ∂L/∂x, dweight += Σ dout·n, dbias += Σ dout (three dispatches). */
+export async function layernormBackward(context: GpuContext, args: LayernormBackwardArgs): Promise<void> {
+  const { dout, x, weight, mean, rstd, dx, dweight, dbias, rows, C } = args;
+  need('dout', dout, rows * C);
+  need('x', x, rows * C);
+  need('dx', dx, rows * C);
+  need('weight', weight, C);
+  need('dweight', dweight, C);
+  need('dbias', dbias, C);
+  need('mean', mean, rows);
+  need('rstd', rstd, rows);
+  if (rows === 0 || C === 0) return;
+  const shared = { x, weight, bias: unusedBinding(context), dout, mean, rstd };
+  const uniform = params(rows, C);
+  await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dx' }, buffers: { ...shared, out: dx }, uniform, workgroups: grid(context, rows) });
+  await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dweight' }, buffers: { ...shared, out: dweight }, uniform, workgroups: grid(context, C) });
+  await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dbias' }, buffers: { ...shared, out: dbias }, uniform, workgroups: grid(context, C) });
+}

@@ -1,0 +1,38 @@
+// The output layer's log-probs and loss gradient on the GPU, fused in one pass
+// per row (shaders/output_logprob.wgsl); CPU twin in src/reference/output.ts.
+import type { BufferView, GpuContext } from '../gpu/context.ts';
+import { grid1d } from './grid.ts';
+
+export interface OutputLogprobsArgs {
+  /** [rows, V] f32; OVERWRITTEN with dlogits = c · (softmax − onehot(target)) */
+  logits: BufferView;
+  /** [rows] u32 token ids; an id ≥ V (padding) gives logprob 0 and no one-hot term */
+  targets: BufferView;
+  /** [rows] f32 per-token coefficients c (SFT cross-entropy: mask / count) */
+  coefficients: BufferView;
+  /** [rows] f32, written: log softmax(logits)[target] */
+  logprobs: BufferView;
+  rows: number;
+  V: number;
+}
+
+/**
+ * logprobs = log softmax(logits)[target], then logits ← ∂L/∂logits for the loss
+ * L = −Σ_r c_r · logprob_r. Stable for large logits (max subtracted first).
+ */
+export async function outputLogprobs(context: GpuContext, args: OutputLogprobsArgs): Promise<void> {
+  const { logits, targets, coefficients, logprobs, rows, V } = args;
+  for (const [name, value] of Object.entries({ rows, V })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`outputLogprobs: ${name} must be a positive integer, got ${value}.`);
+  }
+  const need: Record<string, [BufferView, number]> = { logits: [logits, rows * V], targets: [targets, rows], coefficients: [coefficients, rows], logprobs: [logprobs, rows] };
+  for (const [name, [view, elements]] of Object.entries(need)) {
+    if (view.size < elements * 4) throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+  }
+  await context.run({
+    kernel: { shader: 'output_logprob' },
+    buffers: { targets, coefficients, logits, logprobs },
+    uniform: new Uint32Array([rows, V, 0, 0]),
+    workgroups: grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension),
+  });
+}

@@ -1,0 +1,220 @@
+// GPU-vs-twin cases for attention (forward, backward, KV-cache decode) and the
+// fused output log-prob layer. Run alike in Node, Deno and Chromium (index.ts).
+import type { BufferView, GpuContext } from '../../src/gpu/context.ts';
+import { attentionBackward, attentionDecode, attentionForward, attentionScratchElements } from '../../src/kernels/attention.ts';
+import { outputLogprobs } from '../../src/kernels/output.ts';
+import { attentionBackward as attentionBackwardReference, attentionDecodeReference, attentionForward as attentionForwardReference } from '../../src/reference/attention.ts';
+import { outputLogprobs as outputLogprobsReference } from '../../src/reference/output.ts';
+import { assertClose, type Tolerance } from '../../src/util/compare.ts';
+import { Random } from '../../src/util/random.ts';
+import type { KernelCase } from './kernel-cases.ts';
+
+// Inputs in [-1, 1]; f32 dot products over d and sums over T keep errors near 1e-6.
+const ATT_TOL: Tolerance = { atol: 2e-6, rtol: 1e-4 };
+// dqkv sums T·d products of f32 values (dp, ds, q/k): allow a little more.
+const ATT_BACKWARD_TOL: Tolerance = { atol: 1e-5, rtol: 1e-4 };
+// logprobs: lse over V values of size ~10 in f32.
+const LOGPROB_TOL: Tolerance = { atol: 2e-5, rtol: 1e-5 };
+const DLOGITS_TOL: Tolerance = { atol: 1e-6, rtol: 1e-4 };
+
+// [B, T, C, H]: T = 1, primes, H = 1 and > 1, B > 1, head sizes 1 … 16.
+const ATTENTION_SHAPES: [number, number, number, number][] = [
+  [1, 1, 4, 1],
+  [1, 1, 8, 2],
+  [2, 3, 6, 3],
+  [1, 7, 5, 1],
+  [3, 13, 12, 4],
+  [2, 17, 16, 1],
+  [1, 31, 32, 2],
+  [2, 64, 32, 4],
+  [1, 130, 16, 2],
+];
+
+function destroyAll(context: GpuContext, views: BufferView[]): void {
+  for (const v of views) context.destroyBuffer(v.buffer);
+}
+
+async function checkAttention(context: GpuContext, [B, T, C, H]: [number, number, number, number], seed: number, withScratch: boolean): Promise<void> {
+  const random = new Random(seed);
+  const qkv = random.floats(B * T * 3 * C);
+  const dout = random.floats(B * T * C);
+  const expected = attentionForwardReference(qkv, B, T, C, H);
+  const label = `attention B=${B} T=${T} C=${C} H=${H}`;
+  const vqkv = context.tensor('test.qkv', qkv);
+  // Poison the outputs: every element must be written, including zeros above the diagonal.
+  const vout = context.tensor('test.out', new Float32Array(B * T * C).fill(NaN));
+  const vatt = context.tensor('test.att', new Float32Array(B * H * T * T).fill(NaN));
+  const vdout = context.tensor('test.dout', dout);
+  const vdqkv = context.tensor('test.dqkv', new Float32Array(B * T * 3 * C).fill(NaN));
+  const views = [vqkv, vout, vatt, vdout, vdqkv];
+  const scratch = withScratch ? context.tensor('test.scratch', attentionScratchElements(B, T, C, H)) : undefined;
+  if (scratch) views.push(scratch);
+  try {
+    await attentionForward(context, { qkv: vqkv, out: vout, att: vatt, B, T, C, H });
+    assertClose(`${label} out`, await context.read(vout), expected.out, ATT_TOL);
+    const att = await context.read(vatt);
+    assertClose(`${label} att`, att, expected.att, ATT_TOL);
+    await attentionBackward(context, { dout: vdout, qkv: vqkv, att: vatt, dqkv: vdqkv, B, T, C, H, scratch });
+    // The twin runs on the GPU's own att, so only the backward's error is measured.
+    const dqkv = new Float64Array(B * T * 3 * C);
+    attentionBackwardReference(dout, qkv, att, B, T, C, H, dqkv);
+    assertClose(`${label} dqkv`, await context.read(vdqkv), dqkv, ATT_BACKWARD_TOL);
+  } finally {
+    destroyAll(context, views);
+  }
+}
+
+function attentionCases(): KernelCase[] {
+  return [
+    {
+      name: 'attention forward and backward on awkward shapes',
+      async run(context) {
+        let seed = 401;
+        for (const shape of ATTENTION_SHAPES) await checkAttention(context, shape, seed++, seed % 2 === 0);
+      },
+    },
+    {
+      name: 'attention on views into one buffer (inputs and outputs share it)',
+      async run(context) {
+        const [B, T, C, H] = [2, 5, 8, 2];
+        const random = new Random(451);
+        const qkv = random.floats(B * T * 3 * C);
+        const dout = random.floats(B * T * C);
+        const expected = attentionForwardReference(qkv, B, T, C, H);
+        // One arena: [qkv | out | att | dout | dqkv], offsets aligned to 256 bytes.
+        const sizes = { qkv: B * T * 3 * C, out: B * T * C, att: B * H * T * T, dout: B * T * C, dqkv: B * T * 3 * C };
+        const offsets: Record<string, number> = {};
+        let cursor = 0;
+        for (const [name, n] of Object.entries(sizes)) {
+          offsets[name] = cursor;
+          cursor = Math.ceil((cursor + n * 4) / 256) * 256;
+        }
+        const buffer = context.createBuffer('test.arena', cursor);
+        const view = (name: keyof typeof sizes): BufferView => ({ buffer, offset: offsets[name], size: sizes[name] * 4 });
+        try {
+          context.upload(view('qkv'), qkv);
+          context.upload(view('dout'), dout);
+          await attentionForward(context, { qkv: view('qkv'), out: view('out'), att: view('att'), B, T, C, H });
+          await attentionBackward(context, { dout: view('dout'), qkv: view('qkv'), att: view('att'), dqkv: view('dqkv'), B, T, C, H });
+          assertClose('arena attention out', await context.read(view('out')), expected.out, ATT_TOL);
+          const att = await context.read(view('att'));
+          assertClose('arena attention att', att, expected.att, ATT_TOL);
+          const dqkv = new Float64Array(sizes.dqkv);
+          attentionBackwardReference(dout, qkv, att, B, T, C, H, dqkv);
+          assertClose('arena attention dqkv', await context.read(view('dqkv')), dqkv, ATT_BACKWARD_TOL);
+        } finally {
+          context.destroyBuffer(buffer);
+        }
+      },
+    },
+    {
+      name: 'attention decode with a KV cache equals the full forward, token by token',
+      async run(context) {
+        for (const [B, T, C, H, maxT, seed] of [
+          [1, 1, 4, 1, 1, 461],
+          [2, 7, 12, 3, 11, 462],
+          [3, 13, 16, 1, 13, 463],
+        ]) {
+          const random = new Random(seed);
+          const qkv = random.floats(B * T * 3 * C);
+          const vqkv = context.tensor('test.qkv', qkv);
+          const vout = context.tensor('test.out', B * T * C);
+          const vatt = context.tensor('test.att', B * H * T * T);
+          // The cache starts as garbage beyond the written positions: decode must not read it.
+          const kCache = new Float32Array(B * maxT * C).fill(NaN);
+          const vCache = new Float32Array(B * maxT * C).fill(NaN);
+          const vk = context.tensor('test.kCache', kCache);
+          const vv = context.tensor('test.vCache', vCache);
+          const vq = context.tensor('test.q', B * C);
+          const vdec = context.tensor('test.decoded', B * C);
+          try {
+            await attentionForward(context, { qkv: vqkv, out: vout, att: vatt, B, T, C, H });
+            const full = await context.read(vout);
+            const q = new Float32Array(B * C);
+            for (let p = 0; p < T; p++) {
+              for (let b = 0; b < B; b++) {
+                const src = (b * T + p) * 3 * C;
+                q.set(qkv.subarray(src, src + C), b * C);
+                kCache.set(qkv.subarray(src + C, src + 2 * C), (b * maxT + p) * C);
+                vCache.set(qkv.subarray(src + 2 * C, src + 3 * C), (b * maxT + p) * C);
+                // Write only the new position's key and value, as a sampler would.
+                context.upload({ buffer: vk.buffer, offset: (b * maxT + p) * C * 4, size: C * 4 }, qkv.subarray(src + C, src + 2 * C));
+                context.upload({ buffer: vv.buffer, offset: (b * maxT + p) * C * 4, size: C * 4 }, qkv.subarray(src + 2 * C, src + 3 * C));
+              }
+              context.upload(vq, q);
+              await attentionDecode(context, { q: vq, kCache: vk, vCache: vv, out: vdec, B, H, d: C / H, C, position: p, maxT });
+              const got = await context.read(vdec);
+              const fromForward = new Float64Array(B * C);
+              for (let b = 0; b < B; b++) fromForward.set(full.subarray((b * T + p) * C, (b * T + p + 1) * C), b * C);
+              const label = `decode B=${B} C=${C} H=${H} position ${p}`;
+              assertClose(`${label} vs GPU forward`, got, fromForward, ATT_TOL);
+              assertClose(`${label} vs twin`, got, attentionDecodeReference(q, kCache, vCache, B, C, H, p, maxT), ATT_TOL);
+            }
+          } finally {
+            destroyAll(context, [vqkv, vout, vatt, vk, vv, vq, vdec]);
+          }
+        }
+      },
+    },
+  ];
+}
+
+async function checkOutput(context: GpuContext, label: string, logits: Float32Array, targets: Uint32Array, coefficients: Float32Array, rows: number, V: number): Promise<void> {
+  const expected = outputLogprobsReference(logits, targets, coefficients, rows, V);
+  const vlogits = context.tensor('test.logits', logits);
+  const vtargets = context.tensor('test.targets', targets);
+  const vcoef = context.tensor('test.coefficients', coefficients);
+  const vlogprobs = context.tensor('test.logprobs', new Float32Array(rows).fill(NaN));
+  try {
+    await outputLogprobs(context, { logits: vlogits, targets: vtargets, coefficients: vcoef, logprobs: vlogprobs, rows, V });
+    const logprobs = await context.read(vlogprobs);
+    const dlogits = await context.read(vlogits);
+    if (logprobs.some((v) => !Number.isFinite(v)) || dlogits.some((v) => !Number.isFinite(v))) throw new Error(`${label}: non-finite output`);
+    assertClose(`${label} logprobs`, logprobs, expected.logprobs, LOGPROB_TOL);
+    assertClose(`${label} dlogits`, dlogits, expected.dlogits, DLOGITS_TOL);
+    for (let r = 0; r < rows; r++) {
+      if (coefficients[r] !== 0) continue;
+      for (let j = 0; j < V; j++) if (dlogits[r * V + j] !== 0) throw new Error(`${label}: row ${r} has c = 0 but dlogits[${j}] = ${dlogits[r * V + j]}`);
+    }
+  } finally {
+    destroyAll(context, [vlogits, vtargets, vcoef, vlogprobs]);
+  }
+}
+
+function outputCases(): KernelCase[] {
+  return [
+    {
+      name: 'output log-probs and dlogits on awkward shapes',
+      async run(context) {
+        const random = new Random(501);
+        for (const [rows, V] of [
+          [1, 1],
+          [1, 5],
+          [3, 64],
+          [7, 65],
+          [5, 1000],
+          [67, 13],
+          [4, 50257],
+        ]) {
+          const logits = random.floats(rows * V, -10, 10);
+          const targets = Uint32Array.from({ length: rows }, () => Math.floor(random.next() * V));
+          // Mixed coefficients: positive, negative (ascent on a negative sample), and 0 (padding).
+          const coefficients = Float32Array.from({ length: rows }, (_, r) => (r % 3 === 2 ? 0 : random.uniform(-1, 1)));
+          await checkOutput(context, `output ${rows}×${V}`, logits, targets, coefficients, rows, V);
+        }
+      },
+    },
+    {
+      name: 'output log-probs stay finite for large logits; target ≥ V is padding',
+      async run(context) {
+        const V = 4;
+        const logits = Float32Array.from([1e4, 1e4 - 1, -1e4, 80, 3e38, -3e38, 0, 0, -3e38, -3e38, -3e38, 5, 1, 2, 3, 4]);
+        const targets = Uint32Array.from([1, 0, 11, 7]); // row 3's target is out of range: padding
+        const coefficients = Float32Array.from([0.5, 1, -0.25, 0]);
+        await checkOutput(context, 'output of large logits', logits, targets, coefficients, 4, V);
+      },
+    },
+  ];
+}
+
+export const layerCasesB: KernelCase[] = [...attentionCases(), ...outputCases()];
