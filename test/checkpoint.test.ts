@@ -240,6 +240,14 @@ describe('safetensors', () => {
     it('sanity: the uncorrupted file reads', () => {
       expect(decodeSafetensors(good()).tensors['h.0.ln_1.weight'].data).toEqual(Float32Array.from([1, 2, 3, 4]));
     });
+    it('reads from a Node Buffer inside a larger pool (whose slice() is a view, not a copy)', () => {
+      const bytes = good();
+      const pool = Buffer.alloc(bytes.length + 64);
+      pool.set(bytes, 40);
+      const decoded = decodeSafetensors(pool.subarray(40, 40 + bytes.length)).tensors['h.0.ln_1.weight'].data;
+      expect(decoded).toEqual(Float32Array.from([1, 2, 3, 4]));
+      expect(decoded.buffer.byteLength).toBe(16);
+    });
     it('reads from a Uint8Array that is a view at an unaligned offset', () => {
       const bytes = good();
       const shifted = new Uint8Array(bytes.length + 3);

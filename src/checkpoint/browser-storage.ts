@@ -32,7 +32,7 @@ export async function saveToBrowser(name: string, bytes: Uint8Array): Promise<Br
     }
     await root.removeEntry(name).catch(() => {}); // created above but not writable here (e.g. Safari's main thread)
   }
-  await withDatabase((db) => db.put(STORE, bytes.slice(), name));
+  await withDatabase((db) => db.put(STORE, new Uint8Array(bytes), name));
   return 'indexeddb';
 }
 

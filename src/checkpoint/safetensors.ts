@@ -139,7 +139,7 @@ function tensorBytes(name: string, tensor: Tensor): Uint8Array {
     array = data;
   }
   const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-  return LITTLE_ENDIAN ? bytes : swapBytes(bytes.slice(), dtypeSize(dtype));
+  return LITTLE_ENDIAN ? bytes : swapBytes(new Uint8Array(bytes), dtypeSize(dtype));
 }
 
 type ArrayType = { new (buffer: ArrayBuffer): ArrayBufferView; readonly name: string };
@@ -184,10 +184,12 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   const infos: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
 
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__proto__') fail('a tensor named "__proto__" is not allowed.'); // it would set the prototype of the result
     if (name === METADATA_KEY) {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`"${METADATA_KEY}" must be an object of strings.`);
       for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof value !== 'string') fail(`"${METADATA_KEY}"."${key}" must be a string, got ${JSON.stringify(value)}.`);
+        if (key === '__proto__') fail(`"${METADATA_KEY}" may not have a "__proto__" key.`);
         metadata[key] = value as string;
       }
       continue;
@@ -233,7 +235,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
 }
 
 function decodeData(dtype: Dtype, raw: Uint8Array): TensorData {
-  const copy = raw.slice(); // aligned, owned, and safe to byte-swap
+  // A fresh, aligned copy that owns its buffer (not raw.slice(): on a Node Buffer that is a view).
+  const copy = new Uint8Array(raw);
   if (!LITTLE_ENDIAN) swapBytes(copy, dtypeSize(dtype));
   if (dtype === 'F16') return fromFloat16Bits(new Uint16Array(copy.buffer));
   if (dtype === 'BF16') return fromBfloat16Bits(new Uint16Array(copy.buffer));

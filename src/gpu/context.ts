@@ -117,8 +117,10 @@ export class GpuContext {
     return view;
   }
 
+  /** Writes data into a view, after everything recorded so far (queue writes otherwise overtake unsubmitted work). */
   upload(view: BufferView, data: ArrayBufferView): void {
     if (data.byteLength > view.size) throw new Error(`upload of ${data.byteLength} bytes into a view of ${view.size} (${view.buffer.label}).`);
+    if (this.encoder !== null) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 

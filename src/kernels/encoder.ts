@@ -19,7 +19,7 @@ export interface EncoderForwardArgs {
 
 export interface EncoderBackwardArgs {
   dout: BufferView; // [B·T, C]
-  tokens: BufferView; // u32 [B·T] on the GPU (bound, not read: the buckets carry the ids)
+  tokens: BufferView; // u32 [B·T] on the GPU (taken for symmetry, not read: the buckets carry the ids)
   /** The same batch on the CPU, from which the buckets are built. */
   tokenIds: Uint32Array;
   dwte: BufferView; // [V, C], +=
@@ -101,7 +101,7 @@ function bucketsView(context: GpuContext, words: Uint32Array): BufferView {
 
 /** dwte[token, :] += Σ dout over the token's positions; dwpe[t, :] += Σ_b dout[b, t, :]. */
 export async function encoderBackward(context: GpuContext, args: EncoderBackwardArgs): Promise<void> {
-  const { dout, tokens, tokenIds, dwte, dwpe, B, T, C } = args;
+  const { dout, tokenIds, dwte, dwpe, B, T, C } = args;
   if (tokenIds.length !== B * T) throw new Error(`encoder backward: tokenIds holds ${tokenIds.length} ids, needs B·T = ${B * T}.`);
   need('dout', dout, B * T * C);
   need('dwpe', dwpe, T * C);
@@ -112,7 +112,8 @@ export async function encoderBackward(context: GpuContext, args: EncoderBackward
   }
   const { words, distinct } = bucketTokens(tokenIds);
   const buckets = bucketsView(context, words);
-  const shared = { tokens, buckets, wte: unusedBinding(context, 0), wpe: unusedBinding(context, 1), dout };
+  // tokens is not read here (the buckets carry the ids): a placeholder keeps it out of the dispatch.
+  const shared = { tokens: unusedBinding(context, 2), buckets, wte: unusedBinding(context, 0), wpe: unusedBinding(context, 1), dout };
   const uniform = params(B, T, C, V, distinct);
   await context.run({ kernel: { shader: 'encoder', entryPoint: 'backward_wte' }, buffers: { ...shared, out: dwte }, uniform, workgroups: grid(context, distinct * C) });
   await context.run({ kernel: { shader: 'encoder', entryPoint: 'backward_wpe' }, buffers: { ...shared, out: dwpe }, uniform, workgroups: grid(context, T * C) });

@@ -2,6 +2,7 @@
 // gemstone's terms is the per-token coefficient c = mask / count on ∇ log π.
 // Seeded data order, gradient accumulation over micro-batches, AdamW with
 // warmup + cosine, and a state that checkpoints and resumes exactly.
+import type { CheckpointState } from '../checkpoint/checkpoint.ts';
 import type { BufferView } from '../gpu/context.ts';
 import { axpy, fill, mul } from '../kernels/elementwise.ts';
 import { rowSum } from '../kernels/rows.ts';
@@ -117,6 +118,37 @@ export class SftTrainer {
     const result: StepResult = { step: this.step, lr, tokens: count };
     if (readLoss) result.loss = (await context.read(this.loss.total))[0];
     return result;
+  }
+
+  /** Everything a checkpoint needs to continue this run exactly. */
+  async checkpointState(extra?: unknown): Promise<CheckpointState> {
+    return {
+      config: this.model.config,
+      step: this.step,
+      rng: { seed: this.options.seed },
+      dataPosition: { ...this.position },
+      optimizer: {
+        hyper: { ...this.options.adamw },
+        m: await this.model.readParameters(this.optimizer.m),
+        v: await this.model.readParameters(this.optimizer.v),
+      },
+      parameters: await this.model.readParameters(),
+      extra,
+    };
+  }
+
+  /** Loads parameters, moments, step and data position from a checkpoint. */
+  restore(state: CheckpointState): void {
+    this.model.loadParameters(state.parameters);
+    if (state.optimizer === undefined) throw new Error('Checkpoint has no optimizer state to resume from.');
+    for (const spec of this.model.specs) {
+      this.optimizer.m.upload(spec.name, state.optimizer.m[spec.name]);
+      this.optimizer.v.upload(spec.name, state.optimizer.v[spec.name]);
+    }
+    this.optimizer.step = state.step;
+    const position = state.dataPosition as DataPosition;
+    if (!Number.isInteger(position?.epoch) || !Number.isInteger(position?.cursor)) throw new Error('Checkpoint has no valid data position.');
+    this.seek(position);
   }
 
   destroy(): void {

@@ -375,4 +375,103 @@ function adamwCases(): KernelCase[] {
   ];
 }
 
-export const layerCasesA: KernelCase[] = [...layernormCases(), ...geluCases(), ...encoderCases(), ...biasCases(), ...adamwCases()];
+// ---- views into one buffer --------------------------------------------------------------
+
+/** Views into one buffer at 256-byte-aligned offsets, as the model's arenas lay them out. */
+function oneBuffer(context: GpuContext, sizes: Record<string, number>): { buffer: GPUBuffer; view: (name: string) => BufferView } {
+  const offsets: Record<string, number> = {};
+  let cursor = 0;
+  for (const [name, n] of Object.entries(sizes)) {
+    offsets[name] = cursor;
+    cursor = Math.ceil((cursor + n * 4) / 256) * 256;
+  }
+  const buffer = context.createBuffer('test.arena', cursor);
+  return { buffer, view: (name) => ({ buffer, offset: offsets[name], size: sizes[name] * 4 }) };
+}
+
+function arenaCases(): KernelCase[] {
+  return [
+    {
+      name: 'layer kernels on views into one buffer (inputs and outputs share it)',
+      async run(context) {
+        const random = new Random(101);
+        const [B, T, C, V] = [2, 5, 12, 9];
+        const rows = B * T;
+        const sizes = {
+          tokens: rows, wte: V * C, wpe: T * C, x: rows * C, weight: C, bias: C, ln: rows * C, mean: rows, rstd: rows,
+          h: rows * C, g: rows * C, dout: rows * C, dg: rows * C, dx: rows * C, dweight: C, dbias: C, dwte: V * C, dwpe: T * C,
+        };
+        const { buffer, view } = oneBuffer(context, sizes);
+        try {
+          const tokenIds = Uint32Array.from({ length: rows }, () => Math.floor(random.next() * V));
+          const data: Record<string, Float32Array> = {};
+          for (const name of ['wte', 'wpe', 'weight', 'bias', 'dout', 'dx', 'dweight', 'dbias', 'dwte', 'dwpe'] as const) {
+            data[name] = random.floats(sizes[name]);
+            context.upload(view(name), data[name]);
+          }
+          context.upload(view('tokens'), tokenIds);
+          // x = encoder(tokens); ln = layernorm(x); h = ln + bias; g = gelu(h); and back.
+          await encoderForward(context, { tokens: view('tokens'), wte: view('wte'), wpe: view('wpe'), out: view('x'), B, T, C });
+          await layernormForward(context, { x: view('x'), weight: view('weight'), bias: view('bias'), out: view('ln'), mean: view('mean'), rstd: view('rstd'), rows, C });
+          await context.copy(view('ln'), view('h'));
+          await biasAdd(context, { out: view('h'), bias: view('bias'), rows, N: C });
+          await geluForward(context, { x: view('h'), out: view('g'), n: rows * C });
+          await geluBackward(context, { x: view('h'), dout: view('dout'), dx: view('dg'), n: rows * C });
+          await biasBackward(context, { dout: view('dg'), dbias: view('dbias'), rows, N: C });
+          await layernormBackward(context, { dout: view('dg'), x: view('x'), weight: view('weight'), mean: view('mean'), rstd: view('rstd'), dx: view('dx'), dweight: view('dweight'), dbias: view('dbias'), rows, C });
+          await encoderBackward(context, { dout: view('dx'), tokens: view('tokens'), tokenIds, dwte: view('dwte'), dwpe: view('dwpe'), B, T, C });
+
+          const x = encoderTwin.encoderForward(tokenIds, data.wte, data.wpe, B, T, C);
+          const ln = layernormTwin.layernormForward(x, data.weight, data.bias, rows, C);
+          const h = biasTwin.biasAdd(Float64Array.from(ln.out), data.bias, rows, C);
+          const dg = geluTwin.geluBackward(h, data.dout, new Float64Array(rows * C));
+          const dbias = biasTwin.biasBackward(dg, rows, C, f64(data.dbias));
+          const dx = f64(data.dx);
+          const dweight = f64(data.dweight);
+          layernormTwin.layernormBackward(dg, x, data.weight, ln.mean, ln.rstd, rows, C, dx, dweight, dbias);
+          const dwte = f64(data.dwte);
+          const dwpe = f64(data.dwpe);
+          encoderTwin.encoderBackward(dx, tokenIds, B, T, C, dwte, dwpe);
+          const loose: Tolerance = { atol: 1e-4, rtol: 1e-4 }; // a chain of kernels: errors compound
+          assertClose('arena encoder', await context.read(view('x')), x, ONE_OP);
+          assertClose('arena layernorm', await context.read(view('ln')), ln.out, LN_FORWARD);
+          assertClose('arena gelu', await context.read(view('g')), geluTwin.geluForward(h), loose);
+          assertClose('arena layernorm dx', await context.read(view('dx')), dx, loose);
+          assertClose('arena layernorm dweight', await context.read(view('dweight')), dweight, loose);
+          assertClose('arena dbias (bias + layernorm)', await context.read(view('dbias')), dbias, loose);
+          assertClose('arena dwte', await context.read(view('dwte')), dwte, loose);
+          assertClose('arena dwpe', await context.read(view('dwpe')), dwpe, loose);
+        } finally {
+          context.destroyBuffer(buffer);
+        }
+      },
+    },
+    {
+      name: 'adamw and clipping on views into one buffer',
+      async run(context) {
+        const random = new Random(103);
+        const n = 301;
+        const { buffer, view } = oneBuffer(context, { params: n, grads: n, m: n, v: n, norm: 1, scale: 1 });
+        try {
+          const params = random.floats(n);
+          const grads = random.floats(n, -2, 2);
+          context.upload(view('params'), params);
+          context.upload(view('grads'), grads);
+          context.upload(view('m'), new Float32Array(n));
+          context.upload(view('v'), new Float32Array(n));
+          await clipByGlobalNorm(context, { grads: view('grads'), n, maxNorm: 1, norm: view('norm'), scale: view('scale') });
+          await adamw(context, { params: view('params'), grads: view('grads'), m: view('m'), v: view('v'), gradScale: view('scale'), n, ...HYPER, step: 1 });
+          const norm = adamwTwin.globalNorm(grads);
+          const p64 = f64(params);
+          adamwTwin.adamwStep(p64, grads, new Float64Array(n), new Float64Array(n), { ...HYPER, step: 1, gradScale: adamwTwin.clipScale(norm, 1) });
+          assertClose('arena norm', await context.read(view('norm')), [norm], NORM);
+          assertClose('arena adamw params', await context.read(view('params')), p64, ADAM_PARAMS);
+        } finally {
+          context.destroyBuffer(buffer);
+        }
+      },
+    },
+  ];
+}
+
+export const layerCasesA: KernelCase[] = [...layernormCases(), ...geluCases(), ...encoderCases(), ...biasCases(), ...adamwCases(), ...arenaCases()];
