@@ -65,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (next < promptLengths[b]) {
     token = tokens[slot];
   } else {
-    let target = uniform01(params.seed, params.position, b) * zs;
+    let goal = uniform01(params.seed, params.position, b) * zs;
     var cumulative = 0.0;
     var last = 0u;
     var found = false;
@@ -74,7 +74,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (x >= threshold) {
         last = i;
         cumulative += exp((x - m) * invT);
-        if (!found && cumulative > target) { token = i; found = true; }
+        if (!found && cumulative > goal) { token = i; found = true; }
       }
     }
     if (!found) { token = last; }

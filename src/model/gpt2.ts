@@ -84,6 +84,7 @@ export class Gpt2 {
   private activations: Arena | null = null;
   private shape: { B: number; T: number } | null = null;
   private lastTokens: Uint32Array | null = null;
+  private savedLogits: BufferView | null = null;
 
   constructor(
     readonly context: GpuContext,
@@ -152,13 +153,22 @@ export class Gpt2 {
     return this.activations.view('logprobs');
   }
 
+  /** The logits of the last forward({ keepLogits: true }), [B·T, V]. */
+  savedLogitsView(): BufferView {
+    if (this.savedLogits === null) throw new Error('No forward with keepLogits has run yet.');
+    return this.savedLogits;
+  }
+
   /** The activations of the last forward (the output kernel leaves dlogits where the logits were). */
   activationArena(): Arena | null {
     return this.activations;
   }
 
-  /** Records the forward pass; log π(target) lands in logprobsView(), dlogits in place of the logits. */
-  async forward(batch: Batch): Promise<void> {
+  /**
+   * Records the forward pass; log π(target) lands in logprobsView(), dlogits in place of the logits.
+   * With keepLogits the logits are first copied aside (savedLogitsView()), for inspection and tests.
+   */
+  async forward(batch: Batch, { keepLogits = false } = {}): Promise<void> {
     const { B, T } = batch;
     const { width: C, heads: H, vocabSize: V, layers: L } = this.config;
     const rows = B * T;
@@ -196,6 +206,13 @@ export class Gpt2 {
     await layernormForward(ctx, { x: residual, weight: p('ln_f.weight'), bias: p('ln_f.bias'), out: v('lnf'), mean: v('lnf_mean'), rstd: v('lnf_rstd'), rows, C });
     // Head tied to the token embedding: logits = lnf · wteᵀ.
     await matmul(ctx, { a: v('lnf'), b: p('wte.weight'), c: v('logits'), M: rows, N: V, K: C, transB: true });
+    if (keepLogits) {
+      if (this.savedLogits === null || this.savedLogits.size !== rows * V * 4) {
+        if (this.savedLogits !== null) ctx.destroyBuffer(this.savedLogits.buffer);
+        this.savedLogits = ctx.tensor('saved-logits', rows * V);
+      }
+      await ctx.copy(v('logits'), this.savedLogits);
+    }
     await outputLogprobs(ctx, { logits: v('logits'), targets: v('targets'), coefficients: v('coefficients'), logprobs: v('logprobs'), rows, V });
   }
 
@@ -262,5 +279,6 @@ export class Gpt2 {
     this.params.destroy();
     this.grads.destroy();
     this.activations?.destroy();
+    if (this.savedLogits !== null) this.context.destroyBuffer(this.savedLogits.buffer);
   }
 }

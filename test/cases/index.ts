@@ -5,6 +5,7 @@ import { kernelCases, type KernelCase } from './kernel-cases.ts';
 import { layerCasesB } from './layer-cases-b.ts';
 import { layerCasesA } from './layer-cases-a.ts';
 import { modelCases } from './model-cases.ts';
+import { sampleCases } from './sample-cases.ts';
 
 export type { KernelCase };
 
@@ -14,6 +15,7 @@ export const allCases: KernelCase[] = [
   ...layerCasesB,
   ...layerCasesA,
   ...modelCases,
+  ...sampleCases,
 ];
 
 /** Runs every case and collects outcomes; used by the Deno and browser runners. */

@@ -1,0 +1,88 @@
+// Sampling on the GPU against its twin: the same draw picks the same token,
+// log-probs under the sampling policy and the model agree, top-k never leaks.
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { sampleNext } from '../../src/kernels/sample.ts';
+import { sampleReference, sampleUniform, samplingDistribution } from '../../src/reference/sample.ts';
+import { assertClose } from '../../src/util/compare.ts';
+import { Random } from '../../src/util/random.ts';
+import type { KernelCase } from './kernel-cases.ts';
+
+async function sampleOnce(context: GpuContext, logits: Float32Array, B: number, V: number, temperature: number, topK: number, seed: number, promptLengths?: Uint32Array) {
+  const maxT = 2;
+  const views = {
+    logits: context.tensor('test.logits', logits),
+    promptLengths: context.tensor('test.lengths', promptLengths ?? new Uint32Array(B).fill(1)),
+    tokens: context.tensor('test.tokens', Uint32Array.from({ length: B * maxT }, (_, i) => (i % maxT === 1 ? 3 : 0))),
+    logprobs: context.tensor('test.lp', B * maxT),
+    modelLogprobs: context.tensor('test.mlp', B * maxT),
+  };
+  try {
+    await sampleNext(context, { ...views, B, V, position: 0, maxT, temperature, topK, seed });
+    const tokens = await context.readU32(views.tokens);
+    const lp = await context.read(views.logprobs);
+    const mlp = await context.read(views.modelLogprobs);
+    return {
+      tokens: Array.from({ length: B }, (_, b) => tokens[b * maxT + 1]),
+      logprobs: Array.from({ length: B }, (_, b) => lp[b * maxT + 1]),
+      modelLogprobs: Array.from({ length: B }, (_, b) => mlp[b * maxT + 1]),
+    };
+  } finally {
+    for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
+  }
+}
+
+export const sampleCases: KernelCase[] = [
+  {
+    name: 'sampling matches its twin draw for draw (temperature, top-k)',
+    async run(context) {
+      const random = new Random(5);
+      for (const [B, V, temperature, topK] of [[7, 5, 1, 0], [13, 31, 0.7, 4], [5, 64, 1.3, 1], [9, 17, 0.5, 16]] as const) {
+        const logits = random.floats(B * V, -3, 3);
+        const seed = 1234 + V;
+        const got = await sampleOnce(context, logits, B, V, temperature, topK, seed);
+        for (let b = 0; b < B; b++) {
+          const u = sampleUniform(seed, 0, b);
+          const want = sampleReference(logits, V, b, temperature, topK, u);
+          // A draw within float error of a boundary may round either way: accept the neighbour then.
+          const p = samplingDistribution(Array.from(logits.subarray(b * V, (b + 1) * V)), temperature, topK);
+          let below = 0;
+          for (let i = 0; i < want.token; i++) below += p[i];
+          const nearBoundary = Math.abs(u - below) < 1e-5 || Math.abs(u - below - p[want.token]) < 1e-5;
+          if (got.tokens[b] !== want.token && !nearBoundary) throw new Error(`row ${b} (V=${V}, τ=${temperature}, k=${topK}): GPU picked ${got.tokens[b]}, twin ${want.token} for u=${u}`);
+          if (got.tokens[b] === want.token) {
+            assertClose(`log π_s row ${b}`, [got.logprobs[b]], [want.logprob], { atol: 1e-5, rtol: 1e-5 });
+            assertClose(`log π row ${b}`, [got.modelLogprobs[b]], [want.modelLogprob], { atol: 1e-5, rtol: 1e-5 });
+          }
+          if (topK > 0 && p[got.tokens[b]] === 0) throw new Error(`row ${b}: token ${got.tokens[b]} is outside the top ${topK}`);
+        }
+      }
+    },
+  },
+  {
+    name: 'sampling frequencies follow the tempered top-k distribution',
+    async run(context) {
+      const V = 6;
+      const B = 3000;
+      const row = Float32Array.from([1.0, 0.2, -0.5, 2.0, 0.0, 1.5]);
+      const logits = new Float32Array(B * V);
+      for (let b = 0; b < B; b++) logits.set(row, b * V);
+      const got = await sampleOnce(context, logits, B, V, 0.8, 4, 99);
+      const p = samplingDistribution(Array.from(row), 0.8, 4);
+      const counts = new Array(V).fill(0);
+      for (const t of got.tokens) counts[t] += 1;
+      for (let i = 0; i < V; i++) {
+        const sd = Math.sqrt(B * p[i] * (1 - p[i]));
+        if (Math.abs(counts[i] - B * p[i]) > 5 * sd + 1) throw new Error(`token ${i}: ${counts[i]} draws, expected ${(B * p[i]).toFixed(0)} ± ${sd.toFixed(0)}`);
+      }
+    },
+  },
+  {
+    name: 'sampling keeps prompt tokens where the prompt covers the next position',
+    async run(context) {
+      const logits = Float32Array.from([0, 5, 0, 0, 0, 5, 0, 0]);
+      const got = await sampleOnce(context, logits, 2, 4, 1, 1, 3, Uint32Array.from([2, 1]));
+      if (got.tokens[0] !== 3) throw new Error(`row 0 should keep its prompt token 3, got ${got.tokens[0]}`);
+      if (got.tokens[1] !== 1) throw new Error(`row 1 should sample the argmax 1 with top-k 1, got ${got.tokens[1]}`);
+    },
+  },
+];
