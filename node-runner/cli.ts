@@ -1,6 +1,7 @@
 // gemstone's command line. Each command lives in its own module under node-runner/commands/.
 import { Command } from 'commander';
 import { doctorCommand } from './commands/doctor.ts';
+import { sftCommand } from './commands/sft.ts';
 
 const program = new Command()
   .name('gemstone')
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError();
 
 program.addCommand(doctorCommand());
+program.addCommand(sftCommand());
 
 try {
   await program.parseAsync(process.argv);

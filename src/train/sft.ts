@@ -35,7 +35,10 @@ export interface StepResult {
   lr: number;
   /** Present when the step was asked to read its loss back. */
   loss?: number;
+  /** Tokens whose loss counted (completion tokens). */
   tokens: number;
+  /** Positions the model processed (batch × context, padding included). */
+  processed: number;
 }
 
 export function epochOrder(rows: number, seed: number, epoch: number): Uint32Array {
@@ -115,7 +118,7 @@ export class SftTrainer {
     const lr = learningRate(this.step + 1, this.options.schedule);
     await this.optimizer.update(lr);
     context.flush();
-    const result: StepResult = { step: this.step, lr, tokens: count };
+    const result: StepResult = { step: this.step, lr, tokens: count, processed: batchSize * this.T };
     if (readLoss) result.loss = (await context.read(this.loss.total))[0];
     return result;
   }

@@ -1,0 +1,62 @@
+// The command line as a person uses it: doctor, sft with resume, and bad input.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
+
+async function gemstone(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' } });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+describe('gemstone CLI', () => {
+  it('doctor --json names the adapter', async () => {
+    const { stdout, code } = await gemstone('doctor', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(report).toMatchObject({ runtime: 'node', backend: 'opengles', kind: 'llvmpipe', fallback: true });
+    expect(report.adapter).toMatch(/llvmpipe/i);
+    expect(report.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(report.smokeTest.ok).toBe(true);
+  });
+
+  it('sft trains, writes a checkpoint and metrics, and resumes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemstone-cli-'));
+    const data = join(dir, 'data.jsonl');
+    writeFileSync(data, ['{"prompt":"1+1=","completion":"2"}', '{"prompt":"2+3=","completion":"5"}', '{"prompt":"4+4=","completion":"8"}'].join('\n'));
+    const out = join(dir, 'run');
+    const first = await gemstone('sft', '--preset', 'tiny', '--data', data, '--out', out, '--steps', '6', '--batch-size', '2', '--log-every', '3', '--samples', '1');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/step 6\/6 · loss \d+\.\d+/);
+    expect(first.stdout).toMatch(/"1\+1=" → /);
+    const checkpoint = decodeCheckpoint(new Uint8Array(readFileSync(join(out, 'checkpoint.safetensors'))), 'checkpoint.safetensors');
+    expect(checkpoint.step).toBe(6);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([3, 6]);
+
+    const second = await gemstone('sft', '--preset', 'tiny', '--data', data, '--out', out, '--steps', '9', '--batch-size', '2', '--log-every', '3', '--samples', '0', '--resume');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/steps 7–9/);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([3, 6, 9]);
+    expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
+  });
+
+  it('names the file, line and field of bad data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemstone-cli-'));
+    const data = join(dir, 'bad.jsonl');
+    writeFileSync(data, '{"prompt":"a","completion":"b"}\n\n{"prompt":"c"}\n');
+    const { code, stderr } = await gemstone('sft', '--data', data, '--out', join(dir, 'run'));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(`${data}:3: field "completion"`);
+  });
+});
