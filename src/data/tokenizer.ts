@@ -3,7 +3,20 @@
 // step-to-token mapping exact (a token's first character is the character).
 export const SPECIAL_TOKENS = ['<|pad|>', '<|eos|>', '<|unk|>'] as const;
 
-export class CharTokenizer {
+/** What every tokenizer gives: ids, the exact way back, and where each token starts in the text. */
+export interface Tokenizer {
+  readonly size: number;
+  readonly pad: number;
+  readonly eos: number;
+  encode(text: string): number[];
+  /** The text of ids; decode(encode(t)) === t for any t the tokenizer covers. */
+  decode(ids: Iterable<number>, options?: { stopAtEos?: boolean }): string;
+  /** ids and, for each, the offset (UTF-16 code units, as String.slice) of its first character. */
+  encodeWithOffsets(text: string): { ids: number[]; offsets: number[] };
+  toJSON(): unknown;
+}
+
+export class CharTokenizer implements Tokenizer {
   readonly symbols: string[];
   private readonly index: Map<string, number>;
 
@@ -41,6 +54,24 @@ export class CharTokenizer {
     const ids: number[] = [];
     for (const c of text) ids.push(this.index.get(c) ?? this.unk);
     return ids;
+  }
+
+  encodeWithOffsets(text: string): { ids: number[]; offsets: number[] } {
+    const ids: number[] = [];
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const c of text) {
+      ids.push(this.index.get(c) ?? this.unk);
+      offsets.push(offset);
+      offset += c.length;
+    }
+    return { ids, offsets };
+  }
+
+  /** Whether every character of the text has its own token (so the round trip is exact). */
+  covers(text: string): boolean {
+    for (const c of text) if (!this.index.has(c)) return false;
+    return true;
   }
 
   decode(ids: Iterable<number>, { stopAtEos = true } = {}): string {
