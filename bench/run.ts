@@ -1,6 +1,8 @@
 // `npm run bench`: in one run on one adapter, the FMA peak, our matmul and
 // TensorFlow.js's WebGPU matmul at the same sizes, as GFLOP/s and ratios.
-// `npm run bench -- --json` prints one JSON object per case.
+// Then training and generation throughput of the `small` GPT-2 (bench/train.ts),
+// training also against the same model in TensorFlow.js.
+// `npm run bench -- --json` prints one JSON object per case; `--only train` skips the matmuls.
 import { Command, Option } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
 import { describeReport } from '../src/gpu/device.ts';
@@ -10,6 +12,7 @@ import { Random } from '../src/util/random.ts';
 import { measureFmaPeak } from './peak.ts';
 import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
+import { benchGenerate, benchTrain } from './train.ts';
 
 interface BenchCase {
   name: string;
@@ -70,8 +73,9 @@ const program = new Command()
   .option('--unsafe-fast', "drop bounds checks (Dawn's disable_robustness) for our kernels and the peer's alike")
   .option('--no-peer', 'skip TensorFlow.js')
   .option('--json', 'one JSON object per case')
+  .addOption(new Option('--only <cases>', 'which cases to run').choices(['matmul', 'train', 'all']).default('all'))
   .parse(process.argv);
-const options = program.opts<{ adapter?: string; unsafeFast?: boolean; peer: boolean; json?: boolean }>();
+const options = program.opts<{ adapter?: string; unsafeFast?: boolean; peer: boolean; json?: boolean; only: 'matmul' | 'train' | 'all' }>();
 
 const context = await GpuContext.create({ adapter: options.adapter, unsafeFast: options.unsafeFast });
 const adapter = describeReport(context.report);
@@ -84,7 +88,7 @@ say(`f32 FMA peak: ${peak.toFixed(1)} GFLOP/s`);
 const peer = options.peer ? await startTfPeer(context) : null;
 
 const results: BenchCase[] = [];
-for (const { name, shape } of MATMUL_CASES) {
+for (const { name, shape } of options.only === 'train' ? [] : MATMUL_CASES) {
   const ours = await benchOurs(context, shape);
   const theirs = peer ? await benchPeer(peer, shape) : null;
   const result: BenchCase = {
@@ -104,8 +108,27 @@ for (const { name, shape } of MATMUL_CASES) {
         (theirs === null ? '' : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
     );
 }
+if (options.only !== 'matmul') {
+  const train = await benchTrain(context, peak, peer);
+  if (options.json) console.log(JSON.stringify({ ...roundAll(train), adapter }));
+  else {
+    const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
+    say(
+      `${train.name.padEnd(32)} ours ${ours.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * train.mfu).toFixed(1).padStart(5)}%` +
+        (theirs === null ? '' : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
+    );
+  }
+  const gen = await benchGenerate(context);
+  if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
+  else say(`${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`);
+}
 context.destroy();
 process.exit(0);
+
+/** Every number field rounded (fractions below 1 kept to 4 digits). */
+function roundAll<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? round(v, Math.abs(v) < 1 ? 4 : 3) : v])) as T;
+}
 
 function round(x: number, digits = 3): number {
   const f = 10 ** digits;

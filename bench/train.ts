@@ -1,0 +1,299 @@
+// Training and generation throughput: our GPT-2 (src/model) against the same
+// architecture in TensorFlow.js (bench/tfjs-gpt.ts) on the same GPUDevice.
+// A training step is zero grads + forward + backward + clip + AdamW; tokens/s
+// from the median of several steps, each waited for on the GPU.
+import { pathToFileURL } from 'node:url';
+import type { Dispatch, GpuContext } from '../src/gpu/context.ts';
+import { parameterCount, presetConfig, type ModelConfig } from '../src/model/config.ts';
+import { generate } from '../src/model/generate.ts';
+import { Gpt2, type Batch } from '../src/model/gpt2.ts';
+import { AdamW, DEFAULT_ADAMW } from '../src/train/optimizer.ts';
+import { Random } from '../src/util/random.ts';
+import { TfGpt } from './tfjs-gpt.ts';
+import type { TfPeer } from './tfjs-peer.ts';
+import { median, timeBatches } from './timing.ts';
+
+export interface TrainBenchResult {
+  name: string;
+  preset: string;
+  parameters: number;
+  B: number;
+  T: number;
+  ours_tokens_per_s: number;
+  ours_step_s: number;
+  peer_tokens_per_s: number | null;
+  peer_step_s: number | null;
+  ours_over_peer: number | null;
+  /** 6 · parameters · tokens/s over the FMA peak. */
+  mfu: number;
+  peer_mfu: number | null;
+  peak_gflops: number;
+  /** The TF.js model's loss on its first step (≈ ln V for a freshly initialised model). */
+  peer_first_loss: number | null;
+  ln_vocab: number;
+}
+
+export interface GenerateBenchResult {
+  name: string;
+  preset: string;
+  B: number;
+  prompt_tokens: number;
+  new_tokens: number;
+  ours_tokens_per_s: number;
+  ours_seconds: number;
+}
+
+export interface TrainBenchOptions {
+  preset?: string;
+  B?: number;
+  T?: number;
+  /** Timed steps per side (after one warm-up step). */
+  steps?: number;
+  seed?: number;
+  lr?: number;
+}
+
+/** Seeded random next-token batches with the mean cross-entropy coefficients 1/(B·T). */
+export function randomBatches(config: ModelConfig, B: number, T: number, count: number, seed: number): Batch[] {
+  const random = new Random(seed);
+  const V = config.vocabSize;
+  return Array.from({ length: count }, () => {
+    const sequence = Uint32Array.from({ length: B * (T + 1) }, () => Math.floor(random.next() * V));
+    const tokens = new Uint32Array(B * T);
+    const targets = new Uint32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      tokens.set(sequence.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+      targets.set(sequence.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
+    }
+    return { tokens, targets, coefficients: new Float32Array(B * T).fill(1 / (B * T)), B, T };
+  });
+}
+
+/** One full training step of ours, recorded (not waited for). */
+async function oursStep(model: Gpt2, optimizer: AdamW, batch: Batch, lr: number): Promise<void> {
+  await model.zeroGradients();
+  await model.forward(batch);
+  await model.backward();
+  await optimizer.update(lr);
+}
+
+/** Median seconds of one step: a warm-up step, then `steps` steps timed one by one. */
+async function timeSteps(step: (i: number) => Promise<void>, steps: number): Promise<number> {
+  let i = 0;
+  // timeBatches warms up with one repetition, then grows a batch to minSeconds; a step here takes
+  // well over it on software adapters, so each batch is one step and `steps` batches are timed.
+  return timeBatches(async (reps) => {
+    for (let r = 0; r < reps; r++) await step(i++);
+  }, { minSeconds: 0.25, batches: steps });
+}
+
+export async function benchTrain(context: GpuContext, peakGflops: number, peer: TfPeer | null, options: TrainBenchOptions = {}): Promise<TrainBenchResult> {
+  const { preset = 'small', B = 16, T = 128, steps = 5, seed = 1, lr = 1e-3 } = options;
+  const config = presetConfig(preset);
+  const parameters = parameterCount(config);
+  const batches = randomBatches(config, B, T, 4, seed);
+
+  const model = new Gpt2(context, config);
+  model.initialize(seed);
+  const optimizer = new AdamW(model, DEFAULT_ADAMW);
+  let oursSeconds: number;
+  try {
+    await optimizer.reset();
+    oursSeconds = await timeSteps(async (i) => {
+      await oursStep(model, optimizer, batches[i % batches.length], lr);
+      await context.sync();
+    }, steps);
+  } finally {
+    optimizer.destroy();
+    model.destroy();
+  }
+
+  let peerSeconds: number | null = null;
+  let peerFirstLoss: number | null = null;
+  if (peer !== null) {
+    const tfModel = await TfGpt.create(peer, config, { seed, lr, beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, eps: DEFAULT_ADAMW.eps, maxGradNorm: DEFAULT_ADAMW.maxGradNorm });
+    try {
+      const inputs = batches.map((batch) => tfModel.upload(batch));
+      try {
+        // The first step reads its loss back: a real, freshly initialised model starts at ≈ ln V.
+        peerFirstLoss = await tfModel.trainStep(inputs[0], { readLoss: true });
+        peerSeconds = await timeSteps(async (i) => {
+          await tfModel.trainStep(inputs[(i + 1) % inputs.length]);
+          await peer.sync();
+        }, steps);
+      } finally {
+        for (const input of inputs) tfModel.release(input);
+      }
+    } finally {
+      tfModel.dispose();
+    }
+  }
+
+  const tokens = B * T;
+  const ours = tokens / oursSeconds;
+  const theirs = peerSeconds === null ? null : tokens / peerSeconds;
+  const mfu = (6 * parameters * ours) / (peakGflops * 1e9);
+  return {
+    name: `train ${preset} B=${B} T=${T}`,
+    preset,
+    parameters,
+    B,
+    T,
+    ours_tokens_per_s: ours,
+    ours_step_s: oursSeconds,
+    peer_tokens_per_s: theirs,
+    peer_step_s: peerSeconds,
+    ours_over_peer: theirs === null ? null : ours / theirs,
+    mfu,
+    peer_mfu: theirs === null ? null : (6 * parameters * theirs) / (peakGflops * 1e9),
+    peak_gflops: peakGflops,
+    peer_first_loss: peerFirstLoss,
+    ln_vocab: Math.log(config.vocabSize),
+  };
+}
+
+export interface GenerateBenchOptions {
+  preset?: string;
+  B?: number;
+  promptTokens?: number;
+  newTokens?: number;
+  runs?: number;
+  seed?: number;
+}
+
+/** New tokens/s of generate() (KV cache), temperature 1, no top-k, no eos; the median of a few runs after a warm-up. */
+export async function benchGenerate(context: GpuContext, options: GenerateBenchOptions = {}): Promise<GenerateBenchResult> {
+  const { preset = 'small', B = 32, promptTokens = 8, newTokens = 120, runs = 3, seed = 1 } = options;
+  const config = presetConfig(preset);
+  if (promptTokens + newTokens > config.contextLength) throw new Error(`generate bench: ${promptTokens} + ${newTokens} tokens exceed the context of ${config.contextLength}.`);
+  const model = new Gpt2(context, config);
+  model.initialize(seed);
+  const random = new Random(seed + 1);
+  const prompts = Array.from({ length: B }, () => Array.from({ length: promptTokens }, () => Math.floor(random.next() * config.vocabSize)));
+  try {
+    const once = async (run: number): Promise<number> => {
+      const start = performance.now();
+      const out = await generate(model, { prompts, maxNewTokens: newTokens, temperature: 1, topK: 0, seed: seed + run });
+      const seconds = (performance.now() - start) / 1000;
+      const produced = out.tokens.reduce((sum, row) => sum + row.length, 0);
+      if (produced !== B * newTokens) throw new Error(`generate bench: ${produced} new tokens, expected ${B * newTokens}.`);
+      return seconds;
+    };
+    await once(0); // warm-up: pipelines
+    const samples: number[] = [];
+    for (let r = 1; r <= runs; r++) samples.push(await once(r));
+    const seconds = median(samples);
+    return {
+      name: `generate ${preset} B=${B}`,
+      preset,
+      B,
+      prompt_tokens: promptTokens,
+      new_tokens: newTokens,
+      ours_tokens_per_s: (B * newTokens) / seconds,
+      ours_seconds: seconds,
+    };
+  } finally {
+    model.destroy();
+  }
+}
+
+// ---- profile ---------------------------------------------------------------
+
+export interface TrainProfile {
+  /** Seconds per phase of one step, each phase waited for on its own. */
+  phases: Record<'zero' | 'forward' | 'backward' | 'update', number>;
+  /** Seconds per kind of dispatch in one step (each dispatch waited for on its own), largest first. */
+  kernels: { key: string; phase: string; count: number; seconds: number }[];
+  /** Sum of the per-dispatch times (dispatch-by-dispatch waiting adds overhead of its own). */
+  dispatchTotal: number;
+}
+
+function dispatchKey(dispatch: Dispatch): string {
+  const { shader, entryPoint } = dispatch.kernel;
+  let key = entryPoint ? `${shader}:${entryPoint}` : shader;
+  const u = dispatch.uniform;
+  if (shader.startsWith('matmul') && u !== undefined && !(u instanceof ArrayBuffer)) {
+    const dims = new Uint32Array(u.buffer, u.byteOffset, 4);
+    key += ` M=${dims[0]} N=${dims[1]} K=${dims[2]}`;
+  }
+  return key;
+}
+
+/** Where our training step spends its time: phases (synced between), then every dispatch synced on its own. */
+export async function profileTrainStep(context: GpuContext, options: TrainBenchOptions = {}): Promise<TrainProfile> {
+  const { preset = 'small', B = 16, T = 128, steps = 3, seed = 1, lr = 1e-3 } = options;
+  const config = presetConfig(preset);
+  const batches = randomBatches(config, B, T, 2, seed);
+  const model = new Gpt2(context, config);
+  model.initialize(seed);
+  const optimizer = new AdamW(model, DEFAULT_ADAMW);
+  const phases: Record<keyof TrainProfile['phases'], (i: number) => Promise<void>> = {
+    zero: () => model.zeroGradients(),
+    forward: (i) => model.forward(batches[i % batches.length]),
+    backward: () => model.backward(),
+    update: () => optimizer.update(lr),
+  };
+  try {
+    await optimizer.reset();
+    await oursStep(model, optimizer, batches[0], lr); // warm-up
+    await context.sync();
+    const samples: Record<string, number[]> = { zero: [], forward: [], backward: [], update: [] };
+    for (let i = 0; i < steps; i++) {
+      for (const [name, phase] of Object.entries(phases)) {
+        const start = performance.now();
+        await phase(i);
+        await context.sync();
+        samples[name].push((performance.now() - start) / 1000);
+      }
+    }
+    // One more step with every dispatch waited for, to split the phases by kernel.
+    const table = new Map<string, { key: string; phase: string; count: number; seconds: number }>();
+    const original = context.run.bind(context);
+    let phaseName = '';
+    context.run = async (dispatch: Dispatch) => {
+      await context.sync();
+      const start = performance.now();
+      await original(dispatch);
+      await context.sync();
+      const key = dispatchKey(dispatch);
+      const id = `${phaseName}|${key}`;
+      const row = table.get(id) ?? { key, phase: phaseName, count: 0, seconds: 0 };
+      row.count += 1;
+      row.seconds += (performance.now() - start) / 1000;
+      table.set(id, row);
+    };
+    try {
+      for (const [name, phase] of Object.entries(phases)) {
+        phaseName = name;
+        await phase(steps);
+      }
+    } finally {
+      context.run = original;
+    }
+    const kernels = [...table.values()].sort((a, b) => b.seconds - a.seconds);
+    return {
+      phases: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as TrainProfile['phases'],
+      kernels,
+      dispatchTotal: kernels.reduce((sum, k) => sum + k.seconds, 0),
+    };
+  } finally {
+    optimizer.destroy();
+    model.destroy();
+  }
+}
+
+// `npx tsx bench/train.ts [--adapter llvmpipe|swiftshader|gpu]`: the profile of our training step.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { GpuContext } = await import('../src/gpu/context.ts');
+  const adapterIndex = process.argv.indexOf('--adapter');
+  const context = await GpuContext.create({ adapter: adapterIndex > 0 ? process.argv[adapterIndex + 1] : undefined });
+  const profile = await profileTrainStep(context);
+  const step = Object.values(profile.phases).reduce((a, b) => a + b, 0);
+  console.log(`step ${(1000 * step).toFixed(0)} ms: ` + Object.entries(profile.phases).map(([k, v]) => `${k} ${(1000 * v).toFixed(0)} ms`).join(', '));
+  console.log(`dispatch by dispatch (each waited for): ${(1000 * profile.dispatchTotal).toFixed(0)} ms`);
+  for (const k of profile.kernels.slice(0, 30)) {
+    console.log(`${(1000 * k.seconds).toFixed(1).padStart(8)} ms ${(100 * k.seconds / profile.dispatchTotal).toFixed(1).padStart(5)}%  ×${String(k.count).padStart(3)}  ${k.phase.padEnd(9)} ${k.key}`);
+  }
+  context.destroy();
+  process.exit(0);
+}
