@@ -1,6 +1,8 @@
 // gemstone's command line. Each command lives in its own module under node-runner/commands/.
 import { Command } from 'commander';
 import { doctorCommand } from './commands/doctor.ts';
+import { evalCommand } from './commands/evaluate.ts';
+import { rolloutCommand } from './commands/rollout.ts';
 import { sftCommand } from './commands/sft.ts';
 
 const program = new Command()
@@ -11,6 +13,8 @@ const program = new Command()
 
 program.addCommand(doctorCommand());
 program.addCommand(sftCommand());
+program.addCommand(rolloutCommand());
+program.addCommand(evalCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -17,11 +17,20 @@ import { generate } from '../../src/model/generate.ts';
 import { Gpt2 } from '../../src/model/gpt2.ts';
 import { DEFAULT_ADAMW } from '../../src/train/optimizer.ts';
 import { SftTrainer, type SftOptions } from '../../src/train/sft.ts';
+import { getTask, TASK_NAMES } from '../../src/tasks/index.ts';
+import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
+import { DEFAULT_NOISY_SOLVER, NoisySolver, sftRecords } from '../../src/tasks/noisy-solver.ts';
+import { evaluate } from '../../src/train/evaluate.ts';
 import { number, positiveInteger } from '../options.ts';
+import { heldOutProblems } from '../policy.ts';
 
 interface SftCliOptions {
   preset: string;
-  data: string;
+  data?: string;
+  task?: string;
+  records: number;
+  difficulty: number;
+  evalPrompts: number;
   out: string;
   resume?: boolean;
   steps: number;
@@ -56,7 +65,11 @@ export function sftCommand(): Command {
   return new Command('sft')
     .description('supervised fine-tuning on a JSONL file of {prompt, completion} records')
     .addOption(new Option('--preset <name>', 'model size').choices(Object.keys(PRESETS)).default('tiny'))
-    .requiredOption('--data <file>', 'JSONL file, one {"prompt": ..., "completion": ...} per line')
+    .option('--data <file>', 'JSONL file, one {"prompt": ..., "completion": ...} per line')
+    .addOption(new Option('--task <name>', 'train on noisy-solver traces of a built-in task instead of --data (this trains π_ref)').choices(TASK_NAMES as string[]))
+    .option('--records <n>', 'with --task: how many training traces', positiveInteger, 20000)
+    .option('--difficulty <n>', 'with --task: problem difficulty', (v) => Number.parseInt(v, 10), DEFAULT_DIFFICULTY)
+    .option('--eval-prompts <n>', 'with --task: held-out prompts for greedy accuracy at the end (0: skip)', (v) => Number.parseInt(v, 10), 200)
     .requiredOption('--out <dir>', 'folder for checkpoint.safetensors and metrics.jsonl')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .option('--steps <n>', 'total optimizer steps', positiveInteger, 200)
@@ -78,7 +91,11 @@ export function sftCommand(): Command {
 }
 
 async function runSft(options: SftCliOptions): Promise<void> {
-  const records = readPromptCompletions(await readFile(options.data, 'utf8'), options.data);
+  if ((options.data === undefined) === (options.task === undefined)) throw new Error('give either --data FILE.jsonl or --task NAME.');
+  const task = options.task !== undefined ? getTask(options.task) : null;
+  const records = task !== null
+    ? sftRecords(task, new NoisySolver({ ...DEFAULT_NOISY_SOLVER, seed: options.seed }), { count: options.records, seedStart: 0, difficulty: options.difficulty })
+    : readPromptCompletions(await readFile(options.data!, 'utf8'), options.data!);
   const checkpointPath = join(options.out, 'checkpoint.safetensors');
   const metricsPath = join(options.out, 'metrics.jsonl');
   await mkdir(options.out, { recursive: true });
@@ -86,7 +103,9 @@ async function runSft(options: SftCliOptions): Promise<void> {
   let resumed = options.resume ? decodeCheckpoint(await readFileBytes(checkpointPath), checkpointPath) : null;
   if (options.resume && resumed === null) throw new Error(`${checkpointPath}: nothing to resume.`);
   const saved = resumed?.extra as { tokenizer?: unknown; T?: number; sft?: SftOptions } | undefined;
-  const tokenizer = saved?.tokenizer ? CharTokenizer.fromJSON(saved.tokenizer) : CharTokenizer.fromTexts(records.flatMap((r) => [r.prompt, r.completion]));
+  // A task's alphabet also holds every digit and sign, so rollouts never meet an unknown character.
+  const alphabetExtra = task !== null ? ['0123456789+-*/%=:., \n'] : [];
+  const tokenizer = saved?.tokenizer ? CharTokenizer.fromJSON(saved.tokenizer) : CharTokenizer.fromTexts([...records.flatMap((r) => [r.prompt, r.completion]), ...alphabetExtra]);
   const longest = Math.max(...records.map((r) => [...r.prompt].length + [...r.completion].length + 1));
   const preset = presetConfig(options.preset);
   const T = saved?.T ?? Math.min(options.context ?? Math.min(preset.contextLength, longest), preset.contextLength);
@@ -113,10 +132,11 @@ async function runSft(options: SftCliOptions): Promise<void> {
   }
 
   console.log(`gemstone sft · ${describeReport(context.report)}`);
-  console.log(`model ${options.preset}: ${parameterCount(config).toLocaleString('en')} parameters, vocabulary ${config.vocabSize}, context ${T}; ${records.length} records; steps ${trainer.step + 1}–${options.steps}`);
+  console.log(`model ${options.preset}: ${parameterCount(config).toLocaleString('en')} parameters, vocabulary ${config.vocabSize}, context ${T}; ${records.length} records${task ? ` of ${task.name} traces (difficulty ${options.difficulty})` : ''}; steps ${trainer.step + 1}–${options.steps}`);
 
   const writeCheckpoint = async () => {
-    await writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.checkpointState({ tokenizer: tokenizer.toJSON(), T, sft, data: options.data })));
+    const extra = { tokenizer: tokenizer.toJSON(), T, sft, data: options.data ?? null, task: options.task ?? null, difficulty: options.difficulty, preset: options.preset };
+    await writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.checkpointState(extra)));
   };
   const bar = options.progress && process.stdout.isTTY
     ? new cliProgress.SingleBar({ format: 'sft |{bar}| {value}/{total} steps · loss {loss} · lr {lr} · {speed} tok/s · ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
@@ -149,6 +169,11 @@ async function runSft(options: SftCliOptions): Promise<void> {
   await writeCheckpoint();
   console.log(`final loss ${metrics.at(-1)?.loss.toFixed(4) ?? '–'} · checkpoint ${checkpointPath} · metrics ${metricsPath}`);
 
+  if (task !== null && options.evalPrompts > 0) {
+    const problems = heldOutProblems(task, options.evalPrompts, options.difficulty);
+    const result = await evaluate(model, tokenizer, task, problems, { ks: [], samples: 0, temperature: 1, seed: 0, batchRows: 64 });
+    console.log(`held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${problems.length} prompts (difficulty ${options.difficulty})`);
+  }
   if (options.samples > 0) {
     const shown = records.slice(0, options.samples);
     const out = await generate(model, { prompts: shown.map((r) => tokenizer.encode(r.prompt)), maxNewTokens: Math.max(...shown.map((r) => [...r.completion].length + 1)), temperature: 1, topK: 1, seed: 0, eos: tokenizer.eos });
