@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
+import { readRolloutFile } from '../src/data/rollout-files.ts';
+import { getTask } from '../src/tasks/index.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
@@ -58,5 +60,35 @@ describe('gemstone CLI', () => {
     const { code, stderr } = await gemstone('sft', '--data', data, '--out', join(dir, 'run'));
     expect(code).not.toBe(0);
     expect(stderr).toContain(`${data}:3: field "completion"`);
+  });
+
+  it('trains π_ref on the built-in task, samples rollouts from it, and evaluates it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemstone-cli-'));
+    const ref = join(dir, 'ref');
+    const sft = await gemstone('sft', '--task', 'arithmetic', '--preset', 'tiny', '--records', '64', '--steps', '4', '--batch-size', '4', '--out', ref, '--eval-prompts', '4', '--samples', '0');
+    expect(sft.code, sft.stderr).toBe(0);
+    expect(sft.stdout).toMatch(/64 records of arithmetic traces/);
+    expect(sft.stdout).toMatch(/held-out greedy accuracy \d+\.\d% on 4 prompts/);
+
+    const out = join(dir, 'rollouts.jsonl');
+    const rollout = await gemstone('rollout', '--checkpoint', ref, '--prompts', '3', '--group', '2', '--temperature', '1', '--out', out, '--keep-all');
+    expect(rollout.code, rollout.stderr).toBe(0);
+    expect(rollout.stdout).toMatch(/sampled: 3 prompts, 6 responses/);
+    const { header, rollouts } = await readRolloutFile(out);
+    expect(header.sampling.group_size).toBe(2);
+    expect(rollouts).toHaveLength(6);
+    const task = getTask('arithmetic');
+    for (const r of rollouts) {
+      expect(r.logprobs_ref).toHaveLength(r.response_tokens.length);
+      expect(r.reward).toBe(task.verify({ id: r.prompt_id, prompt: r.prompt, answer: r.reference_answer, data: null }, r.response) ? 1 : 0);
+      for (const lp of r.logprobs_ref) expect(lp).toBeLessThanOrEqual(0);
+    }
+
+    const evaluation = await gemstone('eval', '--checkpoint', ref, '--prompts', '3', '--samples', '2', '--k', '1,2', '--json');
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    const result = JSON.parse(evaluation.stdout.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({ prompts: 3, task: 'arithmetic', samples: 2 });
+    expect(result.greedyAccuracy).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(result.passAtK)).toEqual(['1', '2']);
   });
 });
