@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { RolloutWriter } from '../../src/data/rollout-files.ts';
 import { keepMixedGroups, ROLLOUT_FORMAT, ROLLOUT_VERSION, rolloutStats, type RolloutHeader } from '../../src/data/rollouts.ts';
 import { describeReport } from '../../src/gpu/device.ts';
-import { sampleRollouts } from '../../src/train/rollouts.ts';
+import { mineableStats, sampleRollouts } from '../../src/train/rollouts.ts';
 import { number, positiveInteger } from '../options.ts';
 import { loadPolicy, trainingProblems } from '../policy.ts';
 
@@ -72,6 +72,8 @@ async function runRollout(options: RolloutCliOptions): Promise<void> {
   const before = rolloutStats(all);
   const after = rolloutStats(kept);
   console.log(`sampled: ${before.prompts} prompts, ${before.responses} responses, accuracy ${(100 * before.positives / Math.max(1, before.responses)).toFixed(1)}%`);
+  const mined = mineableStats(policy.task, new Map(problems.map((p) => [p.id, p])), kept);
+  console.log(`negatives with an oracle-correct step after the first: ${mined.negativesWithCorrectLaterStep}/${mined.negatives} (${(100 * mined.negativesWithCorrectLaterStep / Math.max(1, mined.negatives)).toFixed(1)}%); characters of negatives in correct steps ${mined.correctChars}, in incorrect ones ${mined.incorrectChars}`);
   console.log(`kept ${after.prompts} prompts (${droppedGroups} all-right or all-wrong groups dropped): ${after.responses} responses, ${after.negatives} negatives, ${after.tokens} tokens (${after.negativeTokens} in negatives) → ${options.out}`);
   policy.model.destroy();
   policy.context.destroy();

@@ -66,3 +66,33 @@ export async function sampleRollouts(
   }
   return rollouts;
 }
+
+/** How much a dataset's negatives hold that BCPG-NSA can mine, by the task's oracle over its natural steps. */
+export interface MineableStats {
+  negatives: number;
+  /** Negatives with at least one oracle-correct step that is not the first step. */
+  negativesWithCorrectLaterStep: number;
+  /** Characters of negatives in oracle-correct steps vs in incorrect ones. */
+  correctChars: number;
+  incorrectChars: number;
+}
+
+export function mineableStats(task: Task, problems: Map<string, Problem>, rollouts: Rollout[]): MineableStats {
+  const stats: MineableStats = { negatives: 0, negativesWithCorrectLaterStep: 0, correctChars: 0, incorrectChars: 0 };
+  for (const r of rollouts) {
+    if (r.reward === 1) continue;
+    const problem = problems.get(r.prompt_id);
+    if (problem === undefined) throw new Error(`mineableStats: no problem for ${r.prompt_id}.`);
+    stats.negatives += 1;
+    if (r.response.length === 0) continue;
+    const steps = task.naturalSteps(r.response);
+    const labels = task.oracle(problem, r.response, steps);
+    if (labels.some((label, k) => k > 0 && label.score === 1)) stats.negativesWithCorrectLaterStep += 1;
+    labels.forEach((label, k) => {
+      const chars = steps[k].end - steps[k].start;
+      if (label.score === 1) stats.correctChars += chars;
+      else stats.incorrectChars += chars;
+    });
+  }
+  return stats;
+}
