@@ -236,6 +236,9 @@ export class GpuContext {
       }
       const view = dispatch.buffers[binding.name];
       if (view === undefined) throw new Error(`${kernel.key}: buffer "${binding.name}" was not given.`);
+      if (view.size > this.device.limits.maxStorageBufferBindingSize) {
+        throw new Error(`${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} (use a smaller model or batch).`);
+      }
       entries.push({ binding: binding.binding, resource: { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 4) * 4 } });
     }
     const bindGroup = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
@@ -344,6 +347,10 @@ export interface CompiledKernel {
   bindGroupLayout: GPUBindGroupLayout;
   /** The bindings this entry point (or a function it calls) mentions. */
   used: Set<string>;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 export function pipelineKey(kernel: KernelSpec): string {
