@@ -4,9 +4,9 @@
 // A and B rows are read as vec4 along K; 4 B rows are transposed in registers
 // into vec4s over 4 adjacent output columns. C is bound as array<f32>, so N
 // may be anything. Dispatch: x = ceil(N / (TN*WG)), y = ceil(M / TM), z = batch.
-const TM: u32 = 16u;
+const TM: u32 = 32u;
 const TN: u32 = 32u;
-const WG: u32 = 16u;
+const WG: u32 = 8u;
 
 struct Dims { M: u32, N: u32, K: u32, accumulate: u32, strideA: u32, strideB: u32, strideC: u32, pad: u32 }
 

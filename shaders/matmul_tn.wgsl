@@ -6,7 +6,7 @@
 // multiple of 4. Dispatch: x = ceil(N / (TN*WG)), y = ceil(M / TM), z = batch.
 const TM: u32 = 16u;
 const TN: u32 = 32u;
-const WG: u32 = 16u;
+const WG: u32 = 8u;
 
 struct Dims { M: u32, N: u32, K: u32, accumulate: u32, strideA: u32, strideB: u32, strideC: u32, pad: u32 }
 
