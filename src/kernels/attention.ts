@@ -33,6 +33,30 @@ function rowGrid(context: GpuContext, rows: number): [number, number] {
   return grid1d(Math.ceil(rows / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
 }
 
+// Head sizes that are multiples of 4 run the *_vec4 entry points: vec4 rows, R rows per
+// thread (one pipeline per head size). Others run the scalar ones, one thread per row.
+interface Plan {
+  kernel(entryPoint: 'forward' | 'backward_query' | 'backward_key'): { shader: string; entryPoint: string; defines?: Record<string, number> };
+  workgroups: [number, number];
+}
+
+function rowsPerThread(d: number): number {
+  return d <= 64 ? 4 : d <= 128 ? 2 : 1;
+}
+
+function plan(context: GpuContext, { B, T, C, H }: AttentionShape): Plan {
+  const d = C / H;
+  if (d % 4 !== 0) {
+    return { kernel: (entryPoint) => ({ shader: 'attention', entryPoint }), workgroups: rowGrid(context, B * H * T) };
+  }
+  const R = rowsPerThread(d);
+  const defines = { D4: d / 4, R };
+  return {
+    kernel: (entryPoint) => ({ shader: 'attention', entryPoint: `${entryPoint}_vec4`, defines }),
+    workgroups: rowGrid(context, B * H * Math.ceil(T / R)),
+  };
+}
+
 /** Elements of the scratch buffer attentionBackward needs: the score gradients, [B, H, T, T]. */
 export function attentionScratchElements(B: number, T: number, _C: number, H: number): number {
   return B * H * T * T;
@@ -98,11 +122,12 @@ export async function attentionForward(context: GpuContext, args: AttentionForwa
   const { qkv, out, att, B, T, C, H } = args;
   check('attentionForward', args, { qkv: [qkv, B * T * 3 * C], out: [out, B * T * C], att: [att, B * H * T * T] });
   const unused = unusedViews(context); // dout and scratch: not read or written by this entry point
+  const p = plan(context, args);
   await context.run({
-    kernel: { shader: 'attention', entryPoint: 'forward' },
-    buffers: { qkv, dout: unused.dout, att, scratch: unused.scratch, out },
+    kernel: p.kernel('forward'),
+    buffers: { qkv, qkv4: qkv, dout: unused.dout, dout4: unused.dout, att, scratch: unused.scratch, out },
     uniform: params(args),
-    workgroups: rowGrid(context, B * H * T),
+    workgroups: p.workgroups,
   });
 }
 
@@ -121,8 +146,8 @@ export interface AttentionBackwardArgs extends AttentionShape {
 
 /**
  * dqkv = ∂L/∂qkv given dout = ∂L/∂out. Two deterministic passes: one thread per
- * (b, h, query) computes the score gradients (into scratch) and dq; then one
- * thread per (b, h, key) sums dk and dv over the queries at or after it.
+ * (b, h, query or block of queries) computes the score gradients (into scratch) and dq;
+ * then one thread per (b, h, key or block of keys) sums dk and dv over the queries at or after it.
  * dqkv must not overlap dout, qkv or att.
  */
 export async function attentionBackward(context: GpuContext, args: AttentionBackwardArgs): Promise<void> {
@@ -136,11 +161,11 @@ export async function attentionBackward(context: GpuContext, args: AttentionBack
     dqkv: [dqkv, B * T * 3 * C],
     scratch: [scratch, scratchElements],
   });
-  const buffers = { qkv, dout, att, scratch, out: dqkv };
+  const buffers = { qkv, qkv4: qkv, dout, dout4: dout, att, scratch, out: dqkv };
   const uniform = params(args);
-  const workgroups = rowGrid(context, B * H * T);
-  await context.run({ kernel: { shader: 'attention', entryPoint: 'backward_query' }, buffers, uniform, workgroups });
-  await context.run({ kernel: { shader: 'attention', entryPoint: 'backward_key' }, buffers, uniform, workgroups });
+  const p = plan(context, args);
+  await context.run({ kernel: p.kernel('backward_query'), buffers, uniform, workgroups: p.workgroups });
+  await context.run({ kernel: p.kernel('backward_key'), buffers, uniform, workgroups: p.workgroups });
 }
 
 export interface AttentionDecodeArgs {

@@ -55,7 +55,7 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
   const buffers = { a: args.a, b: args.b, c: args.c };
   const uniform = dimsUniform(args);
   if (fast && form !== null) {
-    const block = args.block ?? matmulBlock(context.report.kind, form);
+    const block = args.block ?? matmulBlock(context.report.kind, form, N);
     await context.run({
       kernel: { shader: `matmul_${form}`, defines: { TM: block.TM, TN: block.TN, WG: block.WG } },
       buffers,
