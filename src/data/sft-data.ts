@@ -20,7 +20,8 @@ export function readPromptCompletions(text: string, source: string): PromptCompl
 export interface SftRow {
   tokens: Uint32Array;
   targets: Uint32Array;
-  mask: Uint8Array;
+  /** The loss weight of each target: 1 for counted targets, 0 for the rest; fractions for soft labels (the PRM's). */
+  mask: Float32Array | Uint8Array;
 }
 
 /** prompt + completion + eos, cut to T + 1 tokens, padded; the loss counts completion targets (and eos). */

@@ -1,5 +1,6 @@
 // Supervised fine-tuning: mean cross-entropy over completion tokens, which in
-// gemstone's terms is the per-token coefficient c = mask / count on ∇ log π.
+// gemstone's terms is the per-token coefficient c = mask / Σ mask on ∇ log π
+// (mask is 0/1, or a soft weight such as a PRM label's probability).
 // Seeded data order, gradient accumulation over micro-batches, AdamW with
 // warmup + cosine, and a state that checkpoints and resumes exactly.
 import type { CheckpointState } from '../checkpoint/checkpoint.ts';
@@ -160,7 +161,7 @@ export class SftTrainer {
   }
 }
 
-/** Rows → one Batch with c = mask / count. */
+/** Rows → one Batch with c = mask / count (count = Σ mask over the whole batch). */
 export function makeBatch(rows: SftRow[], T: number, count: number): Batch {
   const B = rows.length;
   const tokens = new Uint32Array(B * T);

@@ -1,0 +1,76 @@
+// The PRM judge's mechanics: marker placement, soft-label rows, the 2-way head
+// read at markers, and training on the GPU until it separates a learnable label.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CharTokenizer } from '../src/data/tokenizer.ts';
+import { GpuContext } from '../src/gpu/context.ts';
+import { Gpt2 } from '../src/model/gpt2.ts';
+import { PRM_MARKERS, PrmJudge, prmRows, prmSequence, prmTokenizer, type PrmExample } from '../src/judge/prm.ts';
+import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
+import { SftTrainer } from '../src/train/sft.ts';
+import { getTask } from '../src/tasks/index.ts';
+import { Random } from '../src/util/random.ts';
+
+const task = getTask('arithmetic');
+const base = CharTokenizer.fromTexts(['0123456789+-*/%=:., \nStartAnswerStepCheckoknot']);
+const tokenizer = prmTokenizer(base);
+
+describe('PRM sequences and rows', () => {
+  it('puts a marker after each step and weights soft labels on two copies', () => {
+    const response = 'Step 1: 2+3=5\nStep 2: 5*2=10\nAnswer: 10';
+    const steps = task.naturalSteps(response);
+    const seq = prmSequence(tokenizer, 'Start 2: +3 *2\n', response, steps, 128);
+    expect(seq.markers).toHaveLength(3);
+    for (const m of seq.markers) expect(tokenizer.decode([seq.tokens[m]], { stopAtEos: false })).toBe(PRM_MARKERS.step);
+    expect(tokenizer.decode(seq.tokens.filter((_, i) => !seq.markers.includes(i)))).toBe(`Start 2: +3 *2\n${response}`);
+    const rows = prmRows(tokenizer, [{ prompt: 'Start 2: +3 *2\n', response, steps, labels: [1, 0.25, 0] }], 128);
+    expect(rows).toHaveLength(2);
+    const [good, bad] = rows;
+    expect(seq.markers.map((m) => good.mask[m])).toEqual([1, 0.25, 0]);
+    expect(seq.markers.map((m) => bad.mask[m])).toEqual([0, 0.75, 1]);
+    expect(tokenizer.decode([good.targets[seq.markers[0]]], { stopAtEos: false })).toBe(PRM_MARKERS.good);
+    // A context too short for the later steps keeps the markers that fit.
+    expect(prmSequence(tokenizer, 'Start 2: +3 *2\n', response, steps, 32).markers).toHaveLength(1);
+  });
+});
+
+describe('PRM judge on the GPU (llvmpipe)', () => {
+  let context: GpuContext;
+  beforeAll(async () => {
+    context = await GpuContext.create({ adapter: 'llvmpipe' });
+  });
+  afterAll(() => context?.destroy());
+
+  it('learns a step label it can see and scores steps at their markers', async () => {
+    // Label: a step is "correct" when it multiplies. Learnable from the text at the marker.
+    const random = new Random(3);
+    const examples: PrmExample[] = [];
+    for (let i = 0; i < 64; i++) {
+      const ops = Array.from({ length: 3 }, () => (random.next() < 0.5 ? '*' : '+'));
+      const response = ops.map((op, k) => `Step ${k + 1}: 2${op}3=${op === '*' ? 6 : 5}\n`).join('');
+      examples.push({ prompt: 'Start 2:\n', response, steps: task.naturalSteps(response), labels: ops.map((op) => (op === '*' ? 1 : 0)) });
+    }
+    const config = { vocabSize: tokenizer.size, contextLength: 64, width: 32, layers: 2, heads: 2 };
+    const model = new Gpt2(context, config);
+    model.initialize(5);
+    const trainer = new SftTrainer(model, prmRows(tokenizer, examples, 64), {
+      batchSize: 16, microBatches: 1, seed: 1, adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
+      schedule: { maxLr: 1e-2, minLr: 1e-3, warmupSteps: 5, totalSteps: 200 },
+    });
+    // A plateau at ln 2 (50/50) comes first; it separates the labels after about 120 steps.
+    for (let i = 0; i < 200; i++) await trainer.trainStep();
+    const judge = new PrmJudge(model, tokenizer, { threshold: 0.5, batchRows: 16 });
+    const inputs = examples.slice(0, 16).map((e) => ({ problem: { id: 'x', prompt: e.prompt, answer: '', data: null }, response: e.response, steps: e.steps }));
+    const verdicts = await judge.judgeMany(inputs);
+    let agree = 0;
+    let total = 0;
+    verdicts.forEach((v, i) => v.forEach((verdict, k) => {
+      expect(verdict.score).toBeGreaterThanOrEqual(0);
+      expect(verdict.score).toBeLessThanOrEqual(1);
+      total += 1;
+      if (verdict.label === examples[i].labels[k]) agree += 1;
+    }));
+    expect(agree / total).toBeGreaterThan(0.9);
+    trainer.destroy();
+    model.destroy();
+  });
+});
