@@ -5,6 +5,7 @@ import { kernelCases, type KernelCase } from './kernel-cases.ts';
 import { layerCasesB } from './layer-cases-b.ts';
 import { layerCasesA } from './layer-cases-a.ts';
 import { modelCases } from './model-cases.ts';
+import { objectiveCases } from './objective-cases.ts';
 import { sampleCases } from './sample-cases.ts';
 
 export type { KernelCase };
@@ -16,6 +17,7 @@ export const allCases: KernelCase[] = [
   ...layerCasesA,
   ...modelCases,
   ...sampleCases,
+  ...objectiveCases,
 ];
 
 /** Runs every case and collects outcomes; used by the Deno and browser runners. */
