@@ -27,3 +27,9 @@ export async function rowSum(context: GpuContext, rows: number, cols: number, x:
 export async function rowMax(context: GpuContext, rows: number, cols: number, x: BufferView, out: BufferView): Promise<void> {
   await context.run({ kernel: { shader: 'reduce', entryPoint: 'row_max' }, buffers: { x, out }, uniform: rowParams(rows, cols), workgroups: rowGrid(context, rows) });
 }
+
+/** x[r, :] *= s[r] for each of `rows` rows of `cols` values. */
+export async function scaleRows(context: GpuContext, rows: number, cols: number, s: BufferView, x: BufferView): Promise<void> {
+  const [gx, gy] = grid1d(Math.ceil((rows * cols) / 64), context.device.limits.maxComputeWorkgroupsPerDimension);
+  await context.run({ kernel: { shader: 'scale_rows' }, buffers: { s, x }, uniform: rowParams(rows, cols), workgroups: [gx, gy] });
+}

@@ -15,6 +15,7 @@ import { geluBackward, geluForward } from '../kernels/gelu.ts';
 import { layernormBackward, layernormForward } from '../kernels/layernorm.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { outputLogprobs } from '../kernels/output.ts';
+import { scaleRows } from '../kernels/rows.ts';
 import { Random } from '../util/random.ts';
 import { elementCount, parameterSpecs, validateConfig, type ModelConfig, type ParameterSpec } from './config.ts';
 
@@ -255,6 +256,16 @@ export class Gpt2 {
       await layernormBackward(ctx, { dout: v('d_small'), x: input, weight: p(n.ln1w), mean: v(`${l}.ln1_mean`), rstd: v(`${l}.ln1_rstd`), dx, dweight: g(n.ln1w), dbias: g(n.ln1b), rows, C });
     }
     await encoderBackward(ctx, { dout: dx, tokens: v('tokens'), tokenIds: this.lastTokens, dwte: g('wte.weight'), dwpe: g('wpe.weight'), B, T, C });
+  }
+
+  /**
+   * Multiplies each row of the output gradient by c_r. RL objectives need log π first
+   * to compute c: run forward() with c = 1, compute c from logprobsView(), call this, then backward().
+   */
+  async scaleOutputGradient(coefficients: BufferView): Promise<void> {
+    if (this.activations === null || this.shape === null) throw new Error('scaleOutputGradient() needs a forward() first.');
+    const rows = this.shape.B * this.shape.T;
+    await scaleRows(this.context, rows, this.config.vocabSize, coefficients, this.activations.view('logits'));
   }
 
   /** Sets every gradient to zero: one dispatch over the gradient arena. */

@@ -5,10 +5,10 @@ import type { GpuContext } from '../../src/gpu/context.ts';
 import { add, axpy, fill, mul, scale } from '../../src/kernels/elementwise.ts';
 import { fastKernelAccepts, matmul, matmulForm } from '../../src/kernels/matmul.ts';
 import type { MatmulBlock } from '../../src/kernels/tuning.ts';
-import { rowMax, rowSum, softmax, softmaxBackward } from '../../src/kernels/rows.ts';
+import { rowMax, rowSum, scaleRows, softmax, softmaxBackward } from '../../src/kernels/rows.ts';
 import { elementwiseReference } from '../../src/reference/elementwise.ts';
 import { matmulReference, type MatmulShape } from '../../src/reference/matmul.ts';
-import { rowMaxReference, rowSumReference } from '../../src/reference/reduce.ts';
+import { rowMaxReference, rowSumReference, scaleRowsReference } from '../../src/reference/reduce.ts';
 import { softmaxBackwardReference, softmaxReference } from '../../src/reference/softmax.ts';
 import { assertClose } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
@@ -185,6 +185,25 @@ function rowCases(): KernelCase[] {
         } finally {
           context.destroyBuffer(vx.buffer);
           context.destroyBuffer(vp.buffer);
+        }
+      },
+    },
+    {
+      name: 'scale rows by a per-row factor (in place)',
+      async run(context) {
+        const random = new Random(41);
+        for (const [rows, cols] of ROW_SHAPES) {
+          const x = random.floats(rows * cols, -5, 5);
+          const s = random.floats(rows, -2, 2);
+          const vx = context.tensor('test.x', x);
+          const vs = context.tensor('test.s', s);
+          try {
+            await scaleRows(context, rows, cols, vs, vx);
+            assertClose(`scale rows ${rows}×${cols}`, await context.read(vx), scaleRowsReference(s, Float64Array.from(x), rows, cols), exact);
+          } finally {
+            context.destroyBuffer(vx.buffer);
+            context.destroyBuffer(vs.buffer);
+          }
         }
       },
     },

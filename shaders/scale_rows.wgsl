@@ -1,0 +1,16 @@
+// x[r, j] *= s[r] for a [rows × cols] matrix: turns the output kernel's
+// (softmax − onehot) rows, written with c = 1, into c_r · (softmax − onehot) once
+// an objective has computed c from the log-probs. Dispatch as elementwise.wgsl over rows·cols.
+struct Params { rows: u32, cols: u32, pad0: u32, pad1: u32 }
+
+const WG: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> s: array<f32>;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (i < params.rows * params.cols) { x[i] = x[i] * s[i / params.cols]; }
+}
