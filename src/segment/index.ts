@@ -1,0 +1,81 @@
+// The segmenter registry (ALGORITHMS.md, stage 1): 'newline', 'markers', and
+// 'default', the composition of both with merging and a cap.
+//
+// defaultSegmenter(task?): cuts at every line break (newline.ts) and before
+// every reflection / transition marker at a sentence start (markers.ts; for
+// a task named in TASK_MARKERS, its markers too: "Step" for the built-in
+// task), then merges segments shorter than minChars and marker-only ones, then
+// caps the step count (merge.ts). Defaults, this project's choice: minChars 8
+// (a bare "So 12." folds into the step before, while the built-in task's
+// shortest line, "Answer: 0", stays a step), maxSteps 64. On well-formed
+// built-in traces it gives the task's natural one-line-a-step segmentation.
+import type { Task } from '../tasks/task.ts';
+import { finishSpans, type MergeOptions } from './merge.ts';
+import { markerCuts, markerOnlyTest, MarkerSegmenter, TASK_MARKERS, type MarkerOptions } from './markers.ts';
+import { newlineCuts, NewlineSegmenter, type NewlineOptions } from './newline.ts';
+import type { Segmenter, StepSpan } from './segmenter.ts';
+
+export type { Segmenter, StepSpan } from './segmenter.ts';
+export { tokenSteps } from './segmenter.ts';
+export { capSteps, checkPartition, mergeShort, spansFromCuts, type MergeOptions } from './merge.ts';
+export { isSentenceStart, markerCuts, REFLECTION_MARKERS, TASK_MARKERS, type MarkerOptions } from './markers.ts';
+export { newlineCuts, type NewlineOptions } from './newline.ts';
+
+export interface SegmenterOptions extends NewlineOptions, MarkerOptions, MergeOptions {
+  /** The task (or its name): adds its own markers (TASK_MARKERS). */
+  task?: Task | string;
+}
+
+export const DEFAULT_MIN_CHARS = 8;
+export const DEFAULT_MAX_STEPS = 64;
+
+function taskMarkers(task: Task | string | undefined): readonly string[] {
+  const name = typeof task === 'string' ? task : task?.name;
+  return name !== undefined && Object.prototype.hasOwnProperty.call(TASK_MARKERS, name) ? TASK_MARKERS[name] : [];
+}
+
+/** Newline and marker cuts together, then merging and the cap. */
+export class ComposedSegmenter implements Segmenter {
+  readonly name = 'default';
+  private readonly markerOptions: MarkerOptions;
+  private readonly isMarkerOnly: (content: string) => boolean;
+
+  constructor(readonly options: SegmenterOptions = {}) {
+    this.markerOptions = { markers: options.markers, extraMarkers: [...(options.extraMarkers ?? []), ...taskMarkers(options.task)] };
+    this.isMarkerOnly = options.isMarkerOnly ?? markerOnlyTest(this.markerOptions);
+  }
+
+  segment(response: string): StepSpan[] {
+    const cuts = [...newlineCuts(response, this.options), ...markerCuts(response, this.markerOptions)];
+    return finishSpans(response, cuts, {
+      minChars: this.options.minChars ?? DEFAULT_MIN_CHARS,
+      maxSteps: this.options.maxSteps ?? DEFAULT_MAX_STEPS,
+      isMarkerOnly: this.isMarkerOnly,
+    });
+  }
+}
+
+/** The default segmenter, with the markers of `task` when it has any. */
+export function defaultSegmenter(task?: Task | string, options: Omit<SegmenterOptions, 'task'> = {}): Segmenter {
+  return new ComposedSegmenter({ ...options, task });
+}
+
+const SEGMENTERS: Record<string, (options: SegmenterOptions) => Segmenter> = {
+  newline: (o) => new NewlineSegmenter(o),
+  paragraph: (o) => new NewlineSegmenter({ ...o, paragraph: true }),
+  markers: (o) => new MarkerSegmenter({ ...o, extraMarkers: [...(o.extraMarkers ?? []), ...taskMarkers(o.task)] }),
+  default: (o) => new ComposedSegmenter(o),
+};
+
+export const SEGMENTER_NAMES: readonly string[] = Object.keys(SEGMENTERS);
+
+/**
+ * A segmenter by name. 'newline' and 'markers' apply only their own cuts, and
+ * merge or cap only when options say so (minChars, maxSteps; whitespace-only
+ * segments always merge); 'default' uses the defaults above.
+ */
+export function getSegmenter(name: string, options: SegmenterOptions = {}): Segmenter {
+  const make = Object.prototype.hasOwnProperty.call(SEGMENTERS, name) ? SEGMENTERS[name] : undefined;
+  if (!make) throw new Error(`Unknown segmenter "${name}"; the segmenters are: ${SEGMENTER_NAMES.join(', ')}.`);
+  return make(options);
+}
