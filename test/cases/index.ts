@@ -1,5 +1,6 @@
 // Every GPU-vs-twin case, run alike in Node, Deno and Chromium. Add a file's cases here.
 import type { GpuContext } from '../../src/gpu/context.ts';
+import { annotateCases } from './annotate-cases.ts';
 import { checkpointCases } from './checkpoint-cases.ts';
 import { kernelCases, type KernelCase } from './kernel-cases.ts';
 import { layerCasesB } from './layer-cases-b.ts';
@@ -11,6 +12,7 @@ import { sampleCases } from './sample-cases.ts';
 export type { KernelCase };
 
 export const allCases: KernelCase[] = [
+  ...annotateCases,
   ...kernelCases,
   ...checkpointCases,
   ...layerCasesB,
