@@ -1,7 +1,9 @@
 // gemstone's command line. Each command lives in its own module under node-runner/commands/.
 import { Command } from 'commander';
+import { annotateCommand } from './commands/annotate.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { evalCommand } from './commands/evaluate.ts';
+import { prmCommand } from './commands/prm.ts';
 import { rolloutCommand } from './commands/rollout.ts';
 import { sftCommand } from './commands/sft.ts';
 
@@ -15,6 +17,8 @@ program.addCommand(doctorCommand());
 program.addCommand(sftCommand());
 program.addCommand(rolloutCommand());
 program.addCommand(evalCommand());
+program.addCommand(prmCommand());
+program.addCommand(annotateCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -42,3 +42,12 @@ export function trainingProblems(task: Task, count: number, difficulty: number, 
   if (seedStart + count > HELD_OUT_SEED_BASE) throw new Error(`seeds ${seedStart}…${seedStart + count - 1} reach the held-out range.`);
   return Array.from({ length: count }, (_, i) => task.generate(seedStart + i, difficulty));
 }
+
+/** The problem a rollout was made for, regenerated from its id ("<task>-d<difficulty>-<seed>"). */
+export function problemFromId(task: Task, id: string, prompt?: string): Problem {
+  const match = /-d(\d+)-(\d+)$/.exec(id);
+  if (match === null) throw new Error(`Cannot regenerate problem "${id}": expected an id like ${task.name}-d1-42.`);
+  const problem = task.generate(Number(match[2]), Number(match[1]));
+  if (problem.id !== id || (prompt !== undefined && problem.prompt !== prompt)) throw new Error(`Problem "${id}" regenerates to a different prompt: was the task changed?`);
+  return problem;
+}

@@ -4,30 +4,40 @@ import { createReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { DataError } from './jsonl.ts';
+import { parseAnnotatedHeader, parseAnnotatedRecord, type AnnotatedHeader, type AnnotatedRecord } from './annotated.ts';
 import { parseRolloutLine, type Rollout, type RolloutHeader } from './rollouts.ts';
 
 /**
- * Opens a rollout file: reads and checks its header, then streams the records;
- * the first bad line throws a DataError naming file, line and field.
+ * Opens a JSONL file of a header line then records: checks the header, then
+ * streams the records; the first bad line throws a DataError naming file, line and field.
  */
-export async function openRollouts(path: string): Promise<{ header: RolloutHeader; records: AsyncGenerator<Rollout> }> {
+export async function openJsonl<H, R>(path: string, parseHeader: (text: string, line: number) => H, parseRecord: (text: string, line: number, header: H) => R): Promise<{ header: H; records: AsyncGenerator<R> }> {
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })[Symbol.asyncIterator]();
   let number = 0;
-  let header: RolloutHeader | null = null;
+  let header: H | null = null;
   while (header === null) {
     const next = await lines.next();
     if (next.done) throw new DataError(path, Math.max(number, 1), null, 'empty file: expected a header line');
     number += 1;
-    if (next.value.trim() !== '') header = parseRolloutLine(next.value, path, number, null) as RolloutHeader;
+    if (next.value.trim() !== '') header = parseHeader(next.value, number);
   }
   const known = header;
-  async function* records(): AsyncGenerator<Rollout> {
+  async function* records(): AsyncGenerator<R> {
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       number += 1;
-      if (next.value.trim() !== '') yield parseRolloutLine(next.value, path, number, known) as Rollout;
+      if (next.value.trim() !== '') yield parseRecord(next.value, number, known);
     }
   }
   return { header, records: records() };
+}
+
+/** Opens a rollout file (see openJsonl). */
+export function openRollouts(path: string): Promise<{ header: RolloutHeader; records: AsyncGenerator<Rollout> }> {
+  return openJsonl(
+    path,
+    (text, line) => parseRolloutLine(text, path, line, null) as RolloutHeader,
+    (text, line, header) => parseRolloutLine(text, path, line, header) as Rollout,
+  );
 }
 
 export async function readRolloutFile(path: string): Promise<{ header: RolloutHeader; rollouts: Rollout[] }> {
@@ -37,18 +47,18 @@ export async function readRolloutFile(path: string): Promise<{ header: RolloutHe
   return { header, rollouts };
 }
 
-/** Streams records to `path.tmp-…`; commit() renames it into place, abort() removes it. The old file stays until commit. */
-export class RolloutWriter {
+/** Streams a header and records to `path.tmp-…`; commit() renames it into place, abort() removes it. The old file stays until commit. */
+export class JsonlFileWriter<Header = RolloutHeader, Item = Rollout> {
   private constructor(
     private readonly path: string,
     private readonly temporary: string,
     private readonly file: FileHandle,
   ) {}
 
-  static async create(path: string, header: RolloutHeader): Promise<RolloutWriter> {
+  static async create<H, R>(path: string, header: H): Promise<JsonlFileWriter<H, R>> {
     const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(16).slice(2)}`;
     const file = await open(temporary, 'w');
-    const writer = new RolloutWriter(path, temporary, file);
+    const writer = new JsonlFileWriter<H, R>(path, temporary, file);
     await writer.line(header);
     return writer;
   }
@@ -57,8 +67,8 @@ export class RolloutWriter {
     await this.file.write(`${JSON.stringify(value)}\n`);
   }
 
-  async write(rollout: Rollout): Promise<void> {
-    await this.line(rollout);
+  async write(item: Item): Promise<void> {
+    await this.line(item);
   }
 
   async commit(): Promise<void> {
@@ -71,4 +81,25 @@ export class RolloutWriter {
     await this.file.close().catch(() => {});
     await rm(this.temporary, { force: true });
   }
+}
+
+/** The rollout file writer. */
+export const RolloutWriter = {
+  create: (path: string, header: RolloutHeader) => JsonlFileWriter.create<RolloutHeader, Rollout>(path, header),
+};
+
+/** Opens an annotated file (see openJsonl). */
+export function openAnnotated(path: string): Promise<{ header: AnnotatedHeader; records: AsyncGenerator<AnnotatedRecord> }> {
+  return openJsonl(
+    path,
+    (text, line) => parseAnnotatedHeader(text, path, line),
+    (text, line, header) => parseAnnotatedRecord(text, path, line, header),
+  );
+}
+
+export async function readAnnotatedFile(path: string): Promise<{ header: AnnotatedHeader; records: AnnotatedRecord[] }> {
+  const { header, records } = await openAnnotated(path);
+  const out: AnnotatedRecord[] = [];
+  for await (const r of records) out.push(r);
+  return { header, records: out };
 }

@@ -44,7 +44,7 @@ export const rolloutSchema = z.object({
 export type Rollout = z.infer<typeof rolloutSchema>;
 
 /** Checks what the schema alone cannot: ids within the vocabulary, lengths within the context, aligned arrays. */
-export function checkRollout(r: Rollout, header: RolloutHeader, source: string, line: number): void {
+export function checkRollout(r: Rollout, header: Pick<RolloutHeader, 'vocab_size' | 'context_length'>, source: string, line: number): void {
   for (const field of ['prompt_tokens', 'response_tokens'] as const) {
     const bad = r[field].findIndex((t) => t >= header.vocab_size);
     if (bad >= 0) throw new DataError(source, line, `${field}.${bad}`, `token id ${r[field][bad]} is outside the vocabulary of ${header.vocab_size}`);

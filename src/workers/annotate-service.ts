@@ -20,6 +20,8 @@ export interface AnnotateConfig {
   /** Judges in order; 'oracle' and 'rule' run here, the others must come in `external`. */
   judges: string[];
   mode: ConsensusMode;
+  /** Also record the task oracle's verdicts (after the consensus, which they do not join), to measure the judges. */
+  oracle?: boolean;
 }
 
 export interface ExternalVerdicts {
@@ -68,7 +70,15 @@ export const annotateService = {
     });
     const out: AnnotatedRollout[] = [];
     // One rollout at a time: precomputed judges hand out their verdicts in order.
-    for (const item of items) out.push(await annotateRollout(item.rollout, item.problem, tokenizer, segmenter, judges, config.mode));
+    const oracle = new OracleJudge(task);
+    for (const item of items) {
+      const record = await annotateRollout(item.rollout, item.problem, tokenizer, segmenter, judges, config.mode);
+      if (config.oracle && !config.judges.includes('oracle')) {
+        const verdicts = await oracle.judge({ problem: item.problem, response: record.response, steps: record.steps.map((s) => ({ start: s.start, end: s.end })) });
+        record.judges.push({ name: 'oracle', simulated: false, verdicts });
+      }
+      out.push(record);
+    }
     return out;
   },
 };

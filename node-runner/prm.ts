@@ -1,0 +1,85 @@
+// Training and loading the PRM judge for the command line.
+import { join } from 'node:path';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
+import { readFileBytes, writeFileAtomic } from '../src/checkpoint/files.ts';
+import type { Rollout } from '../src/data/rollouts.ts';
+import { CharTokenizer } from '../src/data/tokenizer.ts';
+import { GpuContext } from '../src/gpu/context.ts';
+import { OracleJudge } from '../src/judge/oracle-judge.ts';
+import { monteCarloLabels, PrmJudge, prmInitialParameters, prmRows, prmTokenizer, type PrmExample } from '../src/judge/prm.ts';
+import { RuleJudge } from '../src/judge/rule-judge.ts';
+import { Gpt2 } from '../src/model/gpt2.ts';
+import { defaultSegmenter } from '../src/segment/index.ts';
+import type { Problem, Task } from '../src/tasks/task.ts';
+import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
+import { SftTrainer } from '../src/train/sft.ts';
+import type { Policy } from './policy.ts';
+
+export type PrmLabelSource = 'mc' | 'oracle' | 'rule';
+
+export interface TrainPrmOptions {
+  labels: PrmLabelSource;
+  completions: number;
+  temperature: number;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  out: string;
+  log?: (line: string) => void;
+}
+
+/** Labels each response's steps, trains a PRM from π_ref's weights, writes <out>/checkpoint.safetensors. */
+export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], problems: Map<string, Problem>, options: TrainPrmOptions): Promise<{ examples: number; path: string; correctShare: number }> {
+  const log = options.log ?? (() => {});
+  const segmenter = defaultSegmenter(task);
+  const items = rollouts.map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) })).filter((it) => it.steps.length > 0);
+  let labels: number[][];
+  if (options.labels === 'mc') {
+    log(`Monte-Carlo labels: ${options.completions} completions from each step's prefix, sampled from π_ref`);
+    const mc = await monteCarloLabels(policy.model, policy.tokenizer, task, items, { completions: options.completions, temperature: options.temperature, seed: options.seed, batchRows: 64 });
+    labels = mc.map((m) => m.soft);
+  } else {
+    const judge = options.labels === 'oracle' ? new OracleJudge(task) : new RuleJudge({ task });
+    labels = [];
+    for (const it of items) labels.push((await judge.judge(it)).map((v) => (v.label === 1 ? 1 : 0)));
+  }
+  const examples: PrmExample[] = items.map((it, i) => ({ prompt: it.problem.prompt, response: it.response, steps: it.steps, labels: labels[i] }));
+  const stepLabels = labels.flat();
+  const correctShare = stepLabels.reduce((a, b) => a + b, 0) / Math.max(1, stepLabels.length);
+  log(`${examples.length} responses, ${stepLabels.length} steps; mean label ${correctShare.toFixed(3)}`);
+
+  const tokenizer = prmTokenizer(policy.tokenizer);
+  const base = policy.checkpoint.config;
+  const config = { ...base, vocabSize: tokenizer.size };
+  const model = new Gpt2(policy.context, config);
+  model.loadParameters(prmInitialParameters(policy.checkpoint.parameters, base.vocabSize, base.width, options.seed));
+  const trainer = new SftTrainer(model, prmRows(tokenizer, examples, config.contextLength), {
+    batchSize: options.batchSize, microBatches: 1, seed: options.seed, adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
+    schedule: { maxLr: options.lr, minLr: options.lr / 10, warmupSteps: Math.min(20, options.steps), totalSteps: options.steps },
+  });
+  for (let s = 1; s <= options.steps; s++) {
+    const read = s % 25 === 0 || s === options.steps;
+    const r = await trainer.trainStep({ readLoss: read });
+    if (read) log(`prm step ${s}/${options.steps} · loss ${r.loss!.toFixed(4)}`);
+  }
+  const path = join(options.out, 'checkpoint.safetensors');
+  await writeFileAtomic(path, encodeCheckpoint(await trainer.checkpointState({ kind: 'prm', tokenizer: tokenizer.toJSON(), labels: options.labels, completions: options.completions, task: task.name })));
+  trainer.destroy();
+  model.destroy();
+  return { examples: examples.length, path, correctShare };
+}
+
+/** A PRM judge from a folder written by trainPrm; close() releases its GPU. */
+export async function loadPrmJudge(location: string | undefined, threshold: number, adapter?: string): Promise<{ judge: PrmJudge; close(): void }> {
+  if (location === undefined) throw new Error('--judges prm needs --prm DIR (train one with gemstone prm).');
+  const path = location.endsWith('.safetensors') ? location : join(location, 'checkpoint.safetensors');
+  const checkpoint = decodeCheckpoint(await readFileBytes(path), path);
+  const extra = checkpoint.extra as { kind?: string; tokenizer?: unknown };
+  if (extra?.kind !== 'prm') throw new Error(`${path} is not a PRM checkpoint (train one with gemstone prm).`);
+  const context = await GpuContext.create({ adapter });
+  const model = new Gpt2(context, checkpoint.config);
+  model.loadParameters(checkpoint.parameters);
+  const judge = new PrmJudge(model, CharTokenizer.fromJSON(extra.tokenizer), { threshold, batchRows: 32 });
+  return { judge, close: () => { model.destroy(); context.destroy(); } };
+}
