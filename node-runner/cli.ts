@@ -6,6 +6,7 @@ import { evalCommand } from './commands/evaluate.ts';
 import { prmCommand } from './commands/prm.ts';
 import { rolloutCommand } from './commands/rollout.ts';
 import { sftCommand } from './commands/sft.ts';
+import { trainCommand } from './commands/train.ts';
 
 const program = new Command()
   .name('gemstone')
@@ -19,6 +20,7 @@ program.addCommand(rolloutCommand());
 program.addCommand(evalCommand());
 program.addCommand(prmCommand());
 program.addCommand(annotateCommand());
+program.addCommand(trainCommand());
 
 try {
   await program.parseAsync(process.argv);

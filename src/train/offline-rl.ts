@@ -4,6 +4,7 @@
 // on the GPU from the current log-probs. One step:
 //   forward with c = 1  →  ℓ = log πθ(y)  →  c = objective(ℓ, ℓ^ref, r, groups, β mask)
 //   →  dlogits ·= c (row-wise)  →  backward  →  AdamW.
+import type { CheckpointState } from '../checkpoint/checkpoint.ts';
 import type { BufferView } from '../gpu/context.ts';
 import { createObjectiveBuffers, destroyObjectiveBuffers, objectiveCoefficients, readObjectiveTerms, type ObjectiveBuffers } from '../objectives/kernels.ts';
 import { dpoPairs, type ObjectiveHyper, type ResponseSpan } from '../objectives/reference.ts';
@@ -189,6 +190,19 @@ export class OfflineRlTrainer {
       context.flush();
       destroyObjectiveBuffers(context, buffers);
     }
+  }
+
+  /** The trained policy with its optimizer state, as a checkpoint. */
+  async checkpointState(extra?: unknown): Promise<CheckpointState> {
+    return {
+      config: this.model.config,
+      step: this.step,
+      rng: { seed: this.options.seed },
+      dataPosition: { epoch: this.epoch, cursor: this.cursor },
+      optimizer: { hyper: { ...this.options.adamw }, m: await this.model.readParameters(this.optimizer.m), v: await this.model.readParameters(this.optimizer.v) },
+      parameters: await this.model.readParameters(),
+      extra,
+    };
   }
 
   destroy(): void {
