@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { annotateCommand } from './commands/annotate.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { evalCommand } from './commands/evaluate.ts';
+import { pipelineCommand } from './commands/pipeline.ts';
 import { prmCommand } from './commands/prm.ts';
 import { rolloutCommand } from './commands/rollout.ts';
 import { sftCommand } from './commands/sft.ts';
@@ -21,6 +22,7 @@ program.addCommand(evalCommand());
 program.addCommand(prmCommand());
 program.addCommand(annotateCommand());
 program.addCommand(trainCommand());
+program.addCommand(pipelineCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -2,13 +2,13 @@
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { RolloutWriter } from '../../src/data/rollout-files.ts';
-import { keepMixedGroups, ROLLOUT_FORMAT, ROLLOUT_VERSION, rolloutStats, type RolloutHeader } from '../../src/data/rollouts.ts';
+import { keepMixedGroups, ROLLOUT_FORMAT, ROLLOUT_VERSION, rolloutStats, type RolloutHeader, type RolloutStats } from '../../src/data/rollouts.ts';
 import { describeReport } from '../../src/gpu/device.ts';
-import { mineableStats, sampleRollouts } from '../../src/train/rollouts.ts';
+import { mineableStats, sampleRollouts, type MineableStats } from '../../src/train/rollouts.ts';
 import { number, positiveInteger } from '../options.ts';
 import { loadPolicy, trainingProblems } from '../policy.ts';
 
-interface RolloutCliOptions {
+export interface RolloutCliOptions {
   checkpoint: string;
   prompts: number;
   group: number;
@@ -38,10 +38,12 @@ export function rolloutCommand(): Command {
     .option('--batch <n>', 'sequences generated together', positiveInteger, 64)
     .requiredOption('--out <file>', 'rollout JSONL to write (atomically)')
     .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .action(runRollout);
+    .action(async (options: RolloutCliOptions) => {
+      await runRollout(options);
+    });
 }
 
-async function runRollout(options: RolloutCliOptions): Promise<void> {
+export async function runRollout(options: RolloutCliOptions): Promise<{ sampled: RolloutStats; kept: RolloutStats; mined: MineableStats; droppedGroups: number }> {
   const policy = await loadPolicy(options.checkpoint, options.adapter);
   const difficulty = options.difficulty ?? policy.difficulty;
   const seedStart = options.seedStart ?? 10_000_000; // above any SFT record count, below the held-out range
@@ -77,4 +79,5 @@ async function runRollout(options: RolloutCliOptions): Promise<void> {
   console.log(`kept ${after.prompts} prompts (${droppedGroups} all-right or all-wrong groups dropped): ${after.responses} responses, ${after.negatives} negatives, ${after.tokens} tokens (${after.negativeTokens} in negatives) → ${options.out}`);
   policy.model.destroy();
   policy.context.destroy();
+  return { sampled: before, kept: after, mined, droppedGroups };
 }

@@ -24,7 +24,7 @@ import { evaluate } from '../../src/train/evaluate.ts';
 import { number, positiveInteger } from '../options.ts';
 import { heldOutProblems } from '../policy.ts';
 
-interface SftCliOptions {
+export interface SftCliOptions {
   preset: string;
   data?: string;
   task?: string;
@@ -87,10 +87,13 @@ export function sftCommand(): Command {
     .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
     .option('--samples <n>', 'greedy completions of the first prompts to print at the end', (v) => Number.parseInt(v, 10), 3)
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(runSft);
+    .action(async (options: SftCliOptions) => {
+      await runSft(options);
+    });
 }
 
-async function runSft(options: SftCliOptions): Promise<void> {
+export async function runSft(options: SftCliOptions): Promise<{ path: string; heldOutAccuracy: number | null; seconds: number }> {
+  const startedAt = performance.now();
   if ((options.data === undefined) === (options.task === undefined)) throw new Error('give either --data FILE.jsonl or --task NAME.');
   const task = options.task !== undefined ? getTask(options.task) : null;
   const records = task !== null
@@ -169,9 +172,11 @@ async function runSft(options: SftCliOptions): Promise<void> {
   await writeCheckpoint();
   console.log(`final loss ${metrics.at(-1)?.loss.toFixed(4) ?? '–'} · checkpoint ${checkpointPath} · metrics ${metricsPath}`);
 
+  let heldOutAccuracy: number | null = null;
   if (task !== null && options.evalPrompts > 0) {
     const problems = heldOutProblems(task, options.evalPrompts, options.difficulty);
     const result = await evaluate(model, tokenizer, task, problems, { ks: [], samples: 0, temperature: 1, seed: 0, batchRows: 64 });
+    heldOutAccuracy = result.greedyAccuracy;
     console.log(`held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${problems.length} prompts (difficulty ${options.difficulty})`);
   }
   if (options.samples > 0) {
@@ -182,4 +187,5 @@ async function runSft(options: SftCliOptions): Promise<void> {
   trainer.destroy();
   model.destroy();
   context.destroy();
+  return { path: checkpointPath, heldOutAccuracy, seconds: (performance.now() - startedAt) / 1000 };
 }
