@@ -12,6 +12,7 @@ import { Random } from '../src/util/random.ts';
 import { measureFmaPeak } from './peak.ts';
 import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
+import { benchAnnotate } from './annotate.ts';
 import { benchGenerate, benchTrain } from './train.ts';
 
 interface BenchCase {
@@ -73,9 +74,9 @@ const program = new Command()
   .option('--unsafe-fast', "drop bounds checks (Dawn's disable_robustness) for our kernels and the peer's alike")
   .option('--no-peer', 'skip TensorFlow.js')
   .option('--json', 'one JSON object per case')
-  .addOption(new Option('--only <cases>', 'which cases to run').choices(['matmul', 'train', 'all']).default('all'))
+  .addOption(new Option('--only <cases>', 'which cases to run').choices(['matmul', 'train', 'annotate', 'all']).default('all'))
   .parse(process.argv);
-const options = program.opts<{ adapter?: string; unsafeFast?: boolean; peer: boolean; json?: boolean; only: 'matmul' | 'train' | 'all' }>();
+const options = program.opts<{ adapter?: string; unsafeFast?: boolean; peer: boolean; json?: boolean; only: 'matmul' | 'train' | 'annotate' | 'all' }>();
 
 const context = await GpuContext.create({ adapter: options.adapter, unsafeFast: options.unsafeFast });
 const adapter = describeReport(context.report);
@@ -88,7 +89,7 @@ say(`f32 FMA peak: ${peak.toFixed(1)} GFLOP/s`);
 const peer = options.peer ? await startTfPeer(context) : null;
 
 const results: BenchCase[] = [];
-for (const { name, shape } of options.only === 'train' ? [] : MATMUL_CASES) {
+for (const { name, shape } of options.only === 'all' || options.only === 'matmul' ? MATMUL_CASES : []) {
   const ours = await benchOurs(context, shape);
   const theirs = peer ? await benchPeer(peer, shape) : null;
   const result: BenchCase = {
@@ -108,7 +109,7 @@ for (const { name, shape } of options.only === 'train' ? [] : MATMUL_CASES) {
         (theirs === null ? '' : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
     );
 }
-if (options.only !== 'matmul') {
+if (options.only === 'all' || options.only === 'train') {
   const train = await benchTrain(context, peak, peer);
   if (options.json) console.log(JSON.stringify({ ...roundAll(train), adapter }));
   else {
@@ -121,6 +122,12 @@ if (options.only !== 'matmul') {
   const gen = await benchGenerate(context);
   if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
   else say(`${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`);
+}
+if (options.only === 'all' || options.only === 'annotate') {
+  for (const c of await benchAnnotate()) {
+    if (options.json) console.log(JSON.stringify({ ...c, responses_per_s: Math.round(c.responses_per_s) }));
+    else say(`${c.name.padEnd(48)} ${c.responses_per_s.toFixed(0).padStart(7)} responses/s`);
+  }
 }
 context.destroy();
 process.exit(0);

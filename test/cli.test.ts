@@ -91,4 +91,21 @@ describe('gemstone CLI', () => {
     expect(result.greedyAccuracy).toBeGreaterThanOrEqual(0);
     expect(Object.keys(result.passAtK)).toEqual(['1', '2']);
   });
+
+  it('runs the whole pipeline (a smoke run on a tiny π_ref) and writes summary.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemstone-cli-'));
+    const out = join(dir, 'pipeline');
+    const run = await gemstone('pipeline', '--preset', 'tiny', '--records', '64', '--sft-steps', '4', '--prompts', '4', '--group', '2', '--judges', 'rule,llm',
+      '--epochs', '1', '--eval-prompts', '4', '--keep-all', '--workers', '1', '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/llm judge: SIMULATED/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ objective: 'bcpg-nsa', beta: 0.5, tau: 0.001, seed: 1, judges_simulated: ['llm'] });
+    for (const key of ['accuracy_before', 'accuracy_after', 'seconds', 'adapter']) expect(summary[key]).not.toBeUndefined();
+    expect(summary.dataset).toMatchObject({ prompts: 4, responses: 8 });
+    expect(Object.keys(summary.judges)).toEqual(expect.arrayContaining(['rule', 'llm', 'consensus:and']));
+    const annotated = readFileSync(join(out, 'iteration-1', 'annotated.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(annotated[0]).annotation.voters).toEqual(['rule', 'llm']);
+    expect(annotated).toHaveLength(9);
+  });
 });

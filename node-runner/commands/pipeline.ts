@@ -44,6 +44,7 @@ interface PipelineOptions {
   evalPrompts: number;
   seed: number;
   workers: number;
+  keepAll?: boolean;
   out: string;
   adapter?: string;
 }
@@ -75,6 +76,7 @@ export function pipelineCommand(): Command {
     .option('--eval-prompts <n>', 'held-out prompts for greedy accuracy', positiveInteger, 200)
     .option('--seed <n>', 'seed of every stage', positiveInteger, 1)
     .option('--workers <n>', 'annotation workers', positiveInteger, 2)
+    .option('--keep-all', 'keep all-right and all-wrong groups (they carry no advantage; for smoke runs of a weak π_ref)')
     .requiredOption('--out <dir>', 'folder for every stage and summary.json')
     .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
     .action(runPipeline);
@@ -110,7 +112,7 @@ async function runPipeline(options: PipelineOptions): Promise<void> {
     const rolloutsPath = join(dir, 'rollouts.jsonl');
     const rollouts = await runRollout({
       checkpoint: policyDir, prompts: options.prompts, group: options.group, temperature: options.temperature, topK: 0,
-      seed: options.seed + it, seedStart: 10_000_000 + (it - 1) * options.prompts, out: rolloutsPath, batch: 64, adapter: options.adapter,
+      seed: options.seed + it, seedStart: 10_000_000 + (it - 1) * options.prompts, out: rolloutsPath, batch: 64, adapter: options.adapter, keepAll: options.keepAll,
     });
     const dataset = { prompts: rollouts.kept.prompts, responses: rollouts.kept.responses, negatives: rollouts.kept.negatives, tokens: rollouts.kept.tokens };
     firstDataset ??= dataset;
