@@ -15,7 +15,8 @@ import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
 import { SftTrainer } from '../src/train/sft.ts';
 import type { Policy } from './policy.ts';
 
-export type PrmLabelSource = 'mc' | 'oracle' | 'rule';
+/** mc: soft Monte-Carlo labels (the share of completions that end right); mc-hard: 1 when any does; or another judge's labels. */
+export type PrmLabelSource = 'mc' | 'mc-hard' | 'oracle' | 'rule';
 
 export interface TrainPrmOptions {
   labels: PrmLabelSource;
@@ -35,10 +36,10 @@ export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], 
   const segmenter = defaultSegmenter(task);
   const items = rollouts.map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) })).filter((it) => it.steps.length > 0);
   let labels: number[][];
-  if (options.labels === 'mc') {
+  if (options.labels === 'mc' || options.labels === 'mc-hard') {
     log(`Monte-Carlo labels: ${options.completions} completions from each step's prefix, sampled from π_ref`);
     const mc = await monteCarloLabels(policy.model, policy.tokenizer, task, items, { completions: options.completions, temperature: options.temperature, seed: options.seed, batchRows: 64 });
-    labels = mc.map((m) => m.soft);
+    labels = mc.map((m) => (options.labels === 'mc' ? m.soft : m.hard));
   } else {
     const judge = options.labels === 'oracle' ? new OracleJudge(task) : new RuleJudge({ task });
     labels = [];

@@ -12,7 +12,7 @@ export function prmCommand(): Command {
     .description('train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels')
     .requiredOption('--checkpoint <dir>', 'π_ref (folder written by gemstone sft --task)')
     .requiredOption('--data <file>', 'rollout JSONL whose responses to label and learn from')
-    .addOption(new Option('--labels <source>', 'where step labels come from').choices(['mc', 'oracle', 'rule']).default('mc'))
+    .addOption(new Option('--labels <source>', 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule').choices(['mc', 'mc-hard', 'oracle', 'rule']).default('mc'))
     .option('--completions <n>', 'Monte-Carlo completions per step prefix', positiveInteger, 4)
     .option('--temperature <x>', 'Monte-Carlo sampling temperature', number, 0.7)
     .option('--steps <n>', 'PRM training steps', positiveInteger, 300)
