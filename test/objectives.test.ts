@@ -7,27 +7,7 @@ import { bcpg, bcpgNsa, dpo, dpoPairs, grpoOffline, groupStats, logRatioSum, rft
 import { outputLogprobs } from '../src/reference/output.ts';
 import { Random } from '../src/util/random.ts';
 import { randomObjectiveBatch, type RandomBatchOptions } from './cases/objective-cases.ts';
-
-/** Central difference of a scalar function of x at every coordinate. */
-function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const saved = x[i];
-    x[i] = saved + h;
-    const up = f(x);
-    x[i] = saved - h;
-    const down = f(x);
-    x[i] = saved;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff, numericGradient } from './util/numeric.ts';
 
 const hyperOf = (name: ObjectiveName, overrides: Partial<ObjectiveHyper> = {}) => resolveHyper(name, overrides);
 

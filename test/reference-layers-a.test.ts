@@ -10,28 +10,7 @@ import { encoderBackward, encoderForward } from '../src/reference/encoder.ts';
 import { geluBackward, geluForward } from '../src/reference/gelu.ts';
 import { layernormBackward, layernormForward } from '../src/reference/layernorm.ts';
 import { Random } from '../src/util/random.ts';
-
-/** Central difference of a scalar function of x at every coordinate. */
-function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const saved = x[i];
-    x[i] = saved + h;
-    const up = f(x);
-    x[i] = saved - h;
-    const down = f(x);
-    x[i] = saved;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff, numericGradient } from './util/numeric.ts';
 
 const floats64 = (random: Random, n: number, low = -1, high = 1) => Float64Array.from({ length: n }, () => random.uniform(low, high));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {

@@ -3,27 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { matmulBackwardReference, matmulReference } from '../src/reference/matmul.ts';
 import { softmaxBackwardReference, softmaxReference } from '../src/reference/softmax.ts';
 import { Random } from '../src/util/random.ts';
-
-/** Central difference of a scalar function of x at every coordinate. */
-function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const saved = x[i];
-    x[i] = saved + h;
-    const up = f(x);
-    x[i] = saved - h;
-    const down = f(x);
-    x[i] = saved;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff, numericGradient } from './util/numeric.ts';
 
 const floats64 = (random: Random, n: number) => Float64Array.from({ length: n }, () => random.uniform(-1, 1));
 
