@@ -11,6 +11,7 @@ import { RuleJudge } from '../src/judge/rule-judge.ts';
 import { Gpt2 } from '../src/model/gpt2.ts';
 import { defaultSegmenter } from '../src/segment/index.ts';
 import type { Problem, Task } from '../src/tasks/task.ts';
+import { Random } from '../src/util/random.ts';
 import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
 import { SftTrainer } from '../src/train/sft.ts';
 import type { Policy } from './policy.ts';
@@ -27,6 +28,8 @@ export interface TrainPrmOptions {
   lr: number;
   seed: number;
   out: string;
+  /** Learn from at most this many responses (Monte-Carlo labels cost completions × steps generations each). */
+  maxResponses?: number;
   log?: (line: string) => void;
 }
 
@@ -34,7 +37,8 @@ export interface TrainPrmOptions {
 export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], problems: Map<string, Problem>, options: TrainPrmOptions): Promise<{ examples: number; path: string; correctShare: number }> {
   const log = options.log ?? (() => {});
   const segmenter = defaultSegmenter(task);
-  const items = rollouts.map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) })).filter((it) => it.steps.length > 0);
+  const chosen = options.maxResponses !== undefined && options.maxResponses < rollouts.length ? sampleWithoutReplacement(rollouts, options.maxResponses, options.seed) : rollouts;
+  const items = chosen.map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) })).filter((it) => it.steps.length > 0);
   let labels: number[][];
   if (options.labels === 'mc' || options.labels === 'mc-hard') {
     log(`Monte-Carlo labels: ${options.completions} completions from each step's prefix, sampled from π_ref`);
@@ -83,4 +87,14 @@ export async function loadPrmJudge(location: string | undefined, threshold: numb
   model.loadParameters(checkpoint.parameters);
   const judge = new PrmJudge(model, CharTokenizer.fromJSON(extra.tokenizer), { threshold, batchRows: 32 });
   return { judge, close: () => { model.destroy(); context.destroy(); } };
+}
+
+function sampleWithoutReplacement<T>(items: T[], count: number, seed: number): T[] {
+  const random = new Random(seed);
+  const copy = [...items];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random.next() * (copy.length - i));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy.slice(0, count);
 }

@@ -33,6 +33,7 @@ interface PipelineOptions {
   llmUrl?: string;
   llmModel: string;
   prmSteps: number;
+  prmResponses: number;
   completions: number;
   objective: ObjectiveName;
   beta: number;
@@ -66,6 +67,7 @@ export function pipelineCommand(): Command {
     .option('--llm-model <name>', 'model at --llm-url', 'gpt-4o-mini')
     .option('--prm-steps <n>', 'PRM training steps', positiveInteger, 300)
     .option('--completions <n>', 'Monte-Carlo completions per step prefix for PRM labels', positiveInteger, 4)
+    .option('--prm-responses <n>', 'responses the PRM learns from (Monte-Carlo labels are the costly part)', positiveInteger, 256)
     .addOption(new Option('--objective <name>', 'objective').choices([...OBJECTIVE_NAMES]).default('bcpg-nsa'))
     .option('--beta <x>', 'β of Eq. 7', number, 0.5)
     .option('--tau <x>', 'τ of Eq. 6', number, 1e-3)
@@ -127,7 +129,7 @@ async function runPipeline(options: PipelineOptions): Promise<void> {
       const { rollouts: data } = await readRolloutFile(rolloutsPath);
       const problems = new Map<string, Problem>();
       for (const r of data) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
-      await trainPrm(policy, policy.task, data, problems, { labels: 'mc', completions: options.completions, temperature: options.temperature, steps: options.prmSteps, batchSize: 16, lr: 1e-3, seed: options.seed, out: prmDir, log: (l) => console.log(l) });
+      await trainPrm(policy, policy.task, data, problems, { labels: 'mc', completions: options.completions, temperature: options.temperature, steps: options.prmSteps, batchSize: 16, lr: 1e-3, seed: options.seed, out: prmDir, maxResponses: options.prmResponses, log: (l) => console.log(l) });
       policy.model.destroy();
       policy.context.destroy();
     }

@@ -14,6 +14,7 @@ export function prmCommand(): Command {
     .requiredOption('--data <file>', 'rollout JSONL whose responses to label and learn from')
     .addOption(new Option('--labels <source>', 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule').choices(['mc', 'mc-hard', 'oracle', 'rule']).default('mc'))
     .option('--completions <n>', 'Monte-Carlo completions per step prefix', positiveInteger, 4)
+    .option('--responses <n>', 'learn from at most n responses (a seeded sample)', positiveInteger)
     .option('--temperature <x>', 'Monte-Carlo sampling temperature', number, 0.7)
     .option('--steps <n>', 'PRM training steps', positiveInteger, 300)
     .option('--batch-size <n>', 'sequences per step', positiveInteger, 16)
@@ -21,13 +22,13 @@ export function prmCommand(): Command {
     .option('--seed <n>', 'seed', positiveInteger, 1)
     .requiredOption('--out <dir>', 'folder for the PRM checkpoint')
     .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .action(async (options: { checkpoint: string; data: string; labels: PrmLabelSource; completions: number; temperature: number; steps: number; batchSize: number; lr: number; seed: number; out: string; adapter?: string }) => {
+    .action(async (options: { checkpoint: string; data: string; labels: PrmLabelSource; completions: number; temperature: number; steps: number; batchSize: number; lr: number; seed: number; out: string; adapter?: string; responses?: number }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       const { rollouts } = await readRolloutFile(options.data);
       const problems = new Map<string, Problem>();
       for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
       await mkdir(options.out, { recursive: true });
-      const result = await trainPrm(policy, policy.task, rollouts, problems, { ...options, log: (l) => console.log(l) });
+      const result = await trainPrm(policy, policy.task, rollouts, problems, { ...options, maxResponses: options.responses, log: (l) => console.log(l) });
       console.log(`PRM trained on ${result.examples} responses (${options.labels} labels) → ${result.path}`);
       policy.model.destroy();
       policy.context.destroy();
