@@ -16,7 +16,7 @@ import { loadPolicy, problemFromId } from '../policy.ts';
 import { trainPrm } from '../prm.ts';
 import { runAnnotate } from './annotate.ts';
 import { runRollout } from './rollout.ts';
-import { runSft } from './sft.ts';
+import { runSft, TASK_DEFAULTS } from './sft.ts';
 import { runTrain } from './train.ts';
 
 interface PipelineOptions {
@@ -56,8 +56,8 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--preset <name>', 'model size of π_ref').choices(Object.keys(PRESETS)).default('small'))
     .option('--reference <dir>', 'reuse a trained π_ref (from gemstone sft --task) instead of training one')
     .option('--records <n>', 'noisy-solver traces for π_ref', positiveInteger, 20000)
-    .option('--sft-steps <n>', 'π_ref SFT steps', positiveInteger, 500)
-    .option('--sft-lr <x>', 'π_ref SFT peak learning rate', number, 2e-3)
+    .option('--sft-steps <n>', 'π_ref SFT steps', positiveInteger, TASK_DEFAULTS.steps)
+    .option('--sft-lr <x>', 'π_ref SFT peak learning rate', number, TASK_DEFAULTS.lr)
     .option('--prompts <n>', 'rollout prompts per iteration', positiveInteger, 128)
     .option('--group <n>', 'responses per prompt (G)', positiveInteger, 8)
     .option('--temperature <x>', 'rollout temperature', number, 0.7)

@@ -64,7 +64,7 @@ interface MetricsRow {
 export function sftCommand(): Command {
   return new Command('sft')
     .description('supervised fine-tuning on a JSONL file of {prompt, completion} records')
-    .addOption(new Option('--preset <name>', 'model size').choices(Object.keys(PRESETS)).default('tiny'))
+    .addOption(new Option('--preset <name>', 'model size (with --task: small)').choices(Object.keys(PRESETS)).default('tiny'))
     .option('--data <file>', 'JSONL file, one {"prompt": ..., "completion": ...} per line')
     .addOption(new Option('--task <name>', 'train on noisy-solver traces of a built-in task instead of --data (this trains π_ref)').choices(TASK_NAMES as string[]))
     .option('--records <n>', 'with --task: how many training traces', positiveInteger, 20000)
@@ -72,7 +72,7 @@ export function sftCommand(): Command {
     .option('--eval-prompts <n>', 'with --task: held-out prompts for greedy accuracy at the end (0: skip)', (v) => Number.parseInt(v, 10), 200)
     .requiredOption('--out <dir>', 'folder for checkpoint.safetensors and metrics.jsonl')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .option('--steps <n>', 'total optimizer steps', positiveInteger, 200)
+    .option('--steps <n>', 'total optimizer steps (with --task: 1500)', positiveInteger, 200)
     .option('--batch-size <n>', 'sequences per step', positiveInteger, 8)
     .option('--micro-batches <n>', 'split each step into this many accumulated micro-batches', positiveInteger, 1)
     .option('--context <n>', 'sequence length (default: the preset context, or what the data needs if shorter)', positiveInteger)
@@ -87,10 +87,19 @@ export function sftCommand(): Command {
     .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
     .option('--samples <n>', 'greedy completions of the first prompts to print at the end', (v) => Number.parseInt(v, 10), 3)
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (options: SftCliOptions) => {
+    .action(async (options: SftCliOptions, command: Command) => {
+      if (options.task !== undefined) {
+        // Training π_ref on a task: defaults sized for the `small` model to learn it (README, Results).
+        for (const [key, value] of Object.entries(TASK_DEFAULTS)) {
+          if (command.getOptionValueSource(key) === 'default') (options as unknown as Record<string, unknown>)[key] = value;
+        }
+      }
       await runSft(options);
     });
 }
+
+/** The defaults of `sft --task`: π_ref on the built-in task. */
+export const TASK_DEFAULTS = { preset: 'small', steps: 1500, batchSize: 16, lr: 2e-3, warmup: 20, logEvery: 50 } as const;
 
 export async function runSft(options: SftCliOptions): Promise<{ path: string; heldOutAccuracy: number | null; seconds: number }> {
   const startedAt = performance.now();
