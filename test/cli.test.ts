@@ -100,7 +100,7 @@ describe('gemstone CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/llm judge: SIMULATED/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ objective: 'bcpg-nsa', beta: 0.5, tau: 0.001, seed: 1, judges_simulated: ['llm'] });
+    expect(summary).toMatchObject({ objective: 'bcpg-nsa', beta: 0.5, tau: 0.05, seed: 1, judges_simulated: ['llm'] });
     for (const key of ['accuracy_before', 'accuracy_after', 'seconds', 'adapter']) expect(summary[key]).not.toBeUndefined();
     expect(summary.dataset).toMatchObject({ prompts: 4, responses: 8 });
     expect(Object.keys(summary.judges)).toEqual(expect.arrayContaining(['rule', 'llm', 'consensus:and']));

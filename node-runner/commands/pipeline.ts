@@ -70,7 +70,7 @@ export function pipelineCommand(): Command {
     .option('--prm-responses <n>', 'responses the PRM learns from (Monte-Carlo labels are the costly part)', positiveInteger, 256)
     .addOption(new Option('--objective <name>', 'objective').choices([...OBJECTIVE_NAMES]).default('bcpg-nsa'))
     .option('--beta <x>', 'β of Eq. 7', number, 0.5)
-    .option('--tau <x>', 'τ of Eq. 6', number, 1e-3)
+    .option('--tau <x>', 'τ of Eq. 6 (the paper: 1e-3 at lr 5e-7 on 14B; README, Results)', number, 0.05)
     .option('--epochs <n>', 'RL epochs per iteration', positiveInteger, 2)
     .option('--lr <x>', 'RL learning rate', number, 1e-4)
     .option('--groups-per-batch <n>', 'whole groups per RL step', positiveInteger, 4)
