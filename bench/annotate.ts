@@ -45,7 +45,7 @@ export async function benchAnnotate(counts = [1, 2, 4], responses = 2000): Promi
       const samples: number[] = [];
       for (let i = 0; i < 3; i++) {
         const start = performance.now();
-        await annotateRollouts(rollouts, problems, config, { pool, chunk: 50 });
+        await annotateRollouts(rollouts, problems, config, { pool, chunk: Math.ceil(responses / (4 * workers)) });
         samples.push((performance.now() - start) / 1000);
       }
       out.push({ name: `annotate (segment + oracle + rule + AND) ${workers} worker${workers > 1 ? 's' : ''}`, workers, responses_per_s: responses / median(samples) });

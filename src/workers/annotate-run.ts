@@ -28,7 +28,8 @@ export async function annotateRollouts(rollouts: Rollout[], problems: Map<string
     const items = chunk.map((rollout) => {
       const problem = problems.get(rollout.prompt_id);
       if (problem === undefined) throw new Error(`annotate: no problem for ${rollout.prompt_id}.`);
-      return { rollout, problem };
+      // Workers need neither log-prob array: leaving them out halves what is copied to them.
+      return { rollout: { ...rollout, logprobs_ref: [], logprobs_sample: [] }, problem };
     });
     const external: Record<string, ExternalVerdicts> = {};
     const needsSteps = config.judges.some((j) => j === 'llm' || j === 'prm');
