@@ -26,6 +26,8 @@ export interface TrainCliOptions {
   lr: number;
   seed: number;
   evalPrompts: number;
+  /** Samples per prompt for pass@k at each evaluation (0: greedy only). */
+  samples?: number;
   out: string;
   adapter?: string;
   logEvery: number;
@@ -45,6 +47,7 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'learning rate (constant after a short warmup)', number, 1e-4)
     .option('--seed <n>', 'seed of the batch order', positiveInteger, 1)
     .option('--eval-prompts <n>', 'held-out prompts for greedy accuracy before and after each epoch (0: skip)', (v) => Number.parseInt(v, 10), 200)
+    .option('--samples <n>', 'samples per held-out prompt for pass@1 and pass@n at each evaluation (0: greedy only)', (v) => Number.parseInt(v, 10), 4)
     .option('--log-every <n>', 'read the objective terms back every n steps', positiveInteger, 5)
     .requiredOption('--out <dir>', 'folder for the trained policy and metrics.jsonl')
     .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
@@ -93,9 +96,12 @@ export async function runTrain(policy: Policy, options: TrainCliOptions): Promis
   const evaluations: (EvalResult & { epoch: number })[] = [];
   const evalNow = async (epoch: number) => {
     if (problems.length === 0) return null;
-    const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks: [], samples: 0, temperature: 1, seed: 0, batchRows: 64 });
+    const samples = options.samples ?? 0;
+    const ks = samples > 0 ? [...new Set([1, samples])] : [];
+    const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks, samples, temperature: 0.7, seed: 0, batchRows: 64 });
     evaluations.push({ ...result, epoch });
-    say(`epoch ${epoch}: held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${problems.length} prompts`);
+    const passes = ks.map((k) => ` · pass@${k} ${(100 * result.passAtK[k]).toFixed(1)}%`).join('');
+    say(`epoch ${epoch}: held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}%${passes} on ${problems.length} prompts`);
     return result.greedyAccuracy;
   };
   const accuracyBefore = await evalNow(0);
