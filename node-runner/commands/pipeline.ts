@@ -149,7 +149,7 @@ async function runPipeline(options: PipelineOptions): Promise<void> {
     const policy = await loadPolicy(policyDir, options.adapter);
     const trained = await runTrain(policy, {
       data: annotatedPath, checkpoint: policyDir, objective: options.objective, beta: options.beta, tau: options.tau, epochs: options.epochs,
-      groupsPerBatch: options.groupsPerBatch, lr: options.lr, seed: options.seed, evalPrompts: options.evalPrompts, out: join(dir, 'policy'), adapter: options.adapter, logEvery: 10,
+      groupsPerBatch: options.groupsPerBatch, lr: options.lr, seed: options.seed, evalPrompts: options.evalPrompts, samples: 4, out: join(dir, 'policy'), adapter: options.adapter, logEvery: 10,
     });
     policy.model.destroy();
     policy.context.destroy();
