@@ -40,7 +40,7 @@ export class GpuContext {
   private readonly pipelines = new Map<string, CompiledKernel>();
   private readonly modules = new Map<string, { module: GPUShaderModule; layout: GPUPipelineLayout; bindings: BindingInfo[]; bindGroupLayout: GPUBindGroupLayout; code: string }>();
   private readonly usedBindings = new Map<string, Set<string>>();
-  private placeholders: { read: GPUBuffer; write: GPUBuffer } | null = null;
+  private spares: { read: GPUBuffer; write: GPUBuffer } | null = null;
   private readonly live = new Map<GPUBuffer, number>();
   private bytes = 0;
   private failure: Error | null = null;
@@ -230,8 +230,8 @@ export class GpuContext {
         continue;
       }
       if (!kernel.used.has(binding.name)) {
-        // This entry point never touches the binding: bind a placeholder slot of its own.
-        entries.push({ binding: binding.binding, resource: this.placeholder(binding.kind === 'storage', binding.binding) });
+        // This entry point never touches the binding: bind a spare slot of its own.
+        entries.push({ binding: binding.binding, resource: this.spareSlot(binding.kind === 'storage', binding.binding) });
         continue;
       }
       const view = dispatch.buffers[binding.name];
@@ -293,18 +293,18 @@ export class GpuContext {
     this.flush();
     for (const buffer of [...this.live.keys()]) this.destroyBuffer(buffer);
     this.uniformRing.destroy();
-    this.placeholders?.read.destroy();
-    this.placeholders?.write.destroy();
+    this.spares?.read.destroy();
+    this.spares?.write.destroy();
     this.device.destroy();
   }
 
   /** A 256-byte slot per binding index in one of two buffers (read-only and writable uses must not share a buffer). */
-  private placeholder(writable: boolean, binding: number): GPUBufferBinding {
-    if (this.placeholders === null) {
+  private spareSlot(writable: boolean, binding: number): GPUBufferBinding {
+    if (this.spares === null) {
       const make = (label: string) => this.device.createBuffer({ label, size: 256 * 32, usage: GPUBufferUsage.STORAGE });
-      this.placeholders = { read: make('gemstone.placeholder.read'), write: make('gemstone.placeholder.write') };
+      this.spares = { read: make('gemstone.spare.read'), write: make('gemstone.spare.write') };
     }
-    return { buffer: writable ? this.placeholders.write : this.placeholders.read, offset: (binding % 32) * 256, size: 256 };
+    return { buffer: writable ? this.spares.write : this.spares.read, offset: (binding % 32) * 256, size: 256 };
   }
 
   private openPass(): GPUComputePassEncoder {

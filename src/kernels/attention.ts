@@ -81,32 +81,11 @@ function cachedScratch(context: GpuContext, elements: number): BufferView {
   return view;
 }
 
-// Unused bindings of the forward entry point need buffers of their own: Dawn rejects
-// overlapping writable bindings, and a read-only one sharing a written buffer
-// would switch the dispatch to the aliased (all read_write) pipeline.
-const unusedCache = new WeakMap<GpuContext, { dout: BufferView; scratch: BufferView }>();
-
-function unusedViews(context: GpuContext): { dout: BufferView; scratch: BufferView } {
-  let views = unusedCache.get(context);
-  if (views === undefined) {
-    const view = (label: string): BufferView => ({ buffer: context.createBuffer(label, 16), offset: 0, size: 16 });
-    views = { dout: view('attention.unused.dout'), scratch: view('attention.unused.scratch') };
-    unusedCache.set(context, views);
-  }
-  return views;
-}
-
-/** Frees the buffers attention made for this context: backward's scratch (when no `scratch` was given) and the forward's placeholders. */
+/** Frees the buffers attention made for this context: backward's scratch (when no `scratch` was given). */
 export function releaseAttentionScratch(context: GpuContext): void {
   context.flush();
   for (const view of scratchCache.get(context)?.values() ?? []) context.destroyBuffer(view.buffer);
   scratchCache.delete(context);
-  const unused = unusedCache.get(context);
-  if (unused !== undefined) {
-    context.destroyBuffer(unused.dout.buffer);
-    context.destroyBuffer(unused.scratch.buffer);
-    unusedCache.delete(context);
-  }
 }
 
 export interface AttentionForwardArgs extends AttentionShape {
@@ -122,11 +101,11 @@ export interface AttentionForwardArgs extends AttentionShape {
 export async function attentionForward(context: GpuContext, args: AttentionForwardArgs): Promise<void> {
   const { qkv, out, att, B, T, C, H } = args;
   check('attentionForward', args, { qkv: [qkv, B * T * 3 * C], out: [out, B * T * C], att: [att, B * H * T * T] });
-  const unused = unusedViews(context); // dout and scratch: not read or written by this entry point
   const p = plan(context, args);
   await context.run({
     kernel: p.kernel('forward'),
-    buffers: { qkv, qkv4: qkv, dout: unused.dout, dout4: unused.dout, att, scratch: unused.scratch, out },
+    // dout and scratch are not used by the forward entry points: the context binds spare slots for them.
+    buffers: { qkv, qkv4: qkv, att, out },
     uniform: params(args),
     workgroups: p.workgroups,
   });

@@ -1,5 +1,4 @@
-// Bias of a linear layer on the GPU (shaders/bias.wgsl; twin: src/reference/bias.ts), and the
-// placeholder buffers the layer kernels bind where an entry point leaves a binding unused.
+// Bias of a linear layer on the GPU (shaders/bias.wgsl; twin: src/reference/bias.ts).
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -32,7 +31,7 @@ export async function biasAdd(context: GpuContext, { out, bias, rows, N }: BiasA
   need('out', out, rows * N);
   need('bias', bias, N);
   if (rows * N === 0) return;
-  await context.run({ kernel: { shader: 'bias', entryPoint: 'add' }, buffers: { bias, dout: unusedBinding(context), out }, uniform: new Uint32Array([rows, N, 0, 0]), workgroups: grid(context, rows * N) });
+  await context.run({ kernel: { shader: 'bias', entryPoint: 'add' }, buffers: { bias, out }, uniform: new Uint32Array([rows, N, 0, 0]), workgroups: grid(context, rows * N) });
 }
 
 /** dbias[n] += Σ_r dout[r, n] */
@@ -40,22 +39,5 @@ export async function biasBackward(context: GpuContext, { dout, dbias, rows, N }
   need('dout', dout, rows * N);
   need('dbias', dbias, N);
   if (N === 0) return;
-  await context.run({ kernel: { shader: 'bias', entryPoint: 'backward' }, buffers: { bias: unusedBinding(context), dout, out: dbias }, uniform: new Uint32Array([rows, N, 0, 0]), workgroups: grid(context, N) });
-}
-
-// Buffers for bindings an entry point does not use (shared by the layer kernels: layernorm,
-// gelu, encoder, bias). They cannot be one of the dispatch's real inputs: with views into one
-// arena, the context switches to the all-read_write pipeline, and Dawn rejects two writable
-// bindings over the same range. So each unused slot of a dispatch gets its own small buffer.
-const placeholders = new WeakMap<GpuContext, BufferView[]>();
-
-/** The k-th placeholder view of this context (16 bytes, never read). */
-export function unusedBinding(context: GpuContext, k = 0): BufferView {
-  let views = placeholders.get(context);
-  if (views === undefined) {
-    views = [];
-    placeholders.set(context, views);
-  }
-  while (views.length <= k) views.push({ buffer: context.createBuffer(`gemstone.unused-binding-${views.length}`, 16), offset: 0, size: 16 });
-  return views[k];
+  await context.run({ kernel: { shader: 'bias', entryPoint: 'backward' }, buffers: { dout, out: dbias }, uniform: new Uint32Array([rows, N, 0, 0]), workgroups: grid(context, N) });
 }

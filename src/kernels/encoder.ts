@@ -2,7 +2,6 @@
 // The backward buckets the batch's positions by token on the CPU (the trainer holds the token
 // ids), so a thread a (distinct token, channel) sums its positions: deterministic, no atomics.
 import type { BufferView, GpuContext } from '../gpu/context.ts';
-import { unusedBinding } from './bias.ts';
 import { grid1d } from './grid.ts';
 
 const WG = 64;
@@ -51,7 +50,7 @@ export async function encoderForward(context: GpuContext, args: EncoderForwardAr
   if (B * T * C === 0) return;
   await context.run({
     kernel: { shader: 'encoder', entryPoint: 'forward' },
-    buffers: { tokens, buckets: unusedBinding(context, 0), wte, wpe, dout: unusedBinding(context, 1), out },
+    buffers: { tokens, wte, wpe, out },
     uniform: params(B, T, C, V, 0),
     workgroups: grid(context, B * T * C),
   });
@@ -112,8 +111,8 @@ export async function encoderBackward(context: GpuContext, args: EncoderBackward
   }
   const { words, distinct } = bucketTokens(tokenIds);
   const buckets = bucketsView(context, words);
-  // tokens is not read here (the buckets carry the ids): a placeholder keeps it out of the dispatch.
-  const shared = { tokens: unusedBinding(context, 2), buckets, wte: unusedBinding(context, 0), wpe: unusedBinding(context, 1), dout };
+  // tokens is not read here (the buckets carry the ids); unused bindings get the context's spare slots.
+  const shared = { buckets, dout };
   const uniform = params(B, T, C, V, distinct);
   await context.run({ kernel: { shader: 'encoder', entryPoint: 'backward_wte' }, buffers: { ...shared, out: dwte }, uniform, workgroups: grid(context, distinct * C) });
   await context.run({ kernel: { shader: 'encoder', entryPoint: 'backward_wpe' }, buffers: { ...shared, out: dwpe }, uniform, workgroups: grid(context, T * C) });

@@ -1,6 +1,5 @@
 // GELU (tanh approximation) on the GPU (shaders/gelu.wgsl; twin: src/reference/gelu.ts).
 import type { BufferView, GpuContext } from '../gpu/context.ts';
-import { unusedBinding } from './bias.ts';
 import { grid1d } from './grid.ts';
 
 const WG = 64;
@@ -36,7 +35,7 @@ async function dispatch(context: GpuContext, entryPoint: string, n: number, buff
 export async function geluForward(context: GpuContext, { x, out, n }: GeluForwardArgs): Promise<void> {
   need('x', x, n);
   need('out', out, n);
-  await dispatch(context, 'forward', n, { x, dout: unusedBinding(context), out });
+  await dispatch(context, 'forward', n, { x, out });
 }
 
 /** dx = dout · gelu′(x) */

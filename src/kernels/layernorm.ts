@@ -2,7 +2,6 @@
 // Activations are row-major [rows = B·T, C]. Backward accumulates into dx, dweight and dbias.
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { LAYER_NORM_EPS } from '../model/config.ts';
-import { unusedBinding } from './bias.ts';
 import { grid1d } from './grid.ts';
 
 const WG = 64;
@@ -58,7 +57,7 @@ export async function layernormForward(context: GpuContext, args: LayernormForwa
   if (rows === 0 || C === 0) return;
   await context.run({
     kernel: { shader: 'layernorm', entryPoint: 'forward' },
-    buffers: { x, weight, bias, dout: unusedBinding(context), out, mean, rstd },
+    buffers: { x, weight, bias, out, mean, rstd },
     uniform: params(rows, C),
     workgroups: grid(context, rows),
   });
@@ -76,7 +75,7 @@ export async function layernormBackward(context: GpuContext, args: LayernormBack
   need('mean', mean, rows);
   need('rstd', rstd, rows);
   if (rows === 0 || C === 0) return;
-  const shared = { x, weight, bias: unusedBinding(context), dout, mean, rstd };
+  const shared = { x, weight, dout, mean, rstd };
   const uniform = params(rows, C);
   await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dx' }, buffers: { ...shared, out: dx }, uniform, workgroups: grid(context, rows) });
   await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dweight' }, buffers: { ...shared, out: dweight }, uniform, workgroups: grid(context, C) });
