@@ -94,3 +94,29 @@ describe('rollout statistics', () => {
     expect(() => passAtK(2, 1, 3)).toThrow(/needs at least 3 samples/);
   });
 });
+
+describe('mineable steps in negatives', () => {
+  it('counts negatives with an oracle-correct step after the first', async () => {
+    const { mineableStats } = await import('../src/train/rollouts.ts');
+    const { getTask } = await import('../src/tasks/index.ts');
+    const task = getTask('arithmetic');
+    const problem = task.generate(3, 1);
+    const [, first, second] = (problem.data as { values: number[] }).values; // values[0] is the start
+    const data = problem.data as { start: number; ops: { op: string; operand: number }[] };
+    const line = (k: number, a: number, b: number) => `Step ${k}: ${a}${data.ops[k - 1].op}${data.ops[k - 1].operand}=${b}`;
+    // Right first two steps, then a wrong answer: a correct step after the first.
+    const late = `${line(1, data.start, first)}\n${line(2, first, second)}\nAnswer: ${Number(problem.answer) + 1}`;
+    // A slip in the first step that every later step builds on: nothing to mine.
+    const early = `${line(1, data.start, first + 1)}\nAnswer: ${Number(problem.answer) + 7}`;
+    const base = rollout(problem.id, 0, 0);
+    const stats = mineableStats(task, new Map([[problem.id, problem]]), [
+      { ...base, response: late },
+      { ...base, index: 1, response: early },
+      { ...base, index: 2, reward: 1, response: late },
+    ]);
+    expect(stats.negatives).toBe(2);
+    expect(stats.negativesWithCorrectLaterStep).toBe(1);
+    expect(stats.correctChars).toBeGreaterThan(0);
+    expect(stats.incorrectChars).toBeGreaterThan(0);
+  });
+});
