@@ -72,7 +72,7 @@ export function sftCommand(): Command {
     .option('--eval-prompts <n>', 'with --task: held-out prompts for greedy accuracy at the end (0: skip)', (v) => Number.parseInt(v, 10), 200)
     .requiredOption('--out <dir>', 'folder for checkpoint.safetensors and metrics.jsonl')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .option('--steps <n>', 'total optimizer steps (with --task: 1500)', positiveInteger, 200)
+    .option('--steps <n>', 'total optimizer steps (with --task: 3000)', positiveInteger, 200)
     .option('--batch-size <n>', 'sequences per step', positiveInteger, 8)
     .option('--micro-batches <n>', 'split each step into this many accumulated micro-batches', positiveInteger, 1)
     .option('--context <n>', 'sequence length (default: the preset context, or what the data needs if shorter)', positiveInteger)
@@ -99,7 +99,7 @@ export function sftCommand(): Command {
 }
 
 /** The defaults of `sft --task`: π_ref on the built-in task. */
-export const TASK_DEFAULTS = { preset: 'small', steps: 1500, batchSize: 16, lr: 2e-3, warmup: 20, logEvery: 50 } as const;
+export const TASK_DEFAULTS = { preset: 'small', steps: 3000, batchSize: 16, lr: 2e-3, warmup: 20, logEvery: 50 } as const;
 
 export async function runSft(options: SftCliOptions): Promise<{ path: string; heldOutAccuracy: number | null; seconds: number }> {
   const startedAt = performance.now();
