@@ -17,22 +17,10 @@ import { applyOpNumber, arithmetic, type ArithmeticData, type Operation } from '
 import { NoisySolver } from '../src/tasks/noisy-solver.ts';
 import type { Problem } from '../src/tasks/task.ts';
 import { ChunkTokenizer } from './util/tokenizers.ts';
+import { handProblem, lines } from './util/problems.ts';
 
 
-/** Start 7: +5 *3 -4 %6 → 12, 36, 32, 2. */
-function handProblem(start = 7, ops: Operation[] = [
-  { op: '+', operand: 5 },
-  { op: '*', operand: 3 },
-  { op: '-', operand: 4 },
-  { op: '%', operand: 6 },
-]): Problem {
-  const values = [start];
-  for (const o of ops) values.push(applyOpNumber(values[values.length - 1], o.op, o.operand));
-  const data: ArithmeticData = { difficulty: 2, start, ops, values };
-  return { id: 'hand', prompt: `Start ${start}: ${ops.map((o) => o.op + o.operand).join(' ')}\n`, answer: String(values[values.length - 1]), data };
-}
 const P = handProblem();
-const lines = (...ls: string[]) => ls.join('\n');
 /** A free-text problem: only its prompt and answer matter to the rule judge. */
 const freeProblem = (prompt: string, answer: string): Problem => ({ id: 'free', prompt, answer, data: null });
 

@@ -17,22 +17,9 @@ import { getTask, TASK_NAMES } from '../src/tasks/index.ts';
 import { cleanTrace, NoisySolver, sftRecords, traceStats } from '../src/tasks/noisy-solver.ts';
 import { Random } from '../src/util/random.ts';
 import { HELD_OUT_SEED_BASE, type Problem, type StepLabel, type StepSpan } from '../src/tasks/task.ts';
-
-/** A problem written by hand: Start 7: +5 *3 -4 %6 → 12, 36, 32, 2. */
-function handProblem(start = 7, ops: Operation[] = [
-  { op: '+', operand: 5 },
-  { op: '*', operand: 3 },
-  { op: '-', operand: 4 },
-  { op: '%', operand: 6 },
-]): Problem {
-  const values = [start];
-  for (const o of ops) values.push(applyOpNumber(values[values.length - 1], o.op, o.operand));
-  const data: ArithmeticData = { difficulty: 2, start, ops, values };
-  return { id: 'hand', prompt: `Start ${start}: ${ops.map((o) => o.op + o.operand).join(' ')}\n`, answer: String(values[values.length - 1]), data };
-}
+import { handProblem, lines } from './util/problems.ts';
 
 const P = handProblem();
-const lines = (...ls: string[]) => ls.join('\n');
 /** The oracle's labels on the natural (one line a step) segmentation, as "score reason". */
 function natural(problem: Problem, response: string): string[] {
   return arithmetic.oracle(problem, response, arithmetic.naturalSteps(response)).map(show);
