@@ -1,4 +1,5 @@
 // Training and loading the PRM judge for the command line.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
 import { readFileBytes, writeFileAtomic } from '../src/checkpoint/files.ts';
@@ -14,7 +15,10 @@ import type { Problem, Task } from '../src/tasks/task.ts';
 import { Random } from '../src/util/random.ts';
 import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
 import { SftTrainer } from '../src/train/sft.ts';
+import { chunkStore, runChunks } from './chunks.ts';
+import { NEVER } from './interrupt.ts';
 import type { Policy } from './policy.ts';
+import { SILENT, type StageIO } from './reporter.ts';
 
 /** mc: soft Monte-Carlo labels (the share of completions that end right); mc-hard: 1 when any does; or another judge's labels. */
 export type PrmLabelSource = 'mc' | 'mc-hard' | 'oracle' | 'rule';
@@ -27,23 +31,49 @@ export interface TrainPrmOptions {
   batchSize: number;
   lr: number;
   seed: number;
+  /** The PRM's folder: checkpoint.safetensors, and while it works, label chunks and a resume checkpoint. */
   out: string;
   /** Learn from at most this many responses (Monte-Carlo labels cost completions × steps generations each). */
   maxResponses?: number;
-  log?: (line: string) => void;
+  /** Rows generated together for Monte-Carlo labels. */
+  batch?: number;
+  checkpointEvery?: number;
 }
 
-/** Labels each response's steps, trains a PRM from π_ref's weights, writes <out>/checkpoint.safetensors. */
-export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], problems: Map<string, Problem>, options: TrainPrmOptions): Promise<{ examples: number; path: string; correctShare: number }> {
-  const log = options.log ?? (() => {});
+/** Files a finished PRM stage no longer needs (remove them once the stage is marked done). */
+export const PRM_SCRATCH = ['label-chunks', 'resume.safetensors'];
+
+/** Responses per saved chunk of Monte-Carlo labels. */
+const LABEL_CHUNK = 16;
+
+/**
+ * Labels each response's steps, trains a PRM from π_ref's weights, writes <out>/checkpoint.safetensors.
+ * Resumable: labels are saved per chunk of responses, training checkpoints to <out>/resume.safetensors.
+ */
+export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], problems: Map<string, Problem>, options: TrainPrmOptions, io: StageIO = { reporter: SILENT, interrupt: NEVER, stage: 'prm' }): Promise<{ examples: number; path: string; correctShare: number }> {
+  const { reporter, interrupt } = io;
   const segmenter = defaultSegmenter(task);
   const chosen = options.maxResponses !== undefined && options.maxResponses < rollouts.length ? sampleWithoutReplacement(rollouts, options.maxResponses, options.seed) : rollouts;
   const items = chosen.map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) })).filter((it) => it.steps.length > 0);
   let labels: number[][];
   if (options.labels === 'mc' || options.labels === 'mc-hard') {
-    log(`Monte-Carlo labels: ${options.completions} completions from each step's prefix, sampled from π_ref`);
-    const mc = await monteCarloLabels(policy.model, policy.tokenizer, task, items, { completions: options.completions, temperature: options.temperature, seed: options.seed, batchRows: 64 });
-    labels = mc.map((m) => (options.labels === 'mc' ? m.soft : m.hard));
+    reporter.info(`Monte-Carlo labels: ${options.completions} completions from each step's prefix, sampled from π_ref`);
+    // Chunks of responses, each with its own seed: the same labels whether or not the run was interrupted.
+    const count = Math.ceil(items.length / LABEL_CHUNK);
+    const store = await chunkStore<{ soft: number[]; hard: (0 | 1)[] }[]>(join(options.out, 'label-chunks'), {
+      reference: policy.path, step: policy.checkpoint.step, responses: items.map((it) => `${it.problem.id}:${it.response.length}`).join(','),
+      completions: options.completions, temperature: options.temperature, seed: options.seed, batch: options.batch ?? 64,
+    });
+    const progress = reporter.progress({ stage: `${io.stage}-labels`, unit: 'responses', total: items.length });
+    let mc: { soft: number[]; hard: (0 | 1)[] }[][];
+    try {
+      mc = await runChunks(store, count, (c) => monteCarloLabels(policy.model, policy.tokenizer, task, items.slice(c * LABEL_CHUNK, (c + 1) * LABEL_CHUNK), {
+        completions: options.completions, temperature: options.temperature, seed: (options.seed + c * 0x85ebca6b) >>> 0, batchRows: options.batch ?? 64,
+      }), { interrupt, where: (c) => `during ${io.stage} labels, after chunk ${c + 1}/${count}`, onChunk: (c) => progress.update(Math.min((c + 1) * LABEL_CHUNK, items.length), { log: true }) });
+    } finally {
+      progress.stop();
+    }
+    labels = mc.flat().map((m) => (options.labels === 'mc' ? m.soft : m.hard));
   } else {
     const judge = options.labels === 'oracle' ? new OracleJudge(task) : new RuleJudge({ task });
     labels = [];
@@ -52,7 +82,7 @@ export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], 
   const examples: PrmExample[] = items.map((it, i) => ({ prompt: it.problem.prompt, response: it.response, steps: it.steps, labels: labels[i] }));
   const stepLabels = labels.flat();
   const correctShare = stepLabels.reduce((a, b) => a + b, 0) / Math.max(1, stepLabels.length);
-  log(`${examples.length} responses, ${stepLabels.length} steps; mean label ${correctShare.toFixed(3)}`);
+  reporter.info(`${examples.length} responses, ${stepLabels.length} steps; mean label ${correctShare.toFixed(3)}`);
 
   const tokenizer = prmTokenizer(policy.tokenizer);
   const base = policy.checkpoint.config;
@@ -63,13 +93,30 @@ export async function trainPrm(policy: Policy, task: Task, rollouts: Rollout[], 
     batchSize: options.batchSize, microBatches: 1, seed: options.seed, adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
     schedule: { maxLr: options.lr, minLr: options.lr / 10, warmupSteps: Math.min(20, options.steps), totalSteps: options.steps },
   });
-  for (let s = 1; s <= options.steps; s++) {
-    const read = s % 25 === 0 || s === options.steps;
-    const r = await trainer.trainStep({ readLoss: read });
-    if (read) log(`prm step ${s}/${options.steps} · loss ${r.loss!.toFixed(4)}`);
+  const resumePath = join(options.out, 'resume.safetensors');
+  if (existsSync(resumePath)) trainer.restore(decodeCheckpoint(await readFileBytes(resumePath), resumePath));
+  const extra = { kind: 'prm', tokenizer: tokenizer.toJSON(), labels: options.labels, completions: options.completions, task: task.name };
+  const every = options.checkpointEvery ?? 100;
+  const progress = reporter.progress({ stage: `${io.stage}-train`, unit: 'steps', total: options.steps, start: trainer.step });
+  try {
+    while (trainer.step < options.steps) {
+      const s = trainer.step + 1;
+      const read = s % 25 === 0 || s === options.steps;
+      const r = await trainer.trainStep({ readLoss: read });
+      progress.update(s, { tokens: r.processed, metrics: read ? { loss: r.loss! } : undefined, log: read });
+      if ((s % every === 0 && s < options.steps) || interrupt.requested) await writeFileAtomic(resumePath, encodeCheckpoint(await trainer.checkpointState(extra)));
+      interrupt.check(`during ${io.stage} training, at step ${s}/${options.steps}`);
+    }
+  } catch (error) {
+    progress.stop();
+    trainer.destroy();
+    model.destroy();
+    throw error;
   }
+  progress.stop();
   const path = join(options.out, 'checkpoint.safetensors');
-  await writeFileAtomic(path, encodeCheckpoint(await trainer.checkpointState({ kind: 'prm', tokenizer: tokenizer.toJSON(), labels: options.labels, completions: options.completions, task: task.name })));
+  await writeFileAtomic(path, encodeCheckpoint(await trainer.checkpointState(extra)));
+  // The label chunks and resume.safetensors stay until the caller has recorded the stage as done (PRM_SCRATCH).
   trainer.destroy();
   model.destroy();
   return { examples: examples.length, path, correctShare };

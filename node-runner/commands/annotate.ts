@@ -1,14 +1,17 @@
 // `gemstone annotate`: steps, judges, consensus and β mask for every rollout, in workers.
-import cliProgress from 'cli-progress';
-import { Command, Option } from 'commander';
+// Fast enough to redo whole after an interruption; a real LLM judge's replies are kept in
+// <out>/llm-cache.jsonl, so a resumed run asks the endpoint only what it had not answered.
+import { join } from 'node:path';
 import { annotatedHeaderFrom, type AnnotatedHeader, type AnnotatedRecord } from '../../src/data/annotated.ts';
 import { JsonlFileWriter, readRolloutFile } from '../../src/data/rollout-files.ts';
 import { toJsonl } from '../../src/data/jsonl.ts';
 import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import { agreementFromAnnotated, toStepwiseSupervision } from '../../src/judge/annotate.ts';
-import { formatAgreementReport } from '../../src/judge/agreement.ts';
+import { formatAgreementReport, type AgreementReport } from '../../src/judge/agreement.ts';
 import { CONSENSUS_MODES, type ConsensusMode } from '../../src/judge/consensus.ts';
 import type { Judge } from '../../src/judge/judge.ts';
+import { JudgeCache, isCachedJudgement, type CachedJudgement } from '../../src/judge/judge-cache.ts';
+import { JsonlCacheFile } from '../../src/judge/judge-cache-file.ts';
 import { LlmJudge } from '../../src/judge/llm-judge.ts';
 import { ruleStepLabeller } from '../../src/judge/rule-judge.ts';
 import { SimulatedLlmServer } from '../../src/judge/simulated-llm-server.ts';
@@ -17,16 +20,22 @@ import type { Problem } from '../../src/tasks/task.ts';
 import { annotateRollouts } from '../../src/workers/annotate-run.ts';
 import type { AnnotateConfig } from '../../src/workers/annotate-service.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
-import { number, positiveInteger } from '../options.ts';
+import { defineCommand } from '../command.ts';
+import { ConfigError } from '../config.ts';
 import { loadPrmJudge } from '../prm.ts';
 import { problemFromId } from '../policy.ts';
+import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
+import type { StageIO } from '../reporter.ts';
+import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { profileHelp } from './sft.ts';
 
-const JUDGES = ['oracle', 'rule', 'llm', 'prm'];
+export const JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
 
 export interface AnnotateCliOptions {
   data: string;
   judges: string[];
   consensus: ConsensusMode;
+  /** The folder for annotated.jsonl. */
   out: string;
   workers: number;
   chunk: number;
@@ -38,54 +47,77 @@ export interface AnnotateCliOptions {
   prmThreshold: number;
   minChars: number;
   maxSteps: number;
-  stepwise?: string;
+  stepwise?: boolean;
   adapter?: string;
-  quiet?: boolean;
 }
 
-export function annotateCommand(): Command {
-  return new Command('annotate')
-    .description('cut responses into steps, label them with judges, combine by consensus, and write the β mask (runs in workers)')
-    .requiredOption('--data <file>', 'rollout JSONL from gemstone rollout')
-    .option('--judges <list>', `comma-separated, from ${JUDGES.join(', ')}`, (v) => v.split(',').map((j) => j.trim()), ['llm', 'prm'])
-    .addOption(new Option('--consensus <mode>', 'how judges combine').choices(CONSENSUS_MODES as string[]).default('and'))
-    .requiredOption('--out <file>', 'annotated JSONL to write (atomically)')
-    .option('--workers <n>', 'annotation workers', positiveInteger, 2)
-    .option('--chunk <n>', 'rollouts per worker message', positiveInteger, 32)
-    .option('--llm-url <url>', 'OpenAI-compatible base URL (key from GEMSTONE_LLM_API_KEY)')
-    .option('--llm-model <name>', 'model name at that endpoint', 'gpt-4o-mini')
-    .option('--simulated-llm', 'start a local SIMULATED judge server (the rule judge with label noise) instead of a real LLM')
-    .option('--llm-noise <p>', 'label noise of the simulated judge', number, 0.1)
-    .option('--prm <dir>', 'a PRM trained with gemstone prm')
-    .option('--prm-threshold <λ>', 'PRM step is correct when p ≥ λ', number, 0.5)
-    .option('--min-chars <n>', 'segmenter: merge steps shorter than this', positiveInteger, 8)
-    .option('--max-steps <n>', 'segmenter: cap on steps per response', positiveInteger, 64)
-    .option('--stepwise <file>', "also export TRL's stepwise-supervision records {prompt, completions, labels}")
-    .addOption(new Option('--adapter <name>', 'force a WebGPU adapter (for the PRM)').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .action(async (options: AnnotateCliOptions) => {
-      await runAnnotate(options);
-    });
+const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
+const A = STAGE_DEFAULTS.annotate;
+
+/** The judge options, shared with `pipeline`. */
+export const JUDGE_OPTIONS: OptionSpec[] = [
+  { key: 'judges', help: `judges whose consensus labels each step, from ${JUDGES.join(', ')} (llm: a SIMULATED local judge unless --llm-url)`, kind: { type: 'list', choices: JUDGES }, default: (c: DefaultContext) => P(c).judges, defaultHelp: profileHelp('judges') },
+  { key: 'consensus', help: 'how the judges combine', kind: choice(CONSENSUS_MODES), default: (c: DefaultContext) => P(c).consensus, defaultHelp: profileHelp('consensus') },
+  { key: 'llmUrl', help: 'a real OpenAI-compatible endpoint for the llm judge (its key: env GEMSTONE_LLM_API_KEY, never logged or saved)', kind: { type: 'url' } },
+  { key: 'llmModel', help: 'model name at --llm-url', kind: { type: 'string' }, default: A.llmModel },
+  { key: 'llmNoise', help: 'label noise of the SIMULATED llm judge', kind: num({ min: 0, max: 1 }), default: A.llmNoise },
+  { key: 'prmThreshold', help: 'a PRM step is correct when p ≥ this', kind: num({ min: 0, max: 1 }), default: A.prmThreshold },
+  { key: 'minChars', help: 'segmenter: merge steps shorter than this', kind: int(), default: A.minChars },
+  { key: 'maxSteps', help: 'segmenter: cap on steps per response', kind: int(), default: A.maxSteps },
+  { key: 'workers', help: 'annotation workers', kind: int(), default: (c: DefaultContext) => P(c).workers, defaultHelp: profileHelp('workers') },
+  { key: 'chunk', help: 'rollouts per worker message', kind: int(), default: A.chunk },
+];
+
+export function annotateCommand() {
+  return defineCommand<AnnotateCliOptions>({
+    name: 'annotate',
+    description: 'cut responses into steps, label them with judges, combine by consensus, and write <out>/annotated.jsonl with the β mask (in workers)',
+    options: [
+      { key: 'data', help: 'rollout JSONL from gemstone rollout (<run>/rollouts.jsonl)', kind: { type: 'file' }, required: true },
+      ...JUDGE_OPTIONS,
+      { key: 'simulatedLlm', help: 'use the SIMULATED local llm judge (the rule judge with label noise) even with --llm-url unset', kind: { type: 'boolean' } },
+      { key: 'prm', help: 'a PRM trained with gemstone prm (needed by --judges prm)', kind: { type: 'existing' } },
+      { key: 'stepwise', help: "also write <out>/stepwise.jsonl: TRL's stepwise-supervision records {prompt, completions, labels}", kind: { type: 'boolean' } },
+    ],
+    examples: ['gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated'],
+    validate: validateJudges,
+    run: async ({ options, reporter, interrupt }) => {
+      const result = await runAnnotate(options, { reporter, interrupt, stage: 'annotate' });
+      return { path: result.path, responses: result.responses, mined_tokens: result.minedTokens, judges: result.judges };
+    },
+  });
 }
 
-export async function runAnnotate(options: AnnotateCliOptions): Promise<{ header: AnnotatedHeader; records: AnnotatedRecord[]; report: ReturnType<typeof agreementFromAnnotated> | null }> {
-  for (const j of options.judges) if (!JUDGES.includes(j)) throw new Error(`--judges: unknown judge "${j}" (known: ${JUDGES.join(', ')}).`);
+export function validateJudges(o: { judges: string[]; prm?: string; llmUrl?: string; simulatedLlm?: boolean }, needPrmDir = true): void {
+  if (needPrmDir && o.judges.includes('prm') && o.prm === undefined) throw new ConfigError('--judges prm needs --prm DIR (train one with gemstone prm).');
+}
+
+export interface AnnotateResult {
+  path: string;
+  responses: number;
+  minedTokens: number;
+  /** Each judge (and the consensus) against the oracle. */
+  judges: { name: string; precision: number; recall: number; f1: number }[];
+}
+
+export async function runAnnotate(options: AnnotateCliOptions, io: StageIO): Promise<AnnotateResult> {
+  const { reporter } = io;
   const { header, rollouts } = await readRolloutFile(options.data);
   const task = getTask(header.task);
   const problems = new Map<string, Problem>();
   for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(task, r.prompt_id, r.prompt));
 
-  const say = (line: string) => !options.quiet && console.log(line);
   let server: SimulatedLlmServer | null = null;
   let llm: Judge | undefined;
   if (options.judges.includes('llm')) {
-    if (options.simulatedLlm) {
+    if (options.llmUrl === undefined || options.simulatedLlm) {
       server = await SimulatedLlmServer.start({ labeller: ruleStepLabeller(), noise: options.llmNoise, seed: 1 });
       llm = new LlmJudge({ baseUrl: server.baseUrl, model: 'gemstone-simulated-judge', apiKey: 'simulated', log: null });
-      say(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise) at ${server.baseUrl}`);
+      reporter.info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise) at ${server.baseUrl}`);
     } else {
-      if (options.llmUrl === undefined) throw new Error('--judges llm needs --llm-url URL (and GEMSTONE_LLM_API_KEY), or --simulated-llm.');
-      llm = new LlmJudge({ baseUrl: options.llmUrl, model: options.llmModel });
-      say(`llm judge: ${options.llmModel} at ${options.llmUrl}`);
+      const cache = new JudgeCache<CachedJudgement>(new JsonlCacheFile<CachedJudgement>(join(options.out, 'llm-cache.jsonl')), isCachedJudgement);
+      llm = new LlmJudge({ baseUrl: options.llmUrl, model: options.llmModel, cache, log: (line) => reporter.warn(line) });
+      reporter.info(`llm judge: ${options.llmModel} at ${options.llmUrl}`);
     }
   }
   const prm = options.judges.includes('prm') ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter) : null;
@@ -95,21 +127,21 @@ export async function runAnnotate(options: AnnotateCliOptions): Promise<{ header
     judges: options.judges, mode: options.consensus, oracle: true,
   };
   const pool = await WorkerPool.create(options.workers);
-  const bar = !options.quiet && process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'annotate |{bar}| {value}/{total} responses · ETA {eta_formatted}' }, cliProgress.Presets.shades_classic) : null;
-  bar?.start(rollouts.length, 0);
+  const progress = reporter.progress({ stage: io.stage, unit: 'responses', total: rollouts.length });
   let records: AnnotatedRecord[];
   try {
-    const annotated = await annotateRollouts(rollouts, problems, config, { pool, chunk: options.chunk, llm, prm: prm?.judge, onChunk: (done) => bar?.update(done) });
+    const annotated = await annotateRollouts(rollouts, problems, config, { pool, chunk: options.chunk, llm, prm: prm?.judge, onChunk: (done) => progress.update(done, { log: true }) });
     records = annotated.map((a, i) => ({ ...rollouts[i], ...a }));
   } finally {
-    bar?.stop();
+    progress.stop();
     pool.terminate();
     await server?.close();
     prm?.close();
   }
   const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
   const out = annotatedHeaderFrom(header, { voters: options.judges, consensus: options.consensus, segmenter: `default(minChars=${options.minChars}, maxSteps=${options.maxSteps})`, oracle: true, simulated });
-  const writer = await JsonlFileWriter.create<AnnotatedHeader, AnnotatedRecord>(options.out, out);
+  const path = join(options.out, 'annotated.jsonl');
+  const writer = await JsonlFileWriter.create<AnnotatedHeader, AnnotatedRecord>(path, out);
   try {
     for (const r of records) await writer.write(r);
     await writer.commit();
@@ -117,10 +149,13 @@ export async function runAnnotate(options: AnnotateCliOptions): Promise<{ header
     await writer.abort();
     throw error;
   }
-  if (options.stepwise) await writeFileAtomic(options.stepwise, new TextEncoder().encode(toJsonl(records.map(toStepwiseSupervision))));
-  const report = records.length > 0 ? agreementFromAnnotated(records, 'oracle', { consensus: options.judges.length > 1 ? [options.consensus] : [] }) : null;
-  const mined = records.filter((r) => r.reward === 0).reduce((s, r) => s + r.beta_mask.reduce((a: number, b) => a + b, 0), 0);
-  say(`annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${options.out}; ${mined} tokens of negatives carry β`);
-  if (report) say(formatAgreementReport(report));
-  return { header: out, records, report };
+  if (options.stepwise) await writeFileAtomic(join(options.out, 'stepwise.jsonl'), new TextEncoder().encode(toJsonl(records.map(toStepwiseSupervision))));
+  const report: AgreementReport | null = records.length > 0 ? agreementFromAnnotated(records, 'oracle', { consensus: options.judges.length > 1 ? [options.consensus] : [] }) : null;
+  const minedTokens = records.filter((r) => r.reward === 0).reduce((s, r) => s + r.beta_mask.reduce((a: number, b) => a + b, 0), 0);
+  reporter.info(`annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${path}; ${minedTokens} tokens of negatives carry β`);
+  if (report) for (const line of formatAgreementReport(report).split('\n')) reporter.info(line);
+  return {
+    path, responses: records.length, minedTokens,
+    judges: report?.judges.map((j) => ({ name: j.name, precision: j.precision, recall: j.recall, f1: j.f1 })) ?? [],
+  };
 }

@@ -1,28 +1,45 @@
 // `gemstone doctor`: which WebGPU adapter gemstone finds here, and what it can do.
-import { Command, Option } from 'commander';
+import process from 'node:process';
 import { GpuContext } from '../../src/gpu/context.ts';
 import type { AdapterReport } from '../../src/gpu/device.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import { matmulReference } from '../../src/reference/matmul.ts';
 import { compareClose } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
+import { defineCommand } from '../command.ts';
+import { chooseProfile, PROFILES, type ProfileName } from '../presets.ts';
+import type { Reporter } from '../reporter.ts';
 
-export function doctorCommand(): Command {
-  return new Command('doctor')
-    .description('find a WebGPU adapter, report it, and run one small kernel as a smoke test')
-    .addOption(new Option('--adapter <name>', 'force an adapter (default: env GEMSTONE_ADAPTER, else the fastest found)').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .option('--json', 'print the report as one JSON object')
-    .action(async (options: { adapter?: string; json?: boolean }) => {
+export function doctorCommand() {
+  return defineCommand<{ adapter?: string; profile?: ProfileName }>({
+    name: 'doctor',
+    description: 'find a WebGPU adapter, report it, run one small kernel as a smoke test, and say which defaults (profile) a bare `gemstone pipeline` would use and why',
+    options: [],
+    runFolder: false,
+    profiled: false,
+    examples: ['gemstone doctor', 'gemstone doctor --adapter swiftshader', 'gemstone doctor --json | tail -1'],
+    run: async ({ options, reporter }) => {
       const context = await GpuContext.create({ adapter: options.adapter });
-      const smoke = await smokeTest(context);
-      if (options.json) {
-        console.log(JSON.stringify({ ...context.report, smokeTest: smoke }));
-      } else {
-        printReport(context.report, smoke);
+      try {
+        const smoke = await smokeTest(context);
+        const chosen = chooseProfile(context.report);
+        const profile = options.profile ?? chosen.profile;
+        const reason = options.profile !== undefined ? `asked for with --profile (the adapter would pick ${chosen.profile}: ${chosen.reason})` : chosen.reason;
+        if (reporter.mode !== 'json') printReport(reporter, context.report, smoke, profile, reason);
+        if (!smoke.ok) process.exitCode = 1;
+        return { ...context.report, smokeTest: smoke, profile: { name: profile, reason, pipeline: PROFILES[profile].pipeline } };
+      } finally {
+        context.destroy();
       }
-      context.destroy();
-      if (!smoke.ok) process.exitCode = 1;
-    });
+    },
+  });
+}
+
+/** One sentence of what `gemstone pipeline` does with a profile's defaults. */
+export function describeProfile(profile: ProfileName): string {
+  const p = PROFILES[profile].pipeline;
+  return `π_ref: the ${p.preset} preset, ${p.sftSteps} SFT steps of ${p.sftBatchSize} on ${p.records} traces; ${p.prompts} prompts × ${p.group} rollouts; `
+    + `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts`;
 }
 
 async function smokeTest(context: GpuContext): Promise<{ ok: boolean; detail: string }> {
@@ -42,7 +59,7 @@ async function smokeTest(context: GpuContext): Promise<{ ok: boolean; detail: st
   }
 }
 
-function printReport(report: AdapterReport, smoke: { ok: boolean; detail: string }): void {
+function printReport(reporter: Reporter, report: AdapterReport, smoke: { ok: boolean; detail: string }, profile: ProfileName, reason: string): void {
   const rows: [string, string][] = [
     ['runtime', report.runtime],
     ['backend', report.backend],
@@ -54,8 +71,10 @@ function printReport(report: AdapterReport, smoke: { ok: boolean; detail: string
   for (const [name, value] of Object.entries(report.limits)) rows.push([name, formatLimit(name, value)]);
   if (report.skipped.length > 0) rows.push(['skipped', report.skipped.join('; ')]);
   rows.push(['smoke test', `${smoke.ok ? 'ok' : 'FAILED'}: ${smoke.detail}`]);
+  rows.push(['profile', `${profile}, because ${reason}`]);
+  rows.push(['', `a bare \`gemstone pipeline\` would run: ${describeProfile(profile)}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  for (const [k, v] of rows) reporter.result(`${k.padEnd(width)}  ${v}`);
 }
 
 function formatLimit(name: string, value: number): string {

@@ -1,38 +1,59 @@
 // `gemstone eval`: greedy accuracy and pass@k of a policy on held-out prompts.
-import { Command, Option } from 'commander';
 import { describeReport } from '../../src/gpu/device.ts';
 import { evaluate } from '../../src/train/evaluate.ts';
-import { number, positiveInteger } from '../options.ts';
+import { defineCommand } from '../command.ts';
 import { heldOutProblems, loadPolicy } from '../policy.ts';
+import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
+import { int, num, type DefaultContext } from '../spec.ts';
+import { profileHelp } from './sft.ts';
+import { pct } from './train.ts';
 
-export function evalCommand(): Command {
-  return new Command('eval')
-    .description('greedy accuracy and pass@k on held-out prompts (seeds never used for training)')
-    .requiredOption('--checkpoint <dir>', 'folder (or .safetensors file) written by gemstone sft --task')
-    .option('--prompts <n>', 'held-out prompts', positiveInteger, 200)
-    .option('--samples <n>', 'samples per prompt for pass@k (0: greedy only)', (v) => Number.parseInt(v, 10), 8)
-    .option('--k <list>', 'comma-separated k for pass@k', (v) => v.split(',').map((x) => positiveInteger(x.trim())), [1, 4, 8])
-    .option('--temperature <x>', 'sampling temperature for pass@k', number, 0.7)
-    .option('--difficulty <n>', 'problem difficulty (default: the checkpoint\'s)', (v) => Number.parseInt(v, 10))
-    .option('--batch <n>', 'sequences generated together', positiveInteger, 64)
-    .option('--seed <n>', 'sampling seed', positiveInteger, 1)
-    .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .option('--json', 'print the result as one JSON object')
-    .action(async (options: { checkpoint: string; prompts: number; samples: number; k: number[]; temperature: number; difficulty?: number; batch: number; seed: number; adapter?: string; json?: boolean }) => {
+interface EvalOptions {
+  checkpoint: string;
+  prompts: number;
+  samples: number;
+  k: number[];
+  temperature: number;
+  difficulty?: number;
+  batch: number;
+  seed: number;
+  adapter?: string;
+  out: string;
+}
+
+const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
+
+export function evalCommand() {
+  return defineCommand<EvalOptions>({
+    name: 'eval',
+    description: 'greedy accuracy and pass@k on held-out prompts (seeds never used for training)',
+    options: [
+      { key: 'checkpoint', help: 'folder (or .safetensors file) written by gemstone sft --task or gemstone train', kind: { type: 'existing' }, required: true },
+      { key: 'prompts', help: 'held-out prompts', kind: int(), default: (c: DefaultContext) => P(c).evalPrompts, defaultHelp: profileHelp('evalPrompts') },
+      { key: 'samples', help: 'samples per prompt for pass@k (0: greedy only)', kind: int(0), default: STAGE_DEFAULTS.eval.samples },
+      { key: 'k', help: 'comma-separated k for pass@k (those ≤ --samples are reported)', kind: { type: 'intList' }, default: [...STAGE_DEFAULTS.eval.k] },
+      { key: 'temperature', help: 'sampling temperature for pass@k', kind: num({ positive: true }), default: (c: DefaultContext) => P(c).temperature, defaultHelp: profileHelp('temperature') },
+      { key: 'difficulty', help: "problem difficulty (default: the checkpoint's)", kind: int() },
+      { key: 'batch', help: 'sequences generated together', kind: int(), default: (c: DefaultContext) => P(c).batch, defaultHelp: profileHelp('batch') },
+      { key: 'seed', help: 'sampling seed', kind: int(), default: (c: DefaultContext) => P(c).seed, defaultHelp: '1' },
+    ],
+    examples: ['gemstone eval --checkpoint runs/pipeline/iteration-1/policy --prompts 500', 'gemstone eval --checkpoint runs/ref --json | tail -1'],
+    run: async ({ options, reporter }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
-      const difficulty = options.difficulty ?? policy.difficulty;
-      const ks = options.samples > 0 ? options.k.filter((k) => k <= options.samples) : [];
-      const problems = heldOutProblems(policy.task, options.prompts, difficulty);
-      const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks, samples: options.samples, temperature: options.temperature, seed: options.seed, batchRows: options.batch });
-      if (options.json) {
-        console.log(JSON.stringify({ checkpoint: policy.path, step: policy.checkpoint.step, task: policy.task.name, difficulty, ...result }));
-      } else {
-        console.log(`gemstone eval · ${describeReport(policy.context.report)}`);
-        console.log(`${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${problems.length} held-out prompts`);
-        console.log(`greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}%`);
-        for (const k of ks) console.log(`pass@${k} ${(100 * result.passAtK[k]).toFixed(1)}% (${options.samples} samples at temperature ${options.temperature})`);
+      try {
+        const difficulty = options.difficulty ?? policy.difficulty;
+        const ks = options.samples > 0 ? options.k.filter((k) => k <= options.samples) : [];
+        const problems = heldOutProblems(policy.task, options.prompts, difficulty);
+        reporter.info(`eval · ${describeReport(policy.context.report)}`);
+        reporter.info(`${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${problems.length} held-out prompts`);
+        const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks, samples: options.samples, temperature: options.temperature, seed: options.seed, batchRows: options.batch });
+        reporter.result(`greedy accuracy ${pct(result.greedyAccuracy)}`);
+        for (const k of ks) reporter.result(`pass@${k} ${pct(result.passAtK[k])} (${options.samples} samples at temperature ${options.temperature})`);
+        return { checkpoint: policy.path, step: policy.checkpoint.step, task: policy.task.name, difficulty, ...result };
+      } finally {
+        policy.model.destroy();
+        policy.context.destroy();
       }
-      policy.model.destroy();
-      policy.context.destroy();
-    });
+    },
+  });
 }

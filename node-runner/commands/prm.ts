@@ -1,36 +1,67 @@
 // `gemstone prm`: train the process reward model judge from π_ref and its rollouts.
-import { mkdir } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readRolloutFile } from '../../src/data/rollout-files.ts';
 import type { Problem } from '../../src/tasks/task.ts';
-import { number, positiveInteger } from '../options.ts';
+import { defineCommand } from '../command.ts';
 import { loadPolicy, problemFromId } from '../policy.ts';
-import { trainPrm, type PrmLabelSource } from '../prm.ts';
+import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
+import { PRM_SCRATCH, trainPrm, type PrmLabelSource } from '../prm.ts';
+import { choice, int, num, type DefaultContext } from '../spec.ts';
+import { profileHelp } from './sft.ts';
 
-export function prmCommand(): Command {
-  return new Command('prm')
-    .description('train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels')
-    .requiredOption('--checkpoint <dir>', 'π_ref (folder written by gemstone sft --task)')
-    .requiredOption('--data <file>', 'rollout JSONL whose responses to label and learn from')
-    .addOption(new Option('--labels <source>', 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule').choices(['mc', 'mc-hard', 'oracle', 'rule']).default('mc'))
-    .option('--completions <n>', 'Monte-Carlo completions per step prefix', positiveInteger, 4)
-    .option('--responses <n>', 'learn from at most n responses (a seeded sample)', positiveInteger)
-    .option('--temperature <x>', 'Monte-Carlo sampling temperature', number, 0.7)
-    .option('--steps <n>', 'PRM training steps', positiveInteger, 300)
-    .option('--batch-size <n>', 'sequences per step', positiveInteger, 16)
-    .option('--lr <x>', 'peak learning rate', number, 1e-3)
-    .option('--seed <n>', 'seed', positiveInteger, 1)
-    .requiredOption('--out <dir>', 'folder for the PRM checkpoint')
-    .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .action(async (options: { checkpoint: string; data: string; labels: PrmLabelSource; completions: number; temperature: number; steps: number; batchSize: number; lr: number; seed: number; out: string; adapter?: string; responses?: number }) => {
+interface PrmCliOptions {
+  checkpoint: string;
+  data: string;
+  labels: PrmLabelSource;
+  completions: number;
+  responses?: number;
+  temperature: number;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  batch: number;
+  checkpointEvery: number;
+  out: string;
+  adapter?: string;
+}
+
+const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
+
+export function prmCommand() {
+  return defineCommand<PrmCliOptions>({
+    name: 'prm',
+    description: 'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels',
+    options: [
+      { key: 'checkpoint', help: 'π_ref (folder written by gemstone sft --task)', kind: { type: 'existing' }, required: true },
+      { key: 'data', help: 'rollout JSONL whose responses to label and learn from', kind: { type: 'file' }, required: true },
+      { key: 'labels', help: 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule', kind: choice(['mc', 'mc-hard', 'oracle', 'rule']), default: STAGE_DEFAULTS.prm.labels },
+      { key: 'completions', help: 'Monte-Carlo completions per step prefix', kind: int(), default: (c: DefaultContext) => P(c).completions, defaultHelp: profileHelp('completions') },
+      { key: 'responses', help: 'learn from at most n responses (a seeded sample; default all)', kind: int() },
+      { key: 'temperature', help: 'Monte-Carlo sampling temperature', kind: num({ positive: true }), default: (c: DefaultContext) => P(c).temperature, defaultHelp: profileHelp('temperature') },
+      { key: 'steps', help: 'PRM training steps', kind: int(), default: (c: DefaultContext) => P(c).prmSteps, defaultHelp: profileHelp('prmSteps') },
+      { key: 'batchSize', help: 'sequences per step', kind: int(), default: (c: DefaultContext) => P(c).prmBatchSize, defaultHelp: profileHelp('prmBatchSize') },
+      { key: 'lr', help: 'peak learning rate', kind: num({ positive: true }), default: (c: DefaultContext) => P(c).prmLr, defaultHelp: profileHelp('prmLr') },
+      { key: 'seed', help: 'seed', kind: int(), default: (c: DefaultContext) => P(c).seed, defaultHelp: '1' },
+      { key: 'batch', help: 'rows generated together for Monte-Carlo labels', kind: int(), default: (c: DefaultContext) => P(c).batch, defaultHelp: profileHelp('batch') },
+      { key: 'checkpointEvery', help: 'write a resume checkpoint every n steps (also on Ctrl-C)', kind: int(), default: (c: DefaultContext) => P(c).checkpointEvery, defaultHelp: profileHelp('checkpointEvery') },
+    ],
+    examples: ['gemstone prm --checkpoint runs/ref --data runs/rollouts/rollouts.jsonl --labels mc --out runs/prm'],
+    run: async ({ options, reporter, interrupt }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
-      const { rollouts } = await readRolloutFile(options.data);
-      const problems = new Map<string, Problem>();
-      for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
-      await mkdir(options.out, { recursive: true });
-      const result = await trainPrm(policy, policy.task, rollouts, problems, { ...options, maxResponses: options.responses, log: (l) => console.log(l) });
-      console.log(`PRM trained on ${result.examples} responses (${options.labels} labels) → ${result.path}`);
-      policy.model.destroy();
-      policy.context.destroy();
-    });
+      try {
+        const { rollouts } = await readRolloutFile(options.data);
+        const problems = new Map<string, Problem>();
+        for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
+        const result = await trainPrm(policy, policy.task, rollouts, problems, { ...options, maxResponses: options.responses }, { reporter, interrupt, stage: 'prm' });
+        for (const name of PRM_SCRATCH) await rm(join(options.out, name), { recursive: true, force: true });
+        reporter.result(`PRM trained on ${result.examples} responses (${options.labels} labels) → ${result.path}`);
+        return { path: result.path, examples: result.examples, mean_label: result.correctShare };
+      } finally {
+        policy.model.destroy();
+        policy.context.destroy();
+      }
+    },
+  });
 }

@@ -1,14 +1,13 @@
-// `gemstone sft`: supervised fine-tuning of a GPT-2 on {prompt, completion} JSONL,
-// with a progress bar, a metrics JSONL, checkpoints, and exact resume.
+// `gemstone sft`: supervised fine-tuning of a GPT-2 on {prompt, completion} JSONL
+// (or on a built-in task's noisy-solver traces: that trains π_ref), with a
+// progress bar, metrics JSONL, checkpoints, Ctrl-C that saves, and exact resume.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
-import { Command, Option } from 'commander';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { readFileBytes, writeFileAtomic } from '../../src/checkpoint/files.ts';
 import { toJsonl } from '../../src/data/jsonl.ts';
-import { readPromptCompletions, toSftRow } from '../../src/data/sft-data.ts';
+import { readPromptCompletions, toSftRow, type PromptCompletion } from '../../src/data/sft-data.ts';
 import { CharTokenizer } from '../../src/data/tokenizer.ts';
 import { GpuContext } from '../../src/gpu/context.ts';
 import { describeReport } from '../../src/gpu/device.ts';
@@ -21,8 +20,12 @@ import { getTask, TASK_NAMES } from '../../src/tasks/index.ts';
 import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
 import { DEFAULT_NOISY_SOLVER, NoisySolver, sftRecords } from '../../src/tasks/noisy-solver.ts';
 import { evaluate } from '../../src/train/evaluate.ts';
-import { number, positiveInteger } from '../options.ts';
+import { defineCommand } from '../command.ts';
+import { ConfigError } from '../config.ts';
 import { heldOutProblems } from '../policy.ts';
+import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
+import type { StageIO } from '../reporter.ts';
+import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
 
 export interface SftCliOptions {
   preset: string;
@@ -32,7 +35,6 @@ export interface SftCliOptions {
   difficulty: number;
   evalPrompts: number;
   out: string;
-  resume?: boolean;
   steps: number;
   batchSize: number;
   microBatches: number;
@@ -47,74 +49,85 @@ export interface SftCliOptions {
   checkpointEvery: number;
   adapter?: string;
   samples: number;
-  progress: boolean;
 }
 
-interface MetricsRow {
+const D = STAGE_DEFAULTS.sft;
+/** A default that differs between --task (π_ref, from the profile) and --data (a quick start). */
+const byMode = (task: (c: DefaultContext) => unknown, data: unknown) => (c: DefaultContext) => (c.given.task !== undefined ? task(c) : data);
+const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
+
+export const SFT_OPTIONS: OptionSpec[] = [
+  { key: 'data', help: 'JSONL file, one {"prompt": ..., "completion": ...} per line', kind: { type: 'file' } },
+  { key: 'task', help: 'train on noisy-solver traces of a built-in task instead of --data (this trains π_ref)', kind: choice(TASK_NAMES) },
+  { key: 'preset', help: 'model size', kind: choice(Object.keys(PRESETS)), default: byMode((c) => P(c).preset, D.data.preset), defaultHelp: `${D.data.preset}; with --task: ${PROFILES.software.pipeline.preset}` },
+  { key: 'records', help: 'with --task: how many training traces', kind: int(), default: (c: DefaultContext) => P(c).records, defaultHelp: profileHelp('records') },
+  { key: 'difficulty', help: 'with --task: problem difficulty', kind: int(), default: DEFAULT_DIFFICULTY },
+  { key: 'evalPrompts', help: 'with --task: held-out prompts for greedy accuracy at the end (0: skip)', kind: int(0), default: (c: DefaultContext) => P(c).evalPrompts, defaultHelp: profileHelp('evalPrompts') },
+  { key: 'steps', help: 'total optimizer steps (a resumed run may raise it)', kind: int(), default: byMode((c) => P(c).sftSteps, D.data.steps), defaultHelp: `${D.data.steps}; with --task: ${profileHelp('sftSteps')}` },
+  { key: 'batchSize', help: 'sequences per step', kind: int(), default: byMode((c) => P(c).sftBatchSize, D.data.batchSize), defaultHelp: `${D.data.batchSize}; with --task: ${profileHelp('sftBatchSize')}` },
+  { key: 'microBatches', help: 'split each step into this many accumulated micro-batches', kind: int(), default: D.microBatches },
+  { key: 'context', help: 'sequence length (default: the preset context, or what the data needs if shorter)', kind: int() },
+  { key: 'lr', help: 'peak learning rate (warmup, then cosine)', kind: num({ positive: true }), default: byMode((c) => P(c).sftLr, D.data.lr), defaultHelp: `${D.data.lr}; with --task: ${profileHelp('sftLr')}` },
+  { key: 'minLr', help: 'final learning rate of the cosine schedule (default lr/10)', kind: num({ min: 0 }) },
+  { key: 'warmup', help: 'warmup steps', kind: int(0), default: byMode((c) => P(c).sftWarmup, D.data.warmup), defaultHelp: `${D.data.warmup}; with --task: ${profileHelp('sftWarmup')}` },
+  { key: 'weightDecay', help: 'AdamW decoupled weight decay', kind: num({ min: 0 }), default: D.weightDecay },
+  { key: 'maxGradNorm', help: 'clip gradients to this global norm (0: off)', kind: num({ min: 0 }), default: D.maxGradNorm },
+  { key: 'seed', help: 'seed for initialisation and data order', kind: int(), default: (c: DefaultContext) => P(c).seed, defaultHelp: '1' },
+  { key: 'logEvery', help: 'read the loss back (and log a line) every n steps', kind: int(), default: byMode(() => D.taskLogEvery, D.data.logEvery), defaultHelp: `${D.data.logEvery}; with --task: ${D.taskLogEvery}` },
+  { key: 'checkpointEvery', help: 'write a checkpoint every n steps (also on Ctrl-C and at the end)', kind: int(), default: (c: DefaultContext) => P(c).checkpointEvery, defaultHelp: profileHelp('checkpointEvery') },
+  { key: 'samples', help: 'greedy completions of the first prompts to print at the end', kind: int(0), default: D.samples },
+];
+
+/** "software 3000, gpu 6000" (or one value when the profiles agree). */
+export function profileHelp(key: keyof (typeof PROFILES)['software']['pipeline']): string {
+  const values = Object.values(PROFILES).map((p) => `${p.name} ${String(p.pipeline[key])}`);
+  const same = new Set(Object.values(PROFILES).map((p) => String(p.pipeline[key]))).size === 1;
+  return same ? String(PROFILES.software.pipeline[key]) : values.join(', ');
+}
+
+export function sftCommand() {
+  return defineCommand<SftCliOptions>({
+    name: 'sft',
+    description: 'supervised fine-tuning: on your {prompt, completion} JSONL (--data), or π_ref on a built-in task (--task)',
+    options: SFT_OPTIONS,
+    examples: ['gemstone sft --task arithmetic --out runs/ref', 'gemstone sft --data examples/arithmetic-sft.jsonl --steps 300', 'gemstone sft --resume runs/ref --steps 4000'],
+    validate: (o) => {
+      if ((o.data === undefined) === (o.task === undefined)) throw new ConfigError('give either --data FILE.jsonl or --task NAME (one of them).');
+      if (o.batchSize % o.microBatches !== 0) throw new ConfigError(`--batch-size ${o.batchSize} is not a multiple of --micro-batches ${o.microBatches}.`);
+    },
+    prepare: async (o) => (o.data !== undefined ? readPromptCompletions(await readFile(o.data, 'utf8'), o.data) : null),
+    run: async ({ options, reporter, interrupt, prepared }) => {
+      const result = await runSft(options, { reporter, interrupt, stage: 'sft' }, prepared as PromptCompletion[] | null);
+      return { checkpoint: result.path, step: result.step, final_loss: result.finalLoss, held_out_accuracy: result.heldOutAccuracy, seconds: result.seconds };
+    },
+  });
+}
+
+export interface SftResult {
+  path: string;
   step: number;
-  loss: number;
-  lr: number;
-  tokens: number;
-  grad_norm: number;
-  elapsed_s: number;
-  /** Positions processed per second (batch × context). */
-  tokens_per_s: number;
+  finalLoss: number | null;
+  heldOutAccuracy: number | null;
+  seconds: number;
 }
 
-export function sftCommand(): Command {
-  return new Command('sft')
-    .description('supervised fine-tuning on a JSONL file of {prompt, completion} records')
-    .addOption(new Option('--preset <name>', 'model size (with --task: small)').choices(Object.keys(PRESETS)).default('tiny'))
-    .option('--data <file>', 'JSONL file, one {"prompt": ..., "completion": ...} per line')
-    .addOption(new Option('--task <name>', 'train on noisy-solver traces of a built-in task instead of --data (this trains π_ref)').choices(TASK_NAMES as string[]))
-    .option('--records <n>', 'with --task: how many training traces', positiveInteger, 20000)
-    .option('--difficulty <n>', 'with --task: problem difficulty', (v) => Number.parseInt(v, 10), DEFAULT_DIFFICULTY)
-    .option('--eval-prompts <n>', 'with --task: held-out prompts for greedy accuracy at the end (0: skip)', (v) => Number.parseInt(v, 10), 200)
-    .requiredOption('--out <dir>', 'folder for checkpoint.safetensors and metrics.jsonl')
-    .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .option('--steps <n>', 'total optimizer steps (with --task: 3000)', positiveInteger, 200)
-    .option('--batch-size <n>', 'sequences per step', positiveInteger, 8)
-    .option('--micro-batches <n>', 'split each step into this many accumulated micro-batches', positiveInteger, 1)
-    .option('--context <n>', 'sequence length (default: the preset context, or what the data needs if shorter)', positiveInteger)
-    .option('--lr <x>', 'peak learning rate', number, 3e-3)
-    .option('--min-lr <x>', 'final learning rate of the cosine schedule (default lr/10)', number)
-    .option('--warmup <n>', 'warmup steps', positiveInteger, 10)
-    .option('--weight-decay <x>', 'AdamW decoupled weight decay', number, DEFAULT_ADAMW.weightDecay)
-    .option('--max-grad-norm <x>', 'clip gradients to this global norm (0: off)', number, DEFAULT_ADAMW.maxGradNorm)
-    .option('--seed <n>', 'seed for initialisation and data order', positiveInteger, 1)
-    .option('--log-every <n>', 'read the loss back every n steps', positiveInteger, 5)
-    .option('--checkpoint-every <n>', 'write a checkpoint every n steps', positiveInteger, 100)
-    .addOption(new Option('--adapter <name>', 'force a WebGPU adapter').choices(['gpu', 'llvmpipe', 'swiftshader']))
-    .option('--samples <n>', 'greedy completions of the first prompts to print at the end', (v) => Number.parseInt(v, 10), 3)
-    .option('--no-progress', 'plain log lines instead of a progress bar')
-    .action(async (options: SftCliOptions, command: Command) => {
-      if (options.task !== undefined) {
-        // Training π_ref on a task: defaults sized for the `small` model to learn it (README, Results).
-        for (const [key, value] of Object.entries(TASK_DEFAULTS)) {
-          if (command.getOptionValueSource(key) === 'default') (options as unknown as Record<string, unknown>)[key] = value;
-        }
-      }
-      await runSft(options);
-    });
-}
-
-/** The defaults of `sft --task`: π_ref on the built-in task. */
-export const TASK_DEFAULTS = { preset: 'small', steps: 3000, batchSize: 16, lr: 2e-3, warmup: 20, logEvery: 50 } as const;
-
-export async function runSft(options: SftCliOptions): Promise<{ path: string; heldOutAccuracy: number | null; seconds: number }> {
+/**
+ * Trains into options.out; continues from options.out/checkpoint.safetensors when it holds one
+ * (the step count may be raised). Stops after the current step on Ctrl-C, having saved a checkpoint.
+ */
+export async function runSft(options: SftCliOptions, io: StageIO, data: PromptCompletion[] | null = null): Promise<SftResult> {
+  const { reporter, interrupt } = io;
   const startedAt = performance.now();
-  if ((options.data === undefined) === (options.task === undefined)) throw new Error('give either --data FILE.jsonl or --task NAME.');
   const task = options.task !== undefined ? getTask(options.task) : null;
   const records = task !== null
     ? sftRecords(task, new NoisySolver({ ...DEFAULT_NOISY_SOLVER, seed: options.seed }), { count: options.records, seedStart: 0, difficulty: options.difficulty })
-    : readPromptCompletions(await readFile(options.data!, 'utf8'), options.data!);
+    : data ?? readPromptCompletions(await readFile(options.data!, 'utf8'), options.data!);
   const checkpointPath = join(options.out, 'checkpoint.safetensors');
   const metricsPath = join(options.out, 'metrics.jsonl');
   await mkdir(options.out, { recursive: true });
 
-  let resumed = options.resume ? decodeCheckpoint(await readFileBytes(checkpointPath), checkpointPath) : null;
-  if (options.resume && resumed === null) throw new Error(`${checkpointPath}: nothing to resume.`);
-  const saved = resumed?.extra as { tokenizer?: unknown; T?: number; sft?: SftOptions } | undefined;
+  let resumed = existsSync(checkpointPath) ? decodeCheckpoint(await readFileBytes(checkpointPath), checkpointPath) : null;
+  const saved = resumed?.extra as { tokenizer?: unknown; T?: number; sft?: SftOptions; complete?: boolean } | undefined;
   // A task's alphabet also holds every digit and sign, so rollouts never meet an unknown character.
   const alphabetExtra = task !== null ? ['0123456789+-*/%=:., \n'] : [];
   const tokenizer = saved?.tokenizer ? CharTokenizer.fromJSON(saved.tokenizer) : CharTokenizer.fromTexts([...records.flatMap((r) => [r.prompt, r.completion]), ...alphabetExtra]);
@@ -134,6 +147,7 @@ export async function runSft(options: SftCliOptions): Promise<{ path: string; he
   const context = await GpuContext.create({ adapter: options.adapter });
   const model = new Gpt2(context, config);
   const trainer = new SftTrainer(model, records.map((r) => toSftRow(r, tokenizer, T)), sft);
+  type MetricsRow = { step: number; loss: number; lr: number; tokens: number; grad_norm: number; elapsed_s: number; tokens_per_s: number };
   let metrics: MetricsRow[] = [];
   if (resumed !== null) {
     trainer.restore(resumed);
@@ -143,58 +157,62 @@ export async function runSft(options: SftCliOptions): Promise<{ path: string; he
     model.initialize(sft.seed);
   }
 
-  console.log(`gemstone sft · ${describeReport(context.report)}`);
-  console.log(`model ${options.preset}: ${parameterCount(config).toLocaleString('en')} parameters, vocabulary ${config.vocabSize}, context ${T}; ${records.length} records${task ? ` of ${task.name} traces (difficulty ${options.difficulty})` : ''}; steps ${trainer.step + 1}–${options.steps}`);
+  reporter.info(`sft · ${describeReport(context.report)}`);
+  reporter.info(`model ${options.preset}: ${parameterCount(config).toLocaleString('en')} parameters, vocabulary ${config.vocabSize}, context ${T}; ${records.length} records${task ? ` of ${task.name} traces (difficulty ${options.difficulty})` : ''}; steps ${trainer.step + 1}–${options.steps}`);
 
   const writeCheckpoint = async () => {
     const extra = { tokenizer: tokenizer.toJSON(), T, sft, data: options.data ?? null, task: options.task ?? null, difficulty: options.difficulty, preset: options.preset };
     await writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.checkpointState(extra)));
   };
-  const bar = options.progress && process.stdout.isTTY
-    ? new cliProgress.SingleBar({ format: 'sft |{bar}| {value}/{total} steps · loss {loss} · lr {lr} · {speed} tok/s · ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
-    : null;
-  bar?.start(options.steps, trainer.step, { loss: '…', lr: '…', speed: '…' });
+  const progress = reporter.progress({ stage: io.stage, unit: 'steps', total: options.steps, start: trainer.step });
   const started = performance.now();
   const elapsedBefore = metrics.at(-1)?.elapsed_s ?? 0;
   let tokens = 0;
-  while (trainer.step < options.steps) {
-    const log = (trainer.step + 1) % options.logEvery === 0 || trainer.step + 1 === options.steps;
-    const result = await trainer.trainStep({ readLoss: log });
-    tokens += result.processed;
-    if (log) {
-      const elapsed = (performance.now() - started) / 1000;
-      const row: MetricsRow = {
-        step: result.step, loss: result.loss!, lr: result.lr, tokens: result.tokens,
-        grad_norm: await trainer.optimizer.lastGradNorm(), elapsed_s: elapsedBefore + elapsed, tokens_per_s: tokens / elapsed,
-      };
-      metrics.push(row);
-      await writeFileAtomic(metricsPath, new TextEncoder().encode(toJsonl(metrics)));
-      const shown = { loss: row.loss.toFixed(4), lr: row.lr.toExponential(2), speed: row.tokens_per_s.toFixed(0) };
-      if (bar) bar.update(result.step, shown);
-      else console.log(`step ${result.step}/${options.steps} · loss ${shown.loss} · lr ${shown.lr} · ${shown.speed} tok/s`);
-    } else {
-      bar?.update(result.step);
+  try {
+    while (trainer.step < options.steps) {
+      const log = (trainer.step + 1) % options.logEvery === 0 || trainer.step + 1 === options.steps;
+      const result = await trainer.trainStep({ readLoss: log });
+      tokens += result.processed;
+      if (log) {
+        const elapsed = (performance.now() - started) / 1000;
+        const row: MetricsRow = {
+          step: result.step, loss: result.loss!, lr: result.lr, tokens: result.tokens,
+          grad_norm: await trainer.optimizer.lastGradNorm(), elapsed_s: elapsedBefore + elapsed, tokens_per_s: tokens / elapsed,
+        };
+        metrics.push(row);
+        await writeFileAtomic(metricsPath, new TextEncoder().encode(toJsonl(metrics)));
+        progress.update(result.step, { tokens: result.processed, metrics: { loss: row.loss, lr: row.lr }, log: true });
+      } else {
+        progress.update(result.step, { tokens: result.processed });
+      }
+      if (trainer.step % options.checkpointEvery === 0 || interrupt.requested) await writeCheckpoint();
+      interrupt.check(`during ${io.stage}, at step ${trainer.step}/${options.steps}`);
     }
-    if (trainer.step % options.checkpointEvery === 0) await writeCheckpoint();
+  } catch (error) {
+    progress.stop();
+    trainer.destroy(); model.destroy(); context.destroy();
+    throw error;
   }
-  bar?.stop();
+  progress.stop();
   await writeCheckpoint();
-  console.log(`final loss ${metrics.at(-1)?.loss.toFixed(4) ?? '–'} · checkpoint ${checkpointPath} · metrics ${metricsPath}`);
+  const finalLoss = metrics.at(-1)?.loss ?? null;
+  reporter.info(`final loss ${finalLoss?.toFixed(4) ?? '–'} · checkpoint ${checkpointPath} · metrics ${metricsPath}`);
 
   let heldOutAccuracy: number | null = null;
   if (task !== null && options.evalPrompts > 0) {
     const problems = heldOutProblems(task, options.evalPrompts, options.difficulty);
     const result = await evaluate(model, tokenizer, task, problems, { ks: [], samples: 0, temperature: 1, seed: 0, batchRows: 64 });
     heldOutAccuracy = result.greedyAccuracy;
-    console.log(`held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${problems.length} prompts (difficulty ${options.difficulty})`);
+    reporter.info(`held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${problems.length} prompts (difficulty ${options.difficulty})`);
   }
   if (options.samples > 0) {
     const shown = records.slice(0, options.samples);
     const out = await generate(model, { prompts: shown.map((r) => tokenizer.encode(r.prompt)), maxNewTokens: Math.max(...shown.map((r) => [...r.completion].length + 1)), temperature: 1, topK: 1, seed: 0, eos: tokenizer.eos });
-    shown.forEach((r, i) => console.log(`  ${JSON.stringify(r.prompt)} → ${JSON.stringify(tokenizer.decode(out.tokens[i]))} (reference ${JSON.stringify(r.completion)})`));
+    shown.forEach((r, i) => reporter.info(`  ${JSON.stringify(r.prompt)} → ${JSON.stringify(tokenizer.decode(out.tokens[i]))} (reference ${JSON.stringify(r.completion)})`));
   }
+  const step = trainer.step;
   trainer.destroy();
   model.destroy();
   context.destroy();
-  return { path: checkpointPath, heldOutAccuracy, seconds: (performance.now() - startedAt) / 1000 };
+  return { path: checkpointPath, step, finalLoss, heldOutAccuracy, seconds: (performance.now() - startedAt) / 1000 };
 }
