@@ -1,0 +1,166 @@
+// The demo's configuration: every choice a person makes lives in the URL query,
+// so a view can be shared by its address. An LLM endpoint and its API key are
+// deliberately NOT part of it: they are typed into the page, kept in memory,
+// and never written to the URL or to storage.
+import { CONSENSUS_MODES, type ConsensusMode } from '../../src/judge/consensus.ts';
+import { isObjectiveName, OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
+
+export const DEMO_JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
+export type DemoJudge = (typeof DEMO_JUDGES)[number];
+export const DEMO_PRESETS = ['tiny', 'small'] as const;
+export type DemoPreset = (typeof DEMO_PRESETS)[number];
+
+export interface DemoConfig {
+  /** Arithmetic task difficulty (chain length 2 + d). */
+  difficulty: number;
+  preset: DemoPreset;
+  /** π_ref: trained from scratch in the page, or continued from the bundled tiny π_ref (made by demo/scripts/make-example.ts). */
+  ref: 'scratch' | 'bundled';
+  /** Noisy-solver traces for π_ref's SFT. */
+  records: number;
+  sftSteps: number;
+  sftBatch: number;
+  sftLr: number;
+  prompts: number;
+  /** G: responses per prompt. */
+  group: number;
+  temperature: number;
+  /** Keep all-right and all-wrong groups (they carry no advantage; for weak π_ref). */
+  keepAll: boolean;
+  judges: DemoJudge[];
+  consensus: ConsensusMode;
+  /** Label noise of the SIMULATED LLM judge. */
+  llmNoise: number;
+  prmSteps: number;
+  objective: ObjectiveName;
+  beta: number;
+  tau: number;
+  lr: number;
+  epochs: number;
+  groupsPerBatch: number;
+  iterations: number;
+  evalPrompts: number;
+  /** Read losses back from the GPU every N steps (never per dispatch). */
+  readEvery: number;
+  /** A second objective trained on the same offline data at the end ('' for none). */
+  compare: ObjectiveName | '';
+  seed: number;
+  /** Start the pipeline as soon as the page loads. */
+  run: boolean;
+}
+
+export const DEFAULT_CONFIG: DemoConfig = {
+  difficulty: 0,
+  preset: 'tiny',
+  ref: 'bundled',
+  records: 4000,
+  sftSteps: 200,
+  sftBatch: 16,
+  sftLr: 3e-3,
+  prompts: 24,
+  group: 4,
+  temperature: 1,
+  keepAll: false,
+  judges: ['llm', 'rule'],
+  consensus: 'and',
+  llmNoise: 0.1,
+  prmSteps: 100,
+  objective: 'bcpg-nsa',
+  beta: 0.5,
+  tau: 0.05,
+  lr: 1e-4,
+  epochs: 2,
+  groupsPerBatch: 4,
+  iterations: 1,
+  evalPrompts: 64,
+  readEvery: 5,
+  compare: 'bcpg',
+  seed: 1,
+  run: false,
+};
+
+type Kind = 'int' | 'num' | 'bool' | 'str';
+const KINDS: Record<keyof DemoConfig, Kind> = {
+  difficulty: 'int', preset: 'str', ref: 'str', records: 'int', sftSteps: 'int', sftBatch: 'int', sftLr: 'num', prompts: 'int', group: 'int',
+  temperature: 'num', keepAll: 'bool', judges: 'str', consensus: 'str', llmNoise: 'num', prmSteps: 'int', objective: 'str', beta: 'num', tau: 'num',
+  lr: 'num', epochs: 'int', groupsPerBatch: 'int', iterations: 'int', evalPrompts: 'int', readEvery: 'int', compare: 'str', seed: 'int', run: 'bool',
+};
+
+/** Bounds that keep a shared link from asking for something the page cannot do. */
+const RANGES: Partial<Record<keyof DemoConfig, [number, number]>> = {
+  difficulty: [0, 4], records: [16, 100_000], sftSteps: [0, 100_000], sftBatch: [1, 64], sftLr: [1e-6, 0.1], prompts: [1, 1024], group: [2, 32],
+  temperature: [0.05, 2], llmNoise: [0, 1], prmSteps: [1, 10_000], beta: [-1, 1], tau: [0, 10], lr: [1e-7, 0.1], epochs: [1, 50],
+  groupsPerBatch: [1, 64], iterations: [1, 10], evalPrompts: [1, 2000], readEvery: [1, 1000], seed: [0, 2 ** 31 - 1],
+};
+
+export interface ParsedConfig {
+  config: DemoConfig;
+  /** One line per query value that was ignored, and why. */
+  warnings: string[];
+}
+
+/** The config a query string asks for: defaults for what it leaves out, a warning for what it gets wrong. */
+export function parseConfig(search: string): ParsedConfig {
+  const query = new URLSearchParams(search);
+  const config: DemoConfig = { ...DEFAULT_CONFIG, judges: [...DEFAULT_CONFIG.judges] };
+  const warnings: string[] = [];
+  const target = config as unknown as Record<string, unknown>;
+  for (const [key, raw] of query) {
+    if (!(key in KINDS)) continue; // other parameters (e.g. an analytics tag) are not ours
+    const name = key as keyof DemoConfig;
+    const kind = KINDS[name];
+    let value: unknown;
+    if (kind === 'bool') value = raw === '1' || raw === 'true';
+    else if (kind === 'int' || kind === 'num') {
+      const n = Number(raw);
+      const range = RANGES[name];
+      if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || (range && (n < range[0] || n > range[1]))) {
+        warnings.push(`${key}=${raw} ignored: expected ${kind === 'int' ? 'an integer' : 'a number'}${range ? ` in [${range[0]}, ${range[1]}]` : ''}.`);
+        continue;
+      }
+      value = n;
+    } else value = raw;
+    const problem = checkString(name, value);
+    if (problem !== null) {
+      warnings.push(`${key}=${raw} ignored: ${problem}`);
+      continue;
+    }
+    target[name] = name === 'judges' ? String(value).split(',').filter(Boolean) : value;
+  }
+  if (config.judges.length === 0) config.judges = [...DEFAULT_CONFIG.judges];
+  return { config, warnings };
+}
+
+function checkString(name: keyof DemoConfig, value: unknown): string | null {
+  switch (name) {
+    case 'preset':
+      return (DEMO_PRESETS as readonly unknown[]).includes(value) ? null : `presets: ${DEMO_PRESETS.join(', ')}.`;
+    case 'ref':
+      return value === 'scratch' || value === 'bundled' ? null : 'ref is scratch or bundled.';
+    case 'consensus':
+      return (CONSENSUS_MODES as readonly unknown[]).includes(value) ? null : `consensus modes: ${CONSENSUS_MODES.join(', ')}.`;
+    case 'objective':
+      return isObjectiveName(String(value)) ? null : `objectives: ${OBJECTIVE_NAMES.join(', ')}.`;
+    case 'compare':
+      return value === '' || isObjectiveName(String(value)) ? null : `compare with one of: ${OBJECTIVE_NAMES.join(', ')} (or nothing).`;
+    case 'judges': {
+      const bad = String(value).split(',').filter((j) => j !== '' && !(DEMO_JUDGES as readonly string[]).includes(j));
+      return bad.length === 0 ? null : `unknown judge ${bad.join(', ')} (judges: ${DEMO_JUDGES.join(', ')}).`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The query string for a config: only values that differ from the defaults, so links stay short. */
+export function configQuery(config: DemoConfig): string {
+  const query = new URLSearchParams();
+  for (const key of Object.keys(KINDS) as (keyof DemoConfig)[]) {
+    const value = config[key];
+    const fallback = DEFAULT_CONFIG[key];
+    const text = Array.isArray(value) ? value.join(',') : typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+    const defaultText = Array.isArray(fallback) ? fallback.join(',') : typeof fallback === 'boolean' ? (fallback ? '1' : '0') : String(fallback);
+    if (text !== defaultText) query.set(key, text);
+  }
+  return query.toString();
+}

@@ -1,0 +1,198 @@
+// The demo end to end: builds demo/ with vite, serves the build, and drives it
+// in Debian's headless Chromium (SwiftShader WebGPU) through playwright-core:
+// a tiny pipeline runs to the end (π_ref continued from the bundled one, a
+// device loss in the middle that it must recover from), clicks during training
+// must be handled within 200 ms, the accuracy figures, charts and credit view
+// must appear, the β slider must recolour the BCPG-NSA tokens (and not the
+// BCPG ones), checkpoints and annotated data must go out in the CLI's formats
+// and come back in; then a page without navigator.gpu must say what to do and
+// show the bundled example run. No console errors anywhere. Prints
+// "N passed, N failed"; exit 1 on any failure. Screenshots go to a temp folder
+// (printed); GEMSTONE_DEMO_SCREENSHOT=docs/demo.png also copies one there.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build, preview } from 'vite';
+import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
+import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
+
+const CHROMIUM = process.env.GEMSTONE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CLICK_BUDGET_MS = 200;
+/** A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 8 prompts × 4, one epoch. */
+const TINY_RUN = 'run=1&sftSteps=4&sftBatch=8&records=400&prompts=8&group=4&epochs=1&evalPrompts=16&readEvery=2&groupsPerBatch=4&compare=bcpg';
+
+const results: { name: string; ok: boolean; detail: string }[] = [];
+function check(name: string, ok: boolean, detail = ''): void {
+  results.push({ name, ok, detail });
+  console.log(`demo: ${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const artifacts = mkdtempSync(join(tmpdir(), 'gemstone-demo-artifacts-'));
+
+async function main(): Promise<number> {
+  if (!existsSync(CHROMIUM)) {
+    console.error(`demo: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set GEMSTONE_CHROMIUM).`);
+    return 1;
+  }
+  const started = performance.now();
+  const outDir = join(artifacts, 'dist');
+  await build({ configFile: join(root, 'demo/vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  check('vite builds the demo', existsSync(join(outDir, 'index.html')) && existsSync(join(outDir, 'example-run.json')) && existsSync(join(outDir, 'pi-ref-tiny.safetensors')));
+  const server = await preview({ configFile: join(root, 'demo/vite.config.ts'), logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  const url = server.resolvedUrls?.local[0];
+  if (url === undefined) throw new Error('vite preview gave no address');
+  console.log(`demo: serving the build at ${url}; artifacts in ${artifacts}`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    await trainingPage(browser, url);
+    await noWebGpuPage(browser, url);
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`demo: ${((performance.now() - started) / 1000).toFixed(0)} s; screenshots in ${artifacts}`);
+  console.log(`demo: ${results.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** Console errors and uncaught exceptions of a page, collected from the start. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  return errors;
+}
+
+async function trainingPage(browser: Browser, url: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1500 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${url}?${TINY_RUN}`);
+  await page.waitForFunction(() => document.body.dataset.status === 'running', undefined, { timeout: 60_000 });
+  check('the page finds WebGPU and starts the pipeline from the URL', true);
+
+  // Clicks during training: pause, play, pause, play while the GPU works. The latency is the
+  // time from the input event's creation to its handler (the main thread's queueing delay).
+  await page.waitForFunction(() => /SFT step/.test(document.getElementById('progress')?.textContent ?? ''), undefined, { timeout: 120_000 });
+  await page.evaluate(() => {
+    const w = window as unknown as { __clicks: number[] };
+    w.__clicks = [];
+    for (const id of ['pause', 'play']) document.getElementById(id)!.addEventListener('click', (e) => w.__clicks.push(performance.now() - e.timeStamp), { capture: true });
+  });
+  const roundTrips: number[] = [];
+  let pausedSeen = false;
+  for (const id of ['pause', 'play', 'pause', 'play']) {
+    const t0 = performance.now();
+    await page.click(`#${id}`);
+    roundTrips.push(performance.now() - t0);
+    if (id === 'pause') pausedSeen ||= (await page.evaluate(() => document.body.dataset.status)) === 'paused';
+  }
+  const latencies = await page.evaluate(() => (window as unknown as { __clicks: number[] }).__clicks);
+  check(`clicks during training are handled within ${CLICK_BUDGET_MS} ms`, latencies.length === 4 && Math.max(...latencies) < CLICK_BUDGET_MS,
+    `handler latency ${latencies.map((l) => l.toFixed(0)).join(', ')} ms; playwright round trip ${roundTrips.map((l) => l.toFixed(0)).join(', ')} ms`);
+  check('pause pauses and play resumes', pausedSeen && (await page.evaluate(() => document.body.dataset.status)) === 'running');
+
+  // A device loss in the middle of the run: the page must resume from its last checkpoint.
+  await page.waitForFunction(() => /iteration 1: rollouts/.test(document.getElementById('stage')?.textContent ?? ''), undefined, { timeout: 300_000 });
+  await page.evaluate(() => window.__demo!.loseDevice());
+
+  const done = await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.status ?? ''), undefined, { timeout: 600_000, polling: 1000 }).then(() => page.evaluate(() => document.body.dataset.status));
+  const notices = await page.locator('#notices').innerText();
+  check('the tiny pipeline runs to the end', done === 'done', done === 'done' ? '' : notices);
+  const resumes = await page.evaluate(() => window.__demo!.run()?.resumes ?? 0);
+  check('a lost GPU device is recovered from the last checkpoint', resumes === 1 && /device was lost/.test(notices), `resumes ${resumes}`);
+
+  const figures = await page.evaluate(() => ['acc-ref', 'acc-main', 'acc-compare'].map((id) => document.getElementById(id)?.textContent ?? ''));
+  check('accuracy figures appear for π_ref, the objective and the comparison', figures.every((f) => /\d+\.\d%/.test(f)), figures.join(' | '));
+  const charts = await page.evaluate(() => Object.fromEntries(['sft', 'rl', 'accuracy', 'agreement'].map((id) => [id, { points: Number(document.getElementById(`chart-${id}`)?.dataset.points ?? 0), series: Number(document.getElementById(`chart-${id}`)?.dataset.series ?? 0), canvas: document.querySelectorAll(`#chart-${id} canvas`).length }])));
+  check('the charts draw loss, RL terms, accuracy (two objectives) and judge agreement',
+    Object.values(charts).every((c) => c.points > 0 && c.canvas > 0) && charts.accuracy.series === 2, JSON.stringify(charts));
+
+  const colours = (panel: string) => page.$$eval(`#${panel} .tok`, (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
+  const filter = await page.$eval('#credit-filter', (s) => (s as HTMLSelectElement).value);
+  const steps = await page.$$eval('#credit-steps tbody tr', (rows) => rows.length);
+  const nsaBefore = await colours('credit-nsa');
+  const bcpgBefore = await colours('credit-bcpg');
+  const tinted = nsaBefore.filter((c) => c !== 'rgb(247, 247, 247)').length;
+  check('the credit view shows the steps and coloured tokens', steps > 0 && nsaBefore.length > 0 && tinted > nsaBefore.length / 2, `filter ${filter}, ${steps} steps, ${tinted}/${nsaBefore.length} tokens tinted`);
+  const judgeHeaders = await page.$$eval('#credit-steps thead th', (ths) => ths.map((t) => t.textContent ?? ''));
+  check('the simulated LLM judge is labelled as such', judgeHeaders.some((t) => /llm.*simulated/.test(t)), judgeHeaders.join(' | '));
+  await page.locator('#beta').fill('-0.5');
+  const nsaAfter = await colours('credit-nsa');
+  const bcpgAfter = await colours('credit-bcpg');
+  const changed = nsaAfter.filter((c, i) => c !== nsaBefore[i]).length;
+  check('moving the β slider recolours BCPG-NSA at once, and not BCPG (β = 1)', filter === 'mined' && changed > 0 && bcpgAfter.join() === bcpgBefore.join(), `${changed} tokens changed colour`);
+  check('the config lives in the URL', new URL(page.url()).searchParams.get('beta') === '-0.5' && new URL(page.url()).searchParams.get('prompts') === '8', page.url());
+
+  const shot = join(artifacts, 'demo.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  if (process.env.GEMSTONE_DEMO_SCREENSHOT) copyFileSync(shot, process.env.GEMSTONE_DEMO_SCREENSHOT);
+  console.log(`demo: screenshot ${shot}`);
+
+  // Checkpoints: download in the CLI's format, save and load in browser storage.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  const downloaded = join(artifacts, 'policy.safetensors');
+  await download.saveAs(downloaded);
+  const state = decodeCheckpoint(new Uint8Array(readFileSync(downloaded)), downloaded);
+  const extra = state.extra as { tokenizer?: unknown; task?: string; objective?: string };
+  check('download gives a gemstone checkpoint the CLI reads (tokenizer, task, trained objective)', extra.tokenizer !== undefined && extra.task === 'arithmetic' && extra.objective === 'bcpg-nsa' && state.step > 0, `step ${state.step}`);
+  await page.click('#save-browser');
+  await page.waitForFunction(() => /Saved/.test(document.getElementById('checkpoint-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  await page.click('#load-browser');
+  await page.waitForFunction(() => /for the next run/.test(document.getElementById('checkpoint-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  check('save in the browser and load back', true, await page.locator('#checkpoint-status').innerText());
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#upload')]);
+  await chooser.setFiles(downloaded);
+  await page.waitForFunction(() => /policy.safetensors/.test(document.getElementById('checkpoint-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  check('upload a .safetensors checkpoint', true);
+
+  // Annotated data: out in the CLI's annotated JSONL (read back by the CLI's reader), and in again.
+  const [annotated] = await Promise.all([page.waitForEvent('download'), page.click('#download-annotated')]);
+  const jsonl = join(artifacts, 'annotated.jsonl');
+  await annotated.saveAs(jsonl);
+  const parsed = await readAnnotatedFile(jsonl);
+  check('annotated data downloads in the CLI format', parsed.records.length > 0 && parsed.header.annotation.simulated.includes('llm'), `${parsed.records.length} records`);
+  const [chooser2] = await Promise.all([page.waitForEvent('filechooser'), page.click('#import-annotated')]);
+  await chooser2.setFiles(jsonl);
+  await page.waitForFunction(() => [...document.querySelectorAll('#credit-iteration option')].some((o) => o.textContent === 'imported data'), undefined, { timeout: 30_000 });
+  check('a run folder\'s annotated.jsonl imports into the credit view', true);
+
+  check('no console errors while training', errors.length === 0, errors.slice(0, 5).join(' | '));
+  await context.close();
+}
+
+async function noWebGpuPage(browser: Browser, url: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1300 } });
+  // A browser without WebGPU: navigator.gpu is gone before any page script runs.
+  await context.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${url}?run=1`);
+  await page.waitForFunction(() => document.body.dataset.example === 'shown' || document.querySelectorAll('.notice.error').length > 1, undefined, { timeout: 60_000 });
+  const notices = await page.locator('#notices').innerText();
+  check('without WebGPU the page says what to do', /no WebGPU/.test(notices) && /Chrome|Edge/.test(notices), notices.split('\n')[0]);
+  const state = await page.evaluate(() => ({ example: document.body.dataset.example, status: document.body.dataset.status ?? 'none', points: Number(document.getElementById('chart-accuracy')?.dataset.points ?? 0), play: (document.getElementById('play') as HTMLButtonElement | null)?.disabled }));
+  check('and shows the bundled example run read-only', state.example === 'shown' && state.points > 0 && state.play === true && state.status === 'none', JSON.stringify(state));
+  const before = await page.$$eval('#credit-nsa .tok', (s) => s.map((t) => getComputedStyle(t).backgroundColor));
+  await page.locator('#beta').fill('1');
+  const after = await page.$$eval('#credit-nsa .tok', (s) => s.map((t) => getComputedStyle(t).backgroundColor));
+  check('the example\'s credit view answers the β slider', before.length > 0 && after.some((c, i) => c !== before[i]));
+  await page.screenshot({ path: join(artifacts, 'demo-no-webgpu.png'), fullPage: true });
+  check('no console errors without WebGPU', errors.length === 0, errors.slice(0, 5).join(' | '));
+  await context.close();
+}
+
+process.exit(await main().catch((error) => {
+  console.error(`demo: ${(error as Error).stack ?? error}`);
+  console.log(`demo: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
+  return 1;
+}));
