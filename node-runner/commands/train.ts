@@ -162,8 +162,9 @@ export async function runTrain(policy: Policy, options: TrainCliOptions, io: Sta
   const tokensPerStep = Math.min(options.groupsPerBatch, groupSizes.size) * Math.max(...groupSizes.values()) * trainer.T;
   const progress = reporter.progress({ stage: io.stage, unit: 'steps', total, start: trainer.step });
   try {
-    await evalNow(0);
-    interrupt.check(`during ${io.stage}, after the evaluation of π_ref`);
+    // At step 0, or resumed exactly at the end of an epoch whose evaluation was not saved yet.
+    if (trainer.step % trainer.stepsPerEpoch === 0) await evalNow(trainer.step / trainer.stepsPerEpoch);
+    interrupt.check(`during ${io.stage}, after an evaluation`);
     while (trainer.step < total) {
       const read = (trainer.step + 1) % options.logEvery === 0 || trainer.step + 1 === total;
       const result = await trainer.trainStep({ readTerms: read });
