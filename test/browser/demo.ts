@@ -5,11 +5,14 @@
 // must be handled within 200 ms, the accuracy figures, charts and credit view
 // must appear, the β slider must recolour the BCPG-NSA tokens (and not the
 // BCPG ones), checkpoints and annotated data must go out in the CLI's formats
-// and come back in; then a page without navigator.gpu must say what to do and
+// and come back in; an LLM endpoint that refuses every request must leave
+// abstentions and a finished run (and its key nowhere but the header); then a page without navigator.gpu must say what to do and
 // show the bundled example run. No console errors anywhere. Prints
 // "N passed, N failed"; exit 1 on any failure. Screenshots go to a temp folder
 // (printed); GEMSTONE_DEMO_SCREENSHOT=docs/demo.png also copies one there.
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +24,11 @@ import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 const CHROMIUM = process.env.GEMSTONE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const CLICK_BUDGET_MS = 200;
-/** A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 8 prompts × 4, one epoch. */
-const TINY_RUN = 'run=1&sftSteps=4&sftBatch=8&records=400&prompts=8&group=4&epochs=1&evalPrompts=16&readEvery=2&groupsPerBatch=4&compare=bcpg';
+/** A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 12 prompts × 4, two epochs, two iterations. */
+const TINY_RUN = process.env.GEMSTONE_DEMO_QUERY ?? 'run=1&sftSteps=6&sftBatch=8&records=400&prompts=12&group=4&epochs=2&iterations=2&evalPrompts=32&readEvery=2&groupsPerBatch=4&compare=bcpg';
+/** The failing-endpoint drill: one iteration, one epoch. */
+const ENDPOINT_RUN = 'run=0&keepAll=1&sftSteps=2&sftBatch=8&records=200&prompts=8&group=4&epochs=1&evalPrompts=8&readEvery=2&compare=';
+const API_KEY = 'sk-test-never-shown-4711';
 
 const results: { name: string; ok: boolean; detail: string }[] = [];
 function check(name: string, ok: boolean, detail = ''): void {
@@ -49,6 +55,7 @@ async function main(): Promise<number> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     await trainingPage(browser, url);
+    await failingEndpointPage(browser, url);
     await noWebGpuPage(browser, url);
   } finally {
     await browser.close();
@@ -129,7 +136,7 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
   const bcpgAfter = await colours('credit-bcpg');
   const changed = nsaAfter.filter((c, i) => c !== nsaBefore[i]).length;
   check('moving the β slider recolours BCPG-NSA at once, and not BCPG (β = 1)', filter === 'mined' && changed > 0 && bcpgAfter.join() === bcpgBefore.join(), `${changed} tokens changed colour`);
-  check('the config lives in the URL', new URL(page.url()).searchParams.get('beta') === '-0.5' && new URL(page.url()).searchParams.get('prompts') === '8', page.url());
+  check('the config lives in the URL', new URL(page.url()).searchParams.get('beta') === '-0.5' && new URL(page.url()).searchParams.get('prompts') === new URLSearchParams(TINY_RUN).get('prompts'), page.url());
 
   const shot = join(artifacts, 'demo.png');
   await page.screenshot({ path: shot, fullPage: true });
@@ -166,6 +173,49 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
 
   check('no console errors while training', errors.length === 0, errors.slice(0, 5).join(' | '));
   await context.close();
+}
+
+/** An LLM endpoint that refuses every request (401, with CORS so the page can read it): the judge abstains, training goes on. */
+async function failingEndpointPage(browser: Browser, url: string): Promise<void> {
+  let authorized = 0;
+  const endpoint = createServer((req, res) => {
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
+    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
+    if (req.headers.authorization === `Bearer ${API_KEY}`) authorized += 1;
+    res.writeHead(401, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'invalid API key' } }));
+  });
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', () => resolve()));
+  const base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/v1`;
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1300 } });
+  const page = await context.newPage();
+  const consoleText: string[] = [];
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    consoleText.push(m.text());
+    // The browser reports each refused request to the endpoint as a console error: those are the drill.
+    if (m.type() === 'error' && !(m.location().url.startsWith(base) || /status of 401/.test(m.text()))) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(`${url}?${ENDPOINT_RUN}`);
+    await page.waitForFunction(() => document.body.dataset.status === 'idle', undefined, { timeout: 60_000 });
+    await page.selectOption('#llm-mode', 'endpoint');
+    await page.fill('#llm-url', base);
+    await page.fill('#llm-key', API_KEY);
+    await page.click('#play');
+    const status = await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.status ?? ''), undefined, { timeout: 600_000, polling: 1000 }).then(() => page.evaluate(() => document.body.dataset.status));
+    const notices = await page.locator('#notices').innerText();
+    check('a failing LLM endpoint: the run still ends', status === 'done', status === 'done' ? '' : notices);
+    await page.selectOption('#credit-filter', 'all');
+    const llmColumn = await page.$$eval('#credit-steps tbody tr', (rows) => rows.map((r) => r.children[2]?.textContent ?? ''));
+    check('its abstentions are shown in the credit view and announced', llmColumn.length > 0 && llmColumn.every((t) => t === 'abstained') && /abstained/.test(notices), `${llmColumn.length} steps: ${[...new Set(llmColumn)].join(', ')}`);
+    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, url: location.href }));
+    check('the API key reaches the endpoint only in its header: not in the URL, storage, notices or console', authorized > 0 && !stored.includes(API_KEY) && !notices.includes(API_KEY) && !consoleText.some((t) => t.includes(API_KEY)), `${authorized} requests carried it`);
+    check('no other console errors with a failing endpoint', errors.length === 0, errors.slice(0, 5).join(' | '));
+  } finally {
+    await context.close();
+    await new Promise<void>((resolve) => endpoint.close(() => resolve()));
+  }
 }
 
 async function noWebGpuPage(browser: Browser, url: string): Promise<void> {

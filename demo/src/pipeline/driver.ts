@@ -383,9 +383,13 @@ export class Pipeline {
       return new LlmJudge({ baseUrl: SIMULATED_BASE_URL, model: SIMULATED_MODEL, apiKey: 'simulated', fetch: simulatedJudgeFetch({ noise: this.config.llmNoise, seed: 1 }), log: null, cache: null });
     }
     // A failing endpoint must not stall the run: few retries, short backoff; its failures become abstentions.
+    let shown = 0;
     return new LlmJudge({
       baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey: endpoint.apiKey || undefined, retries: 1, timeoutMs: 30_000, backoffMaxMs: 2_000, concurrency: 4,
-      log: (line) => this.hooks.notice(line, 'warn'),
+      log: (line) => {
+        // The first few lines say what is wrong; the abstention count after annotation says how much.
+        if (++shown <= 3) this.hooks.notice(shown === 3 ? `${line} (further judge messages are not shown)` : line, 'warn');
+      },
     });
   }
 

@@ -95,6 +95,7 @@ export class Charts {
   private drawBars(id: string, names: string[], groups: { label: string; values: number[] }[]): void {
     const chart = this.charts.get(id)!;
     chart.box.dataset.points = String(names.length);
+    chart.box.dataset.series = String(groups.length);
     if (names.length === 0) return;
     chart.plot?.destroy();
     chart.box.querySelector('.chart-empty')?.remove();
@@ -107,7 +108,7 @@ export class Charts {
       width: 420, height: 200,
       scales: { x: { time: false, range: [-0.6, names.length - 0.4] }, y: { range: [0, 100] } },
       axes: [{ splits: () => names.map((_, i) => i), values: (_u, ticks) => ticks.map((t) => names[Math.round(t)] ?? '') }, { label: '%' }],
-      series: [{}, ...groups.map((g, i) => ({ label: g.label, fill: COLORS[i], stroke: COLORS[i], paths: bars, points: { show: false } }))],
+      series: [{ label: 'judge', value: (_u, v) => (v === null ? '–' : (names[Math.round(v)] ?? '')) }, ...groups.map((g, i) => ({ label: g.label, fill: COLORS[i], stroke: COLORS[i], paths: bars, points: { show: false } }))],
     }, data, chart.box);
   }
 }

@@ -108,9 +108,9 @@ export class Controls {
 
     this.buttons = {
       play: h('button', { type: 'button', id: 'play', onclick: () => events.play() }, '▶ play'),
-      pause: h('button', { type: 'button', id: 'pause', onclick: () => events.pause() }, '⏸ pause'),
-      step: h('button', { type: 'button', id: 'step', onclick: () => events.step() }, '⏭ step'),
-      reset: h('button', { type: 'button', id: 'reset', onclick: () => events.reset() }, '⟲ reset'),
+      pause: h('button', { type: 'button', id: 'pause', onclick: () => events.pause() }, 'pause'),
+      step: h('button', { type: 'button', id: 'step', onclick: () => events.step() }, 'step'),
+      reset: h('button', { type: 'button', id: 'reset', onclick: () => events.reset() }, 'reset'),
     };
     this.stage = h('div', { class: 'stage', id: 'stage' }, 'idle');
     this.progress = h('div', { class: 'progress', id: 'progress', role: 'status' }, 'Press play to train π_ref, sample, judge and train with the chosen objective.');
