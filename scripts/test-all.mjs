@@ -1,6 +1,7 @@
 // `npm test`: the type check, the vitest suite in Node, the kernel cases in
-// Deno and in headless Chromium. Every step runs even when an earlier one
-// fails, so one run shows every failure; a runtime that cannot start fails.
+// Deno and in headless Chromium, and the demo driven in headless Chromium.
+// Every step runs even when an earlier one fails, so one run shows every
+// failure; a runtime that cannot start fails.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ const steps = [
   { name: 'node (vitest)', command: `npx vitest run --reporter=default --reporter=json --outputFile.json=${vitestJson}`, counts: () => vitestCounts() },
   { name: 'deno', command: 'npx deno run -A test/deno/run-kernel-cases.ts', counts: (out) => lastCounts(out) },
   { name: 'chromium', command: 'npx tsx test/browser/drive.ts', counts: (out) => lastCounts(out) },
+  { name: 'demo (chromium)', command: 'npx tsx test/browser/demo.ts', counts: (out) => lastCounts(out) },
 ];
 
 function run(command) {
