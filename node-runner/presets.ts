@@ -134,7 +134,7 @@ export const STAGE_DEFAULTS = {
 /** Which profile an adapter gets, and a sentence saying why. */
 export function chooseProfile(report: Pick<AdapterReport, 'kind' | 'fallback' | 'adapter'>): { profile: ProfileName; reason: string } {
   if (report.fallback || report.kind !== 'gpu') {
-    return { profile: 'software', reason: `the adapter (${report.adapter}, ${report.kind}) is a software adapter: its work runs on CPU cores` };
+    return { profile: 'software', reason: `the adapter (${report.kind}) is a software adapter: its work runs on CPU cores` };
   }
   return { profile: 'gpu', reason: `the adapter (${report.adapter}) is a hardware GPU` };
 }

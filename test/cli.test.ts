@@ -284,6 +284,11 @@ describe('gemstone CLI: runs', () => {
     expect(resolved.options.json).toBeUndefined();
     const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
     expect(Object.keys(state.stages)).toEqual(['reference', 'iteration-1/rollout', 'iteration-1/annotate', 'iteration-1/train']);
+    // export --run finds the run's annotated data and takes its β.
+    const exported = await gemstone('export', '--run', out, '--out', join(dir, 'export'));
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'export', 'manifest.json'), 'utf8'))).toMatchObject({ records: 8, beta: 0.5, judges: ['rule', 'llm'] });
+    expect(readFileSync(join(dir, 'export', 'dataset.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).iteration)).toEqual(new Array(8).fill(1));
     // GEMSTONE_LLM_API_KEY was set: it appears in no output and no file of the run.
     expect(stdout + stderr).not.toContain(SECRET);
     for (const file of filesUnder(out)) expect(readFileSync(file).includes(SECRET), file).toBe(false);
