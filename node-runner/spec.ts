@@ -142,7 +142,10 @@ export function schemaOf(kind: Kind): z.ZodType {
       schema = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
       break;
     case 'url':
-      schema = z.string({ error: 'must be a URL string' }).refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { error: 'must be an http(s) URL' });
+      // No credentials in a URL: options are logged and saved; the key goes in GEMSTONE_LLM_API_KEY.
+      schema = z.string({ error: 'must be a URL string' })
+        .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { error: 'must be an http(s) URL' })
+        .refine((s) => !URL.canParse(s) || (new URL(s).username === '' && new URL(s).password === ''), { error: 'must not hold credentials (put the key in env GEMSTONE_LLM_API_KEY)' });
       break;
     case 'choice':
       schema = z.enum(kind.choices as [string, ...string[]], { error: `must be one of ${kind.choices.join(', ')}` });
@@ -173,7 +176,9 @@ export function checkValue(spec: OptionSpec, raw: unknown, { checkPaths }: { che
   const parsed = schemaOf(spec.kind).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { message: `${issue.message}, got ${JSON.stringify(raw) ?? String(raw)}` };
+    // A URL with credentials is not echoed back.
+    const shown = spec.kind.type === 'url' ? 'that URL' : JSON.stringify(raw) ?? String(raw);
+    return { message: `${issue.message}, got ${shown}` };
   }
   if (checkPaths && typeof value === 'string') {
     const kind = spec.kind.type;
