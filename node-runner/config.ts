@@ -129,16 +129,3 @@ export function resolveOptions(specs: OptionSpec[], given: Record<string, Source
   }
   return values;
 }
-
-/** Userinfo in a URL ("https://user:secret@host") never reaches a log or a file. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username === '' && u.password === '') return url;
-    u.username = '***';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}

@@ -105,9 +105,11 @@ function parseFlag(spec: OptionSpec, text: string): unknown {
   if (kind.type === 'int' || kind.type === 'number') value = text.trim() === '' ? Number.NaN : Number(text);
   if (kind.type === 'list') value = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (kind.type === 'intList') value = text.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s)));
+  // A URL is checked with the config (resolveOptions), whose message never echoes it: commander's would.
+  if (kind.type === 'url') return value;
   const problem = checkValue(spec, value, { checkPaths: false });
   if (problem !== null) throw new InvalidArgumentError(`${problem.message}.`);
-  return problem === null ? normalise(spec, value) : value;
+  return normalise(spec, value);
 }
 
 /** Array or comma-separated string in a config file → array. */

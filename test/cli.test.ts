@@ -146,6 +146,20 @@ describe('gemstone CLI: bad input gets one clear error before any work starts', 
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/unknown option '--steps'/);
     expect(existsSync(join(dir, 'never'))).toBe(false);
+    // A URL with a password is refused without being echoed.
+    const url = await gemstone('annotate', '--data', BIN, '--llm-url', 'https://user:hunter2@example.com/v1', '--out', join(dir, 'never'));
+    expect(url.code).toBe(2);
+    expect(errors(url.stderr)).toEqual(['gemstone annotate: --llm-url: must not hold credentials (put the key in env GEMSTONE_LLM_API_KEY), got that URL']);
+  });
+
+  it('bad rollouts: the file and line, before a run folder exists', async () => {
+    const data = join(dir, 'rollouts.jsonl');
+    writeFileSync(data, '{"format":"gemstone-rollouts"}\n');
+    const out = join(dir, 'annotate-bad');
+    const { code, stderr } = await gemstone('annotate', '--data', data, '--judges', 'rule', '--out', out);
+    expect(code).toBe(2);
+    expect(errors(stderr)[0]).toMatch(new RegExp(`^gemstone annotate: ${data}:1`));
+    expect(existsSync(out)).toBe(false);
   });
 
   it('bad data: the file, line and field', async () => {

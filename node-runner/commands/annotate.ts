@@ -81,8 +81,9 @@ export function annotateCommand() {
     ],
     examples: ['gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated'],
     validate: validateJudges,
-    run: async ({ options, reporter, interrupt }) => {
-      const result = await runAnnotate(options, { reporter, interrupt, stage: 'annotate' });
+    prepare: (o) => readRolloutFile(o.data),
+    run: async ({ options, reporter, interrupt, prepared }) => {
+      const result = await runAnnotate(options, { reporter, interrupt, stage: 'annotate' }, prepared as Awaited<ReturnType<typeof readRolloutFile>>);
       return { path: result.path, responses: result.responses, mined_tokens: result.minedTokens, judges: result.judges };
     },
   });
@@ -100,9 +101,9 @@ export interface AnnotateResult {
   judges: { name: string; precision: number; recall: number; f1: number }[];
 }
 
-export async function runAnnotate(options: AnnotateCliOptions, io: StageIO): Promise<AnnotateResult> {
+export async function runAnnotate(options: AnnotateCliOptions, io: StageIO, input?: Awaited<ReturnType<typeof readRolloutFile>>): Promise<AnnotateResult> {
   const { reporter } = io;
-  const { header, rollouts } = await readRolloutFile(options.data);
+  const { header, rollouts } = input ?? await readRolloutFile(options.data);
   const task = getTask(header.task);
   const problems = new Map<string, Problem>();
   for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(task, r.prompt_id, r.prompt));

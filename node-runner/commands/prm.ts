@@ -48,10 +48,11 @@ export function prmCommand() {
       { key: 'checkpointEvery', help: 'write a resume checkpoint every n steps (also on Ctrl-C)', kind: int(), default: (c: DefaultContext) => P(c).checkpointEvery, defaultHelp: profileHelp('checkpointEvery') },
     ],
     examples: ['gemstone prm --checkpoint runs/ref --data runs/rollouts/rollouts.jsonl --labels mc --out runs/prm'],
-    run: async ({ options, reporter, interrupt }) => {
+    prepare: (o) => readRolloutFile(o.data),
+    run: async ({ options, reporter, interrupt, prepared }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {
-        const { rollouts } = await readRolloutFile(options.data);
+        const { rollouts } = prepared as Awaited<ReturnType<typeof readRolloutFile>>;
         const problems = new Map<string, Problem>();
         for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
         const result = await trainPrm(policy, policy.task, rollouts, problems, { ...options, maxResponses: options.responses }, { reporter, interrupt, stage: 'prm' });

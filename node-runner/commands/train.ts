@@ -69,10 +69,11 @@ export function trainCommand() {
       { key: 'checkpointEvery', help: 'write a resume checkpoint every n steps (also at each epoch and on Ctrl-C)', kind: int(), default: (c: DefaultContext) => P(c).checkpointEvery, defaultHelp: profileHelp('checkpointEvery') },
     ],
     examples: ['gemstone train --data runs/annotated/annotated.jsonl --checkpoint runs/ref --objective bcpg-nsa --out runs/rl'],
-    run: async ({ options, reporter, interrupt }) => {
+    prepare: (o) => readAnnotatedFile(o.data),
+    run: async ({ options, reporter, interrupt, prepared }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {
-        const result = await runTrain(policy, options, { reporter, interrupt, stage: 'train' });
+        const result = await runTrain(policy, options, { reporter, interrupt, stage: 'train' }, prepared as Awaited<ReturnType<typeof readAnnotatedFile>>);
         for (const name of TRAIN_SCRATCH) await rm(join(options.out, name), { force: true });
         reporter.result(`held-out greedy accuracy ${pct(result.accuracyBefore)} → ${pct(result.accuracyAfter)} (${options.objective})`);
         return { accuracy_before: result.accuracyBefore, accuracy_after: result.accuracyAfter, evaluations: result.evaluations, steps: result.steps, checkpoint: result.path };
@@ -109,9 +110,9 @@ export interface TrainSummary {
 }
 
 /** Trains policy.model in place (it starts as π_ref) and writes <out>/checkpoint.safetensors and metrics.jsonl. */
-export async function runTrain(policy: Policy, options: TrainCliOptions, io: StageIO): Promise<TrainSummary> {
+export async function runTrain(policy: Policy, options: TrainCliOptions, io: StageIO, input?: Awaited<ReturnType<typeof readAnnotatedFile>>): Promise<TrainSummary> {
   const { reporter, interrupt } = io;
-  const { header, records } = await readAnnotatedFile(options.data);
+  const { header, records } = input ?? await readAnnotatedFile(options.data);
   await mkdir(options.out, { recursive: true });
   const hyper = resolveHyper(options.objective, { beta: options.beta, tau: options.tau });
   const trainer = new OfflineRlTrainer(policy.model, rlExamples(records), {
