@@ -7,6 +7,7 @@ import { GEMSTONE_VERSION } from './command.ts';
 import { annotateCommand } from './commands/annotate.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { evalCommand } from './commands/evaluate.ts';
+import { experimentCommand } from './commands/experiment.ts';
 import { exportCommand } from './commands/export.ts';
 import { pipelineCommand } from './commands/pipeline.ts';
 import { prmCommand } from './commands/prm.ts';
@@ -31,6 +32,7 @@ program.addCommand(annotateCommand());
 program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(exportCommand());
+program.addCommand(experimentCommand());
 
 // Commander's own errors (unknown option, bad value) are bad options: status 2, like a bad config.
 program.exitOverride((error) => {
