@@ -112,8 +112,10 @@ export async function runAnnotate(options: AnnotateCliOptions, io: StageIO, inpu
   let llm: Judge | undefined;
   if (options.judges.includes('llm')) {
     if (options.llmUrl === undefined || options.simulatedLlm) {
-      server = await SimulatedLlmServer.start({ labeller: ruleStepLabeller(), noise: options.llmNoise, seed: 1 });
-      llm = new LlmJudge({ baseUrl: server.baseUrl, model: 'gemstone-simulated-judge', apiKey: 'simulated', log: null });
+      // One request per response, a few retried: the server's runaway bound sits well above that.
+      server = await SimulatedLlmServer.start({ labeller: ruleStepLabeller(), noise: options.llmNoise, seed: 1, maxRequests: 2 * rollouts.length + 100 });
+      // The key is redacted from every message, so it must not be a word that messages use.
+      llm = new LlmJudge({ baseUrl: server.baseUrl, model: 'gemstone-simulated-judge', apiKey: 'gemstone-simulated-key', log: null });
       reporter.info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise) at ${server.baseUrl}`);
     } else {
       const cache = new JudgeCache<CachedJudgement>(new JsonlCacheFile<CachedJudgement>(join(options.out, 'llm-cache.jsonl')), isCachedJudgement);

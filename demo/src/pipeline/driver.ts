@@ -380,7 +380,7 @@ export class Pipeline {
   private llmJudge(): Judge {
     const endpoint = this.deps.llmEndpoint;
     if (endpoint === null) {
-      return new LlmJudge({ baseUrl: SIMULATED_BASE_URL, model: SIMULATED_MODEL, apiKey: 'simulated', fetch: simulatedJudgeFetch({ noise: this.config.llmNoise, seed: 1 }), log: null, cache: null });
+      return new LlmJudge({ baseUrl: SIMULATED_BASE_URL, model: SIMULATED_MODEL, apiKey: 'gemstone-simulated-key', fetch: simulatedJudgeFetch({ noise: this.config.llmNoise, seed: 1 }), log: null, cache: null });
     }
     // A failing endpoint must not stall the run: few retries, short backoff; its failures become abstentions.
     let shown = 0;
