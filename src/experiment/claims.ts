@@ -5,6 +5,7 @@
 // lies below 0; otherwise the run does not show it either way (too few seeds,
 // or too small an effect for the spread). With one seed there is no spread and
 // nothing is decided.
+import { methodName } from './names.ts';
 import { familyRows, labelTotals, seedValues, type ExperimentResults } from './results.ts';
 import { pairedDifference, type PairedDifference } from './stats.ts';
 
@@ -52,7 +53,7 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
     claims.push(comparison('Table 3 (start model)', 'BCPG-NSA improves on the start model π_ref', pairedDifference(nsa, start), 'greedy accuracy, BCPG-NSA − π_ref'));
     for (const row of familyRows(results, 'method', results.methods, 'bcpg-nsa')) {
       if (row.vsReference === null) continue;
-      claims.push(comparison('Table 3', `BCPG-NSA beats ${row.level}`, row.vsReference.accuracy, `greedy accuracy, BCPG-NSA − ${row.level}`));
+      claims.push(comparison('Table 3', `BCPG-NSA beats ${methodName(row.level)}`, row.vsReference.accuracy, `greedy accuracy, BCPG-NSA − ${methodName(row.level)}`));
     }
   }
 

@@ -1,4 +1,5 @@
 // Which figures a run gets, from its results: one per comparison it ran.
+import { methodName } from './names.ts';
 import { barSpec, lineSpec, renderSvg, type PlotRow } from './plots.ts';
 import { familyRows, families, type ExperimentResults, type Row } from './results.ts';
 
@@ -17,9 +18,9 @@ const FILES: Record<string, { file: string; title: string; xTitle: string; line:
   iteration: { file: 'accuracy-by-iteration.svg', title: 'BCPG-NSA: held-out greedy accuracy per iteration', xTitle: 'iteration (0 = π_ref)', line: true },
 };
 
-function plotRows(rows: Row[], results: ExperimentResults): PlotRow[] {
+function plotRows(rows: Row[], results: ExperimentResults, family: string): PlotRow[] {
   return rows.map((r) => ({
-    label: r.level,
+    label: family === 'method' ? methodName(r.level) : r.level,
     mean: r.accuracy.mean ?? 0,
     std: r.accuracy.std,
     points: results.seeds.map((s) => results.units.find((u) => u.seed === s && u.roles.includes(r.role))!.eval.accuracy),
@@ -31,7 +32,7 @@ export async function buildFigures(results: ExperimentResults): Promise<Figure[]
   const start = results.reference.eval.accuracy;
   for (const { family, levels } of families(results)) {
     const meta = FILES[family];
-    let rows = plotRows(familyRows(results, family, levels, null), results);
+    let rows = plotRows(familyRows(results, family, levels, null), results, family);
     if (family === 'beta') rows = rows.sort((a, b) => Number(a.label) - Number(b.label));
     // The iteration curve starts at π_ref (iteration 0), the same value on every seed.
     if (family === 'iteration') rows = [{ label: '0', mean: start, std: 0, points: results.seeds.map(() => start) }, ...rows];

@@ -3,6 +3,7 @@
 // every figure and every verdict computed from the results, none typed.
 import { describeDifference, judgeClaims, VERDICT_MEANING, type Claim, type Verdict } from './claims.ts';
 import type { Figure } from './figures.ts';
+import { methodName } from './names.ts';
 import { familyRows, families, labelTotals, type ExperimentResults, type Row } from './results.ts';
 import { spread, type PairedDifference, type Spread } from './stats.ts';
 
@@ -15,10 +16,7 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-const NAMES: Record<string, string> = {
-  'bcpg-nsa': 'BCPG-NSA', bcpg: 'BCPG', 'grpo-offline': 'GRPO-offline', topr: 'TOPR', dpo: 'DPO', rft: 'RFT',
-};
-const methodName = (m: string) => NAMES[m] ?? m;
+const consensusOf = (r: ExperimentResults) => ((r.config.judges as string[] | undefined) ?? []).join(` ${String(r.config.consensus)} `);
 
 export interface ReportOptions {
   figures: Figure[];
@@ -71,7 +69,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
   if (results.sweeps.beta) {
     const betas = [...results.sweeps.beta].sort((a, b) => b - a).map(String);
     const hasOne = betas.includes('1');
-    out.push('## β ablation (Figure 2)', '', `BCPG-NSA at each β with ${results.config.consensus ?? ''} consensus labels; β = 1 is BCPG.${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`, '');
+    out.push('## β ablation (Figure 2)', '', `BCPG-NSA at each β with the consensus labels (${consensusOf(results)}); β = 1 is BCPG.${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`, '');
     const rows = familyRows(results, 'beta', betas, hasOne ? '1' : null);
     out.push(table(['β', 'greedy accuracy (%)', passHead, ...(hasOne ? ['Δ accuracy vs β = 1 (pp)'] : [])],
       rows.map((r) => [r.level, meanStd(r.accuracy), meanStd(r.passAtK), ...(hasOne ? [delta(negate(r.vsReference?.accuracy))] : [])])), '');
