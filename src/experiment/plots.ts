@@ -30,8 +30,9 @@ const HEIGHT = 240;
 function yDomain(rows: PlotRow[], reference?: { value: number }): [number, number] {
   const tops = rows.flatMap((r) => [r.mean + (r.std ?? 0), ...r.points]);
   if (reference) tops.push(reference.value);
-  const top = Math.max(1, ...tops.map((v) => 100 * v));
-  return [0, Math.min(100, Math.ceil(top / 10) * 10) || 10];
+  // Headroom of at least 4 points above the tallest mark, for the legend line.
+  const top = Math.max(1, ...tops.map((v) => 100 * v)) + 4;
+  return [0, Math.min(100, Math.ceil(top / 10) * 10)];
 }
 
 function data(rows: PlotRow[]) {
@@ -46,7 +47,8 @@ function referenceMarks(options: PlotOptions): unknown[] {
   const y = { scale: 'y', value: 100 * options.reference.value };
   return [
     { type: 'rule', encode: { enter: { x: { value: 0 }, x2: { signal: 'width' }, y, stroke: { value: '#888' }, strokeDash: { value: [4, 3] } } } },
-    { type: 'text', encode: { enter: { x: { signal: 'width' }, y: { ...y, offset: -4 }, text: { value: `${options.reference.label} ${(100 * options.reference.value).toFixed(1)}%` }, align: { value: 'right' }, fill: { value: '#666' }, fontSize: { value: 10 } } } },
+    // The legend of the dashed line sits in the top corner, clear of the bars (the y domain leaves room there).
+    { type: 'text', encode: { enter: { x: { signal: 'width' }, y: { value: 2 }, baseline: { value: 'top' }, text: { value: `dashed: ${options.reference.label} ${(100 * options.reference.value).toFixed(1)}%` }, align: { value: 'right' }, fill: { value: '#555' }, fontSize: { value: 10 } } } },
   ];
 }
 
