@@ -84,7 +84,7 @@ const SOFTWARE: PipelineDefaults = {
   groupsPerBatch: 4,
   iterations: 1,
   evalPrompts: 200,
-  evalSamples: 4,
+  evalSamples: 8,
   seed: 1,
   workers: 2,
   batch: 64,

@@ -314,7 +314,8 @@ describe('gemstone CLI: runs', () => {
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines).toEqual([
-      expect.stringMatching(/^held-out greedy accuracy \(4 prompts\): π_ref \d+\.\d% → bcpg-nsa \d+\.\d% · pass@1 .* → pass@1 /),
+      expect.stringMatching(/^held-out accuracy \(pass@1: \d+ samples at temperature 0\.7\) on 4 prompts: π_ref \d+\.\d% → bcpg-nsa \d+\.\d%$/),
+      expect.stringMatching(/^ {2}greedy \d+\.\d% → \d+\.\d% · pass@1 .* → pass@1 /),
       expect.stringMatching(/^judge agreement with the oracle, precision \/ recall: rule .* · llm \(SIMULATED\) .* · consensus:and /),
       expect.stringMatching(/^summary: .*summary\.json · \d+ s$/),
     ]);

@@ -191,7 +191,7 @@ describe('verdicts are computed from the numbers', () => {
     expect(report).toContain('| start model (π_ref) | 40.0 | 60.0 |  |  |');
     expect(report).toMatch(/\| BCPG \| 51\.0 ± 1\.0 \| 61\.0 ± 1\.0 \| \+10\.0 pp, 95% CI \[\+7\.5, \+12\.5\]/);
     expect(report).toContain('| BCPG-NSA beats GRPO-offline | Table 3 | **reversed** |');
-    expect(report).toContain('![Held-out greedy accuracy per method](accuracy-by-method.svg)');
+    expect(report).toContain('![Held-out accuracy (pass@1) per method](accuracy-by-method.svg)');
     expect(report).toMatch(/^\| prm \| prm \| 50\.7 ± 1\.2 \| 60\.7 ± 1\.2 \| \+10\.3 pp, 95% CI \[\+8\.9, \+11\.8\] \| 63 \| 300 \|/m);
   });
 });

@@ -128,11 +128,11 @@ async function evaluatePolicy(policy: Policy, o: ExperimentOptions): Promise<Eva
   const problems = heldOutProblems(policy.task, o.evalPrompts, policy.difficulty);
   const ks = o.evalSamples > 0 ? [...new Set([1, o.evalSamples])] : [];
   const r = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks, samples: o.evalSamples, temperature: EVAL_TEMPERATURE, seed: EVAL_SEED, batchRows: o.batch });
-  return { accuracy: r.greedyAccuracy, passAtK: Object.fromEntries(Object.entries(r.passAtK).map(([k, v]) => [String(k), v])), prompts: r.prompts, samples: r.samples };
+  return { accuracy: r.accuracy, greedy: r.greedyAccuracy, passAtK: Object.fromEntries(Object.entries(r.passAtK).map(([k, v]) => [String(k), v])), prompts: r.prompts, samples: r.samples };
 }
 
 function describeEval(e: EvalNumbers): string {
-  return `greedy ${pct(e.accuracy)}${Object.entries(e.passAtK).map(([k, v]) => ` · pass@${k} ${pct(v)}`).join('')}`;
+  return `accuracy ${pct(e.accuracy)}${e.greedy === undefined ? "" : ` · greedy ${pct(e.greedy)}`}${Object.entries(e.passAtK).map(([k, v]) => ` · pass@${k} ${pct(v)}`).join('')}`;
 }
 
 interface DatasetStage {
@@ -367,6 +367,6 @@ function printFamily(results: ExperimentResults, family: string, reporter: Stage
   for (const r of familyRows(results, family, levels, ref)) {
     const d = r.vsReference?.accuracy;
     const delta = d && d.mean !== null ? ` · Δ ${ref} − this ${(100 * d.mean).toFixed(1)} pp${d.ci ? ` [${(100 * d.ci[0]).toFixed(1)}, ${(100 * d.ci[1]).toFixed(1)}]` : ''}` : '';
-    reporter.result(`${family} ${r.level}: greedy ${fmt(r.accuracy.mean, r.accuracy.std)}${r.passAtK ? ` · pass@${results.passK} ${fmt(r.passAtK.mean, r.passAtK.std)}` : ''}${delta}`);
+    reporter.result(`${family} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}${r.passAtK ? ` · pass@${results.passK} ${fmt(r.passAtK.mean, r.passAtK.std)}` : ''}${delta}`);
   }
 }

@@ -25,7 +25,7 @@ import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.
 import { JUDGE_OPTIONS, runAnnotate, type AnnotateResult } from './annotate.ts';
 import { ROLLOUT_SCRATCH, ROLLOUT_SEED_START, runRollout, type RolloutResult } from './rollout.ts';
 import { profileHelp, runSft, type SftResult } from './sft.ts';
-import { pct, RL_OPTIONS, runTrain, TRAIN_SCRATCH, type Evaluation } from './train.ts';
+import { describeAccuracy, pct, RL_OPTIONS, runTrain, TRAIN_SCRATCH, type Evaluation } from './train.ts';
 
 export interface PipelineOptions {
   preset: string;
@@ -143,13 +143,13 @@ export async function runPipeline({ options, folder, reporter, interrupt }: RunC
     reporter.stage('reference', title);
     before('reference');
     reference = folder.path('reference');
-    const sft = await folder.stage<SftResult>('reference', () => runSft({
+    await folder.stage<SftResult>('reference', () => runSft({
       preset: options.preset, task: 'arithmetic', records: options.records, difficulty: DEFAULT_DIFFICULTY, evalPrompts: options.evalPrompts,
       out: reference!, steps: options.sftSteps, batchSize: options.sftBatchSize, microBatches: STAGE_DEFAULTS.sft.microBatches, lr: options.sftLr, warmup: options.sftWarmup,
       weightDecay: STAGE_DEFAULTS.sft.weightDecay, maxGradNorm: STAGE_DEFAULTS.sft.maxGradNorm, seed: options.seed, logEvery: STAGE_DEFAULTS.sft.taskLogEvery,
       checkpointEvery: options.checkpointEvery, adapter: options.adapter, samples: 0,
     }, io('reference')), skipped(title));
-    referenceAccuracy = sft.heldOutAccuracy;
+    // π_ref's accuracy is taken from the train stage's epoch-0 evaluation: the same protocol as after.
   }
 
   const iterations: Record<string, unknown>[] = [];
@@ -242,6 +242,9 @@ export async function runPipeline({ options, folder, reporter, interrupt }: RunC
   const summary = {
     accuracy_before: referenceAccuracy,
     accuracy_after: lastTrain?.accuracyAfter ?? null,
+    accuracy_measure: firstEval ? describeAccuracy(firstEval) : null,
+    greedy_accuracy_before: firstEval?.greedyAccuracy ?? null,
+    greedy_accuracy_after: lastEval && lastEval.epoch > 0 ? lastEval.greedyAccuracy : null,
     pass_at_k_before: firstEval?.passAtK ?? null,
     pass_at_k_after: lastEval && lastEval.epoch > 0 ? lastEval.passAtK : null,
     eval_prompts: options.evalPrompts,
@@ -273,10 +276,11 @@ async function cleanScratch(dir: string, names: string[]): Promise<void> {
 }
 
 /** The lines a person reads at the end: accuracy before and after, and how well the judges agreed with the oracle. */
-function printResult(reporter: StageIO['reporter'], s: { accuracy_before: number | null; accuracy_after: number | null; pass_at_k_before: Record<number, number> | null; pass_at_k_after: Record<number, number> | null; judges: Record<string, { precision: number; recall: number }>; judges_simulated: string[]; eval_prompts: number; objective: string }, options: PipelineOptions): void {
+function printResult(reporter: StageIO['reporter'], s: { accuracy_before: number | null; accuracy_after: number | null; accuracy_measure: string | null; greedy_accuracy_before: number | null; greedy_accuracy_after: number | null; pass_at_k_before: Record<number, number> | null; pass_at_k_after: Record<number, number> | null; judges: Record<string, { precision: number; recall: number }>; judges_simulated: string[]; eval_prompts: number; objective: string }, options: PipelineOptions): void {
   const passes = (p: Record<number, number> | null) => (p ? Object.entries(p).map(([k, v]) => `pass@${k} ${pct(v)}`).join(', ') : '');
   reporter.result('');
-  reporter.result(`held-out greedy accuracy (${s.eval_prompts} prompts): π_ref ${pct(s.accuracy_before)} → ${s.objective} ${pct(s.accuracy_after)}${s.pass_at_k_before && s.pass_at_k_after ? ` · ${passes(s.pass_at_k_before)} → ${passes(s.pass_at_k_after)}` : ''}`);
+  reporter.result(`held-out ${s.accuracy_measure ?? 'accuracy'} on ${s.eval_prompts} prompts: π_ref ${pct(s.accuracy_before)} → ${s.objective} ${pct(s.accuracy_after)}`);
+  reporter.result(`  greedy ${pct(s.greedy_accuracy_before)} → ${pct(s.greedy_accuracy_after)}${s.pass_at_k_before && s.pass_at_k_after ? ` · ${passes(s.pass_at_k_before)} → ${passes(s.pass_at_k_after)}` : ''}`);
   const judges = Object.entries(s.judges).map(([name, j]) => `${name}${s.judges_simulated.includes(name) ? ' (SIMULATED)' : ''} ${pct(j.precision)} / ${pct(j.recall)}`);
   if (judges.length > 0) reporter.result(`judge agreement with the oracle, precision / recall: ${judges.join(' · ')}`);
   if (options.iterations > 1) reporter.result(`(${options.iterations} iterations; per-iteration figures in summary.json)`);

@@ -75,7 +75,8 @@ export function trainCommand() {
       try {
         const result = await runTrain(policy, options, { reporter, interrupt, stage: 'train' }, prepared as Awaited<ReturnType<typeof readAnnotatedFile>>);
         for (const name of TRAIN_SCRATCH) await rm(join(options.out, name), { force: true });
-        reporter.result(`held-out greedy accuracy ${pct(result.accuracyBefore)} → ${pct(result.accuracyAfter)} (${options.objective})`);
+        const [first, last] = [result.evaluations.find((e) => e.epoch === 0), result.evaluations.at(-1)];
+        if (first && last) reporter.result(`held-out ${describeAccuracy(first)} ${pct(first.accuracy)} → ${pct(last.accuracy)}${first.accuracyKind === 'sampled' ? ` · greedy ${pct(first.greedyAccuracy)} → ${pct(last.greedyAccuracy)}` : ''} (${options.objective})`);
         return { accuracy_before: result.accuracyBefore, accuracy_after: result.accuracyAfter, evaluations: result.evaluations, steps: result.steps, checkpoint: result.path };
       } finally {
         policy.model.destroy();
@@ -151,7 +152,7 @@ export async function runTrain(policy: Policy, options: TrainCliOptions, io: Sta
     const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks, samples, temperature: 0.7, seed: 0, batchRows: options.batch });
     evaluations.push({ ...result, epoch });
     const passes = ks.map((k) => ` · pass@${k} ${(100 * result.passAtK[k]).toFixed(1)}%`).join('');
-    reporter.info(`epoch ${epoch}: held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}%${passes} on ${problems.length} prompts`);
+    reporter.info(`epoch ${epoch}: held-out ${describeAccuracy(result)} ${(100 * result.accuracy).toFixed(1)}% · greedy ${(100 * result.greedyAccuracy).toFixed(1)}%${passes} on ${problems.length} prompts`);
     reporter.event('evaluation', { stage: io.stage, epoch, ...result });
     await saveState();
   };
@@ -194,8 +195,8 @@ export async function runTrain(policy: Policy, options: TrainCliOptions, io: Sta
     throw error;
   }
   progress.stop();
-  const accuracyBefore = evaluations.find((e) => e.epoch === 0)?.greedyAccuracy ?? null;
-  const accuracyAfter = evaluations.length > 1 ? evaluations.at(-1)!.greedyAccuracy : null;
+  const accuracyBefore = evaluations.find((e) => e.epoch === 0)?.accuracy ?? null;
+  const accuracyAfter = evaluations.length > 1 ? evaluations.at(-1)!.accuracy : null;
   const path = join(options.out, 'checkpoint.safetensors');
   const refExtra = (policy.checkpoint.extra ?? {}) as Record<string, unknown>;
   const state = await trainer.checkpointState({ ...refExtra, kind: 'policy', objective: options.objective, hyper, data: options.data, reference: policy.path });
@@ -205,4 +206,9 @@ export async function runTrain(policy: Policy, options: TrainCliOptions, io: Sta
   trainer.destroy();
   reporter.info(`trained policy → ${path}`);
   return { accuracyBefore, accuracyAfter, evaluations, steps, path };
+}
+
+/** What `accuracy` measured, for the lines a person reads. */
+export function describeAccuracy(e: Pick<EvalResult, 'accuracyKind' | 'samples' | 'temperature'>): string {
+  return e.accuracyKind === 'sampled' ? `accuracy (pass@1: ${e.samples} samples at temperature ${e.temperature})` : 'greedy accuracy';
 }

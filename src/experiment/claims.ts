@@ -50,10 +50,10 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
   if (hasMethods) {
     const nsa = seedValues(results, nsaRole, 'accuracy')!;
     const start = nsa.map(() => results.reference.eval.accuracy);
-    claims.push(comparison('Table 3 (start model)', 'BCPG-NSA improves on the start model π_ref', pairedDifference(nsa, start), 'greedy accuracy, BCPG-NSA − π_ref'));
+    claims.push(comparison('Table 3 (start model)', 'BCPG-NSA improves on the start model π_ref', pairedDifference(nsa, start), 'accuracy, BCPG-NSA − π_ref'));
     for (const row of familyRows(results, 'method', results.methods, 'bcpg-nsa')) {
       if (row.vsReference === null) continue;
-      claims.push(comparison('Table 3', `BCPG-NSA beats ${methodName(row.level)}`, row.vsReference.accuracy, `greedy accuracy, BCPG-NSA − ${methodName(row.level)}`));
+      claims.push(comparison('Table 3', `BCPG-NSA beats ${methodName(row.level)}`, row.vsReference.accuracy, `accuracy, BCPG-NSA − ${methodName(row.level)}`));
     }
   }
 
@@ -62,7 +62,7 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
   if (betas.length >= 2 && betas.includes(1) && betas[0] < 1) {
     const low = betas[0];
     const d = pairedDifference(seedValues(results, `beta:${low}`, 'accuracy')!, seedValues(results, 'beta:1', 'accuracy')!);
-    claims.push(comparison('Figure 2 (β ablation)', `BCPG-NSA beats BCPG (β = 1) even at β = ${low}`, d, `greedy accuracy, β ${low} − β 1`));
+    claims.push(comparison('Figure 2 (β ablation)', `BCPG-NSA beats BCPG (β = 1) even at β = ${low}`, d, `accuracy, β ${low} − β 1`));
   }
 
   const sources = results.sweeps.labels ?? [];
@@ -72,7 +72,7 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
       if (s === 'consensus') continue;
       const d = pairedDifference(consensus, seedValues(results, `labels:${s}`, 'accuracy')!);
       const paper = s === 'prm' || s === 'llm';
-      claims.push(comparison(paper ? 'Tables 4–5 (annotation ablation)' : 'gemstone (not in the paper)', `consensus labels train better than ${s} labels alone`, d, `greedy accuracy, consensus − ${s}`));
+      claims.push(comparison(paper ? 'Tables 4–5 (annotation ablation)' : 'gemstone (not in the paper)', `consensus labels train better than ${s} labels alone`, d, `accuracy, consensus − ${s}`));
     }
     const singles = sources.filter((s) => s !== 'consensus' && s !== 'oracle');
     if (singles.length > 0) {
@@ -91,7 +91,7 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
   if (results.iterations > 1) {
     const last = results.iterations;
     const d = pairedDifference(seedValues(results, `iteration:${last}`, 'accuracy')!, seedValues(results, 'iteration:1', 'accuracy')!);
-    claims.push(comparison('§ multi-iteration training', `a further round (iteration ${last}) improves on iteration 1`, d, `greedy accuracy, iteration ${last} − iteration 1`));
+    claims.push(comparison('§ multi-iteration training', `a further round (iteration ${last}) improves on iteration 1`, d, `accuracy, iteration ${last} − iteration 1`));
   }
   return claims;
 }

@@ -12,10 +12,10 @@ export interface Figure {
 }
 
 const FILES: Record<string, { file: string; title: string; xTitle: string; line: boolean }> = {
-  method: { file: 'accuracy-by-method.svg', title: 'Held-out greedy accuracy per method', xTitle: 'objective', line: false },
-  beta: { file: 'accuracy-by-beta.svg', title: 'BCPG-NSA: held-out greedy accuracy against β', xTitle: 'β (1 = BCPG)', line: true },
-  labels: { file: 'accuracy-by-labels.svg', title: 'BCPG-NSA: held-out greedy accuracy per label source', xTitle: 'labels that make the β mask', line: false },
-  iteration: { file: 'accuracy-by-iteration.svg', title: 'BCPG-NSA: held-out greedy accuracy per iteration', xTitle: 'iteration (0 = π_ref)', line: true },
+  method: { file: 'accuracy-by-method.svg', title: 'Held-out accuracy (pass@1) per method', xTitle: 'objective', line: false },
+  beta: { file: 'accuracy-by-beta.svg', title: 'BCPG-NSA: held-out accuracy against β', xTitle: 'β (1 = BCPG)', line: true },
+  labels: { file: 'accuracy-by-labels.svg', title: 'BCPG-NSA: held-out accuracy per label source', xTitle: 'labels that make the β mask', line: false },
+  iteration: { file: 'accuracy-by-iteration.svg', title: 'BCPG-NSA: held-out accuracy per iteration', xTitle: 'iteration (0 = π_ref)', line: true },
 };
 
 function plotRows(rows: Row[], results: ExperimentResults, family: string): PlotRow[] {
@@ -36,7 +36,7 @@ export async function buildFigures(results: ExperimentResults): Promise<Figure[]
     if (family === 'beta') rows = rows.sort((a, b) => Number(a.label) - Number(b.label));
     // The iteration curve starts at π_ref (iteration 0), the same value on every seed.
     if (family === 'iteration') rows = [{ label: '0', mean: start, std: 0, points: results.seeds.map(() => start) }, ...rows];
-    const options = { title: meta.title, xTitle: meta.xTitle, yTitle: 'greedy accuracy (%)', reference: family === 'iteration' ? undefined : { label: 'π_ref', value: start } };
+    const options = { title: meta.title, xTitle: meta.xTitle, yTitle: 'accuracy (%)', reference: family === 'iteration' ? undefined : { label: 'π_ref', value: start } };
     const spec = meta.line ? lineSpec(rows, options) : barSpec(rows, options);
     figures.push({ file: meta.file, title: meta.title, family, svg: await renderSvg(spec) });
   }

@@ -43,7 +43,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     `- adapter: ${results.adapter} (profile ${results.profile})`,
     `- time: ${seconds(results.seconds)} of work over every leg of the run`,
     `- seeds: ${results.seeds.join(', ')} — each seed samples its own rollouts (its own prompts) from the same π_ref; every method trains on that seed's data and is evaluated on the same ${ref.prompts} held-out prompts`,
-    `- evaluation: greedy accuracy${k === null ? '' : `, and pass@${k} from ${ref.samples} samples per prompt at temperature 0.7`}; mean ± sample standard deviation over seeds, in %`,
+    `- evaluation: ${ref.samples > 0 ? `accuracy = pass@1, the mean correctness of ${ref.samples} samples per prompt at temperature 0.7 (the paper samples; it does not decode greedily)` : 'greedy accuracy'}${k === null ? '' : `, and pass@${k} from the same samples`}; mean ± sample standard deviation over seeds, in %`,
     `- Δ: the paired difference BCPG-NSA − row (per seed, then mean), in percentage points, with a 95% t-interval over seeds`,
     '',
   );
@@ -57,7 +57,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     out.push('## Table 3 at small scale', '');
     const rows = familyRows(results, 'method', results.methods, 'bcpg-nsa');
     out.push(table(
-      ['method', 'greedy accuracy (%)', passHead, 'Δ accuracy vs BCPG-NSA (pp)', `Δ ${passHead.replace(' (%)', '')} vs BCPG-NSA (pp)`],
+      ['method', 'accuracy (%)', passHead, 'Δ accuracy vs BCPG-NSA (pp)', `Δ ${passHead.replace(' (%)', '')} vs BCPG-NSA (pp)`],
       [
         ['start model (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), '', ''],
         ...rows.map((r) => [methodName(r.level), meanStd(r.accuracy), meanStd(r.passAtK), delta(r.vsReference?.accuracy), delta(r.vsReference?.passAtK)]),
@@ -71,7 +71,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     const hasOne = betas.includes('1');
     out.push('## β ablation (Figure 2)', '', `BCPG-NSA at each β with the consensus labels (${consensusOf(results)}); β = 1 is BCPG.${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`, '');
     const rows = familyRows(results, 'beta', betas, hasOne ? '1' : null);
-    out.push(table(['β', 'greedy accuracy (%)', passHead, ...(hasOne ? ['Δ accuracy vs β = 1 (pp)'] : [])],
+    out.push(table(['β', 'accuracy (%)', passHead, ...(hasOne ? ['Δ accuracy vs β = 1 (pp)'] : [])],
       rows.map((r) => [r.level, meanStd(r.accuracy), meanStd(r.passAtK), ...(hasOne ? [delta(negate(r.vsReference?.accuracy))] : [])])), '');
     out.push(...figure('beta'));
   }
@@ -81,7 +81,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     const hasConsensus = sources.includes('consensus');
     out.push('## Annotation ablation (Tables 4–5)', '', `BCPG-NSA at β = ${results.beta}, its β mask made from each source's step labels (judged once; see labels below). Token counts: tokens of negative responses in steps labelled correct / incorrect, summed over seeds. Precision and recall: step labels against the task's oracle.${hasConsensus ? ' Δ: consensus − row.' : ''}`, '');
     const rows = familyRows(results, 'labels', sources, hasConsensus ? 'consensus' : null);
-    out.push(table(['labels', 'voters', 'greedy accuracy (%)', passHead, ...(hasConsensus ? ['Δ accuracy, consensus − row (pp)'] : []), 'neg. tokens correct', 'neg. tokens incorrect', 'precision (%)', 'recall (%)'],
+    out.push(table(['labels', 'voters', 'accuracy (%)', passHead, ...(hasConsensus ? ['Δ accuracy, consensus − row (pp)'] : []), 'neg. tokens correct', 'neg. tokens incorrect', 'precision (%)', 'recall (%)'],
       rows.map((r) => {
         const source = r.level as (typeof sources)[number];
         const t = labelTotals(results, source);
@@ -95,7 +95,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     out.push('## Iterations', '', 'BCPG-NSA\'s policy samples the next round\'s rollouts and becomes its π_ref (a fresh PRM and annotation each round). Δ: iteration − iteration 1.', '');
     const levels = Array.from({ length: results.iterations }, (_, i) => String(i + 1));
     const rows = familyRows(results, 'iteration', levels, '1');
-    out.push(table(['iteration', 'greedy accuracy (%)', passHead, 'Δ accuracy vs iteration 1 (pp)'], [
+    out.push(table(['iteration', 'accuracy (%)', passHead, 'Δ accuracy vs iteration 1 (pp)'], [
       ['0 (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), ''],
       ...rows.map((r) => [r.level, meanStd(r.accuracy), meanStd(r.passAtK), delta(negate(r.vsReference?.accuracy))]),
     ]), '');

@@ -15,6 +15,14 @@ export function passAtK(n: number, c: number, k: number): number {
 
 export interface EvalResult {
   prompts: number;
+  /**
+   * The headline accuracy, as the paper measures it: the mean correctness of
+   * responses sampled at the temperature (pass@1 from `samples` per prompt;
+   * R1-style evaluation samples, it does not decode greedily). Greedy accuracy
+   * when samples is 0.
+   */
+  accuracy: number;
+  accuracyKind: 'sampled' | 'greedy';
   /** Fraction of prompts whose greedy response is right. */
   greedyAccuracy: number;
   /** pass@k for each k asked, from `samples` responses per prompt at the temperature. */
@@ -32,11 +40,13 @@ export async function evaluate(
 ): Promise<EvalResult> {
   const greedy = await sampleRollouts(model, tokenizer, task, problems, { group: 1, temperature: 1, topK: 1, seed: options.seed, batchRows: options.batchRows });
   const greedyAccuracy = greedy.filter((r) => r.reward === 1).length / Math.max(1, problems.length);
-  const result: EvalResult = { prompts: problems.length, greedyAccuracy, passAtK: {}, samples: options.samples, temperature: options.temperature };
-  if (options.samples > 0 && options.ks.length > 0) {
+  const result: EvalResult = { prompts: problems.length, accuracy: greedyAccuracy, accuracyKind: 'greedy', greedyAccuracy, passAtK: {}, samples: options.samples, temperature: options.temperature };
+  if (options.samples > 0) {
     const sampled = await sampleRollouts(model, tokenizer, task, problems, { group: options.samples, temperature: options.temperature, topK: 0, seed: options.seed + 1, batchRows: options.batchRows });
     const correct = new Map<string, number>();
     for (const r of sampled) correct.set(r.prompt_id, (correct.get(r.prompt_id) ?? 0) + r.reward);
+    result.accuracy = sampled.filter((r) => r.reward === 1).length / Math.max(1, sampled.length);
+    result.accuracyKind = 'sampled';
     for (const k of options.ks) {
       let sum = 0;
       for (const p of problems) sum += passAtK(options.samples, correct.get(p.id) ?? 0, k);
