@@ -3,7 +3,7 @@
 // starts and reported in one error that names the file, line and key (or flag).
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { checkValue, closest, flagOf, type OptionSpec } from './spec.ts';
+import { checkValue, closest, flagOf, isWord, type OptionSpec } from './spec.ts';
 import type { ProfileName } from './presets.ts';
 
 /** A bad option or config file: one message, exit status 2, nothing done yet. */
@@ -67,7 +67,7 @@ export function readConfigFile(path: string, specs: OptionSpec[], command: strin
       throw new ConfigError(`${where}: unknown key "${rawKey}" for gemstone ${command}${hint}.`);
     }
     if (values[key] !== undefined) throw new ConfigError(`${where}: "${rawKey}" is given twice (as camelCase and kebab-case).`);
-    const resolved = PATH_KINDS.has(spec.kind.type) && typeof value === 'string' && value !== '' && !isAbsolute(value) ? resolve(dirname(path), value) : value;
+    const resolved = PATH_KINDS.has(spec.kind.type) && typeof value === 'string' && value !== '' && !isWord(spec.kind, value) && !isAbsolute(value) ? resolve(dirname(path), value) : value;
     values[key] = { where: `${where}: "${rawKey}"`, value: resolved };
   }
   return { path, values, command: named };
@@ -98,7 +98,7 @@ export function flagSources(specs: OptionSpec[], values: Record<string, unknown>
   for (const spec of specs) {
     if (!given(spec.key)) continue;
     const value = values[spec.key];
-    const resolvedValue = PATH_KINDS.has(spec.kind.type) && typeof value === 'string' ? resolve(value) : value;
+    const resolvedValue = PATH_KINDS.has(spec.kind.type) && typeof value === 'string' && !isWord(spec.kind, value) ? resolve(value) : value;
     out[spec.key] = { where: flagOf(spec), value: resolvedValue };
   }
   return out;

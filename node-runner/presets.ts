@@ -14,6 +14,11 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 export interface PipelineDefaults {
   /** π_ref's model size (src/model/config.ts PRESETS). */
   preset: string;
+  /**
+   * Where π_ref comes from: 'bundled' (assets/pi-ref-small, when the preset is
+   * small), 'train' (SFT here), or a folder.
+   */
+  reference: string;
   /** Noisy-solver traces π_ref learns from. */
   records: number;
   sftSteps: number;
@@ -61,6 +66,8 @@ export interface Profile {
 // the lead engineer is choosing the values that finish in minutes.
 const SOFTWARE: PipelineDefaults = {
   preset: 'small',
+  // Training π_ref takes ~40 min on 2 cores: start from the bundled one (trained by the same SFT).
+  reference: 'bundled',
   records: 20000,
   sftSteps: 3000,
   sftLr: 2e-3,
@@ -95,6 +102,7 @@ const SOFTWARE: PipelineDefaults = {
 // Not yet measured (no GPU was lent to the sessions that built this).
 const GPU: PipelineDefaults = {
   ...SOFTWARE,
+  reference: 'train',
   records: 50000,
   sftSteps: 6000,
   sftBatchSize: 32,

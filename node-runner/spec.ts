@@ -18,7 +18,8 @@ export type Kind =
   | { type: 'boolean' }
   /** An input file or folder that must exist (before any work starts). */
   | { type: 'file' }
-  | { type: 'dir' }
+  /** `or`: words accepted instead of a folder (e.g. --reference bundled). */
+  | { type: 'dir'; or?: readonly string[] }
   /** A file or folder: either, as long as it exists. */
   | { type: 'existing' }
   /** An output path (need not exist). */
@@ -67,7 +68,7 @@ function placeholder(spec: OptionSpec): string {
     case 'int': return '<n>';
     case 'number': return '<x>';
     case 'file': return '<file>';
-    case 'dir': return '<dir>';
+    case 'dir': return spec.kind.or ? `<dir|${spec.kind.or.join('|')}>` : '<dir>';
     case 'existing': return '<path>';
     case 'path': return '<path>';
     case 'url': return '<url>';
@@ -182,7 +183,7 @@ export function checkValue(spec: OptionSpec, raw: unknown, { checkPaths }: { che
     const shown = spec.kind.type === 'url' ? 'that URL' : JSON.stringify(raw) ?? String(raw);
     return { message: `${issue.message}, got ${shown}` };
   }
-  if (checkPaths && typeof value === 'string') {
+  if (checkPaths && typeof value === 'string' && !isWord(spec.kind, value)) {
     const kind = spec.kind.type;
     if ((kind === 'file' || kind === 'dir' || kind === 'existing') && !existsSync(value)) return { message: `no such ${kind === 'dir' ? 'folder' : kind === 'file' ? 'file' : 'file or folder'}: ${value}` };
     if (kind === 'file' && !statSync(value).isFile()) return { message: `is a folder, not a file: ${value}` };
@@ -214,4 +215,9 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length];
+}
+
+/** Whether a path option's value is one of the words it takes instead of a path. */
+export function isWord(kind: Kind, value: unknown): boolean {
+  return kind.type === 'dir' && typeof value === 'string' && (kind.or ?? []).includes(value);
 }

@@ -11,6 +11,7 @@
 // Resumable: every dataset stage and every (seed, iteration, unit) is a stage
 // of the run folder, and a unit's training resumes from its own checkpoint, so
 // a crash loses at most the step in progress.
+import { referenceProblem, resolveReference } from '../bundled-reference.ts';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -97,8 +98,9 @@ function validate(o: ExperimentOptions): void {
     if (error instanceof SweepError) throw new ConfigError(error.message);
     throw error;
   }
-  if (o.reference !== undefined && !existsSync(join(o.reference, 'checkpoint.safetensors'))) {
-    throw new ConfigError(`--reference ${o.reference}: no checkpoint.safetensors in it (train one with gemstone sft --task arithmetic --out DIR).`);
+  const problem = referenceProblem(o.reference, (dir) => existsSync(join(dir, 'checkpoint.safetensors')));
+  if (problem !== null) {
+    throw new ConfigError(problem);
   }
   if (o.evalPrompts < 1) throw new ConfigError('--eval-prompts: an experiment compares held-out accuracy; it needs at least 1 prompt, got 0.');
   if (resolveMethods(o.methods).length === 0 && o.sweep === undefined && o.iterations < 2) {
@@ -159,16 +161,17 @@ export async function runExperiment({ options: o, folder, reporter, interrupt, p
   reporter.info(`${seeds.length} seed${seeds.length === 1 ? '' : 's'} × (${planUnits(plan, 1).map((u) => u.key).join(', ')})${o.iterations > 1 ? ` + ${o.iterations - 1} more BCPG-NSA iteration(s)` : ''}: ${perSeed} training units; judges ${annotateJudges.join(', ')} (+ oracle), consensus of ${o.judges.join(' + ')} (${o.consensus})`);
 
   // π_ref: once for every seed.
-  let reference = o.reference;
+  let reference = resolveReference(o.reference, o.preset, (line) => reporter.info(line));
+  const trained = reference === 'train';
   let referenceSeconds = 0;
-  if (reference === undefined) {
+  if (trained) {
     const title = `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`;
     reporter.stage('reference', title);
     before('the reference stage');
     reference = folder.path('reference');
     const sft = await folder.stage<SftResult>('reference', () => runSft({
       preset: o.preset, task: 'arithmetic', records: o.records, difficulty: DEFAULT_DIFFICULTY, evalPrompts: 0,
-      out: reference!, steps: o.sftSteps, batchSize: o.sftBatchSize, microBatches: STAGE_DEFAULTS.sft.microBatches, lr: o.sftLr, warmup: o.sftWarmup,
+      out: reference, steps: o.sftSteps, batchSize: o.sftBatchSize, microBatches: STAGE_DEFAULTS.sft.microBatches, lr: o.sftLr, warmup: o.sftWarmup,
       weightDecay: STAGE_DEFAULTS.sft.weightDecay, maxGradNorm: STAGE_DEFAULTS.sft.maxGradNorm, seed: 1, logEvery: STAGE_DEFAULTS.sft.taskLogEvery,
       checkpointEvery: o.checkpointEvery, adapter: o.adapter, samples: 0,
     }, io('reference')), skipped(title));
@@ -176,7 +179,7 @@ export async function runExperiment({ options: o, folder, reporter, interrupt, p
   }
   reporter.stage('reference/evaluate', 'π_ref on the held-out prompts (the start model row)');
   const refEval = await folder.stage('reference/evaluate', async () => {
-    const policy = await loadPolicy(reference!, o.adapter);
+    const policy = await loadPolicy(reference, o.adapter);
     try {
       const t = await timed(() => evaluatePolicy(policy, o));
       return { eval: t.value, seconds: t.seconds, adapter: describeReport(policy.context.report) };
@@ -213,7 +216,7 @@ export async function runExperiment({ options: o, folder, reporter, interrupt, p
     command: started.command, adapter: refEval.adapter, profile, seconds: folder.seconds,
     config: Object.fromEntries(Object.entries(o).filter(([k]) => !['docs', 'out', 'config', 'resume', 'json', 'quiet', 'progress'].includes(k))),
     seeds, iterations: o.iterations, methods, sweeps, beta: o.beta, passK: o.evalSamples > 0 ? o.evalSamples : null,
-    reference: { path: relative(folder.dir, reference) || reference, trained: o.reference === undefined, eval: refEval.eval, seconds: referenceSeconds },
+    reference: { path: relative(folder.dir, reference) || reference, trained, eval: refEval.eval, seconds: referenceSeconds },
     datasets, labels, units,
   };
   const written = await writeRunOutputs(folder.dir, results);

@@ -25,11 +25,12 @@ import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.
 import { JUDGE_OPTIONS, runAnnotate, type AnnotateResult } from './annotate.ts';
 import { ROLLOUT_SCRATCH, ROLLOUT_SEED_START, runRollout, type RolloutResult } from './rollout.ts';
 import { profileHelp, runSft, type SftResult } from './sft.ts';
+import { REFERENCE_MODES, referenceProblem, resolveReference } from '../bundled-reference.ts';
 import { describeAccuracy, pct, RL_OPTIONS, runTrain, TRAIN_SCRATCH, type Evaluation } from './train.ts';
 
 export interface PipelineOptions {
   preset: string;
-  reference?: string;
+  reference: string;
   records: number;
   sftSteps: number;
   sftLr: number;
@@ -78,7 +79,7 @@ const fromProfile = (key: keyof (typeof PROFILES)['software']['pipeline'], help:
 
 export const PIPELINE_OPTIONS: OptionSpec[] = [
   fromProfile('preset', 'model size of π_ref', choice(Object.keys(PRESETS))),
-  { key: 'reference', help: 'reuse a trained π_ref (a folder from gemstone sft --task) instead of training one', kind: { type: 'dir' } },
+  fromProfile('reference', `π_ref: "bundled" (the small preset's, trained by gemstone; assets/pi-ref-small), "train" (SFT here with the options below), or a folder from gemstone sft --task`, { type: 'dir', or: REFERENCE_MODES }),
   fromProfile('records', 'noisy-solver traces π_ref learns from', int()),
   fromProfile('sftSteps', 'π_ref SFT steps', int()),
   fromProfile('sftLr', 'π_ref SFT peak learning rate', num({ positive: true })),
@@ -115,8 +116,9 @@ export function pipelineCommand() {
       'gemstone pipeline --config run.json --json | jq -c \'select(.event == "done")\'',
     ],
     validate: (o) => {
-      if (o.reference !== undefined && !existsSync(join(o.reference, 'checkpoint.safetensors'))) {
-        throw new ConfigError(`--reference ${o.reference}: no checkpoint.safetensors in it (train one with gemstone sft --task arithmetic --out DIR).`);
+      const problem = referenceProblem(o.reference, (dir) => existsSync(join(dir, 'checkpoint.safetensors')));
+      if (problem !== null) {
+        throw new ConfigError(problem);
       }
     },
     run: runPipeline,
@@ -136,16 +138,16 @@ export async function runPipeline({ options, folder, reporter, interrupt }: RunC
   const before = (stage: string) => interrupt.check(`before the ${stage} stage`);
   const skipped = (title: string) => () => reporter.info(`(${title}: done in an earlier leg of this run)`);
 
-  let reference = options.reference;
+  let reference = resolveReference(options.reference, options.preset, (line) => reporter.info(line));
   let referenceAccuracy: number | null = null;
-  if (reference === undefined) {
+  if (reference === 'train') {
     const title = `π_ref: SFT of the ${options.preset} preset on noisy-solver traces`;
     reporter.stage('reference', title);
     before('reference');
     reference = folder.path('reference');
     await folder.stage<SftResult>('reference', () => runSft({
       preset: options.preset, task: 'arithmetic', records: options.records, difficulty: DEFAULT_DIFFICULTY, evalPrompts: options.evalPrompts,
-      out: reference!, steps: options.sftSteps, batchSize: options.sftBatchSize, microBatches: STAGE_DEFAULTS.sft.microBatches, lr: options.sftLr, warmup: options.sftWarmup,
+      out: reference, steps: options.sftSteps, batchSize: options.sftBatchSize, microBatches: STAGE_DEFAULTS.sft.microBatches, lr: options.sftLr, warmup: options.sftWarmup,
       weightDecay: STAGE_DEFAULTS.sft.weightDecay, maxGradNorm: STAGE_DEFAULTS.sft.maxGradNorm, seed: options.seed, logEvery: STAGE_DEFAULTS.sft.taskLogEvery,
       checkpointEvery: options.checkpointEvery, adapter: options.adapter, samples: 0,
     }, io('reference')), skipped(title));

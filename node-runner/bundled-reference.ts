@@ -1,0 +1,34 @@
+// The π_ref that ships with gemstone: the `small` preset trained on the
+// arithmetic task (assets/pi-ref-small/provenance.json says how). The software
+// profile's pipeline starts from it, because training it takes ~40 minutes on
+// a few CPU cores; `--reference train` trains one instead, as the gpu profile does.
+import { fileURLToPath } from 'node:url';
+
+export const BUNDLED_REFERENCE = {
+  preset: 'small',
+  dir: fileURLToPath(new URL('../assets/pi-ref-small', import.meta.url)),
+} as const;
+
+/** `--reference` values that are not folders. */
+export const REFERENCE_MODES = ['bundled', 'train'] as const;
+
+/**
+ * What `--reference` means for a run of `preset`: a folder to start from, or
+ * 'train'. 'bundled' is the shipped π_ref when the preset matches it; another
+ * preset has none bundled, so its π_ref is trained.
+ */
+export function resolveReference(reference: string, preset: string, say: (line: string) => void): string {
+  if (reference !== 'bundled') return reference;
+  if (preset === BUNDLED_REFERENCE.preset) {
+    say(`π_ref: the bundled ${preset} π_ref (${BUNDLED_REFERENCE.dir}); --reference train trains one here`);
+    return BUNDLED_REFERENCE.dir;
+  }
+  say(`π_ref: none is bundled for the ${preset} preset (only ${BUNDLED_REFERENCE.preset}), so it is trained here`);
+  return 'train';
+}
+
+/** The error for a --reference that is neither a mode nor a folder with a checkpoint, or null. */
+export function referenceProblem(reference: string, hasCheckpoint: (dir: string) => boolean): string | null {
+  if ((REFERENCE_MODES as readonly string[]).includes(reference) || hasCheckpoint(reference)) return null;
+  return `--reference ${reference}: not "bundled" or "train", and no checkpoint.safetensors in it (train one with gemstone sft --task arithmetic --out DIR).`;
+}
