@@ -95,7 +95,7 @@ describe('gemstone CLI: help and options', () => {
 
     const human = await gemstone('doctor');
     expect(human.stdout).toMatch(/^profile\s+software, because .*software adapter/m);
-    expect(human.stdout).toMatch(/a bare `gemstone pipeline` would run: π_ref: the small preset/);
+    expect(human.stdout).toMatch(/a bare `gemstone pipeline` would run: π_ref: the bundled small one/);
   });
 });
 

@@ -1,4 +1,5 @@
 // `gemstone doctor`: which WebGPU adapter gemstone finds here, and what it can do.
+import { BUNDLED_REFERENCE } from '../bundled-reference.ts';
 import process from 'node:process';
 import { GpuContext } from '../../src/gpu/context.ts';
 import type { AdapterReport } from '../../src/gpu/device.ts';
@@ -38,8 +39,11 @@ export function doctorCommand() {
 /** One sentence of what `gemstone pipeline` does with a profile's defaults. */
 export function describeProfile(profile: ProfileName): string {
   const p = PROFILES[profile].pipeline;
-  return `π_ref: the ${p.preset} preset, ${p.sftSteps} SFT steps of ${p.sftBatchSize} on ${p.records} traces; ${p.prompts} prompts × ${p.group} rollouts; `
-    + `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts`;
+  const reference = p.reference === 'bundled' && p.preset === BUNDLED_REFERENCE.preset
+    ? `π_ref: the bundled ${p.preset} one (trained by gemstone's SFT; --reference train to train it here: ${p.sftSteps} steps)`
+    : `π_ref: the ${p.preset} preset, ${p.sftSteps} SFT steps of ${p.sftBatchSize} on ${p.records} traces`;
+  return `${reference}; ${p.prompts} prompts × ${p.group} rollouts; `
+    + `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts × ${p.evalSamples} samples`;
 }
 
 async function smokeTest(context: GpuContext): Promise<{ ok: boolean; detail: string }> {
