@@ -281,6 +281,9 @@ describe('gemstone experiment end to end (tiny preset)', () => {
 
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('| start model (π_ref) |');
+    // The first leg's command line, then the resumed leg's.
+    expect(report).toMatch(/^- command: `.*experiment .*--seeds 2/m);
+    expect(report).toMatch(/^- then resumed with: `.*experiment --resume /m);
     for (const name of ['BCPG-NSA', 'BCPG', 'GRPO-offline', 'TOPR', 'DPO', 'RFT']) expect(report).toMatch(new RegExp(`^\\| ${name} \\| \\d+\\.\\d ± \\d+\\.\\d \\|`, 'm'));
     expect(report).toContain('## β ablation');
     expect(report).toContain('## Annotation ablation');

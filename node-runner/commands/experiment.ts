@@ -12,8 +12,9 @@
 // of the run folder, and a unit's training resumes from its own checkpoint, so
 // a crash loses at most the step in progress.
 import { referenceProblem, resolveReference } from '../bundled-reference.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import { join, relative } from 'node:path';
 import process from 'node:process';
 import { type AnnotatedHeader, type AnnotatedRecord } from '../../src/data/annotated.ts';
@@ -157,6 +158,11 @@ export async function runExperiment({ options: o, folder, reporter, interrupt, p
   const needsPrm = annotateJudges.includes('prm');
 
   const started = await folder.stage('invocation', async () => ({ command: commandLine(), started: new Date().toISOString() }));
+  // A resumed leg may add units (another --sweep); its command line is kept so the report names every leg.
+  const legsPath = folder.path('legs.json');
+  const legs: string[] = existsSync(legsPath) ? JSON.parse(readFileSync(legsPath, 'utf8')) : [];
+  if (commandLine() !== started.command && legs.at(-1) !== commandLine()) legs.push(commandLine());
+  await writeFileAtomic(legsPath, new TextEncoder().encode(`${JSON.stringify(legs)}\n`));
   const perSeed = seeds.length * (planUnits(plan, 1).length + Math.max(0, o.iterations - 1));
   reporter.info(`${seeds.length} seed${seeds.length === 1 ? '' : 's'} × (${planUnits(plan, 1).map((u) => u.key).join(', ')})${o.iterations > 1 ? ` + ${o.iterations - 1} more BCPG-NSA iteration(s)` : ''}: ${perSeed} training units; judges ${annotateJudges.join(', ')} (+ oracle), consensus of ${o.judges.join(' + ')} (${o.consensus})`);
 
@@ -213,7 +219,7 @@ export async function runExperiment({ options: o, folder, reporter, interrupt, p
 
   const results: ExperimentResults = {
     format: RESULTS_FORMAT, version: RESULTS_VERSION,
-    command: started.command, adapter: refEval.adapter, profile, seconds: folder.seconds,
+    command: started.command, ...(legs.length > 0 ? { resumedWith: legs } : {}), adapter: refEval.adapter, profile, seconds: folder.seconds,
     config: Object.fromEntries(Object.entries(o).filter(([k]) => !['docs', 'out', 'config', 'resume', 'json', 'quiet', 'progress'].includes(k))),
     seeds, iterations: o.iterations, methods, sweeps, beta: o.beta, passK: o.evalSamples > 0 ? o.evalSamples : null,
     reference: { path: relative(folder.dir, reference) || reference, trained, eval: refEval.eval, seconds: referenceSeconds },

@@ -40,6 +40,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
   if (options.preamble) out.push(options.preamble, '');
   out.push(
     `- command: \`${results.command}\``,
+    ...(results.resumedWith ?? []).map((c) => `- then resumed with: \`${c}\``),
     `- adapter: ${results.adapter} (profile ${results.profile})`,
     `- time: ${seconds(results.seconds)} of work over every leg of the run`,
     `- seeds: ${results.seeds.join(', ')} — each seed samples its own rollouts (its own prompts) from the same π_ref; every method trains on that seed's data and is evaluated on the same ${ref.prompts} held-out prompts`,

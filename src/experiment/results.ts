@@ -67,6 +67,8 @@ export interface ExperimentResults {
   version: typeof RESULTS_VERSION;
   /** The command line that started the run. */
   command: string;
+  /** Later legs' command lines (--resume, perhaps with more --sweep), in order. */
+  resumedWith?: string[];
   adapter: string;
   profile: string;
   /** Seconds of work over every leg of the run (process start-up not counted). */
