@@ -240,6 +240,17 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     expect(existsSync(bad)).toBe(false);
   });
 
+  it('a resumed leg may add a label sweep: the β masks are remade for the new sources', async () => {
+    const leg = join(dir, 'leg');
+    const small = ARGS.slice(0, ARGS.indexOf('--seeds'));
+    const first = await gemstone([...small, '--seeds', '1', '--methods', 'rft', '--sweep', 'labels=consensus', '--out', leg]);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await gemstone(['experiment', '--resume', leg, '--sweep', 'labels=oracle,consensus']);
+    expect(second.code, second.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(join(leg, 'results.json'), 'utf8')) as ExperimentResults;
+    expect(results.units.flatMap((u) => u.roles)).toContain('labels:oracle');
+  });
+
   it('runs every method, both sweeps and two iterations on two seeds; killed mid-way, --resume finishes without redoing units', async () => {
     // Leg 1: killed once the first seed's GRPO-offline unit starts (π_ref, data and some units are done).
     const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-1/grpo-offline');

@@ -290,9 +290,11 @@ export async function runExperiment({ options: o, folder, reporter, interrupt, p
     }, io(`${name}/annotate`))), skipped(title)) as { value: AnnotateResult; seconds: number };
 
     title = `${name}: β masks of ${sources.join(', ')}`;
-    reporter.stage(`${name}/labels`, title);
-    before(`${name}/labels`);
-    const masks = await folder.stage(`${name}/labels`, () => timed(async () => {
+    // Keyed by the sources: a resumed leg that adds a label sweep remakes the masks (cheap) rather than reusing a stage without them.
+    const labelsStage = `${name}/labels:${sources.join('+')}`;
+    reporter.stage(labelsStage, title);
+    before(labelsStage);
+    const masks = await folder.stage(labelsStage, () => timed(async () => {
       const { header, records } = await readAnnotatedFile(annotate.value.path);
       const files: Partial<Record<LabelSource, string>> = {};
       const counts: LabelResult[] = [];
