@@ -28,11 +28,30 @@ function dataset(count: number): { rollouts: Rollout[]; problems: Map<string, Pr
     const response = solver.solve(problem).text;
     const tokens = [...tokenizer.encode(response), tokenizer.eos];
     rollouts.push({
-      prompt_id: problem.id, prompt: problem.prompt, reference_answer: problem.answer, index: 0, response, prompt_tokens: tokenizer.encode(problem.prompt),
-      response_tokens: tokens, logprobs_ref: tokens.map(() => -1), logprobs_sample: tokens.map(() => -1), reward: task.verify(problem, response) ? 1 : 0, answer: null,
+      prompt_id: problem.id,
+      prompt: problem.prompt,
+      reference_answer: problem.answer,
+      index: 0,
+      response,
+      prompt_tokens: tokenizer.encode(problem.prompt),
+      response_tokens: tokens,
+      logprobs_ref: tokens.map(() => -1),
+      logprobs_sample: tokens.map(() => -1),
+      reward: task.verify(problem, response) ? 1 : 0,
+      answer: null,
     });
   }
-  return { rollouts, problems, config: { task: 'arithmetic', tokenizer: tokenizer.toJSON(), segmenter: {}, judges: ['oracle', 'rule'], mode: 'and' } };
+  return {
+    rollouts,
+    problems,
+    config: {
+      task: 'arithmetic',
+      tokenizer: tokenizer.toJSON(),
+      segmenter: {},
+      judges: ['oracle', 'rule'],
+      mode: 'and',
+    },
+  };
 }
 
 export async function benchAnnotate(counts = [1, 2, 4], responses = 2000): Promise<AnnotateBenchCase[]> {
@@ -48,7 +67,11 @@ export async function benchAnnotate(counts = [1, 2, 4], responses = 2000): Promi
         await annotateRollouts(rollouts, problems, config, { pool, chunk: Math.ceil(responses / (4 * workers)) });
         samples.push((performance.now() - start) / 1000);
       }
-      out.push({ name: `annotate (segment + oracle + rule + AND) ${workers} worker${workers > 1 ? 's' : ''}`, workers, responses_per_s: responses / median(samples) });
+      out.push({
+        name: `annotate (segment + oracle + rule + AND) ${workers} worker${workers > 1 ? 's' : ''}`,
+        workers,
+        responses_per_s: responses / median(samples),
+      });
     } finally {
       pool.terminate();
     }

@@ -43,7 +43,10 @@ const unused = context.tensor('bench.unused', 4);
 let baseline = false;
 if (options.baseline) {
   try {
-    registerShader('attention_baseline', execFileSync('git', ['show', 'HEAD:shaders/attention.wgsl'], { encoding: 'utf8' }));
+    registerShader(
+      'attention_baseline',
+      execFileSync('git', ['show', 'HEAD:shaders/attention.wgsl'], { encoding: 'utf8' }),
+    );
     baseline = true;
   } catch (error) {
     console.log(`no baseline: ${(error as Error).message}`);
@@ -53,15 +56,32 @@ if (options.baseline) {
 const uniform = new Uint32Array([B, T, C, H]);
 const rows = grid1d(Math.ceil((B * H * T) / 64), context.device.limits.maxComputeWorkgroupsPerDimension);
 async function baselineForward(out: BufferView, att: BufferView): Promise<void> {
-  await context.run({ kernel: { shader: 'attention_baseline', entryPoint: 'forward' }, buffers: { qkv: vqkv, dout: unused, att, scratch: vscratch, out }, uniform, workgroups: rows });
+  await context.run({
+    kernel: { shader: 'attention_baseline', entryPoint: 'forward' },
+    buffers: { qkv: vqkv, dout: unused, att, scratch: vscratch, out },
+    uniform,
+    workgroups: rows,
+  });
 }
 async function baselineBackward(att: BufferView, dqkv: BufferView): Promise<void> {
   const buffers = { qkv: vqkv, dout: vdout, att, scratch: vscratch, out: dqkv };
-  await context.run({ kernel: { shader: 'attention_baseline', entryPoint: 'backward_query' }, buffers, uniform, workgroups: rows });
-  await context.run({ kernel: { shader: 'attention_baseline', entryPoint: 'backward_key' }, buffers, uniform, workgroups: rows });
+  await context.run({
+    kernel: { shader: 'attention_baseline', entryPoint: 'backward_query' },
+    buffers,
+    uniform,
+    workgroups: rows,
+  });
+  await context.run({
+    kernel: { shader: 'attention_baseline', entryPoint: 'backward_key' },
+    buffers,
+    uniform,
+    workgroups: rows,
+  });
 }
-const oursForward = (out: BufferView, att: BufferView) => attentionForward(context, { qkv: vqkv, out, att, B, T, C, H });
-const oursBackward = (att: BufferView, dqkv: BufferView) => attentionBackward(context, { dout: vdout, qkv: vqkv, att, dqkv, B, T, C, H, scratch: vscratch });
+const oursForward = (out: BufferView, att: BufferView) =>
+  attentionForward(context, { qkv: vqkv, out, att, B, T, C, H });
+const oursBackward = (att: BufferView, dqkv: BufferView) =>
+  attentionBackward(context, { dout: vdout, qkv: vqkv, att, dqkv, B, T, C, H, scratch: vscratch });
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
@@ -77,7 +97,9 @@ if (baseline) {
   await baselineForward(vout, vatt);
   await baselineBackward(vatt, vdqkv);
   const [out0, att0, dq0] = [await context.read(vout), await context.read(vatt), await context.read(vdqkv)];
-  console.log(`max |ours − baseline|: out ${maxDiff(out1, out0).toExponential(2)}, att ${maxDiff(att1, att0).toExponential(2)}, dqkv ${maxDiff(dq1, dq0).toExponential(2)}`);
+  console.log(
+    `max |ours − baseline|: out ${maxDiff(out1, out0).toExponential(2)}, att ${maxDiff(att1, att0).toExponential(2)}, dqkv ${maxDiff(dq1, dq0).toExponential(2)}`,
+  );
 }
 
 const batches = Number(options.batches);
@@ -98,10 +120,15 @@ const results: [string, number, number][] = [];
 for (const round of [0, 1]) {
   if (baseline) {
     results.push([`baseline forward (round ${round})`, await time(() => baselineForward(vout, vatt)), flopsForward]);
-    results.push([`baseline backward (round ${round})`, await time(() => baselineBackward(vatt, vdqkv)), 2 * flopsForward]);
+    results.push([
+      `baseline backward (round ${round})`,
+      await time(() => baselineBackward(vatt, vdqkv)),
+      2 * flopsForward,
+    ]);
   }
   results.push([`ours forward (round ${round})`, await time(() => oursForward(vout, vatt)), flopsForward]);
   results.push([`ours backward (round ${round})`, await time(() => oursBackward(vatt, vdqkv)), 2 * flopsForward]);
 }
-for (const [name, ms, flops] of results) console.log(`${name.padEnd(30)} ${ms.toFixed(2).padStart(9)} ms  ${(flops / ms / 1e6).toFixed(2)} GFLOP/s`);
+for (const [name, ms, flops] of results)
+  console.log(`${name.padEnd(30)} ${ms.toFixed(2).padStart(9)} ms  ${(flops / ms / 1e6).toFixed(2)} GFLOP/s`);
 context.destroy();

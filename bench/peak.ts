@@ -18,7 +18,12 @@ export async function measureFmaPeak(context: GpuContext): Promise<number> {
   try {
     const seconds = await timeBatches(async (reps) => {
       for (let r = 0; r < reps; r++) {
-        await context.run({ kernel: { shader: 'fma_peak' }, buffers: { out }, uniform: new Uint32Array([iterations, 0, 0, 0]), workgroups: [workgroups] });
+        await context.run({
+          kernel: { shader: 'fma_peak' },
+          buffers: { out },
+          uniform: new Uint32Array([iterations, 0, 0, 0]),
+          workgroups: [workgroups],
+        });
       }
       await context.sync();
     });

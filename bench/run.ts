@@ -70,13 +70,27 @@ async function benchPeer(peer: TfPeer, shape: MatmulShape): Promise<number> {
 
 const program = new Command()
   .name('bench')
-  .addOption(new Option('--adapter <name>', 'force an adapter (default: the fastest found)').choices(['gpu', 'llvmpipe', 'swiftshader']))
+  .addOption(
+    new Option('--adapter <name>', 'force an adapter (default: the fastest found)').choices([
+      'gpu',
+      'llvmpipe',
+      'swiftshader',
+    ]),
+  )
   .option('--unsafe-fast', "drop bounds checks (Dawn's disable_robustness) for our kernels and the peer's alike")
   .option('--no-peer', 'skip TensorFlow.js')
   .option('--json', 'one JSON object per case')
-  .addOption(new Option('--only <cases>', 'which cases to run').choices(['matmul', 'train', 'annotate', 'all']).default('all'))
+  .addOption(
+    new Option('--only <cases>', 'which cases to run').choices(['matmul', 'train', 'annotate', 'all']).default('all'),
+  )
   .parse(process.argv);
-const options = program.opts<{ adapter?: string; unsafeFast?: boolean; peer: boolean; json?: boolean; only: 'matmul' | 'train' | 'annotate' | 'all' }>();
+const options = program.opts<{
+  adapter?: string;
+  unsafeFast?: boolean;
+  peer: boolean;
+  json?: boolean;
+  only: 'matmul' | 'train' | 'annotate' | 'all';
+}>();
 
 const context = await GpuContext.create({ adapter: options.adapter, unsafeFast: options.unsafeFast });
 const adapter = describeReport(context.report);
@@ -105,8 +119,10 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
   if (options.json) console.log(JSON.stringify({ ...result, form: matmulForm(shape) }));
   else
     say(
-      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ${(100 * ours / peak).toFixed(1).padStart(5)}% of peak` +
-        (theirs === null ? '' : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
+      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
+        (theirs === null
+          ? ''
+          : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
     );
 }
 if (options.only === 'all' || options.only === 'train') {
@@ -116,12 +132,17 @@ if (options.only === 'all' || options.only === 'train') {
     const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
     say(
       `${train.name.padEnd(32)} ours ${ours.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * train.mfu).toFixed(1).padStart(5)}%` +
-        (theirs === null ? '' : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
+        (theirs === null
+          ? ''
+          : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
     );
   }
   const gen = await benchGenerate(context);
   if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
-  else say(`${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`);
+  else
+    say(
+      `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
+    );
 }
 if (options.only === 'all' || options.only === 'annotate') {
   for (const c of await benchAnnotate()) {
@@ -134,7 +155,12 @@ process.exit(0);
 
 /** Every number field rounded (fractions below 1 kept to 4 digits). */
 function roundAll<T extends object>(record: T): T {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? round(v, Math.abs(v) < 1 ? 4 : 3) : v])) as T;
+  return Object.fromEntries(
+    Object.entries(record).map(([k, v]) => [
+      k,
+      typeof v === 'number' && !Number.isInteger(v) ? round(v, Math.abs(v) < 1 ? 4 : 3) : v,
+    ]),
+  ) as T;
 }
 
 function round(x: number, digits = 3): number {

@@ -140,11 +140,18 @@ export class TfGpt {
   async trainStep(batch: TfBatch, { readLoss = false } = {}): Promise<number | null> {
     const tf = this.tf;
     const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(batch.targets, this.logits(batch.tokens)) as never, this.variables);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(batch.targets, this.logits(batch.tokens)) as never,
+        this.variables,
+      );
       let scaled: NamedTensorMap = grads;
       if (this.maxGradNorm > 0) {
         // Pairwise adds, not tf.addN: its WebGPU kernel binds every input at once (over 16 storage buffers on llvmpipe).
-        const norm = tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)));
+        const norm = tf.sqrt(
+          Object.values(grads)
+            .map((g) => tf.sum(tf.square(g)))
+            .reduce((a, b) => tf.add(a, b)),
+        );
         const scale = tf.minimum(1, tf.div(this.maxGradNorm, tf.add(norm, 1e-6)));
         scaled = Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));
       }

@@ -17,7 +17,8 @@ export interface TfPeer {
 export async function startTfPeer(context: GpuContext): Promise<TfPeer> {
   // The backend checks for navigator.gpu at import and construction; it uses only the device we give it.
   const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu: {} }, configurable: true });
+  if (g.navigator === undefined)
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: {} }, configurable: true });
   else if (g.navigator.gpu === undefined) Object.defineProperty(g.navigator, 'gpu', { value: {}, configurable: true });
   const tf = await import('@tensorflow/tfjs-core');
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');

@@ -10,7 +10,10 @@ export function median(values: number[]): number {
  * Median seconds for one repetition. `batch(reps)` records `reps` repetitions
  * and resolves when the GPU has finished them.
  */
-export async function timeBatches(batch: (reps: number) => Promise<void>, options: { minSeconds?: number; batches?: number } = {}): Promise<number> {
+export async function timeBatches(
+  batch: (reps: number) => Promise<void>,
+  options: { minSeconds?: number; batches?: number } = {},
+): Promise<number> {
   const { minSeconds = 0.25, batches = 5 } = options;
   await batch(1); // warm up: compile, allocate
   let reps = 1;

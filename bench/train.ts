@@ -82,12 +82,20 @@ async function timeSteps(step: (i: number) => Promise<void>, steps: number): Pro
   let i = 0;
   // timeBatches warms up with one repetition, then grows a batch to minSeconds; a step here takes
   // well over it on software adapters, so each batch is one step and `steps` batches are timed.
-  return timeBatches(async (reps) => {
-    for (let r = 0; r < reps; r++) await step(i++);
-  }, { minSeconds: 0.25, batches: steps });
+  return timeBatches(
+    async (reps) => {
+      for (let r = 0; r < reps; r++) await step(i++);
+    },
+    { minSeconds: 0.25, batches: steps },
+  );
 }
 
-export async function benchTrain(context: GpuContext, peakGflops: number, peer: TfPeer | null, options: TrainBenchOptions = {}): Promise<TrainBenchResult> {
+export async function benchTrain(
+  context: GpuContext,
+  peakGflops: number,
+  peer: TfPeer | null,
+  options: TrainBenchOptions = {},
+): Promise<TrainBenchResult> {
   const { preset = 'small', B = 16, T = 128, steps = 5, seed = 1, lr = 1e-3 } = options;
   const config = presetConfig(preset);
   const parameters = parameterCount(config);
@@ -111,7 +119,14 @@ export async function benchTrain(context: GpuContext, peakGflops: number, peer: 
   let peerSeconds: number | null = null;
   let peerFirstLoss: number | null = null;
   if (peer !== null) {
-    const tfModel = await TfGpt.create(peer, config, { seed, lr, beta1: DEFAULT_ADAMW.beta1, beta2: DEFAULT_ADAMW.beta2, eps: DEFAULT_ADAMW.eps, maxGradNorm: DEFAULT_ADAMW.maxGradNorm });
+    const tfModel = await TfGpt.create(peer, config, {
+      seed,
+      lr,
+      beta1: DEFAULT_ADAMW.beta1,
+      beta2: DEFAULT_ADAMW.beta2,
+      eps: DEFAULT_ADAMW.eps,
+      maxGradNorm: DEFAULT_ADAMW.maxGradNorm,
+    });
     try {
       const inputs = batches.map((batch) => tfModel.upload(batch));
       try {
@@ -162,21 +177,36 @@ export interface GenerateBenchOptions {
 }
 
 /** New tokens/s of generate() (KV cache), temperature 1, no top-k, no eos; the median of a few runs after a warm-up. */
-export async function benchGenerate(context: GpuContext, options: GenerateBenchOptions = {}): Promise<GenerateBenchResult> {
+export async function benchGenerate(
+  context: GpuContext,
+  options: GenerateBenchOptions = {},
+): Promise<GenerateBenchResult> {
   const { preset = 'small', B = 32, promptTokens = 8, newTokens = 120, runs = 3, seed = 1 } = options;
   const config = presetConfig(preset);
-  if (promptTokens + newTokens > config.contextLength) throw new Error(`generate bench: ${promptTokens} + ${newTokens} tokens exceed the context of ${config.contextLength}.`);
+  if (promptTokens + newTokens > config.contextLength)
+    throw new Error(
+      `generate bench: ${promptTokens} + ${newTokens} tokens exceed the context of ${config.contextLength}.`,
+    );
   const model = new Gpt2(context, config);
   model.initialize(seed);
   const random = new Random(seed + 1);
-  const prompts = Array.from({ length: B }, () => Array.from({ length: promptTokens }, () => Math.floor(random.next() * config.vocabSize)));
+  const prompts = Array.from({ length: B }, () =>
+    Array.from({ length: promptTokens }, () => Math.floor(random.next() * config.vocabSize)),
+  );
   try {
     const once = async (run: number): Promise<number> => {
       const start = performance.now();
-      const out = await generate(model, { prompts, maxNewTokens: newTokens, temperature: 1, topK: 0, seed: seed + run });
+      const out = await generate(model, {
+        prompts,
+        maxNewTokens: newTokens,
+        temperature: 1,
+        topK: 0,
+        seed: seed + run,
+      });
       const seconds = (performance.now() - start) / 1000;
       const produced = out.tokens.reduce((sum, row) => sum + row.length, 0);
-      if (produced !== B * newTokens) throw new Error(`generate bench: ${produced} new tokens, expected ${B * newTokens}.`);
+      if (produced !== B * newTokens)
+        throw new Error(`generate bench: ${produced} new tokens, expected ${B * newTokens}.`);
       return seconds;
     };
     await once(0); // warm-up: pipelines
@@ -289,10 +319,17 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const context = await GpuContext.create({ adapter: adapterIndex > 0 ? process.argv[adapterIndex + 1] : undefined });
   const profile = await profileTrainStep(context);
   const step = Object.values(profile.phases).reduce((a, b) => a + b, 0);
-  console.log(`step ${(1000 * step).toFixed(0)} ms: ` + Object.entries(profile.phases).map(([k, v]) => `${k} ${(1000 * v).toFixed(0)} ms`).join(', '));
+  console.log(
+    `step ${(1000 * step).toFixed(0)} ms: ` +
+      Object.entries(profile.phases)
+        .map(([k, v]) => `${k} ${(1000 * v).toFixed(0)} ms`)
+        .join(', '),
+  );
   console.log(`dispatch by dispatch (each waited for): ${(1000 * profile.dispatchTotal).toFixed(0)} ms`);
   for (const k of profile.kernels.slice(0, 30)) {
-    console.log(`${(1000 * k.seconds).toFixed(1).padStart(8)} ms ${(100 * k.seconds / profile.dispatchTotal).toFixed(1).padStart(5)}%  ×${String(k.count).padStart(3)}  ${k.phase.padEnd(9)} ${k.key}`);
+    console.log(
+      `${(1000 * k.seconds).toFixed(1).padStart(8)} ms ${((100 * k.seconds) / profile.dispatchTotal).toFixed(1).padStart(5)}%  ×${String(k.count).padStart(3)}  ${k.phase.padEnd(9)} ${k.key}`,
+    );
   }
   context.destroy();
   process.exit(0);

@@ -42,7 +42,15 @@ export async function runChunks<T>(
   store: ChunkStore<T>,
   count: number,
   work: (i: number) => Promise<T>,
-  { interrupt, where, onChunk }: { interrupt: InterruptFlag; where: (i: number) => string; onChunk?: (i: number, value: T, reused: boolean) => void },
+  {
+    interrupt,
+    where,
+    onChunk,
+  }: {
+    interrupt: InterruptFlag;
+    where: (i: number) => string;
+    onChunk?: (i: number, value: T, reused: boolean) => void;
+  },
 ): Promise<T[]> {
   const results: T[] = [];
   for (let i = 0; i < count; i++) {

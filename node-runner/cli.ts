@@ -17,11 +17,16 @@ import { trainCommand } from './commands/train.ts';
 
 const program = new Command()
   .name('gemstone')
-  .description('Train small GPT-2 models with BCPG-NSA and its baselines on WebGPU, headless.\nStart with `gemstone doctor`, then `gemstone pipeline`.')
+  .description(
+    'Train small GPT-2 models with BCPG-NSA and its baselines on WebGPU, headless.\nStart with `gemstone doctor`, then `gemstone pipeline`.',
+  )
   .version(GEMSTONE_VERSION)
   .helpOption('-h, --help', 'show this help')
   .showHelpAfterError('(run gemstone --help for the commands)')
-  .addHelpText('after', '\nEvery command takes --help, --config FILE.json, --json, --quiet, --out DIR and --resume DIR.');
+  .addHelpText(
+    'after',
+    '\nEvery command takes --help, --config FILE.json, --json, --quiet, --out DIR and --resume DIR.',
+  );
 
 program.addCommand(doctorCommand());
 program.addCommand(pipelineCommand());
@@ -38,16 +43,19 @@ program.addCommand(experimentCommand());
 program.exitOverride((error) => {
   throw error;
 });
-for (const command of program.commands) command.exitOverride((error) => {
-  throw error;
-});
+for (const command of program.commands)
+  command.exitOverride((error) => {
+    throw error;
+  });
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const e = error as { code?: string; exitCode?: number; message: string };
-  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exitCode = 0;
-  else if (e.code?.startsWith('commander.')) process.exitCode = 2; // commander already printed the error
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+    process.exitCode = 0;
+  else if (e.code?.startsWith('commander.'))
+    process.exitCode = 2; // commander already printed the error
   else {
     process.stderr.write(`gemstone: ${e.message}\n`);
     process.exitCode = 1;

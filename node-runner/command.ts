@@ -21,16 +21,55 @@ export const ADAPTERS = ['gpu', 'llvmpipe', 'swiftshader'] as const;
 
 /** Options every command has. */
 export const COMMON_OPTIONS: OptionSpec[] = [
-  { key: 'config', help: 'read options from a JSON file (keys as the flags without dashes; flags override it)', kind: { type: 'file' }, cliOnly: true, transient: true },
-  { key: 'resume', help: 'continue the interrupted run in this folder, with its saved config (flags override it)', kind: { type: 'dir' }, cliOnly: true, transient: true },
-  { key: 'profile', help: `defaults sized for: ${PROFILE_NAMES.join(' | ')}`, kind: choice(PROFILE_NAMES), defaultHelp: 'chosen by the adapter; see gemstone doctor' },
-  { key: 'adapter', help: 'force a WebGPU adapter (Node; also env GEMSTONE_ADAPTER)', kind: choice(ADAPTERS), defaultHelp: 'the fastest found' },
-  { key: 'json', help: 'machine-readable events on stdout, one JSON object a line', kind: { type: 'boolean' }, transient: true },
+  {
+    key: 'config',
+    help: 'read options from a JSON file (keys as the flags without dashes; flags override it)',
+    kind: { type: 'file' },
+    cliOnly: true,
+    transient: true,
+  },
+  {
+    key: 'resume',
+    help: 'continue the interrupted run in this folder, with its saved config (flags override it)',
+    kind: { type: 'dir' },
+    cliOnly: true,
+    transient: true,
+  },
+  {
+    key: 'profile',
+    help: `defaults sized for: ${PROFILE_NAMES.join(' | ')}`,
+    kind: choice(PROFILE_NAMES),
+    defaultHelp: 'chosen by the adapter; see gemstone doctor',
+  },
+  {
+    key: 'adapter',
+    help: 'force a WebGPU adapter (Node; also env GEMSTONE_ADAPTER)',
+    kind: choice(ADAPTERS),
+    defaultHelp: 'the fastest found',
+  },
+  {
+    key: 'json',
+    help: 'machine-readable events on stdout, one JSON object a line',
+    kind: { type: 'boolean' },
+    transient: true,
+  },
   { key: 'quiet', short: 'q', help: 'print only the result', kind: { type: 'boolean' }, transient: true },
-  { key: 'progress', help: 'no progress bars (plain lines at each logged step instead)', kind: { type: 'boolean' }, negate: true, default: true, transient: true },
+  {
+    key: 'progress',
+    help: 'no progress bars (plain lines at each logged step instead)',
+    kind: { type: 'boolean' },
+    negate: true,
+    default: true,
+    transient: true,
+  },
 ];
 
-const OUT_OPTION = (name: string): OptionSpec => ({ key: 'out', help: 'the run folder (config.json, metrics, checkpoints, outputs, summary.json)', kind: { type: 'path' }, defaultHelp: `runs/${name}-<date>-<time>` });
+const OUT_OPTION = (name: string): OptionSpec => ({
+  key: 'out',
+  help: 'the run folder (config.json, metrics, checkpoints, outputs, summary.json)',
+  kind: { type: 'path' },
+  defaultHelp: `runs/${name}-<date>-<time>`,
+});
 
 export interface RunContext<O> {
   command: string;
@@ -63,7 +102,7 @@ export interface CommandDefinition<O> {
   /** Reads and checks input files before the run folder exists; its errors are bad input (status 2). Its value is context.prepared. */
   prepare?: (options: O) => Promise<unknown> | unknown;
   /** Does the work; what it returns is written to summary.json. */
-  run: (context: RunContext<O>) => Promise<Record<string, unknown> | void>;
+  run: (context: RunContext<O>) => Promise<Record<string, unknown> | undefined>;
 }
 
 /** A path as a person would type it here: relative when under the working folder, else absolute. */
@@ -82,9 +121,11 @@ export function defineCommand<O>(definition: CommandDefinition<O>): Command {
   const specs: OptionSpec[] = [
     ...definition.options,
     ...(withFolder ? [OUT_OPTION(definition.name)] : []),
-    ...COMMON_OPTIONS.filter((s) => withFolder || (s.key !== 'resume')),
+    ...COMMON_OPTIONS.filter((s) => withFolder || s.key !== 'resume'),
   ];
-  const command = new Command(definition.name).description(definition.description).helpOption('-h, --help', 'show this help');
+  const command = new Command(definition.name)
+    .description(definition.description)
+    .helpOption('-h, --help', 'show this help');
   for (const spec of specs) command.addOption(commanderOption(spec));
   command.addHelpText('after', helpFooter(definition, withFolder));
   command.showHelpAfterError('(run with --help for every option)');
@@ -99,15 +140,22 @@ function helpFooter<O>(definition: CommandDefinition<O>, withFolder: boolean): s
   if (definition.examples?.length) lines.push('Examples:', ...definition.examples.map((e) => `  $ ${e}`), '');
   lines.push(
     'Every option can also come from --config FILE.json: {"seed": 2, "sft-steps": 500}; flags override it.',
-    ...(withFolder ? [
-      'The resolved options are saved in <out>/config.json. Ctrl-C stops after the current step and saves;',
-      'continue with --resume <out>. Exit status: 0 done, 1 failed, 2 bad options, 130 interrupted.',
-    ] : []),
+    ...(withFolder
+      ? [
+          'The resolved options are saved in <out>/config.json. Ctrl-C stops after the current step and saves;',
+          'continue with --resume <out>. Exit status: 0 done, 1 failed, 2 bad options, 130 interrupted.',
+        ]
+      : []),
   );
   return lines.join('\n');
 }
 
-async function execute<O>(definition: CommandDefinition<O>, specs: OptionSpec[], cmd: Command, withFolder: boolean): Promise<number> {
+async function execute<O>(
+  definition: CommandDefinition<O>,
+  specs: OptionSpec[],
+  cmd: Command,
+  withFolder: boolean,
+): Promise<number> {
   const flags = cmd.opts() as Record<string, unknown>;
   // Output mode first, from flags only, so even a config error is reported in the mode asked for.
   const mode: OutputMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'human';
@@ -119,19 +167,34 @@ async function execute<O>(definition: CommandDefinition<O>, specs: OptionSpec[],
     let saved: ReturnType<typeof readSavedConfig> | null = null;
     const resumeDir = typeof flags.resume === 'string' ? resolve(flags.resume) : undefined;
     if (resumeDir !== undefined) {
-      if (flags.config !== undefined) throw new ConfigError('--resume takes the run\'s saved config; give changed options as flags instead of --config.');
+      if (flags.config !== undefined)
+        throw new ConfigError(
+          "--resume takes the run's saved config; give changed options as flags instead of --config.",
+        );
       saved = readSavedConfig(resumeDir, definition.name);
       const where = join(resumeDir, CONFIG_FILE);
-      for (const [key, value] of Object.entries(saved.options)) if (value !== null) given[key] = { where: `${where}: "${key}"`, value };
+      for (const [key, value] of Object.entries(saved.options))
+        if (value !== null) given[key] = { where: `${where}: "${key}"`, value };
     } else if (typeof flags.config === 'string') {
       Object.assign(given, readConfigFile(resolve(flags.config), specs, definition.name).values);
     }
-    const fromFlags = flagSources(specs.filter((s) => !s.cliOnly), flags, (key) => cmd.getOptionValueSource(key) === 'cli');
-    const changed = saved ? Object.keys(fromFlags).filter((k) => !specs.find((s) => s.key === k)?.transient && JSON.stringify(fromFlags[k].value) !== JSON.stringify(saved!.options[k])) : [];
+    const fromFlags = flagSources(
+      specs.filter((s) => !s.cliOnly),
+      flags,
+      (key) => cmd.getOptionValueSource(key) === 'cli',
+    );
+    const changed = saved
+      ? Object.keys(fromFlags).filter(
+          (k) =>
+            !specs.find((s) => s.key === k)?.transient &&
+            JSON.stringify(fromFlags[k].value) !== JSON.stringify(saved!.options[k]),
+        )
+      : [];
     Object.assign(given, fromFlags);
     if (resumeDir !== undefined) given.out = { where: '--resume', value: resumeDir };
     // Output preferences from a config file apply too (flags were read first).
-    const outputMode: OutputMode = given.json?.value === true ? 'json' : given.quiet?.value === true ? 'quiet' : 'human';
+    const outputMode: OutputMode =
+      given.json?.value === true ? 'json' : given.quiet?.value === true ? 'quiet' : 'human';
     if (outputMode !== mode) reporter = new Reporter(outputMode, { progress: given.progress?.value !== false });
 
     // The profile: --profile, else the one the run was started with, else the adapter's.
@@ -140,7 +203,10 @@ async function execute<O>(definition: CommandDefinition<O>, specs: OptionSpec[],
     let adapter: AdapterReport | null = null;
     if (given.profile !== undefined && typeof given.profile.value === 'string') {
       profile = given.profile.value as ProfileName;
-      profileReason = saved && saved.profile === profile && fromFlags.profile === undefined ? saved.profile_reason : `asked for with ${given.profile.where}`;
+      profileReason =
+        saved && saved.profile === profile && fromFlags.profile === undefined
+          ? saved.profile_reason
+          : `asked for with ${given.profile.where}`;
     } else if (saved) {
       profile = saved.profile as ProfileName;
       profileReason = saved.profile_reason;
@@ -163,27 +229,61 @@ async function execute<O>(definition: CommandDefinition<O>, specs: OptionSpec[],
     }
 
     if (withFolder) {
-      const out = resumeDir ?? (options.out !== undefined ? resolve(options.out) : resolve('runs', `${definition.name}-${stamp()}`));
+      const out =
+        resumeDir ??
+        (options.out !== undefined ? resolve(options.out) : resolve('runs', `${definition.name}-${stamp()}`));
       options.out = out;
       if (resumeDir === undefined && existsSync(join(out, CONFIG_FILE))) {
-        throw new ConfigError(`${out} already holds a run; continue it with --resume ${shown(out)}, or choose another --out.`);
+        throw new ConfigError(
+          `${out} already holds a run; continue it with --resume ${shown(out)}, or choose another --out.`,
+        );
       }
       folder = await RunFolder.open(out);
       const stored: Record<string, unknown> = {};
-      for (const spec of specs) if (!spec.transient && !spec.cliOnly) stored[spec.key] = (options as Record<string, unknown>)[spec.key] ?? null;
-      await folder.writeConfig({ command: definition.name, gemstone: GEMSTONE_VERSION, profile, profile_reason: profileReason, options: stored });
-      reporter.event('start', { command: definition.name, dir: out, resumed: resumeDir !== undefined, profile, profile_reason: profileReason, options: stored });
+      for (const spec of specs)
+        if (!spec.transient && !spec.cliOnly) stored[spec.key] = (options as Record<string, unknown>)[spec.key] ?? null;
+      await folder.writeConfig({
+        command: definition.name,
+        gemstone: GEMSTONE_VERSION,
+        profile,
+        profile_reason: profileReason,
+        options: stored,
+      });
+      reporter.event('start', {
+        command: definition.name,
+        dir: out,
+        resumed: resumeDir !== undefined,
+        profile,
+        profile_reason: profileReason,
+        options: stored,
+      });
       if (reporter.mode === 'human') {
         reporter.info(`gemstone ${definition.name} · run folder ${shown(out)} · profile ${profile} (${profileReason})`);
-        if (resumeDir !== undefined) reporter.info(`resuming${changed.length ? ` with changed options: ${changed.map((k) => `${k} ${JSON.stringify(saved!.options[k])} → ${JSON.stringify(fromFlags[k].value)}`).join(', ')}` : ''}`);
+        if (resumeDir !== undefined)
+          reporter.info(
+            `resuming${changed.length ? ` with changed options: ${changed.map((k) => `${k} ${JSON.stringify(saved!.options[k])} → ${JSON.stringify(fromFlags[k].value)}`).join(', ')}` : ''}`,
+          );
       }
     }
 
     interrupt.install((signal) => {
-      reporter.warn(`\n${signal}: finishing the current step, then saving (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once).`);
+      reporter.warn(
+        `\n${signal}: finishing the current step, then saving (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once).`,
+      );
       reporter.event('signal', { signal });
     });
-    const context: RunContext<O> = { command: definition.name, options, profile, profileReason, folder: folder!, reporter, interrupt, resumed: resumeDir !== undefined, adapter, prepared };
+    const context: RunContext<O> = {
+      command: definition.name,
+      options,
+      profile,
+      profileReason,
+      folder: folder!,
+      reporter,
+      interrupt,
+      resumed: resumeDir !== undefined,
+      adapter,
+      prepared,
+    };
     const summary = await definition.run(context);
     if (summary !== undefined && folder !== null) {
       const path = await folder.writeSummary(summary);
@@ -197,13 +297,18 @@ async function execute<O>(definition: CommandDefinition<O>, specs: OptionSpec[],
       const dir = folder ? shown(folder.dir) : '';
       const resume = `${invocation()} ${definition.name} --resume ${dir}`;
       reporter.event('interrupted', { signal: error.signal, where: error.where, dir: folder?.dir, resume });
-      process.stderr.write(`Stopped by ${error.signal} ${error.where}; everything so far is saved in ${dir}.\nContinue with: ${resume}\n`);
+      process.stderr.write(
+        `Stopped by ${error.signal} ${error.where}; everything so far is saved in ${dir}.\nContinue with: ${resume}\n`,
+      );
       return 130;
     }
     const message = (error as Error).message;
     reporter.event('error', { message, kind: error instanceof ConfigError ? 'config' : 'run' });
     process.stderr.write(`gemstone ${definition.name}: ${message}\n`);
-    if (folder !== null && !(error instanceof ConfigError)) process.stderr.write(`What was done is saved; after fixing the cause, continue with: ${invocation()} ${definition.name} --resume ${shown(folder.dir)}\n`);
+    if (folder !== null && !(error instanceof ConfigError))
+      process.stderr.write(
+        `What was done is saved; after fixing the cause, continue with: ${invocation()} ${definition.name} --resume ${shown(folder.dir)}\n`,
+      );
     if (process.env.GEMSTONE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return error instanceof ConfigError ? 2 : 1;
   } finally {

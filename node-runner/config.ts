@@ -37,15 +37,20 @@ export function readConfigFile(path: string, specs: OptionSpec[], command: strin
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new ConfigError(code === 'ENOENT' ? `--config: no such file: ${path}` : `--config ${path}: ${(error as Error).message}`);
+    throw new ConfigError(
+      code === 'ENOENT' ? `--config: no such file: ${path}` : `--config ${path}: ${(error as Error).message}`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${path}${jsonErrorLine(text, error as Error)}: not valid JSON (${(error as Error).message}).`);
+    throw new ConfigError(
+      `${path}${jsonErrorLine(text, error as Error)}: not valid JSON (${(error as Error).message}).`,
+    );
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${path}:1: expected a JSON object of options, like {"seed": 2}.`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError(`${path}:1: expected a JSON object of options, like {"seed": 2}.`);
   const object = json as Record<string, unknown>;
   const byKey = new Map(specs.map((s) => [s.key, s]));
   const values: Record<string, Source> = {};
@@ -55,7 +60,8 @@ export function readConfigFile(path: string, specs: OptionSpec[], command: strin
     if (rawKey === '$schema' || rawKey === 'comment') continue;
     if (rawKey === 'command') {
       if (typeof value !== 'string') throw new ConfigError(`${where}: "command" must be a string.`);
-      if (value !== command) throw new ConfigError(`${where}: this config is for "gemstone ${value}", not "gemstone ${command}".`);
+      if (value !== command)
+        throw new ConfigError(`${where}: this config is for "gemstone ${value}", not "gemstone ${command}".`);
       named = value;
       continue;
     }
@@ -66,8 +72,16 @@ export function readConfigFile(path: string, specs: OptionSpec[], command: strin
       const hint = spec?.cliOnly ? ` (${flagOf(spec)} is given on the command line only)` : closestHint(key, known);
       throw new ConfigError(`${where}: unknown key "${rawKey}" for gemstone ${command}${hint}.`);
     }
-    if (values[key] !== undefined) throw new ConfigError(`${where}: "${rawKey}" is given twice (as camelCase and kebab-case).`);
-    const resolved = PATH_KINDS.has(spec.kind.type) && typeof value === 'string' && value !== '' && !isWord(spec.kind, value) && !isAbsolute(value) ? resolve(dirname(path), value) : value;
+    if (values[key] !== undefined)
+      throw new ConfigError(`${where}: "${rawKey}" is given twice (as camelCase and kebab-case).`);
+    const resolved =
+      PATH_KINDS.has(spec.kind.type) &&
+      typeof value === 'string' &&
+      value !== '' &&
+      !isWord(spec.kind, value) &&
+      !isAbsolute(value)
+        ? resolve(dirname(path), value)
+        : value;
     values[key] = { where: `${where}: "${rawKey}"`, value: resolved };
   }
   return { path, values, command: named };
@@ -93,12 +107,17 @@ function jsonErrorLine(text: string, error: Error): string {
 }
 
 /** Flags the user typed, as sources ("--batch-size"). */
-export function flagSources(specs: OptionSpec[], values: Record<string, unknown>, given: (key: string) => boolean): Record<string, Source> {
+export function flagSources(
+  specs: OptionSpec[],
+  values: Record<string, unknown>,
+  given: (key: string) => boolean,
+): Record<string, Source> {
   const out: Record<string, Source> = {};
   for (const spec of specs) {
     if (!given(spec.key)) continue;
     const value = values[spec.key];
-    const resolvedValue = PATH_KINDS.has(spec.kind.type) && typeof value === 'string' && !isWord(spec.kind, value) ? resolve(value) : value;
+    const resolvedValue =
+      PATH_KINDS.has(spec.kind.type) && typeof value === 'string' && !isWord(spec.kind, value) ? resolve(value) : value;
     out[spec.key] = { where: flagOf(spec), value: resolvedValue };
   }
   return out;
@@ -108,7 +127,11 @@ export function flagSources(specs: OptionSpec[], values: Record<string, unknown>
  * Checks every given value (type, range, paths that must exist) and fills the
  * defaults of the profile. Throws one ConfigError listing every problem found.
  */
-export function resolveOptions(specs: OptionSpec[], given: Record<string, Source>, profile: ProfileName): Record<string, unknown> {
+export function resolveOptions(
+  specs: OptionSpec[],
+  given: Record<string, Source>,
+  profile: ProfileName,
+): Record<string, unknown> {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const spec of specs) {
@@ -116,16 +139,33 @@ export function resolveOptions(specs: OptionSpec[], given: Record<string, Source
     if (source === undefined) continue;
     const problem = checkValue(spec, source.value, { checkPaths: true });
     if (problem) problems.push(`${source.where}: ${problem.message}`);
-    else values[spec.key] = spec.kind.type === 'list' && typeof source.value === 'string' ? source.value.split(',').map((s) => s.trim()).filter(Boolean) : source.value;
+    else
+      values[spec.key] =
+        spec.kind.type === 'list' && typeof source.value === 'string'
+          ? source.value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : source.value;
   }
   for (const spec of specs) {
-    if (spec.required && given[spec.key] === undefined) problems.push(`${flagOf(spec)} is required (or "${spec.key}" in the --config file)`);
+    if (spec.required && given[spec.key] === undefined)
+      problems.push(`${flagOf(spec)} is required (or "${spec.key}" in the --config file)`);
   }
-  if (problems.length > 0) throw new ConfigError(problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`,
+    );
   const given0 = { ...values };
   for (const spec of specs) {
     if (values[spec.key] !== undefined || spec.default === undefined) continue;
-    values[spec.key] = typeof spec.default === 'function' ? (spec.default as (c: { profile: ProfileName; given: Record<string, unknown> }) => unknown)({ profile, given: given0 }) : spec.default;
+    values[spec.key] =
+      typeof spec.default === 'function'
+        ? (spec.default as (c: { profile: ProfileName; given: Record<string, unknown> }) => unknown)({
+            profile,
+            given: given0,
+          })
+        : spec.default;
   }
   return values;
 }

@@ -6,7 +6,10 @@ import process from 'node:process';
 /** Thrown by a stage that stopped at a safe point after a signal. */
 export class Interrupted extends Error {
   override name = 'Interrupted';
-  constructor(readonly signal: string, readonly where: string) {
+  constructor(
+    readonly signal: string,
+    readonly where: string,
+  ) {
     super(`interrupted by ${signal} ${where}`);
   }
 }

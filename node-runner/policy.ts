@@ -23,13 +23,22 @@ export async function loadPolicy(location: string, adapter?: string, taskName?: 
   const path = location.endsWith('.safetensors') ? location : join(location, 'checkpoint.safetensors');
   const checkpoint = decodeCheckpoint(await readFileBytes(path), path);
   const extra = (checkpoint.extra ?? {}) as { tokenizer?: unknown; task?: string | null; difficulty?: number };
-  if (extra.tokenizer === undefined) throw new Error(`${path}: no tokenizer in the checkpoint (was it written by gemstone sft?).`);
+  if (extra.tokenizer === undefined)
+    throw new Error(`${path}: no tokenizer in the checkpoint (was it written by gemstone sft?).`);
   const name = taskName ?? extra.task ?? undefined;
   if (name === undefined || name === null) throw new Error(`${path}: the checkpoint names no task; pass --task.`);
   const context = await GpuContext.create({ adapter });
   const model = new Gpt2(context, checkpoint.config);
   model.loadParameters(checkpoint.parameters);
-  return { context, model, tokenizer: CharTokenizer.fromJSON(extra.tokenizer), task: getTask(name), difficulty: extra.difficulty ?? 1, checkpoint, path };
+  return {
+    context,
+    model,
+    tokenizer: CharTokenizer.fromJSON(extra.tokenizer),
+    task: getTask(name),
+    difficulty: extra.difficulty ?? 1,
+    checkpoint,
+    path,
+  };
 }
 
 /** Problems from the held-out seed range, which training never uses. */
@@ -39,7 +48,8 @@ export function heldOutProblems(task: Task, count: number, difficulty: number, o
 
 /** Training problems for rollouts: seeds after the ones SFT used. */
 export function trainingProblems(task: Task, count: number, difficulty: number, seedStart: number): Problem[] {
-  if (seedStart + count > HELD_OUT_SEED_BASE) throw new Error(`seeds ${seedStart}…${seedStart + count - 1} reach the held-out range.`);
+  if (seedStart + count > HELD_OUT_SEED_BASE)
+    throw new Error(`seeds ${seedStart}…${seedStart + count - 1} reach the held-out range.`);
   return Array.from({ length: count }, (_, i) => task.generate(seedStart + i, difficulty));
 }
 
@@ -48,6 +58,7 @@ export function problemFromId(task: Task, id: string, prompt?: string): Problem 
   const match = /-d(\d+)-(\d+)$/.exec(id);
   if (match === null) throw new Error(`Cannot regenerate problem "${id}": expected an id like ${task.name}-d1-42.`);
   const problem = task.generate(Number(match[2]), Number(match[1]));
-  if (problem.id !== id || (prompt !== undefined && problem.prompt !== prompt)) throw new Error(`Problem "${id}" regenerates to a different prompt: was the task changed?`);
+  if (problem.id !== id || (prompt !== undefined && problem.prompt !== prompt))
+    throw new Error(`Problem "${id}" regenerates to a different prompt: was the task changed?`);
   return problem;
 }

@@ -140,9 +140,15 @@ export const STAGE_DEFAULTS = {
 } as const;
 
 /** Which profile an adapter gets, and a sentence saying why. */
-export function chooseProfile(report: Pick<AdapterReport, 'kind' | 'fallback' | 'adapter'>): { profile: ProfileName; reason: string } {
+export function chooseProfile(report: Pick<AdapterReport, 'kind' | 'fallback' | 'adapter'>): {
+  profile: ProfileName;
+  reason: string;
+} {
   if (report.fallback || report.kind !== 'gpu') {
-    return { profile: 'software', reason: `the adapter (${report.kind}) is a software adapter: its work runs on CPU cores` };
+    return {
+      profile: 'software',
+      reason: `the adapter (${report.kind}) is a software adapter: its work runs on CPU cores`,
+    };
   }
   return { profile: 'gpu', reason: `the adapter (${report.adapter}) is a hardware GPU` };
 }

@@ -31,13 +31,22 @@ export class Progress {
   private value: number;
   private last: ProgressMetrics = {};
 
-  constructor(private readonly reporter: Reporter, private readonly options: ProgressOptions) {
+  constructor(
+    private readonly reporter: Reporter,
+    private readonly options: ProgressOptions,
+  ) {
     this.value = options.start ?? 0;
     this.bar = reporter.bars
-      ? new cliProgress.SingleBar({
-        format: `${options.stage} |{bar}| {value}/{total} ${options.unit}{figures} · ETA {eta_formatted}`,
-        hideCursor: true, stream: process.stderr, etaBuffer: 20, fps: 5,
-      }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar(
+          {
+            format: `${options.stage} |{bar}| {value}/{total} ${options.unit}{figures} · ETA {eta_formatted}`,
+            hideCursor: true,
+            stream: process.stderr,
+            etaBuffer: 20,
+            fps: 5,
+          },
+          cliProgress.Presets.shades_classic,
+        )
       : null;
     this.bar?.start(options.total, this.value, { figures: '' });
   }
@@ -46,7 +55,10 @@ export class Progress {
    * Moves to `value`. `tokens` counts the tokens processed since the last update (for tokens/s);
    * `metrics` (loss, …) are shown and, with `log`, also printed as a line (or sent as an event).
    */
-  update(value: number, { tokens = 0, metrics, log = false }: { tokens?: number; metrics?: ProgressMetrics; log?: boolean } = {}): void {
+  update(
+    value: number,
+    { tokens = 0, metrics, log = false }: { tokens?: number; metrics?: ProgressMetrics; log?: boolean } = {},
+  ): void {
     const done = value - (this.options.start ?? 0);
     this.value = value;
     this.tokens += tokens;
@@ -58,10 +70,19 @@ export class Progress {
     this.bar?.update(value, { figures: formatFigures(figures) });
     if (!log) return;
     if (this.reporter.mode === 'json') {
-      this.reporter.event('progress', { stage: this.options.stage, [this.options.unit]: value, total: this.options.total, ...this.last, tokens_per_s: tokensPerS, eta_s: eta });
+      this.reporter.event('progress', {
+        stage: this.options.stage,
+        [this.options.unit]: value,
+        total: this.options.total,
+        ...this.last,
+        tokens_per_s: tokensPerS,
+        eta_s: eta,
+      });
     } else if (this.bar === null && this.reporter.mode === 'human') {
       const etaText = eta !== undefined ? ` · ETA ${formatSeconds(eta)}` : '';
-      this.reporter.info(`${this.options.stage} ${value}/${this.options.total} ${this.options.unit}${formatFigures(figures)}${etaText}`);
+      this.reporter.info(
+        `${this.options.stage} ${value}/${this.options.total} ${this.options.unit}${formatFigures(figures)}${etaText}`,
+      );
     }
   }
 
@@ -94,7 +115,10 @@ export class Reporter {
   /** Progress bars: in human mode, on a terminal, unless --no-progress. */
   readonly bars: boolean;
 
-  constructor(readonly mode: OutputMode, { progress = true }: { progress?: boolean } = {}) {
+  constructor(
+    readonly mode: OutputMode,
+    { progress = true }: { progress?: boolean } = {},
+  ) {
     this.bars = mode === 'human' && progress && process.stderr.isTTY === true;
     if (mode === 'json') {
       // Keep stdout for events: any other output (ours or a library's) goes to stderr.
@@ -106,7 +130,9 @@ export class Reporter {
   /** A machine-readable event (json mode only). */
   event(event: string, data: Record<string, unknown> = {}): void {
     if (this.mode !== 'json') return;
-    process.stdout.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...data }, (_, v) => (v === undefined ? undefined : v))}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ event, time: new Date().toISOString(), ...data }, (_, v) => (v === undefined ? undefined : v))}\n`,
+    );
   }
 
   /** A log line (human mode; an event in json mode). */

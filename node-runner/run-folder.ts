@@ -57,7 +57,10 @@ export function readSavedConfig(dir: string, command: string): SavedConfig {
   } catch (error) {
     throw new ConfigError(`${path}: not valid JSON (${(error as Error).message}).`);
   }
-  if (saved.command !== command) throw new ConfigError(`--resume ${dir}: that run is "gemstone ${saved.command}"; resume it with gemstone ${saved.command} --resume ${dir}.`);
+  if (saved.command !== command)
+    throw new ConfigError(
+      `--resume ${dir}: that run is "gemstone ${saved.command}"; resume it with gemstone ${saved.command} --resume ${dir}.`,
+    );
   return saved;
 }
 
@@ -112,7 +115,11 @@ export class RunFolder {
     const started = performance.now();
     this.stageStarted.set(stage, started);
     const result = await work();
-    this.state.stages[stage] = { result, seconds: (performance.now() - started) / 1000, finished: new Date().toISOString() };
+    this.state.stages[stage] = {
+      result,
+      seconds: (performance.now() - started) / 1000,
+      finished: new Date().toISOString(),
+    };
     await writeJson(join(this.dir, STATE_FILE), this.state);
     return result;
   }

@@ -26,7 +26,10 @@ export type Kind =
   | { type: 'path' };
 
 export const int = (min = 1): Kind => ({ type: 'int', min });
-export const num = (extra: Omit<Extract<Kind, { type: 'number' }>, 'type'> = {}): Kind => ({ type: 'number', ...extra });
+export const num = (extra: Omit<Extract<Kind, { type: 'number' }>, 'type'> = {}): Kind => ({
+  type: 'number',
+  ...extra,
+});
 export const choice = (choices: readonly string[]): Kind => ({ type: 'choice', choices });
 
 export interface DefaultContext {
@@ -65,16 +68,27 @@ export function flagOf(spec: OptionSpec): string {
 function placeholder(spec: OptionSpec): string {
   if (spec.arg) return spec.arg;
   switch (spec.kind.type) {
-    case 'int': return '<n>';
-    case 'number': return '<x>';
-    case 'file': return '<file>';
-    case 'dir': return spec.kind.or ? `<dir|${spec.kind.or.join('|')}>` : '<dir>';
-    case 'existing': return '<path>';
-    case 'path': return '<path>';
-    case 'url': return '<url>';
-    case 'list': case 'intList': return '<list>';
-    case 'choice': return '<name>';
-    default: return '<value>';
+    case 'int':
+      return '<n>';
+    case 'number':
+      return '<x>';
+    case 'file':
+      return '<file>';
+    case 'dir':
+      return spec.kind.or ? `<dir|${spec.kind.or.join('|')}>` : '<dir>';
+    case 'existing':
+      return '<path>';
+    case 'path':
+      return '<path>';
+    case 'url':
+      return '<url>';
+    case 'list':
+    case 'intList':
+      return '<list>';
+    case 'choice':
+      return '<name>';
+    default:
+      return '<value>';
   }
 }
 
@@ -104,7 +118,11 @@ function parseFlag(spec: OptionSpec, text: string): unknown {
   let value: unknown = text;
   const kind = spec.kind;
   if (kind.type === 'int' || kind.type === 'number') value = text.trim() === '' ? Number.NaN : Number(text);
-  if (kind.type === 'list') value = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kind.type === 'list')
+    value = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (kind.type === 'intList') value = text.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s)));
   // A URL is checked with the config (resolveOptions), whose message never echoes it: commander's would.
   if (kind.type === 'url') return value;
@@ -115,7 +133,11 @@ function parseFlag(spec: OptionSpec, text: string): unknown {
 
 /** Array or comma-separated string in a config file → array. */
 function normalise(spec: OptionSpec, value: unknown): unknown {
-  if (spec.kind.type === 'list' && typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (spec.kind.type === 'list' && typeof value === 'string')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return value;
 }
 
@@ -128,38 +150,66 @@ export function schemaOf(kind: Kind): z.ZodType {
   let schema: z.ZodType;
   switch (kind.type) {
     case 'int': {
-      const what = kind.min === 1 ? 'a positive integer' : kind.min === 0 ? 'a non-negative integer' : `an integer ≥ ${kind.min}`;
-      schema = z.number({ error: `must be ${what}` }).refine((n) => Number.isInteger(n) && n >= kind.min, { error: `must be ${what}` });
+      const what =
+        kind.min === 1 ? 'a positive integer' : kind.min === 0 ? 'a non-negative integer' : `an integer ≥ ${kind.min}`;
+      schema = z
+        .number({ error: `must be ${what}` })
+        .refine((n) => Number.isInteger(n) && n >= kind.min, { error: `must be ${what}` });
       break;
     }
     case 'number': {
-      const bounds = [kind.positive ? '> 0' : null, kind.min !== undefined ? `≥ ${kind.min}` : null, kind.max !== undefined ? `≤ ${kind.max}` : null].filter(Boolean).join(' and ');
+      const bounds = [
+        kind.positive ? '> 0' : null,
+        kind.min !== undefined ? `≥ ${kind.min}` : null,
+        kind.max !== undefined ? `≤ ${kind.max}` : null,
+      ]
+        .filter(Boolean)
+        .join(' and ');
       const what = bounds ? `a number ${bounds}` : 'a number';
-      schema = z.number({ error: `must be ${what}` }).refine(
-        (n) => Number.isFinite(n) && (!kind.positive || n > 0) && (kind.min === undefined || n >= kind.min) && (kind.max === undefined || n <= kind.max),
-        { error: `must be ${what}` },
-      );
+      schema = z
+        .number({ error: `must be ${what}` })
+        .refine(
+          (n) =>
+            Number.isFinite(n) &&
+            (!kind.positive || n > 0) &&
+            (kind.min === undefined || n >= kind.min) &&
+            (kind.max === undefined || n <= kind.max),
+          { error: `must be ${what}` },
+        );
       break;
     }
-    case 'string': case 'file': case 'dir': case 'existing': case 'path':
+    case 'string':
+    case 'file':
+    case 'dir':
+    case 'existing':
+    case 'path':
       schema = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
       break;
     case 'url':
       // No credentials in a URL: options are logged and saved; the key goes in GEMSTONE_LLM_API_KEY.
-      schema = z.string({ error: 'must be a URL string' })
+      schema = z
+        .string({ error: 'must be a URL string' })
         .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { error: 'must be an http(s) URL' })
-        .refine((s) => !URL.canParse(s) || (new URL(s).username === '' && new URL(s).password === ''), { error: 'must not hold credentials (put the key in env GEMSTONE_LLM_API_KEY)' });
+        .refine((s) => !URL.canParse(s) || (new URL(s).username === '' && new URL(s).password === ''), {
+          error: 'must not hold credentials (put the key in env GEMSTONE_LLM_API_KEY)',
+        });
       break;
     case 'choice':
       schema = z.enum(kind.choices as [string, ...string[]], { error: `must be one of ${kind.choices.join(', ')}` });
       break;
     case 'list': {
-      const item = kind.choices ? z.enum(kind.choices as [string, ...string[]], { error: `must list only ${kind.choices.join(', ')}` }) : z.string();
-      schema = z.array(item, { error: 'must be a list (an array, or a comma-separated string)' }).min(1, { error: 'must not be empty' });
+      const item = kind.choices
+        ? z.enum(kind.choices as [string, ...string[]], { error: `must list only ${kind.choices.join(', ')}` })
+        : z.string();
+      schema = z
+        .array(item, { error: 'must be a list (an array, or a comma-separated string)' })
+        .min(1, { error: 'must not be empty' });
       break;
     }
     case 'intList':
-      schema = z.array(z.number().int().positive(), { error: 'must be a list of positive integers' }).min(1, { error: 'must not be empty' });
+      schema = z
+        .array(z.number().int().positive(), { error: 'must be a list of positive integers' })
+        .min(1, { error: 'must not be empty' });
       break;
     case 'boolean':
       schema = z.boolean({ error: 'must be true or false' });
@@ -174,18 +224,25 @@ export interface ValueProblem {
 }
 
 /** null when the value fits its option; else what is wrong ("must be a positive integer, got -4"). */
-export function checkValue(spec: OptionSpec, raw: unknown, { checkPaths }: { checkPaths: boolean }): ValueProblem | null {
+export function checkValue(
+  spec: OptionSpec,
+  raw: unknown,
+  { checkPaths }: { checkPaths: boolean },
+): ValueProblem | null {
   const value = normalise(spec, raw);
   const parsed = schemaOf(spec.kind).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     // A URL with credentials is not echoed back.
-    const shown = spec.kind.type === 'url' ? 'that URL' : JSON.stringify(raw) ?? String(raw);
+    const shown = spec.kind.type === 'url' ? 'that URL' : (JSON.stringify(raw) ?? String(raw));
     return { message: `${issue.message}, got ${shown}` };
   }
   if (checkPaths && typeof value === 'string' && !isWord(spec.kind, value)) {
     const kind = spec.kind.type;
-    if ((kind === 'file' || kind === 'dir' || kind === 'existing') && !existsSync(value)) return { message: `no such ${kind === 'dir' ? 'folder' : kind === 'file' ? 'file' : 'file or folder'}: ${value}` };
+    if ((kind === 'file' || kind === 'dir' || kind === 'existing') && !existsSync(value))
+      return {
+        message: `no such ${kind === 'dir' ? 'folder' : kind === 'file' ? 'file' : 'file or folder'}: ${value}`,
+      };
     if (kind === 'file' && !statSync(value).isFile()) return { message: `is a folder, not a file: ${value}` };
     if (kind === 'dir' && !statSync(value).isDirectory()) return { message: `is a file, not a folder: ${value}` };
   }

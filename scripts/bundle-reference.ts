@@ -10,11 +10,26 @@ import { readFileBytes, writeFileAtomic } from '../src/checkpoint/files.ts';
 import { BUNDLED_REFERENCE } from '../node-runner/bundled-reference.ts';
 
 const [source, trainedBy] = process.argv.slice(2);
-if (source === undefined || trainedBy === undefined) throw new Error('usage: bundle-reference.ts CHECKPOINT "<how it was trained>"');
+if (source === undefined || trainedBy === undefined)
+  throw new Error('usage: bundle-reference.ts CHECKPOINT "<how it was trained>"');
 const state = decodeCheckpoint(await readFileBytes(source), source);
 const extra = (state.extra ?? {}) as Record<string, unknown>;
 await mkdir(BUNDLED_REFERENCE.dir, { recursive: true });
-await writeFileAtomic(join(BUNDLED_REFERENCE.dir, 'checkpoint.safetensors'), encodeCheckpoint({ ...state, optimizer: undefined }));
-const provenance = { source, trained_by: trainedBy, step: state.step, config: state.config, task: extra.task ?? null, difficulty: extra.difficulty ?? null, bundled: new Date().toISOString().slice(0, 10) };
-await writeFileAtomic(join(BUNDLED_REFERENCE.dir, 'provenance.json'), new TextEncoder().encode(`${JSON.stringify(provenance, null, 2)}\n`));
+await writeFileAtomic(
+  join(BUNDLED_REFERENCE.dir, 'checkpoint.safetensors'),
+  encodeCheckpoint({ ...state, optimizer: undefined }),
+);
+const provenance = {
+  source,
+  trained_by: trainedBy,
+  step: state.step,
+  config: state.config,
+  task: extra.task ?? null,
+  difficulty: extra.difficulty ?? null,
+  bundled: new Date().toISOString().slice(0, 10),
+};
+await writeFileAtomic(
+  join(BUNDLED_REFERENCE.dir, 'provenance.json'),
+  new TextEncoder().encode(`${JSON.stringify(provenance, null, 2)}\n`),
+);
 console.log(`bundled π_ref (step ${state.step}) → ${BUNDLED_REFERENCE.dir}`);

@@ -10,9 +10,14 @@ import { join } from 'node:path';
 const vitestJson = join(mkdtempSync(join(tmpdir(), 'gemstone-test-')), 'vitest.json');
 const steps = [
   { name: 'shaders packed', command: 'node scripts/pack-shaders.mjs --check' },
+  { name: 'format and lint (biome)', command: 'npx biome check .' },
   { name: 'type check (tsc)', command: 'npx tsc -p .' },
   { name: 'type check (deno)', command: 'npx deno check test/deno/run-kernel-cases.ts' },
-  { name: 'node (vitest)', command: `npx vitest run --reporter=default --reporter=json --outputFile.json=${vitestJson}`, counts: () => vitestCounts() },
+  {
+    name: 'node (vitest)',
+    command: `npx vitest run --reporter=default --reporter=json --outputFile.json=${vitestJson}`,
+    counts: () => vitestCounts(),
+  },
   { name: 'deno', command: 'npx deno run -A test/deno/run-kernel-cases.ts', counts: (out) => lastCounts(out) },
   { name: 'chromium', command: 'npx tsx test/browser/drive.ts', counts: (out) => lastCounts(out) },
   { name: 'demo (chromium)', command: 'npx tsx test/browser/demo.ts', counts: (out) => lastCounts(out) },
@@ -22,10 +27,16 @@ function run(command) {
   return new Promise((resolve) => {
     const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; process.stdout.write(d); });
+    child.stdout.on('data', (d) => {
+      output += d;
+      process.stdout.write(d);
+    });
     // Dawn's adapter warnings are noise here; everything else on stderr is shown.
     child.stderr.on('data', (d) => {
-      const text = String(d).split('\n').filter((l) => !/^Warning: max\w+ artificially reduced/.test(l)).join('\n');
+      const text = String(d)
+        .split('\n')
+        .filter((l) => !/^Warning: max\w+ artificially reduced/.test(l))
+        .join('\n');
       if (text.trim()) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
     });
     child.on('close', (code) => resolve({ code: code ?? 1, output }));
@@ -61,7 +72,9 @@ for (const step of steps) {
   }
   if (!ok && (counts === null || counts.failed === 0)) failed += 1; // a step that broke without counting
   if (ok && counts === null) passed += 1;
-  summary.push(`${ok ? 'ok  ' : 'FAIL'} ${step.name}${counts ? ` (${counts.passed} passed, ${counts.failed} failed)` : ''}${code !== 0 ? ` exit ${code}` : ''}`);
+  summary.push(
+    `${ok ? 'ok  ' : 'FAIL'} ${step.name}${counts ? ` (${counts.passed} passed, ${counts.failed} failed)` : ''}${code !== 0 ? ` exit ${code}` : ''}`,
+  );
 }
 console.log('\n=== summary');
 for (const line of summary) console.log(line);

@@ -89,7 +89,8 @@ function expectSame(actual: ArrayLike<number | bigint>, expected: ArrayLike<numb
 describe('safetensors', () => {
   it('round-trips every dtype, scalars and empty tensors', () => {
     const random = new Random(7);
-    const ints = (n: number, low: number, high: number) => Array.from({ length: n }, () => Math.floor(random.uniform(low, high)));
+    const ints = (n: number, low: number, high: number) =>
+      Array.from({ length: n }, () => Math.floor(random.uniform(low, high)));
     const tensors: Record<string, Tensor> = {
       f64: { dtype: 'F64', shape: [2, 3], data: Float64Array.from([0, -0, Math.PI, -1e300, 5e-324, NaN]) },
       f32: { dtype: 'F32', shape: [3, 1, 2], data: random.floats(6) },
@@ -117,7 +118,10 @@ describe('safetensors', () => {
       const got = decoded.tensors[name];
       expect(got.dtype, name).toBe(tensor.dtype);
       expect(got.shape, name).toEqual(tensor.shape);
-      const expected = tensor.data instanceof Uint16Array && (tensor.dtype === 'F16' || tensor.dtype === 'BF16') ? fromFloat16Bits(tensor.data) : tensor.data;
+      const expected =
+        tensor.data instanceof Uint16Array && (tensor.dtype === 'F16' || tensor.dtype === 'BF16')
+          ? fromFloat16Bits(tensor.data)
+          : tensor.data;
       expectSame(got.data, expected);
     }
     expect(decoded.tensors.f16.data).toBeInstanceOf(Float32Array);
@@ -152,13 +156,24 @@ describe('safetensors', () => {
     const ascii = (s: string) => Array.from(bytesOf(s));
 
     const aligned = encodeSafetensors({ 'attn.0': { dtype: 'F32', shape: [1, 2, 3], data: floats } });
-    expect(Array.from(aligned)).toEqual([...le64(64), ...ascii('{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}'), ...f32Bytes]);
+    expect(Array.from(aligned)).toEqual([
+      ...le64(64),
+      ...ascii('{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}'),
+      ...f32Bytes,
+    ]);
 
     const padded = encodeSafetensors({ attn0: { dtype: 'F32', shape: [1, 1, 2, 3], data: floats } });
-    expect(Array.from(padded)).toEqual([...le64(72), ...ascii('{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       '), ...f32Bytes]);
+    expect(Array.from(padded)).toEqual([
+      ...le64(72),
+      ...ascii('{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       '),
+      ...f32Bytes,
+    ]);
 
     expect(Array.from(encodeSafetensors({}))).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
-    expect(Array.from(encodeSafetensors({}, { framework: 'pt' }))).toEqual([...le64(40), ...ascii('{"__metadata__":{"framework":"pt"}}     ')]);
+    expect(Array.from(encodeSafetensors({}, { framework: 'pt' }))).toEqual([
+      ...le64(40),
+      ...ascii('{"__metadata__":{"framework":"pt"}}     '),
+    ]);
   });
 
   it('reads a file written by an independent writer (numpy/PyTorch) and writes it back byte for byte', async () => {
@@ -204,33 +219,100 @@ describe('safetensors', () => {
   });
 
   describe('refuses corrupt files with one clear error naming the file and the field', () => {
-    const good = () => encodeSafetensors({ 'h.0.ln_1.weight': { dtype: 'F32', shape: [4], data: Float32Array.from([1, 2, 3, 4]) } });
+    const good = () =>
+      encodeSafetensors({ 'h.0.ln_1.weight': { dtype: 'F32', shape: [4], data: Float32Array.from([1, 2, 3, 4]) } });
     const cases: [string, () => Uint8Array, RegExp][] = [
       ['too short', () => new Uint8Array(5), /^bad\.safetensors: not a safetensors file: 5 bytes/],
-      ['truncated data', () => good().subarray(0, good().length - 3), /^bad\.safetensors: tensor "h\.0\.ln_1\.weight": data_offsets end 16 exceeds the data size 13 \(file size \d+/],
-      ['truncated header', () => good().subarray(0, 20), /header length \d+ runs past the end of the file \(file size 20\)/],
-      ['huge header length', () => Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 123, 125]), /header length 4294967296 is over the 100000000-byte limit/],
+      [
+        'truncated data',
+        () => good().subarray(0, good().length - 3),
+        /^bad\.safetensors: tensor "h\.0\.ln_1\.weight": data_offsets end 16 exceeds the data size 13 \(file size \d+/,
+      ],
+      [
+        'truncated header',
+        () => good().subarray(0, 20),
+        /header length \d+ runs past the end of the file \(file size 20\)/,
+      ],
+      [
+        'huge header length',
+        () => Uint8Array.from([0, 0, 0, 0, 1, 0, 0, 0, 123, 125]),
+        /header length 4294967296 is over the 100000000-byte limit/,
+      ],
       ['bad JSON', () => rawFile('{"a": {"dtype": "F32",', 0), /^bad\.safetensors: header is not valid JSON/],
       ['header not an object', () => rawFile('[1, 2]', 0), /header JSON must be an object/],
-      ['invalid UTF-8', () => { const f = rawFile('{"ab":1}', 0); f[10] = 0xff; return f; }, /header is not valid UTF-8/],
+      [
+        'invalid UTF-8',
+        () => {
+          const f = rawFile('{"ab":1}', 0);
+          f[10] = 0xff;
+          return f;
+        },
+        /header is not valid UTF-8/,
+      ],
       [
         'overlapping offsets',
-        () => rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12),
+        () =>
+          rawFile(
+            {
+              a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+              b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+            },
+            12,
+          ),
         /tensor "b": data_offsets \[4, 12\] overlap tensor "a"/,
       ],
       [
         'a gap between tensors',
-        () => rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, 12),
+        () =>
+          rawFile(
+            {
+              a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+              b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+            },
+            12,
+          ),
         /tensor "b": data_offsets begin 8 leaves a gap after byte 4/,
       ],
-      ['wrong size for dtype and shape', () => rawFile({ w: { dtype: 'F64', shape: [2, 2], data_offsets: [0, 16] } }, 16), /tensor "w": data_offsets \[0, 16\] span 16 bytes, but shape \[2, 2\] of F64 needs 4 × 8 = 32/],
-      ['unknown dtype', () => rawFile({ w: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }, 16), /tensor "w": unknown dtype "F128"/],
-      ['unsupported dtype', () => rawFile({ w: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1), /tensor "w": dtype F8_E4M3 is not supported/],
-      ['bad shape', () => rawFile({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), /tensor "w": shape \[-1\] must be an array of non-negative integers/],
-      ['bad offsets', () => rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }, 4), /tensor "w": data_offsets \[0\] must be \[begin, end\]/],
-      ['end before begin', () => rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, 4), /tensor "w": data_offsets end 0 is before begin 4/],
-      ['trailing bytes', () => rawFile({ w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 5), /the tensors cover 1 bytes of data but the file has 5/],
-      ['non-string metadata', () => rawFile({ __metadata__: { step: 3 } }, 0), /"__metadata__"\."step" must be a string, got 3/],
+      [
+        'wrong size for dtype and shape',
+        () => rawFile({ w: { dtype: 'F64', shape: [2, 2], data_offsets: [0, 16] } }, 16),
+        /tensor "w": data_offsets \[0, 16\] span 16 bytes, but shape \[2, 2\] of F64 needs 4 × 8 = 32/,
+      ],
+      [
+        'unknown dtype',
+        () => rawFile({ w: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }, 16),
+        /tensor "w": unknown dtype "F128"/,
+      ],
+      [
+        'unsupported dtype',
+        () => rawFile({ w: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1),
+        /tensor "w": dtype F8_E4M3 is not supported/,
+      ],
+      [
+        'bad shape',
+        () => rawFile({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4),
+        /tensor "w": shape \[-1\] must be an array of non-negative integers/,
+      ],
+      [
+        'bad offsets',
+        () => rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }, 4),
+        /tensor "w": data_offsets \[0\] must be \[begin, end\]/,
+      ],
+      [
+        'end before begin',
+        () => rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, 4),
+        /tensor "w": data_offsets end 0 is before begin 4/,
+      ],
+      [
+        'trailing bytes',
+        () => rawFile({ w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 5),
+        /the tensors cover 1 bytes of data but the file has 5/,
+      ],
+      [
+        'non-string metadata',
+        () => rawFile({ __metadata__: { step: 3 } }, 0),
+        /"__metadata__"\."step" must be a string, got 3/,
+      ],
     ];
     for (const [name, make, message] of cases) {
       it(name, () => {
@@ -252,14 +334,22 @@ describe('safetensors', () => {
       const bytes = good();
       const shifted = new Uint8Array(bytes.length + 3);
       shifted.set(bytes, 3);
-      expect(decodeSafetensors(shifted.subarray(3)).tensors['h.0.ln_1.weight'].data).toEqual(Float32Array.from([1, 2, 3, 4]));
+      expect(decodeSafetensors(shifted.subarray(3)).tensors['h.0.ln_1.weight'].data).toEqual(
+        Float32Array.from([1, 2, 3, 4]),
+      );
     });
   });
 
   it('refuses to write data that does not match its shape or dtype', () => {
-    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(/tensor "w": shape \[2, 2\] holds 4 elements but data has 3/);
-    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float64Array(2) } })).toThrow(/tensor "w": F32 data must be a Float32Array, got Float64Array/);
-    expect(() => encodeSafetensors({ w: { dtype: 'X' as Dtype, shape: [1], data: new Float32Array(1) } })).toThrow(/unknown dtype "X"/);
+    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(
+      /tensor "w": shape \[2, 2\] holds 4 elements but data has 3/,
+    );
+    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float64Array(2) } })).toThrow(
+      /tensor "w": F32 data must be a Float32Array, got Float64Array/,
+    );
+    expect(() => encodeSafetensors({ w: { dtype: 'X' as Dtype, shape: [1], data: new Float32Array(1) } })).toThrow(
+      /unknown dtype "X"/,
+    );
   });
 });
 
@@ -271,7 +361,11 @@ describe('gemstone checkpoint', () => {
       step: 1234,
       rng: { seed: 42, state: 3735928559 },
       dataPosition: { epoch: 2, offset: 98765 },
-      optimizer: { hyper: { learningRate: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }, m: randomParameters(TINY, 2), v: randomParameters(TINY, 3) },
+      optimizer: {
+        hyper: { learningRate: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 },
+        m: randomParameters(TINY, 2),
+        v: randomParameters(TINY, 3),
+      },
       parameters,
       extra: { run: 'test', losses: [4.1, 3.9] },
     };
@@ -292,7 +386,10 @@ describe('gemstone checkpoint', () => {
 
   it('round-trips without an optimizer or extra (rng/data position undefined become null)', () => {
     const { optimizer: _o, extra: _e, ...rest } = state();
-    const restored = decodeCheckpoint(encodeCheckpoint({ ...rest, rng: undefined, dataPosition: undefined }), 'weights.safetensors');
+    const restored = decodeCheckpoint(
+      encodeCheckpoint({ ...rest, rng: undefined, dataPosition: undefined }),
+      'weights.safetensors',
+    );
     expect(restored.optimizer).toBeUndefined();
     expect(restored.extra).toBeUndefined();
     expect(restored.rng).toBeNull();
@@ -305,7 +402,9 @@ describe('gemstone checkpoint', () => {
     expect(() => encodeCheckpoint(missing)).toThrow(/missing parameter "h\.1\.attn\.c_proj\.bias"/);
     const misshapen = state();
     misshapen.parameters['ln_f.weight'] = new Float32Array(31);
-    expect(() => encodeCheckpoint(misshapen)).toThrow(/parameter "ln_f\.weight" has 31 values, expected 32 for shape \[32\]/);
+    expect(() => encodeCheckpoint(misshapen)).toThrow(
+      /parameter "ln_f\.weight" has 31 values, expected 32 for shape \[32\]/,
+    );
     const badMoment = state();
     badMoment.optimizer!.v['wpe.weight'] = new Float32Array(5);
     expect(() => encodeCheckpoint(badMoment)).toThrow(/optimizer\.v moment "wpe\.weight" has 5 values/);
@@ -316,13 +415,21 @@ describe('gemstone checkpoint', () => {
     const { tensors, metadata } = decodeSafetensors(encodeCheckpoint(state()));
     const without = { ...tensors };
     delete without['optimizer.m.h.0.ln_2.bias'];
-    expect(() => decodeCheckpoint(encodeSafetensors(without, metadata), 'run.safetensors')).toThrow(/^run\.safetensors: missing tensor "optimizer\.m\.h\.0\.ln_2\.bias"\.$/);
+    expect(() => decodeCheckpoint(encodeSafetensors(without, metadata), 'run.safetensors')).toThrow(
+      /^run\.safetensors: missing tensor "optimizer\.m\.h\.0\.ln_2\.bias"\.$/,
+    );
     const reshaped = { ...tensors, 'wpe.weight': { ...tensors['wpe.weight'], shape: [16, 64] } };
-    expect(() => decodeCheckpoint(encodeSafetensors(reshaped, metadata), 'run.safetensors')).toThrow(/tensor "wpe\.weight" has shape \[16, 64\], expected \[32, 32\]/);
+    expect(() => decodeCheckpoint(encodeSafetensors(reshaped, metadata), 'run.safetensors')).toThrow(
+      /tensor "wpe\.weight" has shape \[16, 64\], expected \[32, 32\]/,
+    );
     const stray = { ...tensors, 'h.2.ln_1.weight': tensors['h.1.ln_1.weight'] };
-    expect(() => decodeCheckpoint(encodeSafetensors(stray, metadata), 'run.safetensors')).toThrow(/unexpected tensor "h\.2\.ln_1\.weight"/);
+    expect(() => decodeCheckpoint(encodeSafetensors(stray, metadata), 'run.safetensors')).toThrow(
+      /unexpected tensor "h\.2\.ln_1\.weight"/,
+    );
     const badConfig = { ...metadata, config: JSON.stringify({ ...TINY, heads: 3 }) };
-    expect(() => decodeCheckpoint(encodeSafetensors(tensors, badConfig), 'run.safetensors')).toThrow(/run\.safetensors: metadata "config": Model config: width 32 is not a multiple of heads 3/);
+    expect(() => decodeCheckpoint(encodeSafetensors(tensors, badConfig), 'run.safetensors')).toThrow(
+      /run\.safetensors: metadata "config": Model config: width 32 is not a multiple of heads 3/,
+    );
   });
 
   it('refuses a plain Hugging Face GPT-2 file and points to loadHfGpt2Weights', () => {
@@ -330,21 +437,30 @@ describe('gemstone checkpoint', () => {
     expect(() => decodeCheckpoint(hf, 'model.safetensors')).toThrow(
       /^model\.safetensors: not a gemstone checkpoint \(it has format "pt", expected "gemstone-checkpoint"\)\. It looks like a Hugging Face GPT-2 weights file: load its weights with loadHfGpt2Weights/,
     );
-    expect(() => decodeCheckpoint(encodeSafetensors({}), 'empty.safetensors')).toThrow(/empty\.safetensors: not a gemstone checkpoint \(it has no "format" in its metadata/);
+    expect(() => decodeCheckpoint(encodeSafetensors({}), 'empty.safetensors')).toThrow(
+      /empty\.safetensors: not a gemstone checkpoint \(it has no "format" in its metadata/,
+    );
   });
 
   it('refuses another format version', () => {
     const { tensors, metadata } = decodeSafetensors(encodeCheckpoint(state()));
-    expect(() => decodeCheckpoint(encodeSafetensors(tensors, { ...metadata, format_version: '2' }), 'future.safetensors')).toThrow(
+    expect(() =>
+      decodeCheckpoint(encodeSafetensors(tensors, { ...metadata, format_version: '2' }), 'future.safetensors'),
+    ).toThrow(
       /^future\.safetensors: gemstone checkpoint format_version "2" is not supported; this gemstone reads version 1\.$/,
     );
   });
 });
 
 /** HF GPT-2 layout: optional prefix, causal-mask buffers per block, a tied lm_head. */
-function hfTensors(parameters: Record<string, Float32Array>, prefix: string, dtype: 'F32' | 'F16' = 'F32'): Record<string, Tensor> {
+function hfTensors(
+  parameters: Record<string, Float32Array>,
+  prefix: string,
+  dtype: 'F32' | 'F16' = 'F32',
+): Record<string, Tensor> {
   const tensors: Record<string, Tensor> = {};
-  for (const spec of parameterSpecs(TINY)) tensors[prefix + spec.name] = { dtype, shape: spec.shape, data: parameters[spec.name] };
+  for (const spec of parameterSpecs(TINY))
+    tensors[prefix + spec.name] = { dtype, shape: spec.shape, data: parameters[spec.name] };
   for (let l = 0; l < TINY.layers; l++) {
     const T = TINY.contextLength;
     tensors[`${prefix}h.${l}.attn.bias`] = { dtype: 'F32', shape: [1, 1, T, T], data: new Float32Array(T * T).fill(1) };
@@ -357,38 +473,68 @@ function hfTensors(parameters: Record<string, Float32Array>, prefix: string, dty
 describe('Hugging Face GPT-2 weights', () => {
   it('loads a "transformer."-prefixed file, skipping the mask buffers and the tied head', () => {
     const parameters = randomParameters(TINY, 5);
-    const loaded = loadHfGpt2Weights(encodeSafetensors(hfTensors(parameters, 'transformer.'), { format: 'pt' }), 'model.safetensors');
+    const loaded = loadHfGpt2Weights(
+      encodeSafetensors(hfTensors(parameters, 'transformer.'), { format: 'pt' }),
+      'model.safetensors',
+    );
     expect(loaded.config).toEqual(TINY); // heads from the tiny preset
     expect(loaded.parameters).toEqual(parameters);
-    expect(loaded.skipped.sort()).toEqual(['lm_head.weight', 'transformer.h.0.attn.bias', 'transformer.h.0.attn.masked_bias', 'transformer.h.1.attn.bias', 'transformer.h.1.attn.masked_bias']);
+    expect(loaded.skipped.sort()).toEqual([
+      'lm_head.weight',
+      'transformer.h.0.attn.bias',
+      'transformer.h.0.attn.masked_bias',
+      'transformer.h.1.attn.bias',
+      'transformer.h.1.attn.masked_bias',
+    ]);
   });
 
   it('loads an unprefixed F16 file as Float32Array', () => {
     const parameters = randomParameters(TINY, 6);
-    const loaded = loadHfGpt2Weights(encodeSafetensors(hfTensors(parameters, '', 'F16')), 'half.safetensors', { heads: 4 });
+    const loaded = loadHfGpt2Weights(encodeSafetensors(hfTensors(parameters, '', 'F16')), 'half.safetensors', {
+      heads: 4,
+    });
     expect(loaded.config).toEqual({ ...TINY, heads: 4 });
     const wte = loaded.parameters['wte.weight'];
     expect(wte).toBeInstanceOf(Float32Array);
     expectSame(wte, fromFloat16Bits(toFloat16Bits(parameters['wte.weight'])));
   });
 
-  it('checks a given config against the shapes and infers heads from GPT-2\'s head size', () => {
+  it("checks a given config against the shapes and infers heads from GPT-2's head size", () => {
     const bytes = encodeSafetensors(hfTensors(randomParameters(TINY, 7), 'transformer.'));
-    expect(() => loadHfGpt2Weights(bytes, 'model.safetensors', { contextLength: 1024 })).toThrow(/model\.safetensors: the file's contextLength is 32 \(from the tensor shapes\) but the given config says 1024/);
-    expect(() => loadHfGpt2Weights(bytes, 'model.safetensors', { heads: 5 })).toThrow(/width 32 is not a multiple of heads 5/);
+    expect(() => loadHfGpt2Weights(bytes, 'model.safetensors', { contextLength: 1024 })).toThrow(
+      /model\.safetensors: the file's contextLength is 32 \(from the tensor shapes\) but the given config says 1024/,
+    );
+    expect(() => loadHfGpt2Weights(bytes, 'model.safetensors', { heads: 5 })).toThrow(
+      /width 32 is not a multiple of heads 5/,
+    );
     // Not a preset's shape and width not a multiple of 64: heads must be given.
     const odd = hfTensors(randomParameters(TINY, 7), '');
     odd['wpe.weight'] = { dtype: 'F32', shape: [8, 32], data: new Float32Array(8 * 32) };
-    expect(() => loadHfGpt2Weights(encodeSafetensors(odd), 'odd.safetensors')).toThrow(/cannot tell the number of heads for width 32.*pass config\.heads/);
-    expect(loadHfGpt2Weights(encodeSafetensors(odd), 'odd.safetensors', { heads: 2 }).config).toEqual({ ...TINY, contextLength: 8 });
+    expect(() => loadHfGpt2Weights(encodeSafetensors(odd), 'odd.safetensors')).toThrow(
+      /cannot tell the number of heads for width 32.*pass config\.heads/,
+    );
+    expect(loadHfGpt2Weights(encodeSafetensors(odd), 'odd.safetensors', { heads: 2 }).config).toEqual({
+      ...TINY,
+      contextLength: 8,
+    });
   });
 
   it('names what is missing, and refuses a gemstone checkpoint', () => {
     const tensors = hfTensors(randomParameters(TINY, 8), 'transformer.');
     delete tensors['transformer.h.1.mlp.c_proj.weight'];
-    expect(() => loadHfGpt2Weights(encodeSafetensors(tensors), 'model.safetensors')).toThrow(/missing tensor "h\.1\.mlp\.c_proj\.weight"/);
-    const checkpoint = encodeCheckpoint({ config: TINY, step: 0, rng: null, dataPosition: null, parameters: randomParameters(TINY, 9) });
-    expect(() => loadHfGpt2Weights(checkpoint, 'run.safetensors')).toThrow(/this is a gemstone checkpoint, not a Hugging Face GPT-2 file; read it with decodeCheckpoint/);
+    expect(() => loadHfGpt2Weights(encodeSafetensors(tensors), 'model.safetensors')).toThrow(
+      /missing tensor "h\.1\.mlp\.c_proj\.weight"/,
+    );
+    const checkpoint = encodeCheckpoint({
+      config: TINY,
+      step: 0,
+      rng: null,
+      dataPosition: null,
+      parameters: randomParameters(TINY, 9),
+    });
+    expect(() => loadHfGpt2Weights(checkpoint, 'run.safetensors')).toThrow(
+      /this is a gemstone checkpoint, not a Hugging Face GPT-2 file; read it with decodeCheckpoint/,
+    );
   });
 
   it('reads the golden GPT-2 fixture (scripts/golden/make_gpt2_fixture.py) and writes it back byte for byte', async () => {
@@ -423,7 +569,13 @@ describe('checkpoint files', () => {
   it('writes atomically, replaces the old file and leaves no temporary file', async () => {
     const path = join(directory, 'run.safetensors');
     await writeFile(path, 'old');
-    const bytes = encodeCheckpoint({ config: TINY, step: 3, rng: null, dataPosition: null, parameters: randomParameters(TINY, 10) });
+    const bytes = encodeCheckpoint({
+      config: TINY,
+      step: 3,
+      rng: null,
+      dataPosition: null,
+      parameters: randomParameters(TINY, 10),
+    });
     await writeFileAtomic(path, bytes);
     expect(await readdir(directory)).toEqual(['run.safetensors']);
     const back = await readFileBytes(path);

@@ -15,14 +15,46 @@ const DENO = new URL('../node_modules/.bin/deno', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
 
 const ARGS = [
-  'pipeline', '--preset', 'tiny', '--records', '64', '--sft-steps', '30', '--prompts', '8', '--group', '2', '--batch', '4',
-  '--judges', 'rule,llm,prm', '--prm-steps', '10', '--prm-responses', '16', '--epochs', '1', '--eval-prompts', '4',
-  '--keep-all', '--workers', '1', '--checkpoint-every', '5',
+  'pipeline',
+  '--preset',
+  'tiny',
+  '--records',
+  '64',
+  '--sft-steps',
+  '30',
+  '--prompts',
+  '8',
+  '--group',
+  '2',
+  '--batch',
+  '4',
+  '--judges',
+  'rule,llm,prm',
+  '--prm-steps',
+  '10',
+  '--prm-responses',
+  '16',
+  '--epochs',
+  '1',
+  '--eval-prompts',
+  '4',
+  '--keep-all',
+  '--workers',
+  '1',
+  '--checkpoint-every',
+  '5',
 ];
 
-interface Event { event: string; stage?: string; [key: string]: unknown }
+interface Event {
+  event: string;
+  stage?: string;
+  [key: string]: unknown;
+}
 
-function deno(args: string[], interruptWhen?: (e: Event) => boolean): Promise<{ code: number | null; events: Event[]; stderr: string }> {
+function deno(
+  args: string[],
+  interruptWhen?: (e: Event) => boolean,
+): Promise<{ code: number | null; events: Event[]; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(DENO, ['run', '-A', 'node-runner/main.ts', ...args, '--json'], { cwd: ROOT });
     const events: Event[] = [];
@@ -42,7 +74,9 @@ function deno(args: string[], interruptWhen?: (e: Event) => boolean): Promise<{ 
         }
       }
     });
-    child.stderr.on('data', (data) => { stderr += data; });
+    child.stderr.on('data', (data) => {
+      stderr += data;
+    });
     child.on('close', (code) => resolve({ code, events, stderr }));
   });
 }
@@ -71,17 +105,26 @@ describe('gemstone CLI in Deno', () => {
     const summary = summaryOf(whole);
     expect(summary.adapter).toMatch(/^deno · wgpu · /);
     for (const key of ['accuracy_before', 'accuracy_after']) expect(typeof summary[key]).toBe('number');
-    expect(summary).toMatchObject({ dataset: { prompts: 8, responses: 16 }, judges_simulated: ['llm'], objective: 'bcpg-nsa' });
+    expect(summary).toMatchObject({
+      dataset: { prompts: 8, responses: 16 },
+      judges_simulated: ['llm'],
+      objective: 'bcpg-nsa',
+    });
     expect(Object.keys(summary.judges as object)).toEqual(['rule', 'llm', 'prm', 'consensus:and']);
 
     const split = join(root, 'split');
-    const stopped = await deno([...ARGS, '--out', split], (e) => e.event === 'progress' && e.stage === 'iteration-1/rollout');
+    const stopped = await deno(
+      [...ARGS, '--out', split],
+      (e) => e.event === 'progress' && e.stage === 'iteration-1/rollout',
+    );
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).toContain(`deno run -A node-runner/main.ts pipeline --resume ${split}`);
     const resumed = await deno(['pipeline', '--resume', split]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(summaryOf(split)).toEqual(summary);
-    const policy = (dir: string) => decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'iteration-1', 'policy', 'checkpoint.safetensors')))).parameters;
+    const policy = (dir: string) =>
+      decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'iteration-1', 'policy', 'checkpoint.safetensors'))))
+        .parameters;
     const [a, b] = [policy(whole), policy(split)];
     for (const name of Object.keys(a)) expect(Array.from(b[name]), name).toEqual(Array.from(a[name]));
   });

@@ -13,18 +13,60 @@ const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
 
 // Small, but every stage has several steps or chunks, so a kill can land inside it.
 const ARGS = [
-  'pipeline', '--preset', 'tiny', '--records', '64', '--sft-steps', '60', '--prompts', '16', '--group', '2', '--batch', '4',
-  '--judges', 'rule,llm,prm', '--prm-steps', '30', '--prm-responses', '20', '--epochs', '2', '--eval-prompts', '4',
-  '--keep-all', '--workers', '1', '--checkpoint-every', '5', '--profile', 'software',
+  'pipeline',
+  '--preset',
+  'tiny',
+  '--records',
+  '64',
+  '--sft-steps',
+  '60',
+  '--prompts',
+  '16',
+  '--group',
+  '2',
+  '--batch',
+  '4',
+  '--judges',
+  'rule,llm,prm',
+  '--prm-steps',
+  '30',
+  '--prm-responses',
+  '20',
+  '--epochs',
+  '2',
+  '--eval-prompts',
+  '4',
+  '--keep-all',
+  '--workers',
+  '1',
+  '--checkpoint-every',
+  '5',
+  '--profile',
+  'software',
 ];
 
-interface Event { event: string; stage?: string; [key: string]: unknown }
-interface Outcome { code: number | null; signal: string | null; events: Event[]; stderr: string }
+interface Event {
+  event: string;
+  stage?: string;
+  [key: string]: unknown;
+}
+interface Outcome {
+  code: number | null;
+  signal: string | null;
+  events: Event[];
+  stderr: string;
+}
 
 /** Runs gemstone with --json; sends `signal` once an event matches `killWhen`. */
-function gemstone(args: string[], killWhen?: (e: Event) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<Outcome> {
+function gemstone(
+  args: string[],
+  killWhen?: (e: Event) => boolean,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' } });
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], {
+      env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' },
+    });
     const events: Event[] = [];
     let stderr = '';
     let buffer = '';
@@ -43,7 +85,9 @@ function gemstone(args: string[], killWhen?: (e: Event) => boolean, signal: Node
         }
       }
     });
-    child.stderr.on('data', (data) => { stderr += data; });
+    child.stderr.on('data', (data) => {
+      stderr += data;
+    });
     child.on('close', (code, sig) => resolve({ code, signal: sig, events, stderr }));
   });
 }
@@ -73,7 +117,8 @@ describe('gemstone pipeline: interrupted and resumed', () => {
     expect(run.code, run.stderr).toBe(0);
   });
 
-  const progressOf = (stage: string, unit: string, atLeast: number) => (e: Event) => e.event === 'progress' && e.stage === stage && (e[unit] as number) >= atLeast;
+  const progressOf = (stage: string, unit: string, atLeast: number) => (e: Event) =>
+    e.event === 'progress' && e.stage === stage && (e[unit] as number) >= atLeast;
   const cases: [string, NodeJS.Signals, (e: Event) => boolean][] = [
     ['π_ref SFT, mid-stage', 'SIGINT', progressOf('reference', 'steps', 20)],
     ['π_ref SFT, mid-stage', 'SIGKILL', progressOf('reference', 'steps', 32)],
@@ -93,14 +138,22 @@ describe('gemstone pipeline: interrupted and resumed', () => {
       // Ctrl-C/SIGTERM: the step finishes, a checkpoint is written, the exit says how to resume.
       expect(first.code, first.stderr).toBe(130);
       expect(first.stderr).toContain(`gemstone pipeline --resume ${dir}`);
-      expect(first.events.at(-1)).toMatchObject({ event: 'interrupted', signal, resume: `gemstone pipeline --resume ${dir}` });
+      expect(first.events.at(-1)).toMatchObject({
+        event: 'interrupted',
+        signal,
+        resume: `gemstone pipeline --resume ${dir}`,
+      });
     }
     const second = await gemstone(['pipeline', '--resume', dir]);
     expect(second.code, second.stderr).toBe(0);
     expect(second.events[0]).toMatchObject({ event: 'start', resumed: true });
     expect(summaryOf(dir)).toEqual(summaryOf(baseline));
-    expect(records(join(dir, 'iteration-1', 'rollouts.jsonl'))).toEqual(records(join(baseline, 'iteration-1', 'rollouts.jsonl')));
-    expect(records(join(dir, 'iteration-1', 'annotated.jsonl'))).toEqual(records(join(baseline, 'iteration-1', 'annotated.jsonl')));
+    expect(records(join(dir, 'iteration-1', 'rollouts.jsonl'))).toEqual(
+      records(join(baseline, 'iteration-1', 'rollouts.jsonl')),
+    );
+    expect(records(join(dir, 'iteration-1', 'annotated.jsonl'))).toEqual(
+      records(join(baseline, 'iteration-1', 'annotated.jsonl')),
+    );
     // The trained policy is the same to the bit: resume is exact on one adapter.
     const ours = parameters(join(dir, 'iteration-1', 'policy', 'checkpoint.safetensors'));
     const theirs = parameters(join(baseline, 'iteration-1', 'policy', 'checkpoint.safetensors'));

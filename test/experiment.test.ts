@@ -62,8 +62,13 @@ describe('experiment statistics', () => {
 
 describe('--sweep', () => {
   it('parses β and label sweeps, in one flag or two', () => {
-    expect(parseSweeps(['beta=-0.5', '0', '0.25', '0.5', '0.75', '1'])).toEqual({ beta: [-0.5, 0, 0.25, 0.5, 0.75, 1] });
-    expect(parseSweeps(['beta=-0.5,0', 'labels=oracle,consensus'])).toEqual({ beta: [-0.5, 0], labels: ['oracle', 'consensus'] });
+    expect(parseSweeps(['beta=-0.5', '0', '0.25', '0.5', '0.75', '1'])).toEqual({
+      beta: [-0.5, 0, 0.25, 0.5, 0.75, 1],
+    });
+    expect(parseSweeps(['beta=-0.5,0', 'labels=oracle,consensus'])).toEqual({
+      beta: [-0.5, 0],
+      labels: ['oracle', 'consensus'],
+    });
     expect(parseSweeps(['labels=prm', 'llm', 'beta=1'])).toEqual({ labels: ['prm', 'llm'], beta: [1] });
   });
 
@@ -84,11 +89,25 @@ describe('--sweep', () => {
   });
 
   it('plans each distinct training run once, with every role it plays', () => {
-    const plan = planUnits({ methods: resolveMethods(undefined), sweeps: { beta: [0.5, 1], labels: ['consensus', 'prm'] }, beta: 0.5, iterations: 2 }, 1);
+    const plan = planUnits(
+      {
+        methods: resolveMethods(undefined),
+        sweeps: { beta: [0.5, 1], labels: ['consensus', 'prm'] },
+        beta: 0.5,
+        iterations: 2,
+      },
+      1,
+    );
     const nsa = plan.find((u) => u.key === 'bcpg-nsa_beta0.5_consensus')!;
     expect(nsa.roles).toEqual(['method:bcpg-nsa', 'beta:0.5', 'labels:consensus', 'iteration:1']);
-    expect(plan.map((u) => u.key)).toEqual([...['bcpg-nsa_beta0.5_consensus', ...OBJECTIVE_NAMES.slice(1)], 'bcpg-nsa_beta1_consensus', 'bcpg-nsa_beta0.5_prm']);
-    expect(planUnits({ methods: [], sweeps: {}, beta: 0.5, iterations: 3 }, 2).map((u) => u.roles)).toEqual([['iteration:2']]);
+    expect(plan.map((u) => u.key)).toEqual([
+      ...['bcpg-nsa_beta0.5_consensus', ...OBJECTIVE_NAMES.slice(1)],
+      'bcpg-nsa_beta1_consensus',
+      'bcpg-nsa_beta0.5_prm',
+    ]);
+    expect(planUnits({ methods: [], sweeps: {}, beta: 0.5, iterations: 3 }, 2).map((u) => u.roles)).toEqual([
+      ['iteration:2'],
+    ]);
     expect(resolveMethods(['topr'])).toEqual(['bcpg-nsa', 'topr']);
     expect(() => resolveMethods(['none', 'dpo'])).toThrow(/cannot be listed/);
   });
@@ -98,8 +117,17 @@ describe('label sources from stored judge labels', () => {
   // A negative response of three steps (tokens 0–1, 2–4, 5) and a positive one of one step.
   const verdicts = (...labels: (0 | 1 | null)[]) => labels.map((label) => ({ label }));
   const negative = {
-    prompt_id: 'arithmetic-d1-1', index: 0, prompt: 'p', response: 'aaabbbbbc', reward: 0, segmenter: 's',
-    steps: [{ start: 0, end: 3, token_start: 0, token_end: 2 }, { start: 3, end: 8, token_start: 2, token_end: 5 }, { start: 8, end: 9, token_start: 5, token_end: 6 }],
+    prompt_id: 'arithmetic-d1-1',
+    index: 0,
+    prompt: 'p',
+    response: 'aaabbbbbc',
+    reward: 0,
+    segmenter: 's',
+    steps: [
+      { start: 0, end: 3, token_start: 0, token_end: 2 },
+      { start: 3, end: 8, token_start: 2, token_end: 5 },
+      { start: 8, end: 9, token_start: 5, token_end: 6 },
+    ],
     judges: [
       { name: 'llm', simulated: true, verdicts: verdicts(1, 1, 0) },
       { name: 'prm', simulated: false, verdicts: verdicts(1, null, 0) },
@@ -109,63 +137,138 @@ describe('label sources from stored judge labels', () => {
     beta_mask: [0, 0, 0, 0, 0, 0],
   } as unknown as AnnotatedRecord;
   const positive = {
-    ...negative, index: 1, reward: 1, response: 'abc', steps: [{ start: 0, end: 3, token_start: 0, token_end: 2 }],
-    judges: [{ name: 'llm', simulated: true, verdicts: verdicts(1) }, { name: 'prm', simulated: false, verdicts: verdicts(1) }, { name: 'oracle', simulated: false, verdicts: verdicts(1) }],
-    consensus: { mode: 'and', labels: [0], abstained: [0] }, beta_mask: [0, 0],
+    ...negative,
+    index: 1,
+    reward: 1,
+    response: 'abc',
+    steps: [{ start: 0, end: 3, token_start: 0, token_end: 2 }],
+    judges: [
+      { name: 'llm', simulated: true, verdicts: verdicts(1) },
+      { name: 'prm', simulated: false, verdicts: verdicts(1) },
+      { name: 'oracle', simulated: false, verdicts: verdicts(1) },
+    ],
+    consensus: { mode: 'and', labels: [0], abstained: [0] },
+    beta_mask: [0, 0],
   } as unknown as AnnotatedRecord;
 
   it('rebuilds the β mask of each source (Eq. 7) and counts Tables 4–5 tokens', () => {
     const llm = relabel([negative, positive], labelRule('llm', ['llm', 'prm'], 'and'));
     expect(llm[0].beta_mask).toEqual([1, 1, 1, 1, 1, 0]);
     expect(llm[1].beta_mask).toEqual([0, 0]); // positives keep weight 1: never masked
-    expect(labelCounts(llm)).toEqual({ negativeTokensCorrect: 5, negativeTokensIncorrect: 1, precision: 2 / 3, recall: 1 });
+    expect(labelCounts(llm)).toEqual({
+      negativeTokensCorrect: 5,
+      negativeTokensIncorrect: 1,
+      precision: 2 / 3,
+      recall: 1,
+    });
     // An abstention is not "correct": AND of llm and prm keeps only the first step.
     const both = relabel([negative, positive], labelRule('consensus', ['llm', 'prm'], 'and'));
     expect(both[0].beta_mask).toEqual([1, 1, 0, 0, 0, 0]);
     expect(both[0].consensus).toEqual({ mode: 'and', labels: [1, 0, 0], abstained: [0, 1, 0] });
-    expect(labelCounts(both)).toMatchObject({ negativeTokensCorrect: 2, negativeTokensIncorrect: 4, precision: 1, recall: 1 });
+    expect(labelCounts(both)).toMatchObject({
+      negativeTokensCorrect: 2,
+      negativeTokensIncorrect: 4,
+      precision: 1,
+      recall: 1,
+    });
     expect(() => relabel([negative], labelRule('rule', ['llm'], 'and'))).toThrow(/no labels from judge "rule"/);
   });
 });
 
 /** Results with given per-seed greedy accuracies for each role (pass@k = accuracy + 0.1). */
-function syntheticResults(byRole: Record<string, number[]>, sweeps: ExperimentResults['sweeps'], methods = [...OBJECTIVE_NAMES], iterations = 1): ExperimentResults {
+function syntheticResults(
+  byRole: Record<string, number[]>,
+  sweeps: ExperimentResults['sweeps'],
+  methods = [...OBJECTIVE_NAMES],
+  iterations = 1,
+): ExperimentResults {
   const seeds = Object.values(byRole)[0].map((_, i) => i + 1);
   const units: UnitResult[] = [];
   for (const [role, values] of Object.entries(byRole)) {
-    values.forEach((accuracy, i) => units.push({
-      seed: i + 1, iteration: role.startsWith('iteration:') ? Number(role.split(':')[1]) : 1, key: role, variant: { objective: 'bcpg-nsa', beta: 0.5, labels: 'consensus' }, roles: [role],
-      eval: { accuracy, passAtK: { 1: accuracy, 4: accuracy + 0.1 }, prompts: 200, samples: 4 }, steps: 10, seconds: 5,
-    }));
+    values.forEach((accuracy, i) =>
+      units.push({
+        seed: i + 1,
+        iteration: role.startsWith('iteration:') ? Number(role.split(':')[1]) : 1,
+        key: role,
+        variant: { objective: 'bcpg-nsa', beta: 0.5, labels: 'consensus' },
+        roles: [role],
+        eval: { accuracy, passAtK: { 1: accuracy, 4: accuracy + 0.1 }, prompts: 200, samples: 4 },
+        steps: 10,
+        seconds: 5,
+      }),
+    );
   }
-  const labels = (sweeps.labels ?? []).flatMap((source, j) => seeds.map((seed) => ({
-    seed, iteration: 1, source, voters: [source], mode: 'and', negativeTokensCorrect: source === 'consensus' ? 10 : 20 + j, negativeTokensIncorrect: 100, precision: 0.8, recall: 0.5,
-  })));
+  const labels = (sweeps.labels ?? []).flatMap((source, j) =>
+    seeds.map((seed) => ({
+      seed,
+      iteration: 1,
+      source,
+      voters: [source],
+      mode: 'and',
+      negativeTokensCorrect: source === 'consensus' ? 10 : 20 + j,
+      negativeTokensIncorrect: 100,
+      precision: 0.8,
+      recall: 0.5,
+    })),
+  );
   return {
-    format: RESULTS_FORMAT, version: RESULTS_VERSION, command: 'npx gemstone experiment --seeds 3', adapter: 'test adapter', profile: 'software', seconds: 100,
-    config: { preset: 'small', judges: ['llm', 'prm'], consensus: 'and' }, seeds, iterations, methods, sweeps, beta: 0.5, passK: 4,
-    reference: { path: 'reference', trained: true, eval: { accuracy: 0.4, passAtK: { 1: 0.4, 4: 0.6 }, prompts: 200, samples: 4 }, seconds: 50 },
-    datasets: seeds.map((seed) => ({ seed, iteration: 1, prompts: 10, responses: 80, negatives: 40, tokens: 4000, negativeTokens: 2000, sampledAccuracy: 0.5, droppedGroups: 2, seconds: 20 })),
-    labels, units,
+    format: RESULTS_FORMAT,
+    version: RESULTS_VERSION,
+    command: 'npx gemstone experiment --seeds 3',
+    adapter: 'test adapter',
+    profile: 'software',
+    seconds: 100,
+    config: { preset: 'small', judges: ['llm', 'prm'], consensus: 'and' },
+    seeds,
+    iterations,
+    methods,
+    sweeps,
+    beta: 0.5,
+    passK: 4,
+    reference: {
+      path: 'reference',
+      trained: true,
+      eval: { accuracy: 0.4, passAtK: { 1: 0.4, 4: 0.6 }, prompts: 200, samples: 4 },
+      seconds: 50,
+    },
+    datasets: seeds.map((seed) => ({
+      seed,
+      iteration: 1,
+      prompts: 10,
+      responses: 80,
+      negatives: 40,
+      tokens: 4000,
+      negativeTokens: 2000,
+      sampledAccuracy: 0.5,
+      droppedGroups: 2,
+      seconds: 20,
+    })),
+    labels,
+    units,
   };
 }
 
 describe('verdicts are computed from the numbers', () => {
-  const results = syntheticResults({
-    'method:bcpg-nsa': [0.60, 0.62, 0.61],
-    'method:bcpg': [0.50, 0.51, 0.52], // clearly below: holds
-    'method:grpo-offline': [0.70, 0.72, 0.71], // clearly above: reversed
-    'method:topr': [0.55, 0.66, 0.58], // mixed: not shown
-    'method:dpo': [0.40, 0.41, 0.42],
-    'method:rft': [0.30, 0.31, 0.30],
-    'beta:-0.5': [0.50, 0.52, 0.51],
-    'beta:0.5': [0.60, 0.62, 0.61],
-    'beta:1': [0.50, 0.51, 0.52],
-    'labels:consensus': [0.60, 0.62, 0.61],
-    'labels:prm': [0.50, 0.52, 0.50],
-    'iteration:1': [0.60, 0.62, 0.61],
-    'iteration:2': [0.58, 0.60, 0.59],
-  }, { beta: [-0.5, 0.5, 1], labels: ['consensus', 'prm'] }, [...OBJECTIVE_NAMES], 2);
+  const results = syntheticResults(
+    {
+      'method:bcpg-nsa': [0.6, 0.62, 0.61],
+      'method:bcpg': [0.5, 0.51, 0.52], // clearly below: holds
+      'method:grpo-offline': [0.7, 0.72, 0.71], // clearly above: reversed
+      'method:topr': [0.55, 0.66, 0.58], // mixed: not shown
+      'method:dpo': [0.4, 0.41, 0.42],
+      'method:rft': [0.3, 0.31, 0.3],
+      'beta:-0.5': [0.5, 0.52, 0.51],
+      'beta:0.5': [0.6, 0.62, 0.61],
+      'beta:1': [0.5, 0.51, 0.52],
+      'labels:consensus': [0.6, 0.62, 0.61],
+      'labels:prm': [0.5, 0.52, 0.5],
+      'iteration:1': [0.6, 0.62, 0.61],
+      'iteration:2': [0.58, 0.6, 0.59],
+    },
+    { beta: [-0.5, 0.5, 1], labels: ['consensus', 'prm'] },
+    [...OBJECTIVE_NAMES],
+    2,
+  );
 
   it('judges every claim, each from its own comparison', () => {
     const verdict = (statement: string) => judgeClaims(results).find((c) => c.statement === statement)?.verdict;
@@ -178,13 +281,22 @@ describe('verdicts are computed from the numbers', () => {
     expect(verdict('consensus labels train better than prm labels alone')).toBe('holds');
     expect(verdict('consensus labels the fewest tokens of negatives correct (it mines the least)')).toBe('holds');
     expect(verdict('a further round (iteration 2) improves on iteration 1')).toBe('reversed');
-    const flat = syntheticResults({ 'method:bcpg-nsa': [0.5, 0.5], 'beta:0': [0.5, 0.5], 'beta:0.5': [0.4, 0.4], 'beta:1': [0.3, 0.3] }, { beta: [0, 0.5, 1] }, ['bcpg-nsa']);
+    const flat = syntheticResults(
+      { 'method:bcpg-nsa': [0.5, 0.5], 'beta:0': [0.5, 0.5], 'beta:0.5': [0.4, 0.4], 'beta:1': [0.3, 0.3] },
+      { beta: [0, 0.5, 1] },
+      ['bcpg-nsa'],
+    );
     expect(judgeClaims(flat).find((c) => c.statement.startsWith('accuracy rises'))?.verdict).toBe('does not hold');
   });
 
   it('writes the Table-3-like report and the figures from them', async () => {
     const figures = await buildFigures(results);
-    expect(figures.map((f) => f.file)).toEqual(['accuracy-by-method.svg', 'accuracy-by-beta.svg', 'accuracy-by-labels.svg', 'accuracy-by-iteration.svg']);
+    expect(figures.map((f) => f.file)).toEqual([
+      'accuracy-by-method.svg',
+      'accuracy-by-beta.svg',
+      'accuracy-by-labels.svg',
+      'accuracy-by-iteration.svg',
+    ]);
     for (const f of figures) expect(f.svg).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
     expect(figures[0].svg).toContain('GRPO-offline');
     const report = buildReport(results, { figures });
@@ -192,11 +304,16 @@ describe('verdicts are computed from the numbers', () => {
     expect(report).toMatch(/\| BCPG \| 51\.0 ± 1\.0 \| 61\.0 ± 1\.0 \| \+10\.0 pp, 95% CI \[\+7\.5, \+12\.5\]/);
     expect(report).toContain('| BCPG-NSA beats GRPO-offline | Table 3 | **reversed** |');
     expect(report).toContain('![Held-out accuracy (pass@1) per method](accuracy-by-method.svg)');
-    expect(report).toMatch(/^\| prm \| prm \| 50\.7 ± 1\.2 \| 60\.7 ± 1\.2 \| \+10\.3 pp, 95% CI \[\+8\.9, \+11\.8\] \| 63 \| 300 \|/m);
+    expect(report).toMatch(
+      /^\| prm \| prm \| 50\.7 ± 1\.2 \| 60\.7 ± 1\.2 \| \+10\.3 pp, 95% CI \[\+8\.9, \+11\.8\] \| 63 \| 300 \|/m,
+    );
   });
 });
 
-function gemstone(args: string[], killWhen?: (event: Record<string, unknown>) => boolean): Promise<{ code: number | null; events: Record<string, unknown>[]; stderr: string }> {
+function gemstone(
+  args: string[],
+  killWhen?: (event: Record<string, unknown>) => boolean,
+): Promise<{ code: number | null; events: Record<string, unknown>[]; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: ENV });
     const events: Record<string, unknown>[] = [];
@@ -216,7 +333,9 @@ function gemstone(args: string[], killWhen?: (event: Record<string, unknown>) =>
         }
       }
     });
-    child.stderr.on('data', (data) => { stderr += data; });
+    child.stderr.on('data', (data) => {
+      stderr += data;
+    });
     child.on('close', (code) => resolve({ code, events, stderr }));
   });
 }
@@ -226,15 +345,54 @@ describe('gemstone experiment end to end (tiny preset)', () => {
   const out = join(dir, 'exp');
   const docs = join(dir, 'docs', 'results');
   const ARGS = [
-    'experiment', '--preset', 'tiny', '--records', '64', '--sft-steps', '30', '--prompts', '8', '--group', '2', '--batch', '8',
-    '--prm-steps', '10', '--prm-responses', '8', '--epochs', '1', '--eval-prompts', '8', '--eval-samples', '2', '--keep-all', '--workers', '1',
-    '--seeds', '2', '--sweep', 'beta=-0.5,0,1', '--sweep', 'labels=oracle,rule,prm,llm,consensus', '--iterations', '2', '--out', out,
+    'experiment',
+    '--preset',
+    'tiny',
+    '--records',
+    '64',
+    '--sft-steps',
+    '30',
+    '--prompts',
+    '8',
+    '--group',
+    '2',
+    '--batch',
+    '8',
+    '--prm-steps',
+    '10',
+    '--prm-responses',
+    '8',
+    '--epochs',
+    '1',
+    '--eval-prompts',
+    '8',
+    '--eval-samples',
+    '2',
+    '--keep-all',
+    '--workers',
+    '1',
+    '--seeds',
+    '2',
+    '--sweep',
+    'beta=-0.5,0,1',
+    '--sweep',
+    'labels=oracle,rule,prm,llm,consensus',
+    '--iterations',
+    '2',
+    '--out',
+    out,
   ];
 
   it('a bad --sweep is one clear error before any work starts', async () => {
     const bad = join(dir, 'bad');
-    const { stderr, code } = await promisify(execFile)(process.execPath, [BIN, 'experiment', '--sweep', 'beta=0.5,2', '--out', bad], { env: ENV }).then(
-      (r) => ({ ...r, code: 0 }), (e: { stderr: string; code: number }) => e);
+    const { stderr, code } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'experiment', '--sweep', 'beta=0.5,2', '--out', bad],
+      { env: ENV },
+    ).then(
+      (r) => ({ ...r, code: 0 }),
+      (e: { stderr: string; code: number }) => e,
+    );
     expect(code).toBe(2);
     expect(stderr).toMatch(/--sweep.*"2" is not a number in \[−1, 1\]/);
     expect(existsSync(bad)).toBe(false);
@@ -243,7 +401,17 @@ describe('gemstone experiment end to end (tiny preset)', () => {
   it('a resumed leg may add a label sweep: the β masks are remade for the new sources', async () => {
     const leg = join(dir, 'leg');
     const small = ARGS.slice(0, ARGS.indexOf('--seeds'));
-    const first = await gemstone([...small, '--seeds', '1', '--methods', 'rft', '--sweep', 'labels=consensus', '--out', leg]);
+    const first = await gemstone([
+      ...small,
+      '--seeds',
+      '1',
+      '--methods',
+      'rft',
+      '--sweep',
+      'labels=consensus',
+      '--out',
+      leg,
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const second = await gemstone(['experiment', '--resume', leg, '--sweep', 'labels=oracle,consensus']);
     expect(second.code, second.stderr).toBe(0);
@@ -259,7 +427,9 @@ describe('gemstone experiment end to end (tiny preset)', () => {
 
     const second = await gemstone(['experiment', '--resume', out, '--docs', docs]);
     expect(second.code, second.stderr).toBe(0);
-    const reused = second.events.filter((e) => e.event === 'log' && /done in an earlier leg/.test(String(e.message))).map((e) => String(e.message));
+    const reused = second.events
+      .filter((e) => e.event === 'log' && /done in an earlier leg/.test(String(e.message)))
+      .map((e) => String(e.message));
     expect(reused.some((m) => /seed-1\/iteration-1: bcpg-nsa/.test(m))).toBe(true);
     expect(reused.some((m) => /π_ref: SFT/.test(m))).toBe(true);
 
@@ -295,12 +465,20 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     // The first leg's command line, then the resumed leg's.
     expect(report).toMatch(/^- command: `.*experiment .*--seeds 2/m);
     expect(report).toMatch(/^- then resumed with: `.*experiment --resume /m);
-    for (const name of ['BCPG-NSA', 'BCPG', 'GRPO-offline', 'TOPR', 'DPO', 'RFT']) expect(report).toMatch(new RegExp(`^\\| ${name} \\| \\d+\\.\\d ± \\d+\\.\\d \\|`, 'm'));
+    for (const name of ['BCPG-NSA', 'BCPG', 'GRPO-offline', 'TOPR', 'DPO', 'RFT'])
+      expect(report).toMatch(new RegExp(`^\\| ${name} \\| \\d+\\.\\d ± \\d+\\.\\d \\|`, 'm'));
     expect(report).toContain('## β ablation');
     expect(report).toContain('## Annotation ablation');
     expect(report).toContain('## Iterations');
-    const svgs = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
-    expect(svgs).toEqual(['accuracy-by-beta.svg', 'accuracy-by-iteration.svg', 'accuracy-by-labels.svg', 'accuracy-by-method.svg']);
+    const svgs = readdirSync(out)
+      .filter((f) => f.endsWith('.svg'))
+      .sort();
+    expect(svgs).toEqual([
+      'accuracy-by-beta.svg',
+      'accuracy-by-iteration.svg',
+      'accuracy-by-labels.svg',
+      'accuracy-by-method.svg',
+    ]);
     for (const f of svgs) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg/);
 
     // The docs page: the same report, saying how it was generated, with the figures and results.json.

@@ -22,11 +22,13 @@ describe('PyTorch golden GPT-2 (llvmpipe)', () => {
   it('matches logits, loss and every parameter gradient', async () => {
     const bytes = new Uint8Array(readFileSync(FIXTURE));
     const { tensors } = decodeSafetensors(bytes, 'gpt2-tiny-golden.safetensors');
-    const parameters = Object.fromEntries(parameterSpecs(config).map((spec) => {
-      const tensor = tensors[spec.name];
-      expect(tensor.shape, spec.name).toEqual(spec.shape);
-      return [spec.name, tensor.data as Float32Array];
-    }));
+    const parameters = Object.fromEntries(
+      parameterSpecs(config).map((spec) => {
+        const tensor = tensors[spec.name];
+        expect(tensor.shape, spec.name).toEqual(spec.shape);
+        return [spec.name, tensor.data as Float32Array];
+      }),
+    );
     const [B, T] = tensors['inputs.tokens'].shape;
     const tokens = Uint32Array.from(tensors['inputs.tokens'].data as Int32Array);
     const targets = Uint32Array.from(tensors['inputs.targets'].data as Int32Array);

@@ -38,7 +38,9 @@ describe('no adapter', () => {
   });
 
   it('rejects an unknown forced adapter by name', async () => {
-    await expect(GpuContext.create({ adapter: 'voodoo' })).rejects.toThrow(/GEMSTONE_ADAPTER="voodoo" is not one of: gpu, llvmpipe, swiftshader/);
+    await expect(GpuContext.create({ adapter: 'voodoo' })).rejects.toThrow(
+      /GEMSTONE_ADAPTER="voodoo" is not one of: gpu, llvmpipe, swiftshader/,
+    );
   });
 });
 
@@ -60,8 +62,13 @@ describe('GPU harness (llvmpipe)', () => {
   });
 
   it('turns a WGSL compile error into an exception naming file and line', async () => {
-    registerShader('broken_for_test', '// a comment\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_name;\n}\n');
-    await expect(context.pipeline({ shader: 'broken_for_test' })).rejects.toThrow(/^shaders\/broken_for_test\.wgsl:4:\d+: .*undefined_name/);
+    registerShader(
+      'broken_for_test',
+      '// a comment\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_name;\n}\n',
+    );
+    await expect(context.pipeline({ shader: 'broken_for_test' })).rejects.toThrow(
+      /^shaders\/broken_for_test\.wgsl:4:\d+: .*undefined_name/,
+    );
   });
 
   it('caches pipelines by shader, entry point, defines and constants', async () => {
@@ -75,7 +82,12 @@ describe('GPU harness (llvmpipe)', () => {
 
   it('keeps named tensors in one arena and counts bytes in use', async () => {
     const before = context.bytesInUse;
-    const arena = new Arena(context, 'params', { 'wte.weight': 10, 'ln_f.bias': 3, empty: 0, 'h.0.mlp.c_fc.weight': 7 });
+    const arena = new Arena(context, 'params', {
+      'wte.weight': 10,
+      'ln_f.bias': 3,
+      empty: 0,
+      'h.0.mlp.c_fc.weight': 7,
+    });
     expect(context.bytesInUse - before).toBe(Math.ceil(arena.bytes / 16) * 16);
     const align = context.device.limits.minStorageBufferOffsetAlignment / 4;
     for (const entry of arena.entries.values()) expect(entry.offset % align).toBe(0);
@@ -93,7 +105,12 @@ describe('GPU harness (llvmpipe)', () => {
     const small = context.tensor('small', 4);
     const out = context.tensor('out', 4);
     // A view that claims more bytes than the buffer has: invalid bind group.
-    await context.run({ kernel: { shader: 'elementwise', entryPoint: 'add' }, buffers: { x: { ...small, size: 4096 }, y: small, out }, uniform: new Uint32Array([4, 0, 0, 0]), workgroups: [1] });
+    await context.run({
+      kernel: { shader: 'elementwise', entryPoint: 'add' },
+      buffers: { x: { ...small, size: 4096 }, y: small, out },
+      uniform: new Uint32Array([4, 0, 0, 0]),
+      workgroups: [1],
+    });
     await expect(context.read(out)).rejects.toThrow(/GPU error/);
     // The context stays usable after reporting it.
     context.upload(out, Float32Array.from([1, 2, 3, 4]));

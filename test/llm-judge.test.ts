@@ -10,8 +10,20 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JudgeInput, StepVerdict } from '../src/judge/judge.ts';
 import { JsonlCacheFile } from '../src/judge/judge-cache-file.ts';
 import { canonicalJson, isCachedJudgement, JudgeCache, type CachedJudgement } from '../src/judge/judge-cache.ts';
-import { formatUserMessage, LLM_API_KEY_ENV, LlmJudge, parseRetryAfter, parseUserMessage, type LlmJudgeOptions } from '../src/judge/llm-judge.ts';
-import { SimulatedLlmServer, type Fault, type SimulatedLlmServerOptions, type StepLabeller } from '../src/judge/simulated-llm-server.ts';
+import {
+  formatUserMessage,
+  LLM_API_KEY_ENV,
+  LlmJudge,
+  parseRetryAfter,
+  parseUserMessage,
+  type LlmJudgeOptions,
+} from '../src/judge/llm-judge.ts';
+import {
+  SimulatedLlmServer,
+  type Fault,
+  type SimulatedLlmServerOptions,
+  type StepLabeller,
+} from '../src/judge/simulated-llm-server.ts';
 import { arithmetic } from '../src/tasks/arithmetic.ts';
 import { NoisySolver } from '../src/tasks/noisy-solver.ts';
 import { Random } from '../src/util/random.ts';
@@ -20,12 +32,18 @@ import { Random } from '../src/util/random.ts';
 
 function evalOp(a: number, op: string, b: number): number | null {
   switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '/': return b === 0 ? null : Math.floor(a / b);
-    case '%': return b === 0 ? null : ((a % b) + b) % b;
-    default: return null;
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return b === 0 ? null : Math.floor(a / b);
+    case '%':
+      return b === 0 ? null : ((a % b) + b) % b;
+    default:
+      return null;
   }
 }
 
@@ -40,7 +58,8 @@ const checkArithmetic: StepLabeller = (_problem, steps, { answer }) =>
     }
     for (const m of text.matchAll(/(-?\d+)\s*([-+*/%])\s*(\d+)\s*=\s*(-?\d+)/g)) {
       const value = evalOp(Number(m[1]), m[2], Number(m[3]));
-      if (value !== Number(m[4])) return { score: 0, reason: `calculation error: ${m[1]}${m[2]}${m[3]} is ${value}, not ${m[4]}` };
+      if (value !== Number(m[4]))
+        return { score: 0, reason: `calculation error: ${m[1]}${m[2]}${m[3]} is ${value}, not ${m[4]}` };
     }
     return { score: 1, reason: 'the arithmetic checks out' };
   });
@@ -158,7 +177,10 @@ describe('LLM judge against the simulated server', () => {
   it('noise flips labels at about its rate, the same way whatever the order of requests', async () => {
     const xs = inputs(30);
     const a = await judgeAll(judgeFor(await startServer({ noise: 0.25, seed: 3 }), { concurrency: 1 }), xs);
-    const b = await judgeAll(judgeFor(await startServer({ noise: 0.25, seed: 3 }), { concurrency: 6 }), [...xs].reverse());
+    const b = await judgeAll(
+      judgeFor(await startServer({ noise: 0.25, seed: 3 }), { concurrency: 6 }),
+      [...xs].reverse(),
+    );
     expect(a).toEqual(b.reverse());
     const flipped = a.flatMap((r, i) => r.filter((v, k) => v.label !== expected(xs[i])[k]));
     const rate = flipped.length / stepCount(xs);
@@ -207,7 +229,9 @@ describe('LLM judge against the simulated server', () => {
   });
 
   it('retries dropped connections and 500s; abstains when the connection always drops', async () => {
-    const server = await startServer({ faults: [{ kind: 'drop' }, { kind: 'status', status: 500 }, { kind: 'drop' }, { kind: 'status', status: 503 }] });
+    const server = await startServer({
+      faults: [{ kind: 'drop' }, { kind: 'status', status: 500 }, { kind: 'drop' }, { kind: 'status', status: 503 }],
+    });
     const xs = inputs(3);
     const results = await judgeAll(judgeFor(server, { concurrency: 1 }), xs);
     expect(expectSound(xs, results).abstained).toBe(0);
@@ -216,7 +240,9 @@ describe('LLM judge against the simulated server', () => {
     const dropping = await startServer({ fault: () => ({ kind: 'drop' }) });
     const [x] = inputs(1, 50);
     const verdicts = await judgeFor(dropping, { retries: 2 }).judge(x);
-    expect(verdicts.every((v) => v.label === null && /no reply after 3 attempts: network error/.test(v.reason ?? ''))).toBe(true);
+    expect(
+      verdicts.every((v) => v.label === null && /no reply after 3 attempts: network error/.test(v.reason ?? '')),
+    ).toBe(true);
     expect(dropping.stats.requests).toBe(3);
   });
 
@@ -262,7 +288,9 @@ describe('LLM judge against the simulated server', () => {
       { kind: 'missing-fields' },
     ];
     const rng = new Random(11);
-    const plan = Array.from({ length: 200 }, () => (rng.next() < 0.5 ? kinds[Math.floor(rng.next() * kinds.length)] : null));
+    const plan = Array.from({ length: 200 }, () =>
+      rng.next() < 0.5 ? kinds[Math.floor(rng.next() * kinds.length)] : null,
+    );
     const server = await startServer({ faults: plan, maxRequests: 200 });
     const xs = inputs(24, 200);
     const results = await judgeAll(judgeFor(server, { concurrency: 4, retries: 3, timeoutMs: 150 }), xs);
@@ -295,9 +323,18 @@ describe('LLM judge against the simulated server', () => {
       const body = JSON.parse(String(init?.body)) as { messages: { role: string; content: string }[] };
       const parsed = parseUserMessage(body.messages[1].content)!;
       const steps = parsed.steps.map((_, i) => ({ step: i + 1, score: 1, reason: 'fine' }));
-      return new Response(JSON.stringify({ model: 'some-real-model', choices: [{ message: { content: JSON.stringify({ steps }) } }] }), { status: 200 });
+      return new Response(
+        JSON.stringify({ model: 'some-real-model', choices: [{ message: { content: JSON.stringify({ steps }) } }] }),
+        { status: 200 },
+      );
     };
-    const judge = new LlmJudge({ baseUrl: 'http://127.0.0.1:9/v1', model: 'some-real-model', apiKey: 'k', fetch: fakeFetch, log: null });
+    const judge = new LlmJudge({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      model: 'some-real-model',
+      apiKey: 'k',
+      fetch: fakeFetch,
+      log: null,
+    });
     const [x] = inputs(1);
     const verdicts = await judge.judge(x);
     expect(verdicts.every((v) => v.label === 1 && v.reason === 'fine')).toBe(true);
@@ -339,7 +376,10 @@ describe('LLM judge cache', () => {
     const server = await startServer();
     const xs = inputs(5, 600);
     const file = new JsonlCacheFile<CachedJudgement>(path);
-    const first = await judgeAll(judgeFor(server, { cache: new JudgeCache(file, isCachedJudgement), concurrency: 5 }), xs);
+    const first = await judgeAll(
+      judgeFor(server, { cache: new JudgeCache(file, isCachedJudgement), concurrency: 5 }),
+      xs,
+    );
     await file.flush();
     expect((await readFile(path, 'utf8')).trim().split('\n').length).toBe(xs.length);
     expect(server.stats.requests).toBe(xs.length);
@@ -381,10 +421,24 @@ describe('LLM judge API key', () => {
     const echo: Fault = { kind: 'status', status: 401, echoAuthorization: true };
     const server = await startServer({
       apiKey: key,
-      faults: [{ kind: 'status', status: 429, retryAfterMs: 5 }, { kind: 'drop' }, { kind: 'malformed-body' }, echo, { kind: 'status', status: 500, echoAuthorization: true }],
+      faults: [
+        { kind: 'status', status: 429, retryAfterMs: 5 },
+        { kind: 'drop' },
+        { kind: 'malformed-body' },
+        echo,
+        { kind: 'status', status: 500, echoAuthorization: true },
+      ],
     });
     // The default log (console.warn) is on here: its lines are captured.
-    const judge = new LlmJudge({ baseUrl: server.baseUrl, model: 'm', apiKey: key, concurrency: 1, timeoutMs: 2_000, backoffBaseMs: 5, cache: new JudgeCache(file, isCachedJudgement) });
+    const judge = new LlmJudge({
+      baseUrl: server.baseUrl,
+      model: 'm',
+      apiKey: key,
+      concurrency: 1,
+      timeoutMs: 2_000,
+      backoffBaseMs: 5,
+      cache: new JudgeCache(file, isCachedJudgement),
+    });
     const xs = inputs(6, 800);
     const results = await judgeAll(judge, xs);
     await file.flush();
@@ -395,14 +449,23 @@ describe('LLM judge API key', () => {
     const reasons = results.flat().map((v) => v.reason ?? '');
     expect(reasons.some((r) => r.includes('[api key]'))).toBe(true); // the echoed header was scrubbed
     expect(captured.length).toBeGreaterThan(0);
-    const everything = [...captured, ...reasons, await readFile(path, 'utf8'), JSON.stringify(judge), inspect(judge, { showHidden: true, depth: 8 })];
+    const everything = [
+      ...captured,
+      ...reasons,
+      await readFile(path, 'utf8'),
+      JSON.stringify(judge),
+      inspect(judge, { showHidden: true, depth: 8 }),
+    ];
     for (const text of everything) expect(text).not.toContain(key);
     expect(everything.join('\n')).not.toContain('SECRET');
   });
 
   it('a short key is scrubbed where it stands alone, without mangling words that contain it', async () => {
     const key = 'ari';
-    const server = await startServer({ apiKey: key, faults: [{ kind: 'status', status: 401, echoAuthorization: true }] });
+    const server = await startServer({
+      apiKey: key,
+      faults: [{ kind: 'status', status: 401, echoAuthorization: true }],
+    });
     const judge = judgeFor(server, { apiKey: key, concurrency: 1 });
     const [refused, labelled] = await judgeAll(judge, inputs(2, 900));
     expect(refused[0].reason).toMatch(/^HTTP 401: .*Bearer \[api key\]/);

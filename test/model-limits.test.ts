@@ -16,7 +16,9 @@ describe('adapter limits (llvmpipe: 128 MiB per binding)', () => {
     expect(parameterCount(presetConfig('gpt2-124m'))).toBe(124_439_808);
     const model = new Gpt2(context, config);
     try {
-      await expect(model.zeroGradients()).rejects.toThrow(/binds \d+\.\d MiB of arena:gradients; this adapter binds at most 128\.0 MiB/);
+      await expect(model.zeroGradients()).rejects.toThrow(
+        /binds \d+\.\d MiB of arena:gradients; this adapter binds at most 128\.0 MiB/,
+      );
     } finally {
       model.destroy();
     }

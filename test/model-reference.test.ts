@@ -10,7 +10,9 @@ const config: ModelConfig = { vocabSize: 7, contextLength: 6, width: 8, layers: 
 const [B, T] = [2, 4];
 
 describe('GPT-2 twin', () => {
-  const p64: Parameters64 = Object.fromEntries(Object.entries(randomParameters(config, 3)).map(([k, v]) => [k, Float64Array.from(v)]));
+  const p64: Parameters64 = Object.fromEntries(
+    Object.entries(randomParameters(config, 3)).map(([k, v]) => [k, Float64Array.from(v)]),
+  );
   const batch = randomBatch(config, B, T, 4);
   const loss = () => gpt2Forward(config, p64, batch.tokens, batch.targets, batch.coefficients, B, T).loss;
   const forward = gpt2Forward(config, p64, batch.tokens, batch.targets, batch.coefficients, B, T);

@@ -2,8 +2,28 @@
 // coefficients are the finite-difference gradient of its written objective, and the
 // identities of ALGORITHMS.md Stage 3 hold. GPU-vs-twin: test/cases/objective-cases.ts.
 import { describe, expect, it } from 'vitest';
-import { coefficientsForLoss, DEFAULT_HYPER, OBJECTIVE_NAMES, OBJECTIVES, resolveHyper, type ObjectiveHyper, type ObjectiveName } from '../src/objectives/index.ts';
-import { bcpg, bcpgNsa, dpo, dpoPairs, grpoOffline, groupStats, logRatioSum, rft, topr, toprLoss, type ObjectiveBatch } from '../src/objectives/reference.ts';
+import {
+  coefficientsForLoss,
+  DEFAULT_HYPER,
+  OBJECTIVE_NAMES,
+  OBJECTIVES,
+  resolveHyper,
+  type ObjectiveHyper,
+  type ObjectiveName,
+} from '../src/objectives/index.ts';
+import {
+  bcpg,
+  bcpgNsa,
+  dpo,
+  dpoPairs,
+  grpoOffline,
+  groupStats,
+  logRatioSum,
+  rft,
+  topr,
+  toprLoss,
+  type ObjectiveBatch,
+} from '../src/objectives/reference.ts';
 import { outputLogprobs } from '../src/reference/output.ts';
 import { Random } from '../src/util/random.ts';
 import { randomObjectiveBatch, type RandomBatchOptions } from './cases/objective-cases.ts';
@@ -12,7 +32,10 @@ import { maxAbsDiff, numericGradient } from './util/numeric.ts';
 const hyperOf = (name: ObjectiveName, overrides: Partial<ObjectiveHyper> = {}) => resolveHyper(name, overrides);
 
 const SHAPES: { label: string; options: RandomBatchOptions }[] = [
-  { label: 'mixed groups, a G = 1, all-right and all-wrong', options: { groups: [4, 3, 1, 5, 4], kinds: ['mixed', 'mixed', 'mixed', 'all-right', 'all-wrong'], maxLength: 9 } },
+  {
+    label: 'mixed groups, a G = 1, all-right and all-wrong',
+    options: { groups: [4, 3, 1, 5, 4], kinds: ['mixed', 'mixed', 'mixed', 'all-right', 'all-wrong'], maxLength: 9 },
+  },
   { label: 'one response', options: { groups: [1], maxLength: 5 } },
   { label: 'two mixed groups of 6', options: { groups: [6, 6], maxLength: 6, spread: 1 } },
 ];
@@ -43,10 +66,18 @@ describe('objective coefficients are ∂J/∂ℓ (central differences, float64)'
         const got = spec.reference(batch, hyper);
         const l0 = Float64Array.from(batch.logprobs);
         // TOPR's weight is a stop-gradient: differentiate the surrogate with the weight frozen at ℓ0.
-        const loss = name === 'topr' ? (l: Float64Array) => toprLoss(batch, hyper, l, l0) : (l: Float64Array) => spec.loss(batch, hyper, l);
+        const loss =
+          name === 'topr'
+            ? (l: Float64Array) => toprLoss(batch, hyper, l, l0)
+            : (l: Float64Array) => spec.loss(batch, hyper, l);
         const fd = numericGradient(loss, Float64Array.from(l0));
         // c = ∂J/∂ℓ = −∂loss/∂ℓ
-        expect(maxAbsDiff(got.coefficients, fd.map((v) => -v))).toBeLessThan(1e-8);
+        expect(
+          maxAbsDiff(
+            got.coefficients,
+            fd.map((v) => -v),
+          ),
+        ).toBeLessThan(1e-8);
         expect(got.objective).toBeCloseTo(-loss(l0), 12);
         expect(got.terms.objective).toBe(got.objective);
       }
@@ -72,13 +103,25 @@ describe('objective coefficients are ∂J/∂ℓ (central differences, float64)'
     expect(coefficients[2]).toBe(0);
     expect(coefficients[3]).toBeLessThan(0);
     expect(terms.clipFraction).toBe(0.5);
-    const fd = numericGradient((l) => OBJECTIVES['grpo-offline'].loss(batch, hyper, l), Float64Array.from(batch.logprobs));
-    expect(maxAbsDiff(coefficients, fd.map((v) => -v))).toBeLessThan(1e-8);
+    const fd = numericGradient(
+      (l) => OBJECTIVES['grpo-offline'].loss(batch, hyper, l),
+      Float64Array.from(batch.logprobs),
+    );
+    expect(
+      maxAbsDiff(
+        coefficients,
+        fd.map((v) => -v),
+      ),
+    ).toBeLessThan(1e-8);
   });
 });
 
 describe('objective identities', () => {
-  const batch = randomObjectiveBatch(new Random(77), { groups: [5, 4, 1, 6, 3], kinds: ['mixed', 'mixed', 'mixed', 'all-wrong', 'mixed'], maxLength: 12 });
+  const batch = randomObjectiveBatch(new Random(77), {
+    groups: [5, 4, 1, 6, 3],
+    kinds: ['mixed', 'mixed', 'mixed', 'all-wrong', 'mixed'],
+    maxLength: 12,
+  });
 
   it('BCPG-NSA with β = 1 equals BCPG', () => {
     const hyper = { ...DEFAULT_HYPER, tau: 0.02 };
@@ -94,7 +137,10 @@ describe('objective identities', () => {
     expect(free.terms.constraint).toBe(0);
     expect(free.objective).toBe(free.terms.policyGradient);
     // without the constraint c does not depend on ℓ
-    const moved = bcpgNsa({ ...batch, logprobs: Float64Array.from(batch.logprobs, (v) => v - 0.3) }, { ...DEFAULT_HYPER, tau: 0 });
+    const moved = bcpgNsa(
+      { ...batch, logprobs: Float64Array.from(batch.logprobs, (v) => v - 0.3) },
+      { ...DEFAULT_HYPER, tau: 0 },
+    );
     expect(Array.from(moved.coefficients)).toEqual(Array.from(free.coefficients));
     const tau = 0.05;
     const withTau = bcpgNsa(batch, { ...DEFAULT_HYPER, tau });
@@ -102,7 +148,10 @@ describe('objective identities', () => {
     for (const y of batch.responses) {
       const D = logRatioSum(batch, batch.logprobs, y);
       for (let t = y.offset; t < y.offset + y.length; t++) {
-        expect(withTau.coefficients[t] - free.coefficients[t]).toBeCloseTo((-tau * D) / (groups.length * groups[y.group].count * y.length), 14);
+        expect(withTau.coefficients[t] - free.coefficients[t]).toBeCloseTo(
+          (-tau * D) / (groups.length * groups[y.group].count * y.length),
+          14,
+        );
       }
     }
   });
@@ -148,7 +197,8 @@ describe('objective identities', () => {
         // the group's rewards, their mean and Bessel std, written out again
         const rewards = inside.responses.filter((z) => z.group === y.group).map((z) => z.reward);
         const mean = rewards.reduce((s, r) => s + r, 0) / rewards.length;
-        const std = rewards.length > 1 ? Math.sqrt(rewards.reduce((s, r) => s + (r - mean) ** 2, 0) / (rewards.length - 1)) : 0;
+        const std =
+          rewards.length > 1 ? Math.sqrt(rewards.reduce((s, r) => s + (r - mean) ** 2, 0) / (rewards.length - 1)) : 0;
         const A = (y.reward - mean) / (std + 1e-4);
         const normaliser = lossType === 'grpo' ? N * y.length : tokens;
         for (let t = y.offset; t < y.offset + y.length; t++) {
@@ -205,7 +255,9 @@ describe('objective identities', () => {
       const own = manyPairs.filter((p) => p.chosen === i || p.rejected === i);
       let expected = 0;
       for (const p of own) {
-        const margin = logRatioSum(batch, batch.logprobs, batch.responses[p.chosen]) - logRatioSum(batch, batch.logprobs, batch.responses[p.rejected]);
+        const margin =
+          logRatioSum(batch, batch.logprobs, batch.responses[p.chosen]) -
+          logRatioSum(batch, batch.logprobs, batch.responses[p.rejected]);
         const s = 1 / (1 + Math.exp(DEFAULT_HYPER.betaDPO * margin));
         expected += ((p.chosen === i ? 1 : -1) * DEFAULT_HYPER.betaDPO * s) / manyPairs.length;
       }
@@ -215,7 +267,12 @@ describe('objective identities', () => {
 
   it('DPO default pairing: every negative once, a positive of its group, positives used evenly, deterministic by seed', () => {
     const pairs = dpoPairs(batch.responses, 11);
-    const negatives = batch.responses.map((y, i) => ({ y, i })).filter(({ y, i }) => y.reward === 0 && batch.responses.some((z, k) => k !== i && z.group === y.group && z.reward === 1));
+    const negatives = batch.responses
+      .map((y, i) => ({ y, i }))
+      .filter(
+        ({ y, i }) =>
+          y.reward === 0 && batch.responses.some((z, k) => k !== i && z.group === y.group && z.reward === 1),
+      );
     expect(pairs.map((p) => p.rejected).sort((a, b) => a - b)).toEqual(negatives.map(({ i }) => i));
     for (const { chosen, rejected } of pairs) {
       expect(batch.responses[chosen].reward).toBe(1);
@@ -223,7 +280,9 @@ describe('objective identities', () => {
     }
     const groups = groupStats(batch);
     for (let g = 0; g < groups.length; g++) {
-      const uses = batch.responses.map((y, i) => (y.group === g && y.reward === 1 ? pairs.filter((p) => p.chosen === i).length : NaN)).filter((n) => !Number.isNaN(n));
+      const uses = batch.responses
+        .map((y, i) => (y.group === g && y.reward === 1 ? pairs.filter((p) => p.chosen === i).length : NaN))
+        .filter((n) => !Number.isNaN(n));
       if (uses.length > 0) expect(Math.max(...uses) - Math.min(...uses)).toBeLessThanOrEqual(1); // without replacement, cycling
     }
     expect(dpoPairs(batch.responses, 11)).toEqual(pairs);
@@ -267,7 +326,10 @@ describe('objective registry and sign convention', () => {
     const at = { ...batch, logprobs: logprobsOf(logits) };
     const c = coefficientsForLoss(bcpgNsa(at, hyper).coefficients);
     const { dlogits } = outputLogprobs(logits, targets, c, n, V);
-    const fd = numericGradient((z) => -bcpgNsa({ ...batch, logprobs: logprobsOf(z) }, hyper).objective, Float64Array.from(logits));
+    const fd = numericGradient(
+      (z) => -bcpgNsa({ ...batch, logprobs: logprobsOf(z) }, hyper).objective,
+      Float64Array.from(logits),
+    );
     expect(maxAbsDiff(dlogits, fd)).toBeLessThan(1e-8);
   });
 });

@@ -26,8 +26,12 @@ function examples(seed: number): RlExample[] {
       const length = 2 + Math.floor(random.next() * 6);
       const responseTokens = Array.from({ length }, () => Math.floor(random.next() * 11));
       out.push({
-        group: `p${g}`, promptTokens: prompt, responseTokens, reward: ((g + i) % 2) as 0 | 1,
-        refLogprobs: responseTokens.map(() => -1.5 - random.next()), betaMask: responseTokens.map(() => (random.next() < 0.5 ? 1 : 0)),
+        group: `p${g}`,
+        promptTokens: prompt,
+        responseTokens,
+        reward: ((g + i) % 2) as 0 | 1,
+        refLogprobs: responseTokens.map(() => -1.5 - random.next()),
+        betaMask: responseTokens.map(() => (random.next() < 0.5 ? 1 : 0)),
       });
     }
   }
@@ -36,8 +40,12 @@ function examples(seed: number): RlExample[] {
 
 function options(objective: ObjectiveName, overrides = {}): OfflineRlOptions {
   return {
-    objective, hyper: resolveHyper(objective, { tau: 0.05, ...overrides }), groupsPerBatch: 3, seed: 1,
-    adamw: { ...DEFAULT_ADAMW, weightDecay: 0 }, schedule: { maxLr: 1e-2, minLr: 1e-2, warmupSteps: 0, totalSteps: 100 },
+    objective,
+    hyper: resolveHyper(objective, { tau: 0.05, ...overrides }),
+    groupsPerBatch: 3,
+    seed: 1,
+    adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
+    schedule: { maxLr: 1e-2, minLr: 1e-2, warmupSteps: 0, totalSteps: 100 },
   };
 }
 
@@ -61,12 +69,20 @@ describe('offline RL trainer (llvmpipe)', () => {
       destroyObjectiveBuffers(context, buffers);
 
       // The twin: ℓ from a first forward, c from the objective twin, then the gradient with that c.
-      const p64: Parameters64 = Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, Float64Array.from(v)]));
+      const p64: Parameters64 = Object.fromEntries(
+        Object.entries(parameters).map(([k, v]) => [k, Float64Array.from(v)]),
+      );
       const { B, T } = batch;
       const ones = new Float64Array(B * T).fill(1);
       const logprobs = gpt2Forward(config, p64, batch.tokens, batch.targets, ones, B, T).logprobs;
       const hyper = options(objective).hyper;
-      const twinBatch = { responses: batch.responses, logprobs, refLogprobs: batch.refLogprobs, betaMask: batch.betaMask, pairs: objective === 'dpo' ? dpoPairs(batch.responses, hyper.dpoSeed) : undefined };
+      const twinBatch = {
+        responses: batch.responses,
+        logprobs,
+        refLogprobs: batch.refLogprobs,
+        betaMask: batch.betaMask,
+        pairs: objective === 'dpo' ? dpoPairs(batch.responses, hyper.dpoSeed) : undefined,
+      };
       const { coefficients } = OBJECTIVES[objective].reference(twinBatch, hyper);
       assertClose(`${objective} credit`, credit, coefficients, { atol: 1e-6, rtol: 1e-3 });
       const forward = gpt2Forward(config, p64, batch.tokens, batch.targets, coefficients, B, T);
@@ -82,7 +98,10 @@ describe('offline RL trainer (llvmpipe)', () => {
 
   it('raises log π of positives and lowers it on negatives; β = 1 trains exactly as BCPG', async () => {
     const runs: Record<string, Float32Array[]> = {};
-    for (const [label, objective, overrides] of [['nsa-1', 'bcpg-nsa', { beta: 1 }], ['bcpg', 'bcpg', {}]] as const) {
+    for (const [label, objective, overrides] of [
+      ['nsa-1', 'bcpg-nsa', { beta: 1 }],
+      ['bcpg', 'bcpg', {}],
+    ] as const) {
       const model = new Gpt2(context, config);
       model.loadParameters(randomParameters(config, 6));
       const data = examples(3);
@@ -106,7 +125,13 @@ describe('offline RL trainer (llvmpipe)', () => {
 /** Σ_j log π(y_j) of every response of a batch, without training on it. */
 async function sequenceLogprobs(trainer: OfflineRlTrainer, batch: RlBatch): Promise<Float32Array> {
   const { B, T } = batch;
-  await trainer.model.forward({ tokens: batch.tokens, targets: batch.targets, coefficients: new Float32Array(B * T), B, T });
+  await trainer.model.forward({
+    tokens: batch.tokens,
+    targets: batch.targets,
+    coefficients: new Float32Array(B * T),
+    B,
+    T,
+  });
   const lp = await trainer.model.context.read(trainer.model.logprobsView());
   return Float32Array.from(batch.responses, (r) => lp.slice(r.offset, r.offset + r.length).reduce((a, b) => a + b, 0));
 }

@@ -47,28 +47,42 @@ describe('PRM judge on the GPU (llvmpipe)', () => {
     for (let i = 0; i < 64; i++) {
       const ops = Array.from({ length: 3 }, () => (random.next() < 0.5 ? '*' : '+'));
       const response = ops.map((op, k) => `Step ${k + 1}: 2${op}3=${op === '*' ? 6 : 5}\n`).join('');
-      examples.push({ prompt: 'Start 2:\n', response, steps: task.naturalSteps(response), labels: ops.map((op) => (op === '*' ? 1 : 0)) });
+      examples.push({
+        prompt: 'Start 2:\n',
+        response,
+        steps: task.naturalSteps(response),
+        labels: ops.map((op) => (op === '*' ? 1 : 0)),
+      });
     }
     const config = { vocabSize: tokenizer.size, contextLength: 64, width: 32, layers: 2, heads: 2 };
     const model = new Gpt2(context, config);
     model.initialize(5);
     const trainer = new SftTrainer(model, prmRows(tokenizer, examples, 64), {
-      batchSize: 16, microBatches: 1, seed: 1, adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
+      batchSize: 16,
+      microBatches: 1,
+      seed: 1,
+      adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
       schedule: { maxLr: 1e-2, minLr: 1e-3, warmupSteps: 5, totalSteps: 200 },
     });
     // A plateau at ln 2 (50/50) comes first; it separates the labels after about 120 steps.
     for (let i = 0; i < 200; i++) await trainer.trainStep();
     const judge = new PrmJudge(model, tokenizer, { threshold: 0.5, batchRows: 16 });
-    const inputs = examples.slice(0, 16).map((e) => ({ problem: { id: 'x', prompt: e.prompt, answer: '', data: null }, response: e.response, steps: e.steps }));
+    const inputs = examples.slice(0, 16).map((e) => ({
+      problem: { id: 'x', prompt: e.prompt, answer: '', data: null },
+      response: e.response,
+      steps: e.steps,
+    }));
     const verdicts = await judge.judgeMany(inputs);
     let agree = 0;
     let total = 0;
-    verdicts.forEach((v, i) => v.forEach((verdict, k) => {
-      expect(verdict.score).toBeGreaterThanOrEqual(0);
-      expect(verdict.score).toBeLessThanOrEqual(1);
-      total += 1;
-      if (verdict.label === examples[i].labels[k]) agree += 1;
-    }));
+    verdicts.forEach((v, i) =>
+      v.forEach((verdict, k) => {
+        expect(verdict.score).toBeGreaterThanOrEqual(0);
+        expect(verdict.score).toBeLessThanOrEqual(1);
+        total += 1;
+        if (verdict.label === examples[i].labels[k]) agree += 1;
+      }),
+    );
     expect(agree / total).toBeGreaterThan(0.9);
     trainer.destroy();
     model.destroy();

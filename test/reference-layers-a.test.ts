@@ -12,7 +12,8 @@ import { layernormBackward, layernormForward } from '../src/reference/layernorm.
 import { Random } from '../src/util/random.ts';
 import { maxAbsDiff, numericGradient } from './util/numeric.ts';
 
-const floats64 = (random: Random, n: number, low = -1, high = 1) => Float64Array.from({ length: n }, () => random.uniform(low, high));
+const floats64 = (random: Random, n: number, low = -1, high = 1) =>
+  Float64Array.from({ length: n }, () => random.uniform(low, high));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -50,17 +51,28 @@ describe('layernorm reference', () => {
     const b = floats64(random, C);
     const plain = layernormForward(x, new Float64Array(C).fill(1), new Float64Array(C), rows, C).out;
     const affine = layernormForward(x, w, b, rows, C).out;
-    expect(maxAbsDiff(affine, plain.map((v, i) => v * w[i % C] + b[i % C]))).toBeLessThan(1e-15);
+    expect(
+      maxAbsDiff(
+        affine,
+        plain.map((v, i) => v * w[i % C] + b[i % C]),
+      ),
+    ).toBeLessThan(1e-15);
   });
 
   it('backward (dx, dweight, dbias) matches finite differences and accumulates', () => {
     const random = new Random(3);
-    for (const [rows, C] of [[1, 1], [1, 2], [3, 7], [5, 16]]) {
+    for (const [rows, C] of [
+      [1, 1],
+      [1, 2],
+      [3, 7],
+      [5, 16],
+    ]) {
       const x = floats64(random, rows * C, -2, 2);
       const w = floats64(random, C, -2, 2);
       const b = floats64(random, C);
       const dout = floats64(random, rows * C);
-      const loss = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => dot(layernormForward(xx, ww, bb, rows, C).out, dout);
+      const loss = (xx: Float64Array, ww: Float64Array, bb: Float64Array) =>
+        dot(layernormForward(xx, ww, bb, rows, C).out, dout);
       const { mean, rstd } = layernormForward(x, w, b, rows, C);
       // Start from non-zero gradients: backward must add, not overwrite.
       const dx0 = floats64(random, rows * C);
@@ -68,9 +80,24 @@ describe('layernorm reference', () => {
       const db0 = floats64(random, C);
       const [dx, dw, db] = [dx0.slice(), dw0.slice(), db0.slice()];
       layernormBackward(dout, x, w, mean, rstd, rows, C, dx, dw, db);
-      expect(maxAbsDiff(minus(dx, dx0), numericGradient((v) => loss(v, w, b), x))).toBeLessThan(FD);
-      expect(maxAbsDiff(minus(dw, dw0), numericGradient((v) => loss(x, v, b), w))).toBeLessThan(FD);
-      expect(maxAbsDiff(minus(db, db0), numericGradient((v) => loss(x, w, v), b))).toBeLessThan(FD);
+      expect(
+        maxAbsDiff(
+          minus(dx, dx0),
+          numericGradient((v) => loss(v, w, b), x),
+        ),
+      ).toBeLessThan(FD);
+      expect(
+        maxAbsDiff(
+          minus(dw, dw0),
+          numericGradient((v) => loss(x, v, b), w),
+        ),
+      ).toBeLessThan(FD);
+      expect(
+        maxAbsDiff(
+          minus(db, db0),
+          numericGradient((v) => loss(x, w, v), b),
+        ),
+      ).toBeLessThan(FD);
     }
   });
 });
@@ -91,7 +118,12 @@ describe('gelu reference', () => {
     const dout = floats64(random, 40);
     const dx = new Float64Array(40).fill(123); // overwritten
     geluBackward(x, dout, dx);
-    expect(maxAbsDiff(dx, numericGradient((v) => dot(geluForward(v), dout), x))).toBeLessThan(FD);
+    expect(
+      maxAbsDiff(
+        dx,
+        numericGradient((v) => dot(geluForward(v), dout), x),
+      ),
+    ).toBeLessThan(FD);
   });
 });
 
@@ -104,9 +136,11 @@ describe('encoder reference', () => {
     const wte = floats64(random, V * C);
     const wpe = floats64(random, P * C);
     const out = encoderForward(tokens, wte, wpe, B, T, C);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) {
-      expect(out[(b * T + t) * C + c]).toBe(wte[tokens[b * T + t] * C + c] + wpe[t * C + c]);
-    }
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++)
+        for (let c = 0; c < C; c++) {
+          expect(out[(b * T + t) * C + c]).toBe(wte[tokens[b * T + t] * C + c] + wpe[t * C + c]);
+        }
   });
 
   it('backward matches finite differences (repeated tokens included) and accumulates', () => {
@@ -120,8 +154,18 @@ describe('encoder reference', () => {
     const [dwte, dwpe] = [dwte0.slice(), dwpe0.slice()];
     encoderBackward(dout, tokens, B, T, C, dwte, dwpe);
     const loss = (e: Float64Array, p: Float64Array) => dot(encoderForward(tokens, e, p, B, T, C), dout);
-    expect(maxAbsDiff(minus(dwte, dwte0), numericGradient((v) => loss(v, wpe), wte))).toBeLessThan(FD);
-    expect(maxAbsDiff(minus(dwpe, dwpe0), numericGradient((v) => loss(wte, v), wpe))).toBeLessThan(FD);
+    expect(
+      maxAbsDiff(
+        minus(dwte, dwte0),
+        numericGradient((v) => loss(v, wpe), wte),
+      ),
+    ).toBeLessThan(FD);
+    expect(
+      maxAbsDiff(
+        minus(dwpe, dwpe0),
+        numericGradient((v) => loss(wte, v), wpe),
+      ),
+    ).toBeLessThan(FD);
     // Rows of wpe past T get nothing.
     expect(maxAbsDiff(dwpe.subarray(T * C), dwpe0.subarray(T * C))).toBe(0);
   });
@@ -143,11 +187,21 @@ describe('bias reference', () => {
     const x = floats64(random, rows * N);
     const bias = floats64(random, N);
     const out = biasAdd(x.slice(), bias, rows, N);
-    expect(maxAbsDiff(out, x.map((v, i) => v + bias[i % N]))).toBe(0);
+    expect(
+      maxAbsDiff(
+        out,
+        x.map((v, i) => v + bias[i % N]),
+      ),
+    ).toBe(0);
     const dout = floats64(random, rows * N);
     const db0 = floats64(random, N);
     const db = biasBackward(dout, rows, N, db0.slice());
-    expect(maxAbsDiff(minus(db, db0), numericGradient((v) => dot(biasAdd(x.slice(), v, rows, N), dout), bias))).toBeLessThan(FD);
+    expect(
+      maxAbsDiff(
+        minus(db, db0),
+        numericGradient((v) => dot(biasAdd(x.slice(), v, rows, N), dout), bias),
+      ),
+    ).toBeLessThan(FD);
   });
 });
 
@@ -194,7 +248,12 @@ describe('adamw reference', () => {
     adamwStep(withDecay, g, m.slice(), v.slice(), { ...hyper, step: 5 });
     adamwStep(without, g, m.slice(), v.slice(), { ...hyper, step: 5, weightDecay: 0 });
     // The decay term is lr·wd·p, not divided by √v̂: the two runs differ by exactly that.
-    expect(maxAbsDiff(minus(without, withDecay), p.map((x) => 0.1 * 0.01 * x))).toBeLessThan(1e-15);
+    expect(
+      maxAbsDiff(
+        minus(without, withDecay),
+        p.map((x) => 0.1 * 0.01 * x),
+      ),
+    ).toBeLessThan(1e-15);
   });
 
   it('global norm and clip scale', () => {

@@ -6,7 +6,8 @@ import { outputLogprobs } from '../src/reference/output.ts';
 import { Random } from '../src/util/random.ts';
 import { maxAbsDiff, numericGradient } from './util/numeric.ts';
 
-const floats64 = (random: Random, n: number, scale = 1) => Float64Array.from({ length: n }, () => scale * random.uniform(-1, 1));
+const floats64 = (random: Random, n: number, scale = 1) =>
+  Float64Array.from({ length: n }, () => scale * random.uniform(-1, 1));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -30,7 +31,8 @@ function naiveAttention(qkv: Float64Array, B: number, T: number, C: number, H: n
         const m = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - m));
         const z = e.reduce((a, v) => a + v, 0);
-        for (let i = 0; i < d; i++) out[(b * T + t) * C + h * d + i] = e.reduce((a, p, j) => a + (p / z) * at(j, 2, i), 0);
+        for (let i = 0; i < d; i++)
+          out[(b * T + t) * C + h * d + i] = e.reduce((a, p, j) => a + (p / z) * at(j, 2, i), 0);
       }
     }
   }
@@ -102,7 +104,10 @@ describe('attention reference', () => {
         vCache.set(qkv.subarray(src + 2 * C, src + 3 * C), (b * maxT + p) * C);
       }
       const got = attentionDecodeReference(q, kCache, vCache, B, C, H, p, maxT);
-      for (let b = 0; b < B; b++) expect(maxAbsDiff(got.subarray(b * C, (b + 1) * C), out.subarray((b * T + p) * C, (b * T + p + 1) * C))).toBeLessThan(1e-14);
+      for (let b = 0; b < B; b++)
+        expect(
+          maxAbsDiff(got.subarray(b * C, (b + 1) * C), out.subarray((b * T + p) * C, (b * T + p + 1) * C)),
+        ).toBeLessThan(1e-14);
     }
   });
 });
@@ -119,7 +124,13 @@ describe('output log-prob reference', () => {
       const z = row.reduce((a, v) => a + Math.exp(v), 0);
       expect(logprobs[r]).toBeCloseTo(row[targets[r]] - Math.log(z), 13);
     }
-    const shifted = outputLogprobs(logits.map((v) => v + 1000), targets, [1, 1, 1], rows, V).logprobs;
+    const shifted = outputLogprobs(
+      logits.map((v) => v + 1000),
+      targets,
+      [1, 1, 1],
+      rows,
+      V,
+    ).logprobs;
     expect(maxAbsDiff(shifted, logprobs)).toBeLessThan(1e-12);
   });
 
@@ -147,7 +158,8 @@ describe('output log-prob reference', () => {
     expect(logprobs[0]).toBeCloseTo(-1 - Math.log(1 + Math.exp(-1)), 12);
     expect(logprobs[1]).toBe(0);
     // Each row of dlogits sums to c · (1 − 1) = 0.
-    for (let r = 0; r < rows; r++) expect(Math.abs(dlogits.subarray(r * V, (r + 1) * V).reduce((a, v) => a + v, 0))).toBeLessThan(1e-12);
+    for (let r = 0; r < rows; r++)
+      expect(Math.abs(dlogits.subarray(r * V, (r + 1) * V).reduce((a, v) => a + v, 0))).toBeLessThan(1e-12);
   });
 
   it('a target ≥ V (padding sentinel) gives logprob 0 and no one-hot term', () => {

@@ -18,8 +18,12 @@ describe('matmul reference', () => {
     for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) at[k * M + i] = a[i * K + k];
     for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bt[j * K + k] = b[k * N + j];
     const plain = matmulReference(a, b, new Float64Array(M * N), { M, N, K });
-    expect(maxAbsDiff(matmulReference(at, b, new Float64Array(M * N), { M, N, K, transA: true }), plain)).toBeLessThan(1e-14);
-    expect(maxAbsDiff(matmulReference(a, bt, new Float64Array(M * N), { M, N, K, transB: true }), plain)).toBeLessThan(1e-14);
+    expect(maxAbsDiff(matmulReference(at, b, new Float64Array(M * N), { M, N, K, transA: true }), plain)).toBeLessThan(
+      1e-14,
+    );
+    expect(maxAbsDiff(matmulReference(a, bt, new Float64Array(M * N), { M, N, K, transB: true }), plain)).toBeLessThan(
+      1e-14,
+    );
   });
 
   it('backward (dA = dC·Bᵀ, dB = Aᵀ·dC) matches finite differences', () => {
@@ -29,10 +33,21 @@ describe('matmul reference', () => {
     const b = floats64(random, K * N);
     const dc = floats64(random, M * N);
     // L = Σ dC ⊙ (A·B)
-    const loss = (aa: Float64Array, bb: Float64Array) => matmulReference(aa, bb, new Float64Array(M * N), { M, N, K }).reduce((s, v, i) => s + v * dc[i], 0);
+    const loss = (aa: Float64Array, bb: Float64Array) =>
+      matmulReference(aa, bb, new Float64Array(M * N), { M, N, K }).reduce((s, v, i) => s + v * dc[i], 0);
     const { da, db } = matmulBackwardReference(a, b, dc, M, N, K);
-    expect(maxAbsDiff(da, numericGradient((x) => loss(x, b), a))).toBeLessThan(1e-8);
-    expect(maxAbsDiff(db, numericGradient((x) => loss(a, x), b))).toBeLessThan(1e-8);
+    expect(
+      maxAbsDiff(
+        da,
+        numericGradient((x) => loss(x, b), a),
+      ),
+    ).toBeLessThan(1e-8);
+    expect(
+      maxAbsDiff(
+        db,
+        numericGradient((x) => loss(a, x), b),
+      ),
+    ).toBeLessThan(1e-8);
   });
 });
 
@@ -42,7 +57,16 @@ describe('softmax reference', () => {
     const x = floats64(random, 12);
     const p = softmaxReference(x, 3, 4);
     for (let r = 0; r < 3; r++) expect(p[r * 4] + p[r * 4 + 1] + p[r * 4 + 2] + p[r * 4 + 3]).toBeCloseTo(1, 14);
-    expect(maxAbsDiff(softmaxReference(x.map((v) => v + 100), 3, 4), p)).toBeLessThan(1e-14);
+    expect(
+      maxAbsDiff(
+        softmaxReference(
+          x.map((v) => v + 100),
+          3,
+          4,
+        ),
+        p,
+      ),
+    ).toBeLessThan(1e-14);
   });
 
   it('backward matches finite differences', () => {

@@ -5,18 +5,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRollouts, readRolloutFile, RolloutWriter } from '../src/data/rollout-files.ts';
-import { keepMixedGroups, rolloutStats, ROLLOUT_FORMAT, ROLLOUT_VERSION, type Rollout, type RolloutHeader } from '../src/data/rollouts.ts';
+import {
+  keepMixedGroups,
+  rolloutStats,
+  ROLLOUT_FORMAT,
+  ROLLOUT_VERSION,
+  type Rollout,
+  type RolloutHeader,
+} from '../src/data/rollouts.ts';
 import { passAtK } from '../src/train/evaluate.ts';
 
 const header: RolloutHeader = {
-  format: ROLLOUT_FORMAT, version: ROLLOUT_VERSION, task: 'arithmetic', tokenizer: { kind: 'char', alphabet: ['a'] },
-  vocab_size: 10, context_length: 8, sampling: { temperature: 0.7, top_k: 0, seed: 1, group_size: 2 }, policy: { checkpoint: 'ref', step: 5 },
+  format: ROLLOUT_FORMAT,
+  version: ROLLOUT_VERSION,
+  task: 'arithmetic',
+  tokenizer: { kind: 'char', alphabet: ['a'] },
+  vocab_size: 10,
+  context_length: 8,
+  sampling: { temperature: 0.7, top_k: 0, seed: 1, group_size: 2 },
+  policy: { checkpoint: 'ref', step: 5 },
 };
 
 function rollout(prompt_id: string, index: number, reward: 0 | 1, tokens = [4, 5, 1]): Rollout {
   return {
-    prompt_id, prompt: 'p', reference_answer: '3', index, response: 'r', prompt_tokens: [3, 3], response_tokens: tokens,
-    logprobs_ref: tokens.map(() => -0.5), logprobs_sample: tokens.map(() => -0.4), reward, answer: reward ? '3' : '4',
+    prompt_id,
+    prompt: 'p',
+    reference_answer: '3',
+    index,
+    response: 'r',
+    prompt_tokens: [3, 3],
+    response_tokens: tokens,
+    logprobs_ref: tokens.map(() => -0.5),
+    logprobs_sample: tokens.map(() => -0.4),
+    reward,
+    answer: reward ? '3' : '4',
   };
 }
 
@@ -55,22 +77,38 @@ describe('rollout files', () => {
   const cases: [string, string, RegExp][] = [
     ['bad JSON', '{"prompt_id": ', /:3: not valid JSON/],
     ['a missing field', JSON.stringify({ ...rollout('a', 0, 1), reward: undefined }), /:3: field "reward": /],
-    ['a token outside the vocabulary', JSON.stringify(rollout('a', 0, 1, [4, 12, 1])), /:3: field "response_tokens\.1": token id 12 is outside the vocabulary of 10/],
-    ['a response longer than the context', JSON.stringify(rollout('a', 0, 1, [4, 4, 4, 4, 4, 4, 1])), /:3: field "response_tokens": prompt \+ response hold 9 tokens, longer than the context of 8/],
-    ['misaligned log-probs', JSON.stringify({ ...rollout('a', 0, 1), logprobs_ref: [-1] }), /:3: field "logprobs_ref": has 1 values for 3 response tokens/],
+    [
+      'a token outside the vocabulary',
+      JSON.stringify(rollout('a', 0, 1, [4, 12, 1])),
+      /:3: field "response_tokens\.1": token id 12 is outside the vocabulary of 10/,
+    ],
+    [
+      'a response longer than the context',
+      JSON.stringify(rollout('a', 0, 1, [4, 4, 4, 4, 4, 4, 1])),
+      /:3: field "response_tokens": prompt \+ response hold 9 tokens, longer than the context of 8/,
+    ],
+    [
+      'misaligned log-probs',
+      JSON.stringify({ ...rollout('a', 0, 1), logprobs_ref: [-1] }),
+      /:3: field "logprobs_ref": has 1 values for 3 response tokens/,
+    ],
   ];
   for (const [what, line, message] of cases) {
     it(`names the line and field of ${what}`, async () => {
       const path = join(tempDir(), 'bad.jsonl');
       writeFileSync(path, `${JSON.stringify(header)}\n${JSON.stringify(rollout('a', 0, 1))}\n${line}\n`);
-      await expect(readRolloutFile(path)).rejects.toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${message.source}`));
+      await expect(readRolloutFile(path)).rejects.toThrow(
+        new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${message.source}`),
+      );
     });
   }
 
   it('refuses a file without a valid header', async () => {
     const path = join(tempDir(), 'noheader.jsonl');
     writeFileSync(path, `${JSON.stringify(rollout('a', 0, 1))}\n`);
-    await expect(readRolloutFile(path)).rejects.toThrow(/:1: field "format": .*header line of a gemstone-rollouts file/);
+    await expect(readRolloutFile(path)).rejects.toThrow(
+      /:1: field "format": .*header line of a gemstone-rollouts file/,
+    );
     writeFileSync(path, '');
     await expect(readRolloutFile(path)).rejects.toThrow(/empty file: expected a header line/);
   });
@@ -78,11 +116,25 @@ describe('rollout files', () => {
 
 describe('rollout statistics', () => {
   it('drops all-right and all-wrong groups, as the paper does', () => {
-    const rollouts = [rollout('a', 0, 1), rollout('a', 1, 0), rollout('b', 0, 1), rollout('b', 1, 1), rollout('c', 0, 0), rollout('c', 1, 0)];
+    const rollouts = [
+      rollout('a', 0, 1),
+      rollout('a', 1, 0),
+      rollout('b', 0, 1),
+      rollout('b', 1, 1),
+      rollout('c', 0, 0),
+      rollout('c', 1, 0),
+    ];
     const { kept, droppedGroups } = keepMixedGroups(rollouts);
     expect(droppedGroups).toBe(2);
     expect(kept.map((r) => r.prompt_id)).toEqual(['a', 'a']);
-    expect(rolloutStats(rollouts)).toEqual({ prompts: 3, responses: 6, positives: 3, negatives: 3, tokens: 18, negativeTokens: 9 });
+    expect(rolloutStats(rollouts)).toEqual({
+      prompts: 3,
+      responses: 6,
+      positives: 3,
+      negatives: 3,
+      tokens: 18,
+      negativeTokens: 9,
+    });
   });
 
   it('computes unbiased pass@k', () => {
@@ -103,7 +155,8 @@ describe('mineable steps in negatives', () => {
     const problem = task.generate(3, 1);
     const [, first, second] = (problem.data as { values: number[] }).values; // values[0] is the start
     const data = problem.data as { start: number; ops: { op: string; operand: number }[] };
-    const line = (k: number, a: number, b: number) => `Step ${k}: ${a}${data.ops[k - 1].op}${data.ops[k - 1].operand}=${b}`;
+    const line = (k: number, a: number, b: number) =>
+      `Step ${k}: ${a}${data.ops[k - 1].op}${data.ops[k - 1].operand}=${b}`;
     // Right first two steps, then a wrong answer: a correct step after the first.
     const late = `${line(1, data.start, first)}\n${line(2, first, second)}\nAnswer: ${Number(problem.answer) + 1}`;
     // A slip in the first step that every later step builds on: nothing to mine.

@@ -22,11 +22,55 @@ import { NoisySolver } from '../src/tasks/noisy-solver.ts';
 import { Random } from '../src/util/random.ts';
 import { ChunkTokenizer } from './util/tokenizers.ts';
 
-
 const PIECES = [
-  'the', 'value', 'is', 'so', '7+5=12', '12*3=36', 'x', 'Answer: 12', 'Step 2:', 'Step', 'Wait', 'Wait,', 'But wait', 'Hmm', 'Hmm.',
-  'Alternatively', 'Let me check', 'Let me verify', 'Let me double-check', 'On second thought', 'Hold on', 'Actually,', 'Actually', 'Check:',
-  'wait', 'Waiting', '.', '!', '?', ':', ',', '"', ')', ' ', ' ', ' ', '  ', '\t', '\n', '\n', '\n\n', '\r\n', ' \n ', 'é', '😀', '', '4', '-3',
+  'the',
+  'value',
+  'is',
+  'so',
+  '7+5=12',
+  '12*3=36',
+  'x',
+  'Answer: 12',
+  'Step 2:',
+  'Step',
+  'Wait',
+  'Wait,',
+  'But wait',
+  'Hmm',
+  'Hmm.',
+  'Alternatively',
+  'Let me check',
+  'Let me verify',
+  'Let me double-check',
+  'On second thought',
+  'Hold on',
+  'Actually,',
+  'Actually',
+  'Check:',
+  'wait',
+  'Waiting',
+  '.',
+  '!',
+  '?',
+  ':',
+  ',',
+  '"',
+  ')',
+  ' ',
+  ' ',
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  '\n',
+  '\n\n',
+  '\r\n',
+  ' \n ',
+  'é',
+  '😀',
+  '',
+  '4',
+  '-3',
 ];
 
 function randomText(rng: Random): string {
@@ -53,7 +97,12 @@ const CONFIGS: { label: string; segmenter: Segmenter; minChars: number; maxSteps
   { label: 'markers min 5', segmenter: getSegmenter('markers', { minChars: 5 }), minChars: 5, maxSteps: Infinity },
   { label: 'default', segmenter: defaultSegmenter(), minChars: 8, maxSteps: 64 },
   { label: 'default arithmetic', segmenter: defaultSegmenter(arithmetic), minChars: 8, maxSteps: 64 },
-  { label: 'default min 20 cap 3', segmenter: getSegmenter('default', { minChars: 20, maxSteps: 3 }), minChars: 20, maxSteps: 3 },
+  {
+    label: 'default min 20 cap 3',
+    segmenter: getSegmenter('default', { minChars: 20, maxSteps: 3 }),
+    minChars: 20,
+    maxSteps: 3,
+  },
   { label: 'newline cap 1', segmenter: getSegmenter('newline', { maxSteps: 1 }), minChars: 0, maxSteps: 1 },
 ];
 
@@ -77,7 +126,9 @@ describe('segmentation: spans partition the text, tokens map to exactly one step
           for (const [k, s] of spans.entries()) {
             const content = text.slice(s.start, s.end).trim();
             // No step is blank, shorter than the minimum, or a marker alone.
-            expect(content.length, `${label}: step ${k} of ${JSON.stringify(text)}`).toBeGreaterThanOrEqual(Math.max(1, minChars));
+            expect(content.length, `${label}: step ${k} of ${JSON.stringify(text)}`).toBeGreaterThanOrEqual(
+              Math.max(1, minChars),
+            );
             if (label.startsWith('markers') || label.startsWith('default')) expect(isMarkerOnly(content)).toBe(false);
             // Every step but the first starts with text (whitespace stays with the step before).
             if (k > 0) expect(/\s/.test(text[s.start])).toBe(false);
@@ -89,14 +140,19 @@ describe('segmentation: spans partition the text, tokens map to exactly one step
           const withEos = [...offsets, text.length]; // a token past the text (eos) goes to the last step
           const stepOf = tokenSteps(withEos, spans);
           const where = `${label}, ${JSON.stringify(text)}`;
-          if (stepOf.length !== withEos.length) throw new Error(`${where}: ${stepOf.length} step indices for ${withEos.length} tokens`);
+          if (stepOf.length !== withEos.length)
+            throw new Error(`${where}: ${stepOf.length} step indices for ${withEos.length} tokens`);
           for (let j = 0; j < stepOf.length; j++) {
-            if (!(stepOf[j] >= 0 && stepOf[j] < spans.length)) throw new Error(`${where}: token ${j} has step ${stepOf[j]}`);
-            if (j > 0 && stepOf[j] < stepOf[j - 1]) throw new Error(`${where}: token ${j} goes back to step ${stepOf[j]}`);
+            if (!(stepOf[j] >= 0 && stepOf[j] < spans.length))
+              throw new Error(`${where}: token ${j} has step ${stepOf[j]}`);
+            if (j > 0 && stepOf[j] < stepOf[j - 1])
+              throw new Error(`${where}: token ${j} goes back to step ${stepOf[j]}`);
             const offset = withEos[j];
             const span = spans[stepOf[j]];
-            const inside = offset < text.length ? offset >= span.start && offset < span.end : stepOf[j] === spans.length - 1;
-            if (!inside) throw new Error(`${where}: token ${j} at ${offset} is not in its step [${span.start}, ${span.end})`);
+            const inside =
+              offset < text.length ? offset >= span.start && offset < span.end : stepOf[j] === spans.length - 1;
+            if (!inside)
+              throw new Error(`${where}: token ${j} at ${offset} is not in its step [${span.start}, ${span.end})`);
           }
         }
       }
@@ -118,14 +174,30 @@ describe('segmentation: the rules', () => {
   it('splits before markers at a sentence start, and only there', () => {
     const seg = getSegmenter('markers');
     const text = 'So 7+5=13. Wait, 7+5=12. Hmm, fine! Let me double-check: ok. Actually, 12. Check: 7+5=12 ok';
-    expect(show(text, seg.segment(text))).toEqual(['So 7+5=13. ', 'Wait, 7+5=12. ', 'Hmm, fine! ', 'Let me double-check: ok. ', 'Actually, 12. ', 'Check: 7+5=12 ok']);
+    expect(show(text, seg.segment(text))).toEqual([
+      'So 7+5=13. ',
+      'Wait, 7+5=12. ',
+      'Hmm, fine! ',
+      'Let me double-check: ok. ',
+      'Actually, 12. ',
+      'Check: 7+5=12 ok',
+    ]);
     // Not at a sentence start, lower case, part of a longer word, "Actually" without its comma: no cut.
-    for (const t of ['I said Wait, no.', 'so. wait, no', 'Done. Waiting now.', 'Fine. Actually it is.', 'x.Wait, no']) expect(seg.segment(t)).toHaveLength(1);
+    for (const t of ['I said Wait, no.', 'so. wait, no', 'Done. Waiting now.', 'Fine. Actually it is.', 'x.Wait, no'])
+      expect(seg.segment(t)).toHaveLength(1);
     // "But wait" is one marker: the cut is before "But", not before "wait".
-    expect(show('It is 12. But wait, 13.', seg.segment('It is 12. But wait, 13.'))).toEqual(['It is 12. ', 'But wait, 13.']);
+    expect(show('It is 12. But wait, 13.', seg.segment('It is 12. But wait, 13.'))).toEqual([
+      'It is 12. ',
+      'But wait, 13.',
+    ]);
     // After closing quotes / brackets; at a line start with indentation.
-    expect(show('He said "fine." Hold on, no.', seg.segment('He said "fine." Hold on, no.'))).toEqual(['He said "fine." ', 'Hold on, no.']);
-    expect(show('a\n  Alternatively, b', defaultSegmenter(undefined, { minChars: 0 }).segment('a\n  Alternatively, b'))).toEqual(['a\n  ', 'Alternatively, b']);
+    expect(show('He said "fine." Hold on, no.', seg.segment('He said "fine." Hold on, no.'))).toEqual([
+      'He said "fine." ',
+      'Hold on, no.',
+    ]);
+    expect(
+      show('a\n  Alternatively, b', defaultSegmenter(undefined, { minChars: 0 }).segment('a\n  Alternatively, b')),
+    ).toEqual(['a\n  ', 'Alternatively, b']);
   });
 
   it('splits before "Step" for the built-in task only', () => {
@@ -148,7 +220,10 @@ describe('segmentation: the rules', () => {
     const text = 'ab\nlonger line one\nok\nlonger line two\nx';
     const spans = spansFromCuts(text.length, [3, 19, 22, 38]);
     expect(show(text, spans)).toEqual(['ab\n', 'longer line one\n', 'ok\n', 'longer line two\n', 'x']);
-    expect(show(text, mergeShort(text, spans, { minChars: 5 }))).toEqual(['ab\nlonger line one\nok\n', 'longer line two\nx']);
+    expect(show(text, mergeShort(text, spans, { minChars: 5 }))).toEqual([
+      'ab\nlonger line one\nok\n',
+      'longer line two\nx',
+    ]);
     expect(show(text, mergeShort(text, spans, { minChars: 0 }))).toEqual(show(text, spans));
     // Whitespace-only segments always merge.
     expect(show(' \nab', mergeShort(' \nab', spansFromCuts(4, [2]), {}))).toEqual([' \nab']);
@@ -157,15 +232,26 @@ describe('segmentation: the rules', () => {
 
   it('lets a marker start a step but never stand alone', () => {
     const seg = defaultSegmenter(undefined, { minChars: 0 });
-    expect(show('7+5=13.\nWait,\n7+5=12 instead.', seg.segment('7+5=13.\nWait,\n7+5=12 instead.'))).toEqual(['7+5=13.\n', 'Wait,\n7+5=12 instead.']);
+    expect(show('7+5=13.\nWait,\n7+5=12 instead.', seg.segment('7+5=13.\nWait,\n7+5=12 instead.'))).toEqual([
+      '7+5=13.\n',
+      'Wait,\n7+5=12 instead.',
+    ]);
     expect(show('7+5=12.\nHmm.', seg.segment('7+5=12.\nHmm.'))).toEqual(['7+5=12.\nHmm.']);
     expect(show('Hmm.', seg.segment('Hmm.'))).toEqual(['Hmm.']);
   });
 
   it('caps the step count by merging the shortest adjacent pair (leftmost on ties)', () => {
     const spans = spansFromCuts(20, [5, 7, 10, 18]); // lengths 5 2 3 8 2
-    expect(capSteps(spans, 4)).toEqual([{ start: 0, end: 5 }, { start: 5, end: 10 }, { start: 10, end: 18 }, { start: 18, end: 20 }]);
-    expect(capSteps(spans, 2)).toEqual([{ start: 0, end: 10 }, { start: 10, end: 20 }]);
+    expect(capSteps(spans, 4)).toEqual([
+      { start: 0, end: 5 },
+      { start: 5, end: 10 },
+      { start: 10, end: 18 },
+      { start: 18, end: 20 },
+    ]);
+    expect(capSteps(spans, 2)).toEqual([
+      { start: 0, end: 10 },
+      { start: 10, end: 20 },
+    ]);
     expect(capSteps(spans, 1)).toEqual([{ start: 0, end: 20 }]);
     expect(capSteps(spans, 9)).toEqual(spans);
     expect(() => capSteps(spans, 0)).toThrow(/maxSteps/);

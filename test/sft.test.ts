@@ -46,7 +46,11 @@ describe('SFT (llvmpipe)', () => {
   });
   afterAll(() => context?.destroy());
 
-  async function run(steps: number, sft: SftOptions, init = 11): Promise<{ losses: number[]; model: Gpt2; trainer: SftTrainer }> {
+  async function run(
+    steps: number,
+    sft: SftOptions,
+    init = 11,
+  ): Promise<{ losses: number[]; model: Gpt2; trainer: SftTrainer }> {
     const model = new Gpt2(context, config);
     model.initialize(init);
     const trainer = new SftTrainer(model, rows, sft);

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyOp,
-  applyOpNumber,
   arithmetic,
   DEFAULT_DIFFICULTY,
   difficultySpec,
@@ -11,7 +10,6 @@ import {
   formatCorrection,
   isHeldOutPrompt,
   type ArithmeticData,
-  type Operation,
 } from '../src/tasks/arithmetic.ts';
 import { getTask, TASK_NAMES } from '../src/tasks/index.ts';
 import { cleanTrace, NoisySolver, sftRecords, traceStats } from '../src/tasks/noisy-solver.ts';
@@ -74,7 +72,8 @@ describe('arithmetic: generation', () => {
 
   it('uses every operation at the default difficulty', () => {
     const seen = new Set<string>();
-    for (let seed = 0; seed < 200; seed++) for (const o of (arithmetic.generate(seed, DEFAULT_DIFFICULTY).data as ArithmeticData).ops) seen.add(o.op);
+    for (let seed = 0; seed < 200; seed++)
+      for (const o of (arithmetic.generate(seed, DEFAULT_DIFFICULTY).data as ArithmeticData).ops) seen.add(o.op);
     expect([...seen].sort()).toEqual(['%', '*', '+', '-', '/']);
   });
 
@@ -86,13 +85,23 @@ describe('arithmetic: generation', () => {
     expect(applyOp(-6n, '/', 3n)).toBe(-2n);
     expect(applyOp(-6n, '%', 3n)).toBe(0n);
     expect(applyOp(5n, '/', 0n)).toBeNull();
-    const neg = handProblem(3, [{ op: '-', operand: 4 }, { op: '/', operand: 2 }, { op: '%', operand: 3 }]);
+    const neg = handProblem(3, [
+      { op: '-', operand: 4 },
+      { op: '/', operand: 2 },
+      { op: '%', operand: 3 },
+    ]);
     expect((neg.data as ArithmeticData).values).toEqual([3, -1, -1, 2]);
     expect(natural(neg, lines('Step 1: 3-4=-1', 'Step 2: -1/2=-1', 'Step 3: -1%3=2', 'Answer: 2'))).toEqual([
-      '1 correct', '1 correct', '1 correct', '1 final-correct',
+      '1 correct',
+      '1 correct',
+      '1 correct',
+      '1 final-correct',
     ]);
     expect(natural(neg, lines('Step 1: 3-4=-1', 'Step 2: -1/2=0', 'Step 3: 0%3=0', 'Answer: 0'))).toEqual([
-      '1 correct', '0 own-error', '0 propagation', '0 final-wrong',
+      '1 correct',
+      '0 own-error',
+      '0 propagation',
+      '0 final-wrong',
     ]);
   });
 
@@ -154,8 +163,22 @@ describe('arithmetic: the oracle on hand-written traces', () => {
   });
 
   it('a slip caught and corrected: the correction terminates the error, later steps are right', () => {
-    const r = lines('Step 1: 7+5=12', 'Step 2: 12*3=38', 'Check: 12*3=36, not 38', 'Step 3: 36-4=32', 'Step 4: 32%6=2', 'Answer: 2');
-    expect(natural(P, r)).toEqual(['1 correct', '0 own-error', '1 termination', '1 correct', '1 correct', '1 final-correct']);
+    const r = lines(
+      'Step 1: 7+5=12',
+      'Step 2: 12*3=38',
+      'Check: 12*3=36, not 38',
+      'Step 3: 36-4=32',
+      'Step 4: 32%6=2',
+      'Answer: 2',
+    );
+    expect(natural(P, r)).toEqual([
+      '1 correct',
+      '0 own-error',
+      '1 termination',
+      '1 correct',
+      '1 correct',
+      '1 final-correct',
+    ]);
     expect(arithmetic.verify(P, r)).toBe(true);
     // The longer wording reads the same.
     const long = r.replace('Check: 12*3=36, not 38', 'Wait, let me check: 12*3=38 is wrong, it is 36.');
@@ -163,8 +186,24 @@ describe('arithmetic: the oracle on hand-written traces', () => {
   });
 
   it('a check of a right step is right (check)', () => {
-    const r = lines('Step 1: 7+5=12', 'Check: 7+5=12 ok', 'Step 2: 12*3=36', 'Wait, let me check: 12*3=36. Correct.', 'Step 3: 36-4=32', 'Step 4: 32%6=2', 'Answer: 2');
-    expect(natural(P, r)).toEqual(['1 correct', '1 check', '1 correct', '1 check', '1 correct', '1 correct', '1 final-correct']);
+    const r = lines(
+      'Step 1: 7+5=12',
+      'Check: 7+5=12 ok',
+      'Step 2: 12*3=36',
+      'Wait, let me check: 12*3=36. Correct.',
+      'Step 3: 36-4=32',
+      'Step 4: 32%6=2',
+      'Answer: 2',
+    );
+    expect(natural(P, r)).toEqual([
+      '1 correct',
+      '1 check',
+      '1 correct',
+      '1 check',
+      '1 correct',
+      '1 correct',
+      '1 final-correct',
+    ]);
   });
 
   it('a wrong final answer after right steps is final-wrong, the steps stay right', () => {
@@ -174,13 +213,43 @@ describe('arithmetic: the oracle on hand-written traces', () => {
   });
 
   it('a check that "confirms" a slip is a false claim; a check of a propagated step is propagation', () => {
-    const r = lines('Step 1: 7+5=13', 'Check: 7+5=13 ok', 'Step 2: 13*3=39', 'Check: 13*3=39 ok', 'Step 3: 39-4=35', 'Step 4: 35%6=5', 'Answer: 5');
-    expect(natural(P, r)).toEqual(['0 own-error', '0 own-error', '0 propagation', '0 propagation', '0 propagation', '0 propagation', '0 final-wrong']);
+    const r = lines(
+      'Step 1: 7+5=13',
+      'Check: 7+5=13 ok',
+      'Step 2: 13*3=39',
+      'Check: 13*3=39 ok',
+      'Step 3: 39-4=35',
+      'Step 4: 35%6=5',
+      'Answer: 5',
+    );
+    expect(natural(P, r)).toEqual([
+      '0 own-error',
+      '0 own-error',
+      '0 propagation',
+      '0 propagation',
+      '0 propagation',
+      '0 propagation',
+      '0 final-wrong',
+    ]);
   });
 
   it('a correction on a wrong path stays propagation; a "correction" that breaks a right value is own-error', () => {
-    const r = lines('Step 1: 7+5=13', 'Step 2: 13*3=40', 'Check: 13*3=39, not 40', 'Step 3: 39-4=35', 'Step 4: 35%6=5', 'Answer: 5');
-    expect(natural(P, r)).toEqual(['0 own-error', '0 own-error', '0 propagation', '0 propagation', '0 propagation', '0 final-wrong']);
+    const r = lines(
+      'Step 1: 7+5=13',
+      'Step 2: 13*3=40',
+      'Check: 13*3=39, not 40',
+      'Step 3: 39-4=35',
+      'Step 4: 35%6=5',
+      'Answer: 5',
+    );
+    expect(natural(P, r)).toEqual([
+      '0 own-error',
+      '0 own-error',
+      '0 propagation',
+      '0 propagation',
+      '0 propagation',
+      '0 final-wrong',
+    ]);
     const broke = lines('Step 1: 7+5=12', 'Check: 7+6=13, not 12', 'Step 2: 13*3=39');
     expect(natural(P, broke)).toEqual(['1 correct', '0 own-error', '0 propagation']);
     const falseFix = lines('Step 1: 7+5=12', 'Check: 7+5=11, not 12');
@@ -188,11 +257,20 @@ describe('arithmetic: the oracle on hand-written traces', () => {
   });
 
   it('a misread operation, a copy error, a wrong step number and an extra step are own errors', () => {
-    expect(natural(P, lines('Step 1: 7+5=12', 'Step 2: 12*4=48', 'Step 3: 48-4=44'))).toEqual(['1 correct', '0 own-error', '0 propagation']);
+    expect(natural(P, lines('Step 1: 7+5=12', 'Step 2: 12*4=48', 'Step 3: 48-4=44'))).toEqual([
+      '1 correct',
+      '0 own-error',
+      '0 propagation',
+    ]);
     expect(natural(P, lines('Step 1: 7+5=12', 'Step 2: 21*3=63'))).toEqual(['1 correct', '0 own-error']);
     expect(natural(P, lines('Step 1: 7+5=12', 'Step 3: 12*3=36'))).toEqual(['1 correct', '0 own-error']);
     expect(natural(P, clean.replace('Answer: 2', 'Step 5: 2+1=3\nAnswer: 2'))).toEqual([
-      '1 correct', '1 correct', '1 correct', '1 correct', '0 own-error', '1 final-correct',
+      '1 correct',
+      '1 correct',
+      '1 correct',
+      '1 correct',
+      '0 own-error',
+      '1 final-correct',
     ]);
   });
 
@@ -202,8 +280,24 @@ describe('arithmetic: the oracle on hand-written traces', () => {
   });
 
   it('unparseable lines are own errors and change nothing else', () => {
-    const r = lines('Step 1: 7+5=12', 'hmm, so twelve', 'Step 2: 12*3=36', '', 'Step 3: 36-4=32', 'Step 4: 32%6=2', 'Answer: 2');
-    expect(natural(P, r)).toEqual(['1 correct', '0 own-error', '1 correct', '0 own-error', '1 correct', '1 correct', '1 final-correct']);
+    const r = lines(
+      'Step 1: 7+5=12',
+      'hmm, so twelve',
+      'Step 2: 12*3=36',
+      '',
+      'Step 3: 36-4=32',
+      'Step 4: 32%6=2',
+      'Answer: 2',
+    );
+    expect(natural(P, r)).toEqual([
+      '1 correct',
+      '0 own-error',
+      '1 correct',
+      '0 own-error',
+      '1 correct',
+      '1 correct',
+      '1 final-correct',
+    ]);
     expect(natural(P, 'Step one: 7+5=12')).toEqual(['0 own-error']);
     expect(natural(P, 'Check: looks fine')).toEqual(['0 own-error']);
   });
@@ -216,12 +310,32 @@ describe('arithmetic: the oracle on hand-written traces', () => {
     expect(label(propagated, [1, 1, 1, 2])).toEqual(['1 correct', '0 own-error', '0 propagation', '0 final-wrong']);
     expect(label(propagated, [5])).toEqual(['0 own-error']);
 
-    const caught = lines('Step 1: 7+5=12', 'Step 2: 12*3=38', 'Check: 12*3=36, not 38', 'Step 3: 36-4=32', 'Step 4: 32%6=2', 'Answer: 2');
+    const caught = lines(
+      'Step 1: 7+5=12',
+      'Step 2: 12*3=38',
+      'Check: 12*3=36, not 38',
+      'Step 3: 36-4=32',
+      'Step 4: 32%6=2',
+      'Answer: 2',
+    );
     expect(label(caught, [1, 2, 3])).toEqual(['1 correct', '0 own-error', '1 final-correct']);
     expect(label(caught, [2, 2, 2])).toEqual(['0 own-error', '1 termination', '1 final-correct']);
-    expect(label(caught, [1, 1, 2, 1, 1])).toEqual(['1 correct', '0 own-error', '1 termination', '1 correct', '1 final-correct']);
+    expect(label(caught, [1, 1, 2, 1, 1])).toEqual([
+      '1 correct',
+      '0 own-error',
+      '1 termination',
+      '1 correct',
+      '1 final-correct',
+    ]);
 
-    const checked = lines('Step 1: 7+5=12', 'Check: 7+5=12 ok', 'Step 2: 12*3=36', 'Step 3: 36-4=32', 'Step 4: 32%6=2', 'Answer: 2');
+    const checked = lines(
+      'Step 1: 7+5=12',
+      'Check: 7+5=12 ok',
+      'Step 2: 12*3=36',
+      'Step 3: 36-4=32',
+      'Step 4: 32%6=2',
+      'Answer: 2',
+    );
     expect(label(checked, [2, 3, 1])).toEqual(['1 correct', '1 correct', '1 final-correct']);
     expect(label(checked, [1, 1, 4])).toEqual(['1 correct', '1 check', '1 final-correct']);
   });
@@ -230,23 +344,52 @@ describe('arithmetic: the oracle on hand-written traces', () => {
     const r = lines('Step 1: 7+5=12', 'Step 2: 12*3=38', 'Answer: 38');
     const cut = r.indexOf('12*3');
     const nl = r.indexOf('\n');
-    const steps = [{ start: 0, end: nl }, { start: nl, end: nl + 1 }, { start: nl + 1, end: cut }, { start: cut, end: r.length }];
-    expect(arithmetic.oracle(P, r, steps).map(show)).toEqual(['1 correct', '0 own-error', '0 own-error', '0 own-error']);
+    const steps = [
+      { start: 0, end: nl },
+      { start: nl, end: nl + 1 },
+      { start: nl + 1, end: cut },
+      { start: cut, end: r.length },
+    ];
+    expect(arithmetic.oracle(P, r, steps).map(show)).toEqual([
+      '1 correct',
+      '0 own-error',
+      '0 own-error',
+      '0 own-error',
+    ]);
   });
 
   it('refuses steps that do not cover the response exactly once', () => {
     const r = 'Step 1: 7+5=12\nAnswer: 12';
     expect(() => arithmetic.oracle(P, r, [{ start: 0, end: 10 }])).toThrow(/cover the response exactly once/);
-    expect(() => arithmetic.oracle(P, r, [{ start: 0, end: 10 }, { start: 11, end: r.length }])).toThrow(/cover/);
-    expect(() => arithmetic.oracle(P, r, [{ start: 0, end: 20 }, { start: 10, end: r.length }])).toThrow(/cover/);
+    expect(() =>
+      arithmetic.oracle(P, r, [
+        { start: 0, end: 10 },
+        { start: 11, end: r.length },
+      ]),
+    ).toThrow(/cover/);
+    expect(() =>
+      arithmetic.oracle(P, r, [
+        { start: 0, end: 20 },
+        { start: 10, end: r.length },
+      ]),
+    ).toThrow(/cover/);
     expect(arithmetic.oracle(P, '', [])).toEqual([]);
   });
 });
 
 describe('arithmetic: naturalSteps', () => {
   it('one span per line, each with its newline, covering the response exactly once', () => {
-    const cases = ['', 'Answer: 2', 'Step 1: 7+5=12\nAnswer: 12', 'Step 1: 7+5=12\nAnswer: 12\n', '\n\nx\n', 'a\r\nb', '\n'];
-    for (let seed = 0; seed < 50; seed++) cases.push(new NoisySolver({ seed }).solve(arithmetic.generate(seed, 1)).text);
+    const cases = [
+      '',
+      'Answer: 2',
+      'Step 1: 7+5=12\nAnswer: 12',
+      'Step 1: 7+5=12\nAnswer: 12\n',
+      '\n\nx\n',
+      'a\r\nb',
+      '\n',
+    ];
+    for (let seed = 0; seed < 50; seed++)
+      cases.push(new NoisySolver({ seed }).solve(arithmetic.generate(seed, 1)).text);
     for (const r of cases) {
       const spans = arithmetic.naturalSteps(r);
       let at = 0;
@@ -335,7 +478,11 @@ describe('noisy solver', () => {
   });
 
   it('has the statistics the defaults promise (2000 seeds, default difficulty)', () => {
-    const stats = traceStats(arithmetic, new NoisySolver(), { count: COUNT, seedStart: 0, difficulty: DEFAULT_DIFFICULTY });
+    const stats = traceStats(arithmetic, new NoisySolver(), {
+      count: COUNT,
+      seedStart: 0,
+      difficulty: DEFAULT_DIFFICULTY,
+    });
     // Measured: wrong 0.465, wrong with a right non-first line 0.427, mean 93.3, max 128.
     expect(stats.wrong).toBeGreaterThan(0.38);
     expect(stats.wrong).toBeLessThan(0.58);
@@ -356,9 +503,14 @@ describe('noisy solver', () => {
       const data = p.data as ArithmeticData;
       const clean = cleanTrace(p);
       // The longest check and the longest correction (of a slip by +2) this problem can have.
-      const check = Math.max(...data.ops.map((o, i) => formatCheck(data.values[i], o.op, o.operand, data.values[i + 1]).length + 1));
+      const check = Math.max(
+        ...data.ops.map((o, i) => formatCheck(data.values[i], o.op, o.operand, data.values[i + 1]).length + 1),
+      );
       const correction = Math.max(
-        ...data.ops.map((o, i) => formatCorrection(data.values[i], o.op, o.operand, data.values[i + 1], data.values[i + 1] + 2).length + 1),
+        ...data.ops.map(
+          (o, i) =>
+            formatCorrection(data.values[i], o.op, o.operand, data.values[i + 1], data.values[i + 1] + 2).length + 1,
+        ),
       );
       withCorrection = Math.max(withCorrection, p.prompt.length + clean.length + correction);
       withBoth = Math.max(withBoth, p.prompt.length + clean.length + check + correction);
@@ -382,6 +534,8 @@ describe('sftRecords', () => {
       expect(r.completion).toBe(solver.solve(p).text);
       expect(r.completion.startsWith('Step 1: ')).toBe(true);
     });
-    expect(() => sftRecords(arithmetic, solver, { count: 10, seedStart: HELD_OUT_SEED_BASE - 5, difficulty: 1 })).toThrow(/held-out/);
+    expect(() =>
+      sftRecords(arithmetic, solver, { count: 10, seedStart: HELD_OUT_SEED_BASE - 5, difficulty: 1 }),
+    ).toThrow(/held-out/);
   });
 });

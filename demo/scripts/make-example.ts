@@ -22,7 +22,12 @@ const arg = (name: string, fallback: number) => {
 };
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 const log = (line: string) => console.log(line);
-const hooks = { stage: (s: string) => log(`== ${s}`), progress: log, update: () => {}, notice: (m: string) => log(`! ${m}`) };
+const hooks = {
+  stage: (s: string) => log(`== ${s}`),
+  progress: log,
+  update: () => {},
+  notice: (m: string) => log(`! ${m}`),
+};
 const deps: PipelineDeps = {
   createContext: (onLost) => GpuContext.create({ onLost }),
   createPool: () => WorkerPool.create(1),
@@ -33,15 +38,26 @@ const deps: PipelineDeps = {
 // 1. π_ref: the tiny preset from scratch on difficulty-0 traces (3–10 minutes on llvmpipe);
 //    --reuse-ref keeps the one already in demo/public.
 const refPath = `${publicDir}pi-ref-tiny.safetensors`;
-let reference;
+let reference: ReturnType<typeof decodeCheckpoint>;
 if (process.argv.includes('--reuse-ref')) reference = decodeCheckpoint(new Uint8Array(readFileSync(refPath)), refPath);
 else {
-  const refConfig: DemoConfig = { ...DEFAULT_CONFIG, ref: 'scratch', records: 20_000, sftSteps: arg('ref-steps', 1500), sftLr: 3e-3, iterations: 1, compare: '', evalPrompts: 128 };
+  const refConfig: DemoConfig = {
+    ...DEFAULT_CONFIG,
+    ref: 'scratch',
+    records: 20_000,
+    sftSteps: arg('ref-steps', 1500),
+    sftLr: 3e-3,
+    iterations: 1,
+    compare: '',
+    evalPrompts: 128,
+  };
   const refRun = new Pipeline(refConfig, deps, hooks, new RunControl());
   await refRun.referenceOnly();
   reference = decodeCheckpoint(refRun.referenceBytes!, 'π_ref');
   writeFileSync(refPath, encodeCheckpoint({ ...reference, optimizer: undefined }));
-  log(`π_ref: held-out accuracy ${(100 * refRun.run.accuracy[0].accuracy).toFixed(1)}% → demo/public/pi-ref-tiny.safetensors`);
+  log(
+    `π_ref: held-out accuracy ${(100 * refRun.run.accuracy[0].accuracy).toFixed(1)}% → demo/public/pi-ref-tiny.safetensors`,
+  );
 }
 
 // 2. The pipeline with the page's defaults, continuing the bundled π_ref as the page does.
@@ -60,12 +76,17 @@ function trim(record: RunRecord): RunRecord {
     ...record,
     sft: record.sft.filter((_, i) => i % 2 === 0 || i === record.sft.length - 1),
     iterations: record.iterations.map((it) => {
-      const score = (id: string) => it.records.filter((r) => r.prompt_id === id && r.reward === 0 && r.beta_mask.includes(1)).length;
+      const score = (id: string) =>
+        it.records.filter((r) => r.prompt_id === id && r.reward === 0 && r.beta_mask.includes(1)).length;
       const ids = [...new Set(it.records.map((r) => r.prompt_id))].sort((a, b) => score(b) - score(a)).slice(0, 12);
       const keep = it.records.flatMap((r, i) => (ids.includes(r.prompt_id) ? [i] : []));
       return {
         ...it,
-        records: keep.map((i) => ({ ...it.records[i], logprobs_sample: [], logprobs_ref: it.records[i].logprobs_ref.map(round) })),
+        records: keep.map((i) => ({
+          ...it.records[i],
+          logprobs_sample: [],
+          logprobs_ref: it.records[i].logprobs_ref.map(round),
+        })),
         policyLogprobs: keep.map((i) => it.policyLogprobs[i]?.map(round) ?? null),
       };
     }),

@@ -81,16 +81,56 @@ export const DEFAULT_CONFIG: DemoConfig = {
 
 type Kind = 'int' | 'num' | 'bool' | 'str';
 const KINDS: Record<keyof DemoConfig, Kind> = {
-  difficulty: 'int', preset: 'str', ref: 'str', records: 'int', sftSteps: 'int', sftBatch: 'int', sftLr: 'num', prompts: 'int', group: 'int',
-  temperature: 'num', keepAll: 'bool', judges: 'str', consensus: 'str', llmNoise: 'num', prmSteps: 'int', objective: 'str', beta: 'num', tau: 'num',
-  lr: 'num', epochs: 'int', groupsPerBatch: 'int', iterations: 'int', evalPrompts: 'int', readEvery: 'int', compare: 'str', seed: 'int', run: 'bool',
+  difficulty: 'int',
+  preset: 'str',
+  ref: 'str',
+  records: 'int',
+  sftSteps: 'int',
+  sftBatch: 'int',
+  sftLr: 'num',
+  prompts: 'int',
+  group: 'int',
+  temperature: 'num',
+  keepAll: 'bool',
+  judges: 'str',
+  consensus: 'str',
+  llmNoise: 'num',
+  prmSteps: 'int',
+  objective: 'str',
+  beta: 'num',
+  tau: 'num',
+  lr: 'num',
+  epochs: 'int',
+  groupsPerBatch: 'int',
+  iterations: 'int',
+  evalPrompts: 'int',
+  readEvery: 'int',
+  compare: 'str',
+  seed: 'int',
+  run: 'bool',
 };
 
 /** Bounds that keep a shared link from asking for something the page cannot do. */
 const RANGES: Partial<Record<keyof DemoConfig, [number, number]>> = {
-  difficulty: [0, 4], records: [16, 100_000], sftSteps: [0, 100_000], sftBatch: [1, 64], sftLr: [1e-6, 0.1], prompts: [1, 1024], group: [2, 32],
-  temperature: [0.05, 2], llmNoise: [0, 1], prmSteps: [1, 10_000], beta: [-1, 1], tau: [0, 10], lr: [1e-7, 0.1], epochs: [1, 50],
-  groupsPerBatch: [1, 64], iterations: [1, 10], evalPrompts: [1, 2000], readEvery: [1, 1000], seed: [0, 2 ** 31 - 1],
+  difficulty: [0, 4],
+  records: [16, 100_000],
+  sftSteps: [0, 100_000],
+  sftBatch: [1, 64],
+  sftLr: [1e-6, 0.1],
+  prompts: [1, 1024],
+  group: [2, 32],
+  temperature: [0.05, 2],
+  llmNoise: [0, 1],
+  prmSteps: [1, 10_000],
+  beta: [-1, 1],
+  tau: [0, 10],
+  lr: [1e-7, 0.1],
+  epochs: [1, 50],
+  groupsPerBatch: [1, 64],
+  iterations: [1, 10],
+  evalPrompts: [1, 2000],
+  readEvery: [1, 1000],
+  seed: [0, 2 ** 31 - 1],
 };
 
 export interface ParsedConfig {
@@ -114,8 +154,14 @@ export function parseConfig(search: string): ParsedConfig {
     else if (kind === 'int' || kind === 'num') {
       const n = Number(raw);
       const range = RANGES[name];
-      if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || (range && (n < range[0] || n > range[1]))) {
-        warnings.push(`${key}=${raw} ignored: expected ${kind === 'int' ? 'an integer' : 'a number'}${range ? ` in [${range[0]}, ${range[1]}]` : ''}.`);
+      if (
+        !Number.isFinite(n) ||
+        (kind === 'int' && !Number.isInteger(n)) ||
+        (range && (n < range[0] || n > range[1]))
+      ) {
+        warnings.push(
+          `${key}=${raw} ignored: expected ${kind === 'int' ? 'an integer' : 'a number'}${range ? ` in [${range[0]}, ${range[1]}]` : ''}.`,
+        );
         continue;
       }
       value = n;
@@ -138,13 +184,19 @@ function checkString(name: keyof DemoConfig, value: unknown): string | null {
     case 'ref':
       return value === 'scratch' || value === 'bundled' ? null : 'ref is scratch or bundled.';
     case 'consensus':
-      return (CONSENSUS_MODES as readonly unknown[]).includes(value) ? null : `consensus modes: ${CONSENSUS_MODES.join(', ')}.`;
+      return (CONSENSUS_MODES as readonly unknown[]).includes(value)
+        ? null
+        : `consensus modes: ${CONSENSUS_MODES.join(', ')}.`;
     case 'objective':
       return isObjectiveName(String(value)) ? null : `objectives: ${OBJECTIVE_NAMES.join(', ')}.`;
     case 'compare':
-      return value === '' || isObjectiveName(String(value)) ? null : `compare with one of: ${OBJECTIVE_NAMES.join(', ')} (or nothing).`;
+      return value === '' || isObjectiveName(String(value))
+        ? null
+        : `compare with one of: ${OBJECTIVE_NAMES.join(', ')} (or nothing).`;
     case 'judges': {
-      const bad = String(value).split(',').filter((j) => j !== '' && !(DEMO_JUDGES as readonly string[]).includes(j));
+      const bad = String(value)
+        .split(',')
+        .filter((j) => j !== '' && !(DEMO_JUDGES as readonly string[]).includes(j));
       return bad.length === 0 ? null : `unknown judge ${bad.join(', ')} (judges: ${DEMO_JUDGES.join(', ')}).`;
     }
     default:
@@ -158,8 +210,20 @@ export function configQuery(config: DemoConfig): string {
   for (const key of Object.keys(KINDS) as (keyof DemoConfig)[]) {
     const value = config[key];
     const fallback = DEFAULT_CONFIG[key];
-    const text = Array.isArray(value) ? value.join(',') : typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-    const defaultText = Array.isArray(fallback) ? fallback.join(',') : typeof fallback === 'boolean' ? (fallback ? '1' : '0') : String(fallback);
+    const text = Array.isArray(value)
+      ? value.join(',')
+      : typeof value === 'boolean'
+        ? value
+          ? '1'
+          : '0'
+        : String(value);
+    const defaultText = Array.isArray(fallback)
+      ? fallback.join(',')
+      : typeof fallback === 'boolean'
+        ? fallback
+          ? '1'
+          : '0'
+        : String(fallback);
     if (text !== defaultText) query.set(key, text);
   }
   return query.toString();

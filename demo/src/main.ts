@@ -39,7 +39,12 @@ credit.setHyper(config.beta, config.tau);
 const adapterLine = h('span', { class: 'adapter', id: 'adapter' }, '');
 
 function notice(message: string, level: 'info' | 'warn' | 'error' = 'info'): HTMLElement {
-  const item = h('div', { class: `notice ${level}` }, message, h('button', { type: 'button', class: 'close', onclick: () => item.remove(), title: 'dismiss' }, '×'));
+  const item = h(
+    'div',
+    { class: `notice ${level}` },
+    message,
+    h('button', { type: 'button', class: 'close', onclick: () => item.remove(), title: 'dismiss' }, '×'),
+  );
   notices.append(item);
   return item;
 }
@@ -56,7 +61,22 @@ function redraw(): void {
 }
 
 function emptyShown(): RunRecord {
-  return { format: 'gemstone-demo-run', version: 1, config, adapter: '', task: 'arithmetic', tokenizer: null, contextLength: 0, parameters: 0, sft: [], rl: [], accuracy: [], iterations: [], resumes: 0, seconds: 0 };
+  return {
+    format: 'gemstone-demo-run',
+    version: 1,
+    config,
+    adapter: '',
+    task: 'arithmetic',
+    tokenizer: null,
+    contextLength: 0,
+    parameters: 0,
+    sft: [],
+    rl: [],
+    accuracy: [],
+    iterations: [],
+    resumes: 0,
+    seconds: 0,
+  };
 }
 
 /** The accuracy figures in words: π_ref, each epoch of the main run, the comparison. */
@@ -71,10 +91,39 @@ function renderSummary(): void {
   const it = run.iterations.find((i) => i.iteration === 1) ?? run.iterations[0];
   const figures: (HTMLElement | null)[] = [
     h('div', { class: 'figure', id: 'acc-ref' }, h('span', {}, 'π_ref'), h('b', {}, pct(reference?.accuracy))),
-    main ? h('div', { class: 'figure', id: 'acc-main' }, h('span', {}, `${main.objective} (iteration ${main.iteration}, epoch ${main.epoch})`), h('b', {}, pct(main.accuracy))) : null,
-    compare ? h('div', { class: 'figure', id: 'acc-compare' }, h('span', {}, `${compare.objective} (same data)`), h('b', {}, pct(compare.accuracy))) : null,
-    it ? h('div', { class: 'figure' }, h('span', {}, 'offline data'), h('b', {}, `${it.dataset.responses} responses, ${it.dataset.negatives} negatives, ${it.records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length} with mined steps`)) : null,
-    h('div', { class: 'muted' }, `greedy accuracy on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`),
+    main
+      ? h(
+          'div',
+          { class: 'figure', id: 'acc-main' },
+          h('span', {}, `${main.objective} (iteration ${main.iteration}, epoch ${main.epoch})`),
+          h('b', {}, pct(main.accuracy)),
+        )
+      : null,
+    compare
+      ? h(
+          'div',
+          { class: 'figure', id: 'acc-compare' },
+          h('span', {}, `${compare.objective} (same data)`),
+          h('b', {}, pct(compare.accuracy)),
+        )
+      : null,
+    it
+      ? h(
+          'div',
+          { class: 'figure' },
+          h('span', {}, 'offline data'),
+          h(
+            'b',
+            {},
+            `${it.dataset.responses} responses, ${it.dataset.negatives} negatives, ${it.records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length} with mined steps`,
+          ),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'muted' },
+      `greedy accuracy on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
+    ),
   ];
   summary.append(...figures.filter((f): f is HTMLElement => f !== null));
 }
@@ -128,32 +177,37 @@ async function play(): Promise<void> {
     return;
   }
   control = new RunControl();
-  const run = new Pipeline(config, {
-    createContext: (onLost) => GpuContext.create({ onLost }),
-    createPool: () => WorkerPool.create(1), // two cores on the machines this runs on: the main thread needs one
-    loadBundledReference: async () => {
-      const response = await fetch(new URL('pi-ref-tiny.safetensors', document.baseURI));
-      if (!response.ok) throw new Error(`the bundled π_ref could not be loaded (HTTP ${response.status}).`);
-      return new Uint8Array(await response.arrayBuffer());
+  const run = new Pipeline(
+    config,
+    {
+      createContext: (onLost) => GpuContext.create({ onLost }),
+      createPool: () => WorkerPool.create(1), // two cores on the machines this runs on: the main thread needs one
+      loadBundledReference: async () => {
+        const response = await fetch(new URL('pi-ref-tiny.safetensors', document.baseURI));
+        if (!response.ok) throw new Error(`the bundled π_ref could not be loaded (HTTP ${response.status}).`);
+        return new Uint8Array(await response.arrayBuffer());
+      },
+      reference: loadedReference?.bytes,
+      importedData: imported ?? undefined,
+      llmEndpoint: endpoint,
     },
-    reference: loadedReference?.bytes,
-    importedData: imported ?? undefined,
-    llmEndpoint: endpoint,
-  }, {
-    stage: (name) => {
-      controls.stage.textContent = name;
+    {
+      stage: (name) => {
+        controls.stage.textContent = name;
+      },
+      progress: (line) => {
+        controls.progress.textContent = line;
+      },
+      update: (what) => {
+        if (pipeline !== run) return;
+        charts.update(run.run);
+        renderSummary();
+        if (what === 'iteration' || what === 'credit') credit.setRun(run.run);
+      },
+      notice: (message, level) => void notice(message, level),
     },
-    progress: (line) => {
-      controls.progress.textContent = line;
-    },
-    update: (what) => {
-      if (pipeline !== run) return;
-      charts.update(run.run);
-      renderSummary();
-      if (what === 'iteration' || what === 'credit') credit.setRun(run.run);
-    },
-    notice: (message, level) => void notice(message, level),
-  }, control);
+    control,
+  );
   pipeline = run;
   shown = run.run;
   setStatus('running');
@@ -192,58 +246,163 @@ function checkpointPanel(): HTMLElement {
     loadedReference = { bytes, label: line };
     label.textContent = `π_ref for the next run: ${line}`;
   };
-  return h('section', { class: 'checkpoints', id: 'checkpoints' }, h('h2', {}, 'Checkpoints and data'),
-    h('div', { class: 'buttons' },
-      h('button', { type: 'button', id: 'save-browser', onclick: act(async () => {
-        const where = await saveToBrowser(STORAGE_NAME, policy());
-        label.textContent = `Saved the latest policy in this browser (${where === 'opfs' ? 'Origin Private File System' : 'IndexedDB'}).`;
-      }) }, 'save in browser'),
-      h('button', { type: 'button', id: 'load-browser', onclick: act(async () => {
-        const bytes = await loadFromBrowser(STORAGE_NAME);
-        if (bytes === undefined) throw new Error('Nothing is saved in this browser yet.');
-        adopt(bytes, 'browser storage');
-      }) }, 'load from browser'),
-      h('button', { type: 'button', id: 'download', onclick: act(() => downloadBytes('gemstone-demo-policy.safetensors', policy())) }, 'download .safetensors'),
-      h('button', { type: 'button', id: 'upload', onclick: act(async () => {
-        const file = await pickFileBytes('.safetensors');
-        if (file !== undefined) adopt(file.bytes, file.name);
-      }) }, 'upload .safetensors'),
-      h('button', { type: 'button', id: 'download-annotated', onclick: act(() => {
-        if (pipeline === null || pipeline.run.iterations.length === 0) throw new Error('No annotated data yet.');
-        downloadBytes('annotated.jsonl', new TextEncoder().encode(pipeline.annotatedJsonl(pipeline.run.iterations.at(-1)!.iteration)));
-      }) }, 'download annotated.jsonl'),
-      h('button', { type: 'button', id: 'import-annotated', onclick: act(async () => {
-        const file = await pickFileBytes('.jsonl');
-        if (file === undefined) return;
-        const result = importAnnotated(new TextDecoder().decode(file.bytes), file.name);
-        imported = { data: result.data, tokenizer: result.tokenizer };
-        // Shown at once in the credit view; the next run trains on it when π_ref matches.
-        const base = shown ?? { ...emptyShown(), tokenizer: result.tokenizer, contextLength: result.contextLength };
-        shown = { ...base, tokenizer: base.tokenizer ?? result.tokenizer, iterations: [...base.iterations.filter((i) => i.iteration !== 0), result.data] };
-        credit.setRun(shown);
-        label.textContent = `Imported ${result.data.records.length} annotated responses from ${file.name}; the next run trains on them (load the π_ref that made them first).`;
-      }) }, 'import annotated.jsonl'),
-      h('button', { type: 'button', id: 'clear-loaded', onclick: () => {
-        loadedReference = null;
-        imported = null;
-        label.textContent = 'π_ref: from the settings above.';
-      } }, 'forget loaded'),
+  return h(
+    'section',
+    { class: 'checkpoints', id: 'checkpoints' },
+    h('h2', {}, 'Checkpoints and data'),
+    h(
+      'div',
+      { class: 'buttons' },
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'save-browser',
+          onclick: act(async () => {
+            const where = await saveToBrowser(STORAGE_NAME, policy());
+            label.textContent = `Saved the latest policy in this browser (${where === 'opfs' ? 'Origin Private File System' : 'IndexedDB'}).`;
+          }),
+        },
+        'save in browser',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'load-browser',
+          onclick: act(async () => {
+            const bytes = await loadFromBrowser(STORAGE_NAME);
+            if (bytes === undefined) throw new Error('Nothing is saved in this browser yet.');
+            adopt(bytes, 'browser storage');
+          }),
+        },
+        'load from browser',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'download',
+          onclick: act(() => downloadBytes('gemstone-demo-policy.safetensors', policy())),
+        },
+        'download .safetensors',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'upload',
+          onclick: act(async () => {
+            const file = await pickFileBytes('.safetensors');
+            if (file !== undefined) adopt(file.bytes, file.name);
+          }),
+        },
+        'upload .safetensors',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'download-annotated',
+          onclick: act(() => {
+            if (pipeline === null || pipeline.run.iterations.length === 0) throw new Error('No annotated data yet.');
+            downloadBytes(
+              'annotated.jsonl',
+              new TextEncoder().encode(pipeline.annotatedJsonl(pipeline.run.iterations.at(-1)!.iteration)),
+            );
+          }),
+        },
+        'download annotated.jsonl',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'import-annotated',
+          onclick: act(async () => {
+            const file = await pickFileBytes('.jsonl');
+            if (file === undefined) return;
+            const result = importAnnotated(new TextDecoder().decode(file.bytes), file.name);
+            imported = { data: result.data, tokenizer: result.tokenizer };
+            // Shown at once in the credit view; the next run trains on it when π_ref matches.
+            const base = shown ?? { ...emptyShown(), tokenizer: result.tokenizer, contextLength: result.contextLength };
+            shown = {
+              ...base,
+              tokenizer: base.tokenizer ?? result.tokenizer,
+              iterations: [...base.iterations.filter((i) => i.iteration !== 0), result.data],
+            };
+            credit.setRun(shown);
+            label.textContent = `Imported ${result.data.records.length} annotated responses from ${file.name}; the next run trains on them (load the π_ref that made them first).`;
+          }),
+        },
+        'import annotated.jsonl',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'clear-loaded',
+          onclick: () => {
+            loadedReference = null;
+            imported = null;
+            label.textContent = 'π_ref: from the settings above.';
+          },
+        },
+        'forget loaded',
+      ),
     ),
     label,
-    h('details', {}, h('summary', {}, 'failure drills'),
-      h('button', { type: 'button', id: 'lose-device', onclick: () => pipeline?.loseDevice() }, 'simulate GPU device loss'),
-      h('p', { class: 'muted' }, 'Destroys the GPU device mid-run: the page takes a new one and resumes from the last checkpoint.')),
+    h(
+      'details',
+      {},
+      h('summary', {}, 'failure drills'),
+      h(
+        'button',
+        { type: 'button', id: 'lose-device', onclick: () => pipeline?.loseDevice() },
+        'simulate GPU device loss',
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        'Destroys the GPU device mid-run: the page takes a new one and resumes from the last checkpoint.',
+      ),
+    ),
   );
 }
 
 function layout(readOnly: boolean): void {
   const app = document.getElementById('app')!;
   app.append(
-    h('header', {}, h('h1', {}, 'gemstone'), h('p', {}, 'Train a small GPT-2 with BCPG-NSA on your GPU, and watch — token by token — where the credit goes. ', adapterLine)),
+    h(
+      'header',
+      {},
+      h('h1', {}, 'gemstone'),
+      h(
+        'p',
+        {},
+        'Train a small GPT-2 with BCPG-NSA on your GPU, and watch — token by token — where the credit goes. ',
+        adapterLine,
+      ),
+    ),
     notices,
-    h('main', {}, controls.element,
-      h('div', { class: 'views' }, summary, charts.element, credit.element, readOnly ? null : checkpointPanel(),
-        h('p', { class: 'muted' }, 'Why mining matters: in a wrong response, BCPG pushes down every token — the correct steps too. BCPG-NSA lets the judges find the correct steps and weights them by β: at β = 0.5 they are pushed down half as hard, at β < 0 they are rewarded. Move the β slider and watch the underlined tokens.'))),
+    h(
+      'main',
+      {},
+      controls.element,
+      h(
+        'div',
+        { class: 'views' },
+        summary,
+        charts.element,
+        credit.element,
+        readOnly ? null : checkpointPanel(),
+        h(
+          'p',
+          { class: 'muted' },
+          'Why mining matters: in a wrong response, BCPG pushes down every token — the correct steps too. BCPG-NSA lets the judges find the correct steps and weights them by β: at β = 0.5 they are pushed down half as hard, at β < 0 they are rewarded. Move the β slider and watch the underlined tokens.',
+        ),
+      ),
+    ),
   );
   for (const w of warnings) notice(w, 'warn');
 }
@@ -258,9 +417,13 @@ async function showExample(reason: string): Promise<void> {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     shown = checkRunRecord(await response.json(), 'example-run.json');
     const c = shown.config;
-    notice(`Below, read-only: a run recorded with real training (${shown.adapter}; ${c.preset} preset, ${c.objective}, β ${c.beta}, τ ${c.tau}, seed ${c.seed}), made by demo/scripts/make-example.ts.`, 'info');
+    notice(
+      `Below, read-only: a run recorded with real training (${shown.adapter}; ${c.preset} preset, ${c.objective}, β ${c.beta}, τ ${c.tau}, seed ${c.seed}), made by demo/scripts/make-example.ts.`,
+      'info',
+    );
     controls.stage.textContent = 'example run (read-only)';
-    controls.progress.textContent = 'This browser cannot train; the charts and the credit view show the bundled example.';
+    controls.progress.textContent =
+      'This browser cannot train; the charts and the credit view show the bundled example.';
     credit.setHyper(c.beta, c.tau);
     credit.setRun(shown);
     redraw();
@@ -279,7 +442,10 @@ async function boot(): Promise<void> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (gpu === undefined) return showExample(NO_WEBGPU);
   const adapter = await gpu.requestAdapter().catch(() => null);
-  if (adapter === null) return showExample(`${NO_WEBGPU} (navigator.gpu is there, but it offered no adapter: update the GPU driver, or check chrome://gpu.)`);
+  if (adapter === null)
+    return showExample(
+      `${NO_WEBGPU} (navigator.gpu is there, but it offered no adapter: update the GPU driver, or check chrome://gpu.)`,
+    );
   window.__demo.webgpu = true;
   document.body.dataset.webgpu = 'present';
   layout(false);

@@ -56,41 +56,102 @@ const A = STAGE_DEFAULTS.annotate;
 
 /** The judge options, shared with `pipeline`. */
 export const JUDGE_OPTIONS: OptionSpec[] = [
-  { key: 'judges', help: `judges whose consensus labels each step, from ${JUDGES.join(', ')} (llm: a SIMULATED local judge unless --llm-url)`, kind: { type: 'list', choices: JUDGES }, default: (c: DefaultContext) => P(c).judges, defaultHelp: profileHelp('judges') },
-  { key: 'consensus', help: 'how the judges combine', kind: choice(CONSENSUS_MODES), default: (c: DefaultContext) => P(c).consensus, defaultHelp: profileHelp('consensus') },
-  { key: 'llmUrl', help: 'a real OpenAI-compatible endpoint for the llm judge (its key: env GEMSTONE_LLM_API_KEY, never logged or saved)', kind: { type: 'url' } },
+  {
+    key: 'judges',
+    help: `judges whose consensus labels each step, from ${JUDGES.join(', ')} (llm: a SIMULATED local judge unless --llm-url)`,
+    kind: { type: 'list', choices: JUDGES },
+    default: (c: DefaultContext) => P(c).judges,
+    defaultHelp: profileHelp('judges'),
+  },
+  {
+    key: 'consensus',
+    help: 'how the judges combine',
+    kind: choice(CONSENSUS_MODES),
+    default: (c: DefaultContext) => P(c).consensus,
+    defaultHelp: profileHelp('consensus'),
+  },
+  {
+    key: 'llmUrl',
+    help: 'a real OpenAI-compatible endpoint for the llm judge (its key: env GEMSTONE_LLM_API_KEY, never logged or saved)',
+    kind: { type: 'url' },
+  },
   { key: 'llmModel', help: 'model name at --llm-url', kind: { type: 'string' }, default: A.llmModel },
-  { key: 'llmNoise', help: 'label noise of the SIMULATED llm judge', kind: num({ min: 0, max: 1 }), default: A.llmNoise },
-  { key: 'prmThreshold', help: 'a PRM step is correct when p ≥ this', kind: num({ min: 0, max: 1 }), default: A.prmThreshold },
+  {
+    key: 'llmNoise',
+    help: 'label noise of the SIMULATED llm judge',
+    kind: num({ min: 0, max: 1 }),
+    default: A.llmNoise,
+  },
+  {
+    key: 'prmThreshold',
+    help: 'a PRM step is correct when p ≥ this',
+    kind: num({ min: 0, max: 1 }),
+    default: A.prmThreshold,
+  },
   { key: 'minChars', help: 'segmenter: merge steps shorter than this', kind: int(), default: A.minChars },
   { key: 'maxSteps', help: 'segmenter: cap on steps per response', kind: int(), default: A.maxSteps },
-  { key: 'workers', help: 'annotation workers', kind: int(), default: (c: DefaultContext) => P(c).workers, defaultHelp: profileHelp('workers') },
+  {
+    key: 'workers',
+    help: 'annotation workers',
+    kind: int(),
+    default: (c: DefaultContext) => P(c).workers,
+    defaultHelp: profileHelp('workers'),
+  },
   { key: 'chunk', help: 'rollouts per worker message', kind: int(), default: A.chunk },
 ];
 
 export function annotateCommand() {
   return defineCommand<AnnotateCliOptions>({
     name: 'annotate',
-    description: 'cut responses into steps, label them with judges, combine by consensus, and write <out>/annotated.jsonl with the β mask (in workers)',
+    description:
+      'cut responses into steps, label them with judges, combine by consensus, and write <out>/annotated.jsonl with the β mask (in workers)',
     options: [
-      { key: 'data', help: 'rollout JSONL from gemstone rollout (<run>/rollouts.jsonl)', kind: { type: 'file' }, required: true },
+      {
+        key: 'data',
+        help: 'rollout JSONL from gemstone rollout (<run>/rollouts.jsonl)',
+        kind: { type: 'file' },
+        required: true,
+      },
       ...JUDGE_OPTIONS,
-      { key: 'simulatedLlm', help: 'use the SIMULATED local llm judge (the rule judge with label noise) even with --llm-url unset', kind: { type: 'boolean' } },
+      {
+        key: 'simulatedLlm',
+        help: 'use the SIMULATED local llm judge (the rule judge with label noise) even with --llm-url unset',
+        kind: { type: 'boolean' },
+      },
       { key: 'prm', help: 'a PRM trained with gemstone prm (needed by --judges prm)', kind: { type: 'existing' } },
-      { key: 'stepwise', help: "also write <out>/stepwise.jsonl: TRL's stepwise-supervision records {prompt, completions, labels}", kind: { type: 'boolean' } },
+      {
+        key: 'stepwise',
+        help: "also write <out>/stepwise.jsonl: TRL's stepwise-supervision records {prompt, completions, labels}",
+        kind: { type: 'boolean' },
+      },
     ],
-    examples: ['gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated'],
+    examples: [
+      'gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated',
+    ],
     validate: validateJudges,
     prepare: (o) => readRolloutFile(o.data),
     run: async ({ options, reporter, interrupt, prepared }) => {
-      const result = await runAnnotate(options, { reporter, interrupt, stage: 'annotate' }, prepared as Awaited<ReturnType<typeof readRolloutFile>>);
-      return { path: result.path, responses: result.responses, mined_tokens: result.minedTokens, judges: result.judges };
+      const result = await runAnnotate(
+        options,
+        { reporter, interrupt, stage: 'annotate' },
+        prepared as Awaited<ReturnType<typeof readRolloutFile>>,
+      );
+      return {
+        path: result.path,
+        responses: result.responses,
+        mined_tokens: result.minedTokens,
+        judges: result.judges,
+      };
     },
   });
 }
 
-export function validateJudges(o: { judges: string[]; prm?: string; llmUrl?: string; simulatedLlm?: boolean }, needPrmDir = true): void {
-  if (needPrmDir && o.judges.includes('prm') && o.prm === undefined) throw new ConfigError('--judges prm needs --prm DIR (train one with gemstone prm).');
+export function validateJudges(
+  o: { judges: string[]; prm?: string; llmUrl?: string; simulatedLlm?: boolean },
+  needPrmDir = true,
+): void {
+  if (needPrmDir && o.judges.includes('prm') && o.prm === undefined)
+    throw new ConfigError('--judges prm needs --prm DIR (train one with gemstone prm).');
 }
 
 export interface AnnotateResult {
@@ -101,39 +162,74 @@ export interface AnnotateResult {
   judges: { name: string; precision: number; recall: number; f1: number }[];
 }
 
-export async function runAnnotate(options: AnnotateCliOptions, io: StageIO, input?: Awaited<ReturnType<typeof readRolloutFile>>): Promise<AnnotateResult> {
+export async function runAnnotate(
+  options: AnnotateCliOptions,
+  io: StageIO,
+  input?: Awaited<ReturnType<typeof readRolloutFile>>,
+): Promise<AnnotateResult> {
   const { reporter } = io;
-  const { header, rollouts } = input ?? await readRolloutFile(options.data);
+  const { header, rollouts } = input ?? (await readRolloutFile(options.data));
   const task = getTask(header.task);
   const problems = new Map<string, Problem>();
-  for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(task, r.prompt_id, r.prompt));
+  for (const r of rollouts)
+    if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(task, r.prompt_id, r.prompt));
 
   let server: SimulatedLlmServer | null = null;
   let llm: Judge | undefined;
   if (options.judges.includes('llm')) {
     if (options.llmUrl === undefined || options.simulatedLlm) {
       // One request per response, a few retried: the server's runaway bound sits well above that.
-      server = await SimulatedLlmServer.start({ labeller: ruleStepLabeller(), noise: options.llmNoise, seed: 1, maxRequests: 2 * rollouts.length + 100 });
+      server = await SimulatedLlmServer.start({
+        labeller: ruleStepLabeller(),
+        noise: options.llmNoise,
+        seed: 1,
+        maxRequests: 2 * rollouts.length + 100,
+      });
       // The key is redacted from every message, so it must not be a word that messages use.
-      llm = new LlmJudge({ baseUrl: server.baseUrl, model: 'gemstone-simulated-judge', apiKey: 'gemstone-simulated-key', log: null });
+      llm = new LlmJudge({
+        baseUrl: server.baseUrl,
+        model: 'gemstone-simulated-judge',
+        apiKey: 'gemstone-simulated-key',
+        log: null,
+      });
       reporter.info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise) at ${server.baseUrl}`);
     } else {
-      const cache = new JudgeCache<CachedJudgement>(new JsonlCacheFile<CachedJudgement>(join(options.out, 'llm-cache.jsonl')), isCachedJudgement);
-      llm = new LlmJudge({ baseUrl: options.llmUrl, model: options.llmModel, cache, log: (line) => reporter.warn(line) });
+      const cache = new JudgeCache<CachedJudgement>(
+        new JsonlCacheFile<CachedJudgement>(join(options.out, 'llm-cache.jsonl')),
+        isCachedJudgement,
+      );
+      llm = new LlmJudge({
+        baseUrl: options.llmUrl,
+        model: options.llmModel,
+        cache,
+        log: (line) => reporter.warn(line),
+      });
       reporter.info(`llm judge: ${options.llmModel} at ${options.llmUrl}`);
     }
   }
-  const prm = options.judges.includes('prm') ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter) : null;
+  const prm = options.judges.includes('prm')
+    ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter)
+    : null;
 
   const config: AnnotateConfig = {
-    task: task.name, tokenizer: header.tokenizer, segmenter: { minChars: options.minChars, maxSteps: options.maxSteps },
-    judges: options.judges, mode: options.consensus, oracle: true,
+    task: task.name,
+    tokenizer: header.tokenizer,
+    segmenter: { minChars: options.minChars, maxSteps: options.maxSteps },
+    judges: options.judges,
+    mode: options.consensus,
+    oracle: true,
   };
   const pool = await WorkerPool.create(options.workers);
   const progress = reporter.progress({ stage: io.stage, unit: 'responses', total: rollouts.length });
   let records: AnnotatedRecord[];
   try {
-    const annotated = await annotateRollouts(rollouts, problems, config, { pool, chunk: options.chunk, llm, prm: prm?.judge, onChunk: (done) => progress.update(done, { log: true }) });
+    const annotated = await annotateRollouts(rollouts, problems, config, {
+      pool,
+      chunk: options.chunk,
+      llm,
+      prm: prm?.judge,
+      onChunk: (done) => progress.update(done, { log: true }),
+    });
     records = annotated.map((a, i) => ({ ...rollouts[i], ...a }));
   } finally {
     progress.stop();
@@ -142,7 +238,13 @@ export async function runAnnotate(options: AnnotateCliOptions, io: StageIO, inpu
     prm?.close();
   }
   const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
-  const out = annotatedHeaderFrom(header, { voters: options.judges, consensus: options.consensus, segmenter: `default(minChars=${options.minChars}, maxSteps=${options.maxSteps})`, oracle: true, simulated });
+  const out = annotatedHeaderFrom(header, {
+    voters: options.judges,
+    consensus: options.consensus,
+    segmenter: `default(minChars=${options.minChars}, maxSteps=${options.maxSteps})`,
+    oracle: true,
+    simulated,
+  });
   const path = join(options.out, 'annotated.jsonl');
   const writer = await JsonlFileWriter.create<AnnotatedHeader, AnnotatedRecord>(path, out);
   try {
@@ -152,13 +254,26 @@ export async function runAnnotate(options: AnnotateCliOptions, io: StageIO, inpu
     await writer.abort();
     throw error;
   }
-  if (options.stepwise) await writeFileAtomic(join(options.out, 'stepwise.jsonl'), new TextEncoder().encode(toJsonl(records.map(toStepwiseSupervision))));
-  const report: AgreementReport | null = records.length > 0 ? agreementFromAnnotated(records, 'oracle', { consensus: options.judges.length > 1 ? [options.consensus] : [] }) : null;
-  const minedTokens = records.filter((r) => r.reward === 0).reduce((s, r) => s + r.beta_mask.reduce((a: number, b) => a + b, 0), 0);
-  reporter.info(`annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${path}; ${minedTokens} tokens of negatives carry β`);
+  if (options.stepwise)
+    await writeFileAtomic(
+      join(options.out, 'stepwise.jsonl'),
+      new TextEncoder().encode(toJsonl(records.map(toStepwiseSupervision))),
+    );
+  const report: AgreementReport | null =
+    records.length > 0
+      ? agreementFromAnnotated(records, 'oracle', { consensus: options.judges.length > 1 ? [options.consensus] : [] })
+      : null;
+  const minedTokens = records
+    .filter((r) => r.reward === 0)
+    .reduce((s, r) => s + r.beta_mask.reduce((a: number, b) => a + b, 0), 0);
+  reporter.info(
+    `annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${path}; ${minedTokens} tokens of negatives carry β`,
+  );
   if (report) for (const line of formatAgreementReport(report).split('\n')) reporter.info(line);
   return {
-    path, responses: records.length, minedTokens,
+    path,
+    responses: records.length,
+    minedTokens,
     judges: report?.judges.map((j) => ({ name: j.name, precision: j.precision, recall: j.recall, f1: j.f1 })) ?? [],
   };
 }

@@ -14,7 +14,8 @@ import type { Reporter } from '../reporter.ts';
 export function doctorCommand() {
   return defineCommand<{ adapter?: string; profile?: ProfileName }>({
     name: 'doctor',
-    description: 'find a WebGPU adapter, report it, run one small kernel as a smoke test, and say which defaults (profile) a bare `gemstone pipeline` would use and why',
+    description:
+      'find a WebGPU adapter, report it, run one small kernel as a smoke test, and say which defaults (profile) a bare `gemstone pipeline` would use and why',
     options: [],
     runFolder: false,
     profiled: false,
@@ -25,10 +26,17 @@ export function doctorCommand() {
         const smoke = await smokeTest(context);
         const chosen = chooseProfile(context.report);
         const profile = options.profile ?? chosen.profile;
-        const reason = options.profile !== undefined ? `asked for with --profile (the adapter would pick ${chosen.profile}: ${chosen.reason})` : chosen.reason;
+        const reason =
+          options.profile !== undefined
+            ? `asked for with --profile (the adapter would pick ${chosen.profile}: ${chosen.reason})`
+            : chosen.reason;
         if (reporter.mode !== 'json') printReport(reporter, context.report, smoke, profile, reason);
         if (!smoke.ok) process.exitCode = 1;
-        return { ...context.report, smokeTest: smoke, profile: { name: profile, reason, pipeline: PROFILES[profile].pipeline } };
+        return {
+          ...context.report,
+          smokeTest: smoke,
+          profile: { name: profile, reason, pipeline: PROFILES[profile].pipeline },
+        };
       } finally {
         context.destroy();
       }
@@ -39,11 +47,14 @@ export function doctorCommand() {
 /** One sentence of what `gemstone pipeline` does with a profile's defaults. */
 export function describeProfile(profile: ProfileName): string {
   const p = PROFILES[profile].pipeline;
-  const reference = p.reference === 'bundled' && p.preset === BUNDLED_REFERENCE.preset
-    ? `π_ref: the bundled ${p.preset} one (trained by gemstone's SFT; --reference train to train it here: ${p.sftSteps} steps)`
-    : `π_ref: the ${p.preset} preset, ${p.sftSteps} SFT steps of ${p.sftBatchSize} on ${p.records} traces`;
-  return `${reference}; ${p.prompts} prompts × ${p.group} rollouts; `
-    + `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts × ${p.evalSamples} samples`;
+  const reference =
+    p.reference === 'bundled' && p.preset === BUNDLED_REFERENCE.preset
+      ? `π_ref: the bundled ${p.preset} one (trained by gemstone's SFT; --reference train to train it here: ${p.sftSteps} steps)`
+      : `π_ref: the ${p.preset} preset, ${p.sftSteps} SFT steps of ${p.sftBatchSize} on ${p.records} traces`;
+  return (
+    `${reference}; ${p.prompts} prompts × ${p.group} rollouts; ` +
+    `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts × ${p.evalSamples} samples`
+  );
 }
 
 async function smokeTest(context: GpuContext): Promise<{ ok: boolean; detail: string }> {
@@ -56,14 +67,23 @@ async function smokeTest(context: GpuContext): Promise<{ ok: boolean; detail: st
   const vc = context.tensor('doctor.c', M * N);
   try {
     await matmul(context, { M, N, K, a: va, b: vb, c: vc });
-    const report = compareClose(await context.read(vc), matmulReference(a, b, new Float64Array(M * N), { M, N, K }), { atol: 1e-4, rtol: 1e-4 });
+    const report = compareClose(await context.read(vc), matmulReference(a, b, new Float64Array(M * N), { M, N, K }), {
+      atol: 1e-4,
+      rtol: 1e-4,
+    });
     return { ok: report.ok, detail: `matmul ${M}×${K}·${K}×${N}: ${report.message}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }
 }
 
-function printReport(reporter: Reporter, report: AdapterReport, smoke: { ok: boolean; detail: string }, profile: ProfileName, reason: string): void {
+function printReport(
+  reporter: Reporter,
+  report: AdapterReport,
+  smoke: { ok: boolean; detail: string },
+  profile: ProfileName,
+  reason: string,
+): void {
   const rows: [string, string][] = [
     ['runtime', report.runtime],
     ['backend', report.backend],

@@ -28,16 +28,52 @@ export function evalCommand() {
     name: 'eval',
     description: 'greedy accuracy and pass@k on held-out prompts (seeds never used for training)',
     options: [
-      { key: 'checkpoint', help: 'folder (or .safetensors file) written by gemstone sft --task or gemstone train', kind: { type: 'existing' }, required: true },
-      { key: 'prompts', help: 'held-out prompts', kind: int(), default: (c: DefaultContext) => P(c).evalPrompts, defaultHelp: profileHelp('evalPrompts') },
-      { key: 'samples', help: 'samples per prompt for pass@k (0: greedy only)', kind: int(0), default: STAGE_DEFAULTS.eval.samples },
-      { key: 'k', help: 'comma-separated k for pass@k (those ≤ --samples are reported)', kind: { type: 'intList' }, default: [...STAGE_DEFAULTS.eval.k] },
-      { key: 'temperature', help: 'sampling temperature for pass@k', kind: num({ positive: true }), default: (c: DefaultContext) => P(c).temperature, defaultHelp: profileHelp('temperature') },
+      {
+        key: 'checkpoint',
+        help: 'folder (or .safetensors file) written by gemstone sft --task or gemstone train',
+        kind: { type: 'existing' },
+        required: true,
+      },
+      {
+        key: 'prompts',
+        help: 'held-out prompts',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).evalPrompts,
+        defaultHelp: profileHelp('evalPrompts'),
+      },
+      {
+        key: 'samples',
+        help: 'samples per prompt for pass@k (0: greedy only)',
+        kind: int(0),
+        default: STAGE_DEFAULTS.eval.samples,
+      },
+      {
+        key: 'k',
+        help: 'comma-separated k for pass@k (those ≤ --samples are reported)',
+        kind: { type: 'intList' },
+        default: [...STAGE_DEFAULTS.eval.k],
+      },
+      {
+        key: 'temperature',
+        help: 'sampling temperature for pass@k',
+        kind: num({ positive: true }),
+        default: (c: DefaultContext) => P(c).temperature,
+        defaultHelp: profileHelp('temperature'),
+      },
       { key: 'difficulty', help: "problem difficulty (default: the checkpoint's)", kind: int() },
-      { key: 'batch', help: 'sequences generated together', kind: int(), default: (c: DefaultContext) => P(c).batch, defaultHelp: profileHelp('batch') },
+      {
+        key: 'batch',
+        help: 'sequences generated together',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).batch,
+        defaultHelp: profileHelp('batch'),
+      },
       { key: 'seed', help: 'sampling seed', kind: int(), default: (c: DefaultContext) => P(c).seed, defaultHelp: '1' },
     ],
-    examples: ['gemstone eval --checkpoint runs/pipeline/iteration-1/policy --prompts 500', 'gemstone eval --checkpoint runs/ref --json | tail -1'],
+    examples: [
+      'gemstone eval --checkpoint runs/pipeline/iteration-1/policy --prompts 500',
+      'gemstone eval --checkpoint runs/ref --json | tail -1',
+    ],
     run: async ({ options, reporter }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {
@@ -45,10 +81,21 @@ export function evalCommand() {
         const ks = options.samples > 0 ? options.k.filter((k) => k <= options.samples) : [];
         const problems = heldOutProblems(policy.task, options.prompts, difficulty);
         reporter.info(`eval · ${describeReport(policy.context.report)}`);
-        reporter.info(`${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${problems.length} held-out prompts`);
-        const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, { ks, samples: options.samples, temperature: options.temperature, seed: options.seed, batchRows: options.batch });
+        reporter.info(
+          `${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${problems.length} held-out prompts`,
+        );
+        const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, {
+          ks,
+          samples: options.samples,
+          temperature: options.temperature,
+          seed: options.seed,
+          batchRows: options.batch,
+        });
         reporter.result(`greedy accuracy ${pct(result.greedyAccuracy)}`);
-        for (const k of ks) reporter.result(`pass@${k} ${pct(result.passAtK[k])} (${options.samples} samples at temperature ${options.temperature})`);
+        for (const k of ks)
+          reporter.result(
+            `pass@${k} ${pct(result.passAtK[k])} (${options.samples} samples at temperature ${options.temperature})`,
+          );
         return { checkpoint: policy.path, step: policy.checkpoint.step, task: policy.task.name, difficulty, ...result };
       } finally {
         policy.model.destroy();

@@ -65,12 +65,26 @@ export interface ExportedRecord {
 
 export function exportRecord(r: AnnotatedRecord, beta: number, iteration: number): ExportedRecord {
   return {
-    prompt_id: r.prompt_id, index: r.index, iteration, prompt: r.prompt, response: r.response, reward: r.reward,
-    answer: r.answer ?? null, reference_answer: r.reference_answer, prompt_tokens: r.prompt_tokens, response_tokens: r.response_tokens,
+    prompt_id: r.prompt_id,
+    index: r.index,
+    iteration,
+    prompt: r.prompt,
+    response: r.response,
+    reward: r.reward,
+    answer: r.answer ?? null,
+    reference_answer: r.reference_answer,
+    prompt_tokens: r.prompt_tokens,
+    response_tokens: r.response_tokens,
     steps: r.steps.map((s, k) => ({
-      start: s.start, end: s.end, token_start: s.token_start, token_end: s.token_end, text: r.response.slice(s.start, s.end),
+      start: s.start,
+      end: s.end,
+      token_start: s.token_start,
+      token_end: s.token_end,
+      text: r.response.slice(s.start, s.end),
       labels: Object.fromEntries(r.judges.map((j) => [j.name, j.verdicts[k].label])),
-      scores: Object.fromEntries(r.judges.filter((j) => j.verdicts[k].score !== undefined).map((j) => [j.name, j.verdicts[k].score!])),
+      scores: Object.fromEntries(
+        r.judges.filter((j) => j.verdicts[k].score !== undefined).map((j) => [j.name, j.verdicts[k].score!]),
+      ),
       consensus: r.consensus.labels[k],
     })),
     beta_mask: r.beta_mask,
@@ -87,24 +101,41 @@ export function annotatedFilesOf(run: string): { path: string; iteration: number
     .filter((m): m is RegExpExecArray => m !== null && existsSync(join(run, m[0], 'annotated.jsonl')))
     .map((m) => ({ path: join(run, m[0], 'annotated.jsonl'), iteration: Number(m[1]) }))
     .sort((a, b) => a.iteration - b.iteration);
-  if (found.length === 0) throw new ConfigError(`--run ${run}: no annotated.jsonl in it (nor in iteration-N/); run gemstone annotate or pipeline first.`);
+  if (found.length === 0)
+    throw new ConfigError(
+      `--run ${run}: no annotated.jsonl in it (nor in iteration-N/); run gemstone annotate or pipeline first.`,
+    );
   return found;
 }
 
 export function exportCommand() {
   return defineCommand<ExportOptions>({
     name: 'export',
-    description: "write the annotated dataset for large-scale trainers: <out>/dataset.jsonl (steps, judge labels, consensus, per-token β weights, π_ref log-probs) and TRL's stepwise-supervision <out>/stepwise.jsonl",
+    description:
+      "write the annotated dataset for large-scale trainers: <out>/dataset.jsonl (steps, judge labels, consensus, per-token β weights, π_ref log-probs) and TRL's stepwise-supervision <out>/stepwise.jsonl",
     options: [
       { key: 'data', help: 'an annotated JSONL (from gemstone annotate)', kind: { type: 'file' } },
-      { key: 'run', help: 'a run folder of gemstone pipeline or annotate: exports every iteration it annotated', kind: { type: 'dir' } },
-      { key: 'beta', help: 'β for the per-token weights', kind: num({ min: 0 }), defaultHelp: `the run's β, else ${PROFILES.software.pipeline.beta}` },
+      {
+        key: 'run',
+        help: 'a run folder of gemstone pipeline or annotate: exports every iteration it annotated',
+        kind: { type: 'dir' },
+      },
+      {
+        key: 'beta',
+        help: 'β for the per-token weights',
+        kind: num({ min: 0 }),
+        defaultHelp: `the run's β, else ${PROFILES.software.pipeline.beta}`,
+      },
     ],
     runFolder: true,
     profiled: false,
-    examples: ['gemstone export --run runs/pipeline --out runs/export', 'gemstone export --data runs/annotated/annotated.jsonl --beta 0.5'],
+    examples: [
+      'gemstone export --run runs/pipeline --out runs/export',
+      'gemstone export --data runs/annotated/annotated.jsonl --beta 0.5',
+    ],
     validate: (o) => {
-      if ((o.data === undefined) === (o.run === undefined)) throw new ConfigError('give either --data FILE or --run DIR (one of them).');
+      if ((o.data === undefined) === (o.run === undefined))
+        throw new ConfigError('give either --data FILE or --run DIR (one of them).');
     },
     prepare: (o) => (o.run !== undefined ? annotatedFilesOf(o.run) : [{ path: o.data!, iteration: 1 }]),
     run: async ({ options, reporter, prepared }) => {
@@ -131,10 +162,21 @@ export function exportCommand() {
       await writeFileAtomic(dataset, new TextEncoder().encode(toJsonl(exported)));
       await writeFileAtomic(stepwise, new TextEncoder().encode(toJsonl(stepwiseRecords)));
       const manifest = {
-        format: EXPORT_FORMAT, version: EXPORT_VERSION, sources: files.map((f) => f.path), task: header!.task, tokenizer: header!.tokenizer,
-        judges: header!.annotation.voters, consensus: header!.annotation.consensus, simulated_judges: header!.annotation.simulated, beta,
-        records: exported.length, negatives: exported.filter((r) => r.reward === 0).length,
-        mined_tokens: exported.reduce((s, r) => s + (r.reward === 0 ? r.beta_mask.reduce((a: number, b) => a + b, 0) : 0), 0),
+        format: EXPORT_FORMAT,
+        version: EXPORT_VERSION,
+        sources: files.map((f) => f.path),
+        task: header!.task,
+        tokenizer: header!.tokenizer,
+        judges: header!.annotation.voters,
+        consensus: header!.annotation.consensus,
+        simulated_judges: header!.annotation.simulated,
+        beta,
+        records: exported.length,
+        negatives: exported.filter((r) => r.reward === 0).length,
+        mined_tokens: exported.reduce(
+          (s, r) => s + (r.reward === 0 ? r.beta_mask.reduce((a: number, b) => a + b, 0) : 0),
+          0,
+        ),
         files: { dataset: 'dataset.jsonl', stepwise: 'stepwise.jsonl' },
       };
       await writeJson(join(options.out, 'manifest.json'), manifest);

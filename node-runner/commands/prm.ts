@@ -32,20 +32,78 @@ const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
 export function prmCommand() {
   return defineCommand<PrmCliOptions>({
     name: 'prm',
-    description: 'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels',
+    description:
+      'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels',
     options: [
-      { key: 'checkpoint', help: 'π_ref (folder written by gemstone sft --task)', kind: { type: 'existing' }, required: true },
-      { key: 'data', help: 'rollout JSONL whose responses to label and learn from', kind: { type: 'file' }, required: true },
-      { key: 'labels', help: 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule', kind: choice(['mc', 'mc-hard', 'oracle', 'rule']), default: STAGE_DEFAULTS.prm.labels },
-      { key: 'completions', help: 'Monte-Carlo completions per step prefix', kind: int(), default: (c: DefaultContext) => P(c).completions, defaultHelp: profileHelp('completions') },
+      {
+        key: 'checkpoint',
+        help: 'π_ref (folder written by gemstone sft --task)',
+        kind: { type: 'existing' },
+        required: true,
+      },
+      {
+        key: 'data',
+        help: 'rollout JSONL whose responses to label and learn from',
+        kind: { type: 'file' },
+        required: true,
+      },
+      {
+        key: 'labels',
+        help: 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule',
+        kind: choice(['mc', 'mc-hard', 'oracle', 'rule']),
+        default: STAGE_DEFAULTS.prm.labels,
+      },
+      {
+        key: 'completions',
+        help: 'Monte-Carlo completions per step prefix',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).completions,
+        defaultHelp: profileHelp('completions'),
+      },
       { key: 'responses', help: 'learn from at most n responses (a seeded sample; default all)', kind: int() },
-      { key: 'temperature', help: 'Monte-Carlo sampling temperature', kind: num({ positive: true }), default: (c: DefaultContext) => P(c).temperature, defaultHelp: profileHelp('temperature') },
-      { key: 'steps', help: 'PRM training steps', kind: int(), default: (c: DefaultContext) => P(c).prmSteps, defaultHelp: profileHelp('prmSteps') },
-      { key: 'batchSize', help: 'sequences per step', kind: int(), default: (c: DefaultContext) => P(c).prmBatchSize, defaultHelp: profileHelp('prmBatchSize') },
-      { key: 'lr', help: 'peak learning rate', kind: num({ positive: true }), default: (c: DefaultContext) => P(c).prmLr, defaultHelp: profileHelp('prmLr') },
+      {
+        key: 'temperature',
+        help: 'Monte-Carlo sampling temperature',
+        kind: num({ positive: true }),
+        default: (c: DefaultContext) => P(c).temperature,
+        defaultHelp: profileHelp('temperature'),
+      },
+      {
+        key: 'steps',
+        help: 'PRM training steps',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).prmSteps,
+        defaultHelp: profileHelp('prmSteps'),
+      },
+      {
+        key: 'batchSize',
+        help: 'sequences per step',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).prmBatchSize,
+        defaultHelp: profileHelp('prmBatchSize'),
+      },
+      {
+        key: 'lr',
+        help: 'peak learning rate',
+        kind: num({ positive: true }),
+        default: (c: DefaultContext) => P(c).prmLr,
+        defaultHelp: profileHelp('prmLr'),
+      },
       { key: 'seed', help: 'seed', kind: int(), default: (c: DefaultContext) => P(c).seed, defaultHelp: '1' },
-      { key: 'batch', help: 'rows generated together for Monte-Carlo labels', kind: int(), default: (c: DefaultContext) => P(c).batch, defaultHelp: profileHelp('batch') },
-      { key: 'checkpointEvery', help: 'write a resume checkpoint every n steps (also on Ctrl-C)', kind: int(), default: (c: DefaultContext) => P(c).checkpointEvery, defaultHelp: profileHelp('checkpointEvery') },
+      {
+        key: 'batch',
+        help: 'rows generated together for Monte-Carlo labels',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).batch,
+        defaultHelp: profileHelp('batch'),
+      },
+      {
+        key: 'checkpointEvery',
+        help: 'write a resume checkpoint every n steps (also on Ctrl-C)',
+        kind: int(),
+        default: (c: DefaultContext) => P(c).checkpointEvery,
+        defaultHelp: profileHelp('checkpointEvery'),
+      },
     ],
     examples: ['gemstone prm --checkpoint runs/ref --data runs/rollouts/rollouts.jsonl --labels mc --out runs/prm'],
     prepare: (o) => readRolloutFile(o.data),
@@ -54,8 +112,16 @@ export function prmCommand() {
       try {
         const { rollouts } = prepared as Awaited<ReturnType<typeof readRolloutFile>>;
         const problems = new Map<string, Problem>();
-        for (const r of rollouts) if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
-        const result = await trainPrm(policy, policy.task, rollouts, problems, { ...options, maxResponses: options.responses }, { reporter, interrupt, stage: 'prm' });
+        for (const r of rollouts)
+          if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
+        const result = await trainPrm(
+          policy,
+          policy.task,
+          rollouts,
+          problems,
+          { ...options, maxResponses: options.responses },
+          { reporter, interrupt, stage: 'prm' },
+        );
         for (const name of PRM_SCRATCH) await rm(join(options.out, name), { recursive: true, force: true });
         reporter.result(`PRM trained on ${result.examples} responses (${options.labels} labels) → ${result.path}`);
         return { path: result.path, examples: result.examples, mean_label: result.correctShare };

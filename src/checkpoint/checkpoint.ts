@@ -9,7 +9,13 @@
 // Parameters keep HF names, so a checkpoint's weights read like an HF GPT-2 file (but not the reverse:
 // a plain HF file is no checkpoint; loadHfGpt2Weights reads those).
 import { elementCount, parameterSpecs, PRESETS, validateConfig, type ModelConfig } from '../model/config.ts';
-import { decodeSafetensors, encodeSafetensors, type DecodedTensor, type Safetensors, type Tensor } from './safetensors.ts';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type DecodedTensor,
+  type Safetensors,
+  type Tensor,
+} from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'gemstone-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -41,7 +47,8 @@ export class CheckpointError extends Error {
 export function encodeCheckpoint(state: CheckpointState): Uint8Array {
   const where = 'encodeCheckpoint';
   const config = checkedConfig(state.config, where);
-  if (!Number.isSafeInteger(state.step) || state.step < 0) throw new CheckpointError(`${where}: step must be a non-negative integer, got ${state.step}.`);
+  if (!Number.isSafeInteger(state.step) || state.step < 0)
+    throw new CheckpointError(`${where}: step must be a non-negative integer, got ${state.step}.`);
   const specs = parameterSpecs(config);
   checkTensors(state.parameters, specs, 'parameter', where);
 
@@ -50,7 +57,13 @@ export function encodeCheckpoint(state: CheckpointState): Uint8Array {
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     format_version: String(CHECKPOINT_VERSION),
-    config: JSON.stringify({ vocabSize: config.vocabSize, contextLength: config.contextLength, width: config.width, layers: config.layers, heads: config.heads }),
+    config: JSON.stringify({
+      vocabSize: config.vocabSize,
+      contextLength: config.contextLength,
+      width: config.width,
+      layers: config.layers,
+      heads: config.heads,
+    }),
     step: String(state.step),
     rng: toJson(state.rng, 'rng', where),
     data_position: toJson(state.dataPosition, 'dataPosition', where),
@@ -59,9 +72,13 @@ export function encodeCheckpoint(state: CheckpointState): Uint8Array {
     const { hyper, m, v } = state.optimizer;
     checkHyper(hyper, where);
     metadata.optimizer = JSON.stringify(hyper);
-    for (const [key, moments] of [['m', m], ['v', v]] as const) {
+    for (const [key, moments] of [
+      ['m', m],
+      ['v', v],
+    ] as const) {
       checkTensors(moments, specs, `optimizer.${key} moment`, where);
-      for (const { name, shape } of specs) tensors[MOMENT_PREFIX[key] + name] = { dtype: 'F32', shape, data: moments[name] };
+      for (const { name, shape } of specs)
+        tensors[MOMENT_PREFIX[key] + name] = { dtype: 'F32', shape, data: moments[name] };
     }
   }
   if (state.extra !== undefined) metadata.extra = toJson(state.extra, 'extra', where);
@@ -75,11 +92,16 @@ export function decodeCheckpoint(bytes: Uint8Array, source = '<bytes>'): Checkpo
   const file = decodeSafetensors(bytes, source);
   const { metadata, tensors } = file;
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    const found = metadata.format === undefined ? 'has no "format" in its metadata' : `has format ${JSON.stringify(metadata.format)}`;
+    const found =
+      metadata.format === undefined
+        ? 'has no "format" in its metadata'
+        : `has format ${JSON.stringify(metadata.format)}`;
     const hint = looksLikeHfGpt2(file)
       ? ` It looks like a Hugging Face GPT-2 weights file: load its weights with loadHfGpt2Weights(bytes, ${JSON.stringify(source)}) and start training from them.`
       : '';
-    throw new CheckpointError(`${source}: not a gemstone checkpoint (it ${found}, expected "${CHECKPOINT_FORMAT}").${hint}`);
+    throw new CheckpointError(
+      `${source}: not a gemstone checkpoint (it ${found}, expected "${CHECKPOINT_FORMAT}").${hint}`,
+    );
   }
   if (metadata.format_version !== String(CHECKPOINT_VERSION)) {
     throw new CheckpointError(
@@ -89,7 +111,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = '<bytes>'): Checkpo
   const config = checkedConfig(parseJson(metadata, 'config', source), `${source}: metadata "config"`);
   const step = Number(metadata.step);
   if (metadata.step === undefined || !/^\d+$/.test(metadata.step) || !Number.isSafeInteger(step)) {
-    throw new CheckpointError(`${source}: metadata "step" must be a non-negative integer, got ${JSON.stringify(metadata.step ?? null)}.`);
+    throw new CheckpointError(
+      `${source}: metadata "step" must be a non-negative integer, got ${JSON.stringify(metadata.step ?? null)}.`,
+    );
   }
   const rng = parseJson(metadata, 'rng', source);
   const dataPosition = parseJson(metadata, 'data_position', source);
@@ -101,11 +125,17 @@ export function decodeCheckpoint(bytes: Uint8Array, source = '<bytes>'): Checkpo
   if (metadata.optimizer !== undefined) {
     const hyper = parseJson(metadata, 'optimizer', source) as Record<string, number>;
     checkHyper(hyper, `${source}: metadata "optimizer"`);
-    optimizer = { hyper, m: takeF32(tensors, specs, MOMENT_PREFIX.m, source), v: takeF32(tensors, specs, MOMENT_PREFIX.v, source) };
+    optimizer = {
+      hyper,
+      m: takeF32(tensors, specs, MOMENT_PREFIX.m, source),
+      v: takeF32(tensors, specs, MOMENT_PREFIX.v, source),
+    };
   }
   const leftover = Object.keys(tensors).filter((name) => !isExpected(name, specs, optimizer !== undefined));
   if (leftover.length > 0) {
-    throw new CheckpointError(`${source}: unexpected tensor${leftover.length > 1 ? 's' : ''} ${list(leftover)} (not a parameter${optimizer ? ' or moment' : ''} of config ${JSON.stringify(config)}).`);
+    throw new CheckpointError(
+      `${source}: unexpected tensor${leftover.length > 1 ? 's' : ''} ${list(leftover)} (not a parameter${optimizer ? ' or moment' : ''} of config ${JSON.stringify(config)}).`,
+    );
   }
   return { config, step, rng, dataPosition, optimizer, parameters, extra };
 }
@@ -137,10 +167,16 @@ const HF_SKIPPED = /(^|\.)attn\.(bias|masked_bias)$|^lm_head\.weight$/;
  * GPT-2 files do not record the head count: it comes from `config.heads`, else a preset of the same shape,
  * else width / 64 (every released GPT-2 uses 64-wide heads).
  */
-export function loadHfGpt2Weights(bytes: Uint8Array, source = '<bytes>', config: Partial<ModelConfig> = {}): HfGpt2Weights {
+export function loadHfGpt2Weights(
+  bytes: Uint8Array,
+  source = '<bytes>',
+  config: Partial<ModelConfig> = {},
+): HfGpt2Weights {
   const file = decodeSafetensors(bytes, source);
   if (file.metadata.format === CHECKPOINT_FORMAT) {
-    throw new CheckpointError(`${source}: this is a gemstone checkpoint, not a Hugging Face GPT-2 file; read it with decodeCheckpoint(bytes, ${JSON.stringify(source)}).`);
+    throw new CheckpointError(
+      `${source}: this is a gemstone checkpoint, not a Hugging Face GPT-2 file; read it with decodeCheckpoint(bytes, ${JSON.stringify(source)}).`,
+    );
   }
   const tensors: Record<string, DecodedTensor> = {};
   const skipped: string[] = [];
@@ -150,17 +186,22 @@ export function loadHfGpt2Weights(bytes: Uint8Array, source = '<bytes>', config:
       skipped.push(key);
       continue;
     }
-    if (name in tensors) throw new CheckpointError(`${source}: tensor "${name}" appears both with and without the "${HF_PREFIX}" prefix.`);
+    if (name in tensors)
+      throw new CheckpointError(`${source}: tensor "${name}" appears both with and without the "${HF_PREFIX}" prefix.`);
     tensors[name] = tensor;
   }
 
   const wte = tensors['wte.weight'];
   const wpe = tensors['wpe.weight'];
   if (wte === undefined || wpe === undefined) {
-    throw new CheckpointError(`${source}: not a GPT-2 weights file: no ${wte === undefined ? '"wte.weight"' : '"wpe.weight"'} tensor (with or without the "${HF_PREFIX}" prefix).`);
+    throw new CheckpointError(
+      `${source}: not a GPT-2 weights file: no ${wte === undefined ? '"wte.weight"' : '"wpe.weight"'} tensor (with or without the "${HF_PREFIX}" prefix).`,
+    );
   }
   if (wte.shape.length !== 2 || wpe.shape.length !== 2) {
-    throw new CheckpointError(`${source}: wte.weight [${wte.shape.join(', ')}] and wpe.weight [${wpe.shape.join(', ')}] must both be matrices.`);
+    throw new CheckpointError(
+      `${source}: wte.weight [${wte.shape.join(', ')}] and wpe.weight [${wpe.shape.join(', ')}] must both be matrices.`,
+    );
   }
   const layerIndices = Object.keys(tensors)
     .map((name) => /^h\.(\d+)\./.exec(name)?.[1])
@@ -174,25 +215,36 @@ export function loadHfGpt2Weights(bytes: Uint8Array, source = '<bytes>', config:
   };
   for (const key of ['vocabSize', 'contextLength', 'width', 'layers'] as const) {
     if (config[key] !== undefined && config[key] !== inferred[key]) {
-      throw new CheckpointError(`${source}: the file's ${key} is ${inferred[key]} (from the tensor shapes) but the given config says ${config[key]}.`);
+      throw new CheckpointError(
+        `${source}: the file's ${key} is ${inferred[key]} (from the tensor shapes) but the given config says ${config[key]}.`,
+      );
     }
   }
   if (inferred.layers === 0) throw new CheckpointError(`${source}: no transformer blocks (no "h.<n>." tensors).`);
   const heads = config.heads ?? presetHeads(inferred) ?? (inferred.width % 64 === 0 ? inferred.width / 64 : undefined);
   if (heads === undefined) {
-    throw new CheckpointError(`${source}: cannot tell the number of heads for width ${inferred.width} (not a preset's shape, not a multiple of 64): pass config.heads.`);
+    throw new CheckpointError(
+      `${source}: cannot tell the number of heads for width ${inferred.width} (not a preset's shape, not a multiple of 64): pass config.heads.`,
+    );
   }
   const full = checkedConfig({ ...inferred, heads }, source);
   const specs = parameterSpecs(full);
   const parameters = takeF32(tensors, specs, '', source);
   const leftover = Object.keys(tensors).filter((name) => !specs.some((spec) => spec.name === name));
-  if (leftover.length > 0) throw new CheckpointError(`${source}: unexpected tensor${leftover.length > 1 ? 's' : ''} ${list(leftover)} (not a GPT-2 parameter).`);
+  if (leftover.length > 0)
+    throw new CheckpointError(
+      `${source}: unexpected tensor${leftover.length > 1 ? 's' : ''} ${list(leftover)} (not a GPT-2 parameter).`,
+    );
   return { config: full, parameters, skipped };
 }
 
 function presetHeads(shape: Omit<ModelConfig, 'heads'>): number | undefined {
   return Object.values(PRESETS).find(
-    (p) => p.vocabSize === shape.vocabSize && p.contextLength === shape.contextLength && p.width === shape.width && p.layers === shape.layers,
+    (p) =>
+      p.vocabSize === shape.vocabSize &&
+      p.contextLength === shape.contextLength &&
+      p.width === shape.width &&
+      p.layers === shape.layers,
   )?.heads;
 }
 
@@ -204,7 +256,8 @@ function looksLikeHfGpt2(file: Safetensors): boolean {
 // Checks shared by reading and writing
 
 function checkedConfig(config: unknown, where: string): ModelConfig {
-  if (config === null || typeof config !== 'object') throw new CheckpointError(`${where}: config must be an object, got ${JSON.stringify(config)}.`);
+  if (config === null || typeof config !== 'object')
+    throw new CheckpointError(`${where}: config must be an object, got ${JSON.stringify(config)}.`);
   try {
     return validateConfig(config as ModelConfig);
   } catch (error) {
@@ -213,43 +266,72 @@ function checkedConfig(config: unknown, where: string): ModelConfig {
 }
 
 /** Every spec present (name = prefix + spec name) as F32 (F16/BF16/F64 converted) of the spec's shape. */
-function takeF32(tensors: Record<string, DecodedTensor>, specs: { name: string; shape: number[] }[], prefix: string, source: string): Record<string, Float32Array> {
+function takeF32(
+  tensors: Record<string, DecodedTensor>,
+  specs: { name: string; shape: number[] }[],
+  prefix: string,
+  source: string,
+): Record<string, Float32Array> {
   const missing = specs.map((spec) => prefix + spec.name).filter((name) => !(name in tensors));
-  if (missing.length > 0) throw new CheckpointError(`${source}: missing tensor${missing.length > 1 ? 's' : ''} ${list(missing)}.`);
+  if (missing.length > 0)
+    throw new CheckpointError(`${source}: missing tensor${missing.length > 1 ? 's' : ''} ${list(missing)}.`);
   const out: Record<string, Float32Array> = {};
   for (const spec of specs) {
     const name = prefix + spec.name;
     const tensor = tensors[name];
     if (!sameShape(tensor.shape, spec.shape)) {
-      throw new CheckpointError(`${source}: tensor "${name}" has shape [${tensor.shape.join(', ')}], expected [${spec.shape.join(', ')}].`);
+      throw new CheckpointError(
+        `${source}: tensor "${name}" has shape [${tensor.shape.join(', ')}], expected [${spec.shape.join(', ')}].`,
+      );
     }
     const { data } = tensor;
     if (data instanceof Float32Array) out[spec.name] = data;
     else if (data instanceof Float64Array) out[spec.name] = Float32Array.from(data);
-    else throw new CheckpointError(`${source}: tensor "${name}" has dtype ${tensor.dtype}; expected a float (F32, F16, BF16 or F64).`);
+    else
+      throw new CheckpointError(
+        `${source}: tensor "${name}" has dtype ${tensor.dtype}; expected a float (F32, F16, BF16 or F64).`,
+      );
   }
   return out;
 }
 
-function checkTensors(arrays: Record<string, Float32Array> | undefined, specs: { name: string; shape: number[] }[], what: string, where: string): void {
-  if (arrays === null || typeof arrays !== 'object') throw new CheckpointError(`${where}: ${what}s must be an object of Float32Array by name.`);
+function checkTensors(
+  arrays: Record<string, Float32Array> | undefined,
+  specs: { name: string; shape: number[] }[],
+  what: string,
+  where: string,
+): void {
+  if (arrays === null || typeof arrays !== 'object')
+    throw new CheckpointError(`${where}: ${what}s must be an object of Float32Array by name.`);
   const missing = specs.filter((spec) => !(spec.name in arrays)).map((spec) => spec.name);
-  if (missing.length > 0) throw new CheckpointError(`${where}: missing ${what}${missing.length > 1 ? 's' : ''} ${list(missing)}.`);
+  if (missing.length > 0)
+    throw new CheckpointError(`${where}: missing ${what}${missing.length > 1 ? 's' : ''} ${list(missing)}.`);
   for (const spec of specs) {
     const data = arrays[spec.name];
     const count = elementCount(spec.shape);
-    if (!(data instanceof Float32Array)) throw new CheckpointError(`${where}: ${what} "${spec.name}" must be a Float32Array, got ${describe(data)}.`);
-    if (data.length !== count) throw new CheckpointError(`${where}: ${what} "${spec.name}" has ${data.length} values, expected ${count} for shape [${spec.shape.join(', ')}].`);
+    if (!(data instanceof Float32Array))
+      throw new CheckpointError(`${where}: ${what} "${spec.name}" must be a Float32Array, got ${describe(data)}.`);
+    if (data.length !== count)
+      throw new CheckpointError(
+        `${where}: ${what} "${spec.name}" has ${data.length} values, expected ${count} for shape [${spec.shape.join(', ')}].`,
+      );
   }
   const known = new Set(specs.map((spec) => spec.name));
   const extra = Object.keys(arrays).filter((name) => !known.has(name));
-  if (extra.length > 0) throw new CheckpointError(`${where}: unknown ${what}${extra.length > 1 ? 's' : ''} ${list(extra)} (not in parameterSpecs of the config).`);
+  if (extra.length > 0)
+    throw new CheckpointError(
+      `${where}: unknown ${what}${extra.length > 1 ? 's' : ''} ${list(extra)} (not in parameterSpecs of the config).`,
+    );
 }
 
 function checkHyper(hyper: unknown, where: string): void {
-  if (hyper === null || typeof hyper !== 'object' || Array.isArray(hyper)) throw new CheckpointError(`${where}: optimizer hyper-parameters must be an object of numbers.`);
+  if (hyper === null || typeof hyper !== 'object' || Array.isArray(hyper))
+    throw new CheckpointError(`${where}: optimizer hyper-parameters must be an object of numbers.`);
   for (const [key, value] of Object.entries(hyper)) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new CheckpointError(`${where}: optimizer hyper-parameter "${key}" must be a finite number, got ${JSON.stringify(value)}.`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new CheckpointError(
+        `${where}: optimizer hyper-parameter "${key}" must be a finite number, got ${JSON.stringify(value)}.`,
+      );
   }
 }
 
@@ -280,6 +362,9 @@ function describe(value: unknown): string {
 }
 
 function list(names: string[], max = 8): string {
-  const shown = names.slice(0, max).map((n) => `"${n}"`).join(', ');
+  const shown = names
+    .slice(0, max)
+    .map((n) => `"${n}"`)
+    .join(', ');
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }

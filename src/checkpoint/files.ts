@@ -7,7 +7,9 @@ import process from 'node:process';
 
 /** Writes `bytes` to `path.tmp-<pid>-<random>`, flushes it to disk, then renames it onto `path`. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const random = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const random = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(4)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
   const temporary = `${path}.tmp-${process.pid}-${random}`;
   let renamed = false;
   try {
@@ -34,7 +36,7 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
 
 /** Makes the rename durable where the platform allows fsync on a directory (not on Windows: skipped). */
 async function syncDirectory(directory: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(directory, 'r');
     await handle.sync();

@@ -10,7 +10,20 @@
 // each entry's keys in the order dtype, shape, data_offsets. So the same tensors give the same bytes.
 // Reading checks everything and throws one SafetensorsError naming the source and the field at fault.
 
-export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
+export type Dtype =
+  | 'F64'
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'I64'
+  | 'I32'
+  | 'I16'
+  | 'I8'
+  | 'U64'
+  | 'U32'
+  | 'U16'
+  | 'U8'
+  | 'BOOL';
 
 /**
  * What each dtype decodes to. F16 and BF16 decode to Float32Array (exact: every such value is an f32);
@@ -58,8 +71,19 @@ export class SafetensorsError extends Error {
 
 /** Bytes per element, in the reference's order of increasing alignment (the order matters for writing). */
 const DTYPE_SIZES: [Dtype, number][] = [
-  ['BOOL', 1], ['U8', 1], ['I8', 1], ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
-  ['I32', 4], ['U32', 4], ['F32', 4], ['F64', 8], ['I64', 8], ['U64', 8],
+  ['BOOL', 1],
+  ['U8', 1],
+  ['I8', 1],
+  ['I16', 2],
+  ['U16', 2],
+  ['F16', 2],
+  ['BF16', 2],
+  ['I32', 4],
+  ['U32', 4],
+  ['F32', 4],
+  ['F64', 8],
+  ['I64', 8],
+  ['U64', 8],
 ];
 const DTYPE_SIZE = new Map<string, number>(DTYPE_SIZES);
 const DTYPE_RANK = new Map<string, number>(DTYPE_SIZES.map(([dtype], i) => [dtype, i]));
@@ -86,12 +110,17 @@ export function isDtype(value: unknown): value is Dtype {
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   const entries = Object.entries(tensors).map(([name, tensor]) => ({ name, tensor, bytes: tensorBytes(name, tensor) }));
   // Descending dtype alignment, then name (as the reference does), so every tensor's data is aligned to its element size.
-  entries.sort((a, b) => DTYPE_RANK.get(b.tensor.dtype)! - DTYPE_RANK.get(a.tensor.dtype)! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort(
+    (a, b) =>
+      DTYPE_RANK.get(b.tensor.dtype)! - DTYPE_RANK.get(a.tensor.dtype)! ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
 
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
     for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new SafetensorsError(`safetensors metadata "${key}" must be a string, got ${typeof value}.`);
+      if (typeof value !== 'string')
+        throw new SafetensorsError(`safetensors metadata "${key}" must be a string, got ${typeof value}.`);
     }
     header[METADATA_KEY] = metadata;
   }
@@ -119,23 +148,35 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
 function tensorBytes(name: string, tensor: Tensor): Uint8Array {
   const where = `safetensors: tensor "${name}"`;
   if (name === METADATA_KEY) throw new SafetensorsError(`${where}: the name is reserved for the metadata.`);
-  if (!isDtype(tensor.dtype)) throw new SafetensorsError(`${where}: unknown dtype ${JSON.stringify(tensor.dtype)} (known: ${DTYPE_SIZES.map(([d]) => d).join(', ')}).`);
+  if (!isDtype(tensor.dtype))
+    throw new SafetensorsError(
+      `${where}: unknown dtype ${JSON.stringify(tensor.dtype)} (known: ${DTYPE_SIZES.map(([d]) => d).join(', ')}).`,
+    );
   if (!Array.isArray(tensor.shape) || !tensor.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(`${where}: shape ${JSON.stringify(tensor.shape)} must be an array of non-negative integers.`);
+    throw new SafetensorsError(
+      `${where}: shape ${JSON.stringify(tensor.shape)} must be an array of non-negative integers.`,
+    );
   }
   const count = tensor.shape.reduce((a, b) => a * b, 1);
   if (tensor.data.length !== count) {
-    throw new SafetensorsError(`${where}: shape [${tensor.shape.join(', ')}] holds ${count} elements but data has ${tensor.data.length}.`);
+    throw new SafetensorsError(
+      `${where}: shape [${tensor.shape.join(', ')}] holds ${count} elements but data has ${tensor.data.length}.`,
+    );
   }
   const { dtype, data } = tensor;
   let array: ArrayBufferView;
   if (dtype === 'F16' || dtype === 'BF16') {
     if (data instanceof Uint16Array) array = data;
-    else if (data instanceof Float32Array || data instanceof Float64Array) array = (dtype === 'F16' ? toFloat16Bits : toBfloat16Bits)(data);
-    else throw new SafetensorsError(`${where}: ${dtype} data must be a Float32Array, Float64Array or Uint16Array (raw bits), got ${data.constructor.name}.`);
+    else if (data instanceof Float32Array || data instanceof Float64Array)
+      array = (dtype === 'F16' ? toFloat16Bits : toBfloat16Bits)(data);
+    else
+      throw new SafetensorsError(
+        `${where}: ${dtype} data must be a Float32Array, Float64Array or Uint16Array (raw bits), got ${data.constructor.name}.`,
+      );
   } else {
     const expected = ARRAY_TYPES[dtype];
-    if (!(data instanceof expected)) throw new SafetensorsError(`${where}: ${dtype} data must be a ${expected.name}, got ${data.constructor.name}.`);
+    if (!(data instanceof expected))
+      throw new SafetensorsError(`${where}: ${dtype} data must be a ${expected.name}, got ${data.constructor.name}.`);
     array = data;
   }
   const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
@@ -145,8 +186,17 @@ function tensorBytes(name: string, tensor: Tensor): Uint8Array {
 type ArrayType = { new (buffer: ArrayBuffer): ArrayBufferView; readonly name: string };
 
 const ARRAY_TYPES: Record<Exclude<Dtype, 'F16' | 'BF16'>, ArrayType> = {
-  F64: Float64Array, F32: Float32Array, I64: BigInt64Array, I32: Int32Array, I16: Int16Array, I8: Int8Array,
-  U64: BigUint64Array, U32: Uint32Array, U16: Uint16Array, U8: Uint8Array, BOOL: Uint8Array,
+  F64: Float64Array,
+  F32: Float32Array,
+  I64: BigInt64Array,
+  I32: Int32Array,
+  I16: Int16Array,
+  I8: Int8Array,
+  U64: BigUint64Array,
+  U32: Uint32Array,
+  U16: Uint16Array,
+  U8: Uint8Array,
+  BOOL: Uint8Array,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -156,13 +206,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   function fail(message: string): never {
     throw new SafetensorsError(`${source}: ${message}`);
   }
-  if (bytes.byteLength < 8) fail(`not a safetensors file: ${bytes.byteLength} bytes, too short for the 8-byte header length.`);
+  if (bytes.byteLength < 8)
+    fail(`not a safetensors file: ${bytes.byteLength} bytes, too short for the 8-byte header length.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const low = view.getUint32(0, true);
   const high = view.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low;
-  if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file, or corrupt).`);
-  if (8 + headerLength > bytes.byteLength) fail(`header length ${headerLength} runs past the end of the file (file size ${bytes.byteLength}); the file is truncated or not safetensors.`);
+  if (headerLength > MAX_HEADER_BYTES)
+    fail(
+      `header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file, or corrupt).`,
+    );
+  if (8 + headerLength > bytes.byteLength)
+    fail(
+      `header length ${headerLength} runs past the end of the file (file size ${bytes.byteLength}); the file is truncated or not safetensors.`,
+    );
 
   let text: string;
   try {
@@ -176,7 +233,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   } catch (error) {
     return fail(`header is not valid JSON (${(error as Error).message}).`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header JSON must be an object of tensors.');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    fail('header JSON must be an object of tensors.');
 
   const dataStart = 8 + headerLength;
   const dataSize = bytes.byteLength - dataStart;
@@ -186,32 +244,42 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__proto__') fail('a tensor named "__proto__" is not allowed.'); // it would set the prototype of the result
     if (name === METADATA_KEY) {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`"${METADATA_KEY}" must be an object of strings.`);
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+        fail(`"${METADATA_KEY}" must be an object of strings.`);
       for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof value !== 'string') fail(`"${METADATA_KEY}"."${key}" must be a string, got ${JSON.stringify(value)}.`);
+        if (typeof value !== 'string')
+          fail(`"${METADATA_KEY}"."${key}" must be a string, got ${JSON.stringify(value)}.`);
         if (key === '__proto__') fail(`"${METADATA_KEY}" may not have a "__proto__" key.`);
         metadata[key] = value as string;
       }
       continue;
     }
     const where = `tensor "${name}"`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`${where}: entry must be an object {dtype, shape, data_offsets}.`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      fail(`${where}: entry must be an object {dtype, shape, data_offsets}.`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (!isDtype(dtype)) {
-      if (typeof dtype === 'string' && KNOWN_UNSUPPORTED.includes(dtype)) fail(`${where}: dtype ${dtype} is not supported here (supported: ${DTYPE_SIZES.map(([d]) => d).join(', ')}).`);
+      if (typeof dtype === 'string' && KNOWN_UNSUPPORTED.includes(dtype))
+        fail(`${where}: dtype ${dtype} is not supported here (supported: ${DTYPE_SIZES.map(([d]) => d).join(', ')}).`);
       fail(`${where}: unknown dtype ${JSON.stringify(dtype)} (known: ${DTYPE_SIZES.map(([d]) => d).join(', ')}).`);
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where}: shape ${JSON.stringify(shape)} must be an array of non-negative integers.`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`${where}: shape ${JSON.stringify(shape)} must be an array of non-negative integers.`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`${where}: data_offsets ${JSON.stringify(offsets)} must be [begin, end], two non-negative integers.`);
     }
     const [begin, end] = offsets as number[];
     if (end < begin) fail(`${where}: data_offsets end ${end} is before begin ${begin}.`);
-    if (end > dataSize) fail(`${where}: data_offsets end ${end} exceeds the data size ${dataSize} (file size ${bytes.byteLength}, header ${8 + headerLength} bytes); the file is truncated.`);
+    if (end > dataSize)
+      fail(
+        `${where}: data_offsets end ${end} exceeds the data size ${dataSize} (file size ${bytes.byteLength}, header ${8 + headerLength} bytes); the file is truncated.`,
+      );
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     const expected = count * dtypeSize(dtype as Dtype);
     if (end - begin !== expected) {
-      fail(`${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${count} × ${dtypeSize(dtype as Dtype)} = ${expected}.`);
+      fail(
+        `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${count} × ${dtypeSize(dtype as Dtype)} = ${expected}.`,
+      );
     }
     infos.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
   }
@@ -221,11 +289,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   let cursor = 0;
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i];
-    if (info.begin < cursor) fail(`tensor "${info.name}": data_offsets [${info.begin}, ${info.end}] overlap tensor "${infos[i - 1].name}" (which ends at ${cursor}).`);
-    if (info.begin > cursor) fail(`tensor "${info.name}": data_offsets begin ${info.begin} leaves a gap after byte ${cursor}${i > 0 ? ` (end of tensor "${infos[i - 1].name}")` : ''}; tensors must be contiguous.`);
+    if (info.begin < cursor)
+      fail(
+        `tensor "${info.name}": data_offsets [${info.begin}, ${info.end}] overlap tensor "${infos[i - 1].name}" (which ends at ${cursor}).`,
+      );
+    if (info.begin > cursor)
+      fail(
+        `tensor "${info.name}": data_offsets begin ${info.begin} leaves a gap after byte ${cursor}${i > 0 ? ` (end of tensor "${infos[i - 1].name}")` : ''}; tensors must be contiguous.`,
+      );
     cursor = info.end;
   }
-  if (cursor !== dataSize) fail(`the tensors cover ${cursor} bytes of data but the file has ${dataSize} after the header (${dataSize - cursor} unexplained bytes).`);
+  if (cursor !== dataSize)
+    fail(
+      `the tensors cover ${cursor} bytes of data but the file has ${dataSize} after the header (${dataSize - cursor} unexplained bytes).`,
+    );
 
   const tensors: Record<string, DecodedTensor> = {};
   for (const { name, dtype, shape, begin, end } of infos) {
@@ -313,12 +390,12 @@ export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
       const half = 1 << (shift - 1);
       const rest = m & ((1 << shift) - 1);
       let h = m >>> shift;
-      if (rest > half || (rest === half && (h & 1))) h += 1;
+      if (rest > half || (rest === half && h & 1)) h += 1;
       out[i] = sign | h;
     } else {
       let h = (e << 10) | (mantissa >>> 13);
       const rest = mantissa & 0x1fff;
-      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h += 1; // a carry into the exponent is still right (up to Inf)
+      if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h += 1; // a carry into the exponent is still right (up to Inf)
       out[i] = sign | h;
     }
   }

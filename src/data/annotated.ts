@@ -29,7 +29,10 @@ export type AnnotatedHeader = z.infer<typeof annotatedHeaderSchema>;
 
 export type AnnotatedRecord = z.infer<typeof rolloutSchema> & z.infer<typeof annotatedRolloutSchema>;
 
-export function annotatedHeaderFrom(rollouts: RolloutHeader, annotation: AnnotatedHeader['annotation']): AnnotatedHeader {
+export function annotatedHeaderFrom(
+  rollouts: RolloutHeader,
+  annotation: AnnotatedHeader['annotation'],
+): AnnotatedHeader {
   return { ...rollouts, format: ANNOTATED_FORMAT, version: ANNOTATED_VERSION, annotation };
 }
 
@@ -50,7 +53,12 @@ export function parseAnnotatedHeader(text: string, source: string, line: number)
   return parsed.data;
 }
 
-export function parseAnnotatedRecord(text: string, source: string, line: number, header: AnnotatedHeader): AnnotatedRecord {
+export function parseAnnotatedRecord(
+  text: string,
+  source: string,
+  line: number,
+  header: AnnotatedHeader,
+): AnnotatedRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -63,7 +71,12 @@ export function parseAnnotatedRecord(text: string, source: string, line: number,
   const annotation = annotatedRolloutSchema.safeParse(value);
   if (!annotation.success) throw firstIssue(annotation.error, source, line, '');
   if (annotation.data.beta_mask.length !== rollout.data.response_tokens.length) {
-    throw new DataError(source, line, 'beta_mask', `has ${annotation.data.beta_mask.length} values for ${rollout.data.response_tokens.length} response tokens`);
+    throw new DataError(
+      source,
+      line,
+      'beta_mask',
+      `has ${annotation.data.beta_mask.length} values for ${rollout.data.response_tokens.length} response tokens`,
+    );
   }
   return { ...rollout.data, ...annotation.data };
 }

@@ -11,8 +11,14 @@ import { parseRolloutLine, type Rollout, type RolloutHeader } from './rollouts.t
  * Opens a JSONL file of a header line then records: checks the header, then
  * streams the records; the first bad line throws a DataError naming file, line and field.
  */
-export async function openJsonl<H, R>(path: string, parseHeader: (text: string, line: number) => H, parseRecord: (text: string, line: number, header: H) => R): Promise<{ header: H; records: AsyncGenerator<R> }> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })[Symbol.asyncIterator]();
+export async function openJsonl<H, R>(
+  path: string,
+  parseHeader: (text: string, line: number) => H,
+  parseRecord: (text: string, line: number, header: H) => R,
+): Promise<{ header: H; records: AsyncGenerator<R> }> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })[
+    Symbol.asyncIterator
+  ]();
   let number = 0;
   let header: H | null = null;
   while (header === null) {
@@ -48,7 +54,7 @@ export async function readRolloutFile(path: string): Promise<{ header: RolloutHe
 }
 
 /** Streams a header and records to `path.tmp-…`; commit() renames it into place, abort() removes it. The old file stays until commit. */
-export class JsonlFileWriter<Header = RolloutHeader, Item = Rollout> {
+export class JsonlFileWriter<_Header = RolloutHeader, Item = Rollout> {
   private constructor(
     private readonly path: string,
     private readonly temporary: string,
@@ -89,7 +95,9 @@ export const RolloutWriter = {
 };
 
 /** Opens an annotated file (see openJsonl). */
-export function openAnnotated(path: string): Promise<{ header: AnnotatedHeader; records: AsyncGenerator<AnnotatedRecord> }> {
+export function openAnnotated(
+  path: string,
+): Promise<{ header: AnnotatedHeader; records: AsyncGenerator<AnnotatedRecord> }> {
   return openJsonl(
     path,
     (text, line) => parseAnnotatedHeader(text, path, line),
@@ -97,7 +105,9 @@ export function openAnnotated(path: string): Promise<{ header: AnnotatedHeader; 
   );
 }
 
-export async function readAnnotatedFile(path: string): Promise<{ header: AnnotatedHeader; records: AnnotatedRecord[] }> {
+export async function readAnnotatedFile(
+  path: string,
+): Promise<{ header: AnnotatedHeader; records: AnnotatedRecord[] }> {
   const { header, records } = await openAnnotated(path);
   const out: AnnotatedRecord[] = [];
   for await (const r of records) out.push(r);

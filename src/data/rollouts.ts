@@ -15,7 +15,12 @@ export const rolloutHeaderSchema = z.object({
   vocab_size: z.number().int().positive(),
   context_length: z.number().int().positive(),
   /** How the responses were sampled. */
-  sampling: z.object({ temperature: z.number().positive(), top_k: z.number().int().nonnegative(), seed: z.number().int(), group_size: z.number().int().positive() }),
+  sampling: z.object({
+    temperature: z.number().positive(),
+    top_k: z.number().int().nonnegative(),
+    seed: z.number().int(),
+    group_size: z.number().int().positive(),
+  }),
   /** Which policy produced them (π_ref): checkpoint path and step. */
   policy: z.object({ checkpoint: z.string(), step: z.number().int().nonnegative() }),
 });
@@ -44,24 +49,50 @@ export const rolloutSchema = z.object({
 export type Rollout = z.infer<typeof rolloutSchema>;
 
 /** Checks what the schema alone cannot: ids within the vocabulary, lengths within the context, aligned arrays. */
-export function checkRollout(r: Rollout, header: Pick<RolloutHeader, 'vocab_size' | 'context_length'>, source: string, line: number): void {
+export function checkRollout(
+  r: Rollout,
+  header: Pick<RolloutHeader, 'vocab_size' | 'context_length'>,
+  source: string,
+  line: number,
+): void {
   for (const field of ['prompt_tokens', 'response_tokens'] as const) {
     const bad = r[field].findIndex((t) => t >= header.vocab_size);
-    if (bad >= 0) throw new DataError(source, line, `${field}.${bad}`, `token id ${r[field][bad]} is outside the vocabulary of ${header.vocab_size}`);
+    if (bad >= 0)
+      throw new DataError(
+        source,
+        line,
+        `${field}.${bad}`,
+        `token id ${r[field][bad]} is outside the vocabulary of ${header.vocab_size}`,
+      );
   }
   const total = r.prompt_tokens.length + r.response_tokens.length;
   if (total > header.context_length) {
-    throw new DataError(source, line, 'response_tokens', `prompt + response hold ${total} tokens, longer than the context of ${header.context_length}`);
+    throw new DataError(
+      source,
+      line,
+      'response_tokens',
+      `prompt + response hold ${total} tokens, longer than the context of ${header.context_length}`,
+    );
   }
   for (const field of ['logprobs_ref', 'logprobs_sample'] as const) {
     if (r[field].length !== r.response_tokens.length) {
-      throw new DataError(source, line, field, `has ${r[field].length} values for ${r.response_tokens.length} response tokens`);
+      throw new DataError(
+        source,
+        line,
+        field,
+        `has ${r[field].length} values for ${r.response_tokens.length} response tokens`,
+      );
     }
   }
 }
 
 /** Parses one line (1-based `line`) of a rollout file: the header when `header` is null, else a record. */
-export function parseRolloutLine(text: string, source: string, line: number, header: RolloutHeader | null): RolloutHeader | Rollout {
+export function parseRolloutLine(
+  text: string,
+  source: string,
+  line: number,
+  header: RolloutHeader | null,
+): RolloutHeader | Rollout {
   let value: unknown;
   try {
     value = JSON.parse(text);

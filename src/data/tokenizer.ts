@@ -90,7 +90,8 @@ export class CharTokenizer implements Tokenizer {
 
   static fromJSON(json: unknown): CharTokenizer {
     const j = json as { kind?: string; alphabet?: unknown };
-    if (j?.kind !== 'char' || !Array.isArray(j.alphabet)) throw new Error('Tokenizer: expected {"kind":"char","alphabet":[...]}.');
+    if (j?.kind !== 'char' || !Array.isArray(j.alphabet))
+      throw new Error('Tokenizer: expected {"kind":"char","alphabet":[...]}.');
     return new CharTokenizer(j.alphabet as string[]);
   }
 }

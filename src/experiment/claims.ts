@@ -25,16 +25,21 @@ const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)
 /** "+2.1 pp, 95% CI [−0.4, +4.6]" */
 export function describeDifference(d: PairedDifference): string {
   if (d.mean === null) return 'no data';
-  const ci = d.ci === null ? 'no interval from one seed' : `${Math.round(100 * d.level)}% CI [${pp(d.ci[0])}, ${pp(d.ci[1])}]`;
+  const ci =
+    d.ci === null ? 'no interval from one seed' : `${Math.round(100 * d.level)}% CI [${pp(d.ci[0])}, ${pp(d.ci[1])}]`;
   return `${pp(d.mean)} pp, ${ci}, ${d.n} seed${d.n === 1 ? '' : 's'}`;
 }
 
 export function verdictOf(d: PairedDifference): Verdict {
   switch (d.side) {
-    case 'above': return 'holds';
-    case 'below': return 'reversed';
-    case 'overlaps': return 'not shown';
-    default: return 'undetermined';
+    case 'above':
+      return 'holds';
+    case 'below':
+      return 'reversed';
+    case 'overlaps':
+      return 'not shown';
+    default:
+      return 'undetermined';
   }
 }
 
@@ -50,10 +55,24 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
   if (hasMethods) {
     const nsa = seedValues(results, nsaRole, 'accuracy')!;
     const start = nsa.map(() => results.reference.eval.accuracy);
-    claims.push(comparison('Table 3 (start model)', 'BCPG-NSA improves on the start model π_ref', pairedDifference(nsa, start), 'accuracy, BCPG-NSA − π_ref'));
+    claims.push(
+      comparison(
+        'Table 3 (start model)',
+        'BCPG-NSA improves on the start model π_ref',
+        pairedDifference(nsa, start),
+        'accuracy, BCPG-NSA − π_ref',
+      ),
+    );
     for (const row of familyRows(results, 'method', results.methods, 'bcpg-nsa')) {
       if (row.vsReference === null) continue;
-      claims.push(comparison('Table 3', `BCPG-NSA beats ${methodName(row.level)}`, row.vsReference.accuracy, `accuracy, BCPG-NSA − ${methodName(row.level)}`));
+      claims.push(
+        comparison(
+          'Table 3',
+          `BCPG-NSA beats ${methodName(row.level)}`,
+          row.vsReference.accuracy,
+          `accuracy, BCPG-NSA − ${methodName(row.level)}`,
+        ),
+      );
     }
   }
 
@@ -61,8 +80,18 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
   if (betas.length >= 3) claims.push(betaShape(results, betas));
   if (betas.length >= 2 && betas.includes(1) && betas[0] < 1) {
     const low = betas[0];
-    const d = pairedDifference(seedValues(results, `beta:${low}`, 'accuracy')!, seedValues(results, 'beta:1', 'accuracy')!);
-    claims.push(comparison('Figure 2 (β ablation)', `BCPG-NSA beats BCPG (β = 1) even at β = ${low}`, d, `accuracy, β ${low} − β 1`));
+    const d = pairedDifference(
+      seedValues(results, `beta:${low}`, 'accuracy')!,
+      seedValues(results, 'beta:1', 'accuracy')!,
+    );
+    claims.push(
+      comparison(
+        'Figure 2 (β ablation)',
+        `BCPG-NSA beats BCPG (β = 1) even at β = ${low}`,
+        d,
+        `accuracy, β ${low} − β 1`,
+      ),
+    );
   }
 
   const sources = results.sweeps.labels ?? [];
@@ -72,7 +101,14 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
       if (s === 'consensus') continue;
       const d = pairedDifference(consensus, seedValues(results, `labels:${s}`, 'accuracy')!);
       const paper = s === 'prm' || s === 'llm';
-      claims.push(comparison(paper ? 'Tables 4–5 (annotation ablation)' : 'gemstone (not in the paper)', `consensus labels train better than ${s} labels alone`, d, `accuracy, consensus − ${s}`));
+      claims.push(
+        comparison(
+          paper ? 'Tables 4–5 (annotation ablation)' : 'gemstone (not in the paper)',
+          `consensus labels train better than ${s} labels alone`,
+          d,
+          `accuracy, consensus − ${s}`,
+        ),
+      );
     }
     const singles = sources.filter((s) => s !== 'consensus' && s !== 'oracle');
     if (singles.length > 0) {
@@ -90,8 +126,18 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
 
   if (results.iterations > 1) {
     const last = results.iterations;
-    const d = pairedDifference(seedValues(results, `iteration:${last}`, 'accuracy')!, seedValues(results, 'iteration:1', 'accuracy')!);
-    claims.push(comparison('§ multi-iteration training', `a further round (iteration ${last}) improves on iteration 1`, d, `accuracy, iteration ${last} − iteration 1`));
+    const d = pairedDifference(
+      seedValues(results, `iteration:${last}`, 'accuracy')!,
+      seedValues(results, 'iteration:1', 'accuracy')!,
+    );
+    claims.push(
+      comparison(
+        '§ multi-iteration training',
+        `a further round (iteration ${last}) improves on iteration 1`,
+        d,
+        `accuracy, iteration ${last} − iteration 1`,
+      ),
+    );
   }
   return claims;
 }
@@ -105,11 +151,19 @@ function betaShape(results: ExperimentResults, betas: number[]): Claim {
   const means = betas.map((b) => ({ b, m: familyRows(results, 'beta', [String(b)], null)[0].accuracy.mean ?? 0 }));
   const best = Math.max(...means.map((x) => x.m));
   const curve = means.map((x) => `β ${x.b}: ${(100 * x.m).toFixed(1)}%`).join(', ');
-  const base = { source: 'Figure 2 (β ablation)', statement: 'accuracy rises then falls as β goes down from 1 (a peak inside the range)' };
+  const base = {
+    source: 'Figure 2 (β ablation)',
+    statement: 'accuracy rises then falls as β goes down from 1 (a peak inside the range)',
+  };
   if (means.every((x) => x.m === best)) return { ...base, verdict: 'not shown', evidence: `flat curve (${curve})` };
   const peaks = means.filter((x) => x.m === best).map((x) => x.b);
   const ends = [betas[0], betas.at(-1)!];
-  if (peaks.some((b) => ends.includes(b))) return { ...base, verdict: 'does not hold', evidence: `best mean at β ${peaks.join(', ')}, an end of the range (${curve})` };
+  if (peaks.some((b) => ends.includes(b)))
+    return {
+      ...base,
+      verdict: 'does not hold',
+      evidence: `best mean at β ${peaks.join(', ')}, an end of the range (${curve})`,
+    };
   const peak = peaks[0];
   const values = (b: number) => seedValues(results, `beta:${b}`, 'accuracy')!;
   const vsEnds = ends.map((e) => pairedDifference(values(peak), values(e)));

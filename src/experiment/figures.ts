@@ -12,10 +12,30 @@ export interface Figure {
 }
 
 const FILES: Record<string, { file: string; title: string; xTitle: string; line: boolean }> = {
-  method: { file: 'accuracy-by-method.svg', title: 'Held-out accuracy (pass@1) per method', xTitle: 'objective', line: false },
-  beta: { file: 'accuracy-by-beta.svg', title: 'BCPG-NSA: held-out accuracy against β', xTitle: 'β (1 = BCPG)', line: true },
-  labels: { file: 'accuracy-by-labels.svg', title: 'BCPG-NSA: held-out accuracy per label source', xTitle: 'labels that make the β mask', line: false },
-  iteration: { file: 'accuracy-by-iteration.svg', title: 'BCPG-NSA: held-out accuracy per iteration', xTitle: 'iteration (0 = π_ref)', line: true },
+  method: {
+    file: 'accuracy-by-method.svg',
+    title: 'Held-out accuracy (pass@1) per method',
+    xTitle: 'objective',
+    line: false,
+  },
+  beta: {
+    file: 'accuracy-by-beta.svg',
+    title: 'BCPG-NSA: held-out accuracy against β',
+    xTitle: 'β (1 = BCPG)',
+    line: true,
+  },
+  labels: {
+    file: 'accuracy-by-labels.svg',
+    title: 'BCPG-NSA: held-out accuracy per label source',
+    xTitle: 'labels that make the β mask',
+    line: false,
+  },
+  iteration: {
+    file: 'accuracy-by-iteration.svg',
+    title: 'BCPG-NSA: held-out accuracy per iteration',
+    xTitle: 'iteration (0 = π_ref)',
+    line: true,
+  },
 };
 
 function plotRows(rows: Row[], results: ExperimentResults, family: string): PlotRow[] {
@@ -23,7 +43,9 @@ function plotRows(rows: Row[], results: ExperimentResults, family: string): Plot
     label: family === 'method' ? methodName(r.level) : r.level,
     mean: r.accuracy.mean ?? 0,
     std: r.accuracy.std,
-    points: results.seeds.map((s) => results.units.find((u) => u.seed === s && u.roles.includes(r.role))!.eval.accuracy),
+    points: results.seeds.map(
+      (s) => results.units.find((u) => u.seed === s && u.roles.includes(r.role))!.eval.accuracy,
+    ),
   }));
 }
 
@@ -35,8 +57,14 @@ export async function buildFigures(results: ExperimentResults): Promise<Figure[]
     let rows = plotRows(familyRows(results, family, levels, null), results, family);
     if (family === 'beta') rows = rows.sort((a, b) => Number(a.label) - Number(b.label));
     // The iteration curve starts at π_ref (iteration 0), the same value on every seed.
-    if (family === 'iteration') rows = [{ label: '0', mean: start, std: 0, points: results.seeds.map(() => start) }, ...rows];
-    const options = { title: meta.title, xTitle: meta.xTitle, yTitle: 'accuracy (%)', reference: family === 'iteration' ? undefined : { label: 'π_ref', value: start } };
+    if (family === 'iteration')
+      rows = [{ label: '0', mean: start, std: 0, points: results.seeds.map(() => start) }, ...rows];
+    const options = {
+      title: meta.title,
+      xTitle: meta.xTitle,
+      yTitle: 'accuracy (%)',
+      reference: family === 'iteration' ? undefined : { label: 'π_ref', value: start },
+    };
     const spec = meta.line ? lineSpec(rows, options) : barSpec(rows, options);
     figures.push({ file: meta.file, title: meta.title, family, svg: await renderSvg(spec) });
   }

@@ -21,7 +21,9 @@ export interface LabelRule {
 /** How a label source is made from stored labels, given the run's consensus judges and mode. */
 export function labelRule(source: LabelSource, consensusJudges: readonly string[], mode: ConsensusMode): LabelRule {
   // A single judge under 'and' is its own labels with abstentions as 0.
-  return source === 'consensus' ? { source, voters: [...consensusJudges], mode } : { source, voters: [source], mode: 'and' };
+  return source === 'consensus'
+    ? { source, voters: [...consensusJudges], mode }
+    : { source, voters: [source], mode: 'and' };
 }
 
 /** The records with consensus labels and β mask from `rule` instead of the ones annotation combined. */
@@ -29,7 +31,10 @@ export function relabel(records: readonly AnnotatedRecord[], rule: LabelRule): A
   return records.map((r) => {
     const verdicts = rule.voters.map((name) => {
       const judge = r.judges.find((j) => j.name === name);
-      if (judge === undefined) throw new Error(`labels "${rule.source}": ${r.prompt_id}#${r.index} has no labels from judge "${name}" (it has ${r.judges.map((j) => j.name).join(', ')}).`);
+      if (judge === undefined)
+        throw new Error(
+          `labels "${rule.source}": ${r.prompt_id}#${r.index} has no labels from judge "${name}" (it has ${r.judges.map((j) => j.name).join(', ')}).`,
+        );
       return judge.verdicts;
     });
     const combined = r.steps.length > 0 ? consensus(rule.mode, verdicts) : [];
@@ -40,7 +45,11 @@ export function relabel(records: readonly AnnotatedRecord[], rule: LabelRule): A
         if (labels[k] === 1) for (let j = s.token_start; j < s.token_end; j++) betaMask[j] = 1;
       });
     }
-    return { ...r, consensus: { mode: rule.mode, labels, abstained: combined.map((c) => c.abstained) }, beta_mask: betaMask };
+    return {
+      ...r,
+      consensus: { mode: rule.mode, labels, abstained: combined.map((c) => c.abstained) },
+      beta_mask: betaMask,
+    };
   });
 }
 
@@ -63,7 +72,8 @@ export function labelCounts(records: readonly AnnotatedRecord[], oracle = 'oracl
   let fn = 0;
   for (const r of records) {
     const truth = r.judges.find((j) => j.name === oracle)?.verdicts;
-    if (truth === undefined) throw new Error(`labels: ${r.prompt_id}#${r.index} has no "${oracle}" labels to measure against.`);
+    if (truth === undefined)
+      throw new Error(`labels: ${r.prompt_id}#${r.index} has no "${oracle}" labels to measure against.`);
     r.steps.forEach((s, k) => {
       const label = r.consensus.labels[k];
       const tokens = s.token_end - s.token_start;

@@ -32,40 +32,55 @@ export class SweepError extends Error {
  * two. Items may also hold commas themselves (a config file's array).
  */
 export function parseSweeps(items: readonly string[]): Sweeps {
-  const tokens = items.flatMap((i) => i.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+  const tokens = items
+    .flatMap((i) => i.split(','))
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   const raw = new Map<SweepKey, string[]>();
   let current: string[] | null = null;
   for (const token of tokens) {
     const eq = token.indexOf('=');
     if (eq >= 0) {
       const key = token.slice(0, eq).trim();
-      if (!(SWEEP_KEYS as readonly string[]).includes(key)) throw new SweepError(`--sweep: unknown sweep "${key}" (known: ${SWEEP_KEYS.map((k) => `${k}=…`).join(', ')}).`);
-      if (raw.has(key as SweepKey)) throw new SweepError(`--sweep: "${key}" is given twice; list all its values once (${key}=a,b,c).`);
+      if (!(SWEEP_KEYS as readonly string[]).includes(key))
+        throw new SweepError(`--sweep: unknown sweep "${key}" (known: ${SWEEP_KEYS.map((k) => `${k}=…`).join(', ')}).`);
+      if (raw.has(key as SweepKey))
+        throw new SweepError(`--sweep: "${key}" is given twice; list all its values once (${key}=a,b,c).`);
       current = [];
       raw.set(key as SweepKey, current);
       const first = token.slice(eq + 1).trim();
       if (first !== '') current.push(first);
     } else {
-      if (current === null) throw new SweepError(`--sweep: "${token}" comes before any sweep name; write e.g. beta=-0.5,0,0.5 or labels=oracle,consensus.`);
+      if (current === null)
+        throw new SweepError(
+          `--sweep: "${token}" comes before any sweep name; write e.g. beta=-0.5,0,0.5 or labels=oracle,consensus.`,
+        );
       current.push(token);
     }
   }
-  if (raw.size === 0) throw new SweepError('--sweep: no sweep given; write e.g. beta=-0.5,0,0.5 or labels=oracle,consensus.');
+  if (raw.size === 0)
+    throw new SweepError('--sweep: no sweep given; write e.g. beta=-0.5,0,0.5 or labels=oracle,consensus.');
   const sweeps: Sweeps = {};
   for (const [key, values] of raw) {
     if (values.length === 0) throw new SweepError(`--sweep ${key}=: no values.`);
-    if (new Set(values).size !== values.length) throw new SweepError(`--sweep ${key}=${values.join(',')}: a value is repeated.`);
+    if (new Set(values).size !== values.length)
+      throw new SweepError(`--sweep ${key}=${values.join(',')}: a value is repeated.`);
     if (key === 'beta') {
       sweeps.beta = values.map((v) => {
         const b = Number(v);
         // Eq. 7 allows β ∈ [−1, 1]: 1 is BCPG, below 0 rewards the mined tokens.
-        if (v === '' || !Number.isFinite(b) || b < -1 || b > 1) throw new SweepError(`--sweep beta=${values.join(',')}: "${v}" is not a number in [−1, 1] (Eq. 7).`);
+        if (v === '' || !Number.isFinite(b) || b < -1 || b > 1)
+          throw new SweepError(`--sweep beta=${values.join(',')}: "${v}" is not a number in [−1, 1] (Eq. 7).`);
         return b;
       });
-      if (new Set(sweeps.beta).size !== sweeps.beta.length) throw new SweepError(`--sweep beta=${values.join(',')}: a value is repeated.`);
+      if (new Set(sweeps.beta).size !== sweeps.beta.length)
+        throw new SweepError(`--sweep beta=${values.join(',')}: a value is repeated.`);
     } else {
       for (const v of values) {
-        if (!(LABEL_SOURCES as readonly string[]).includes(v)) throw new SweepError(`--sweep labels=${values.join(',')}: unknown label source "${v}" (known: ${LABEL_SOURCES.join(', ')}).`);
+        if (!(LABEL_SOURCES as readonly string[]).includes(v))
+          throw new SweepError(
+            `--sweep labels=${values.join(',')}: unknown label source "${v}" (known: ${LABEL_SOURCES.join(', ')}).`,
+          );
       }
       sweeps.labels = values as LabelSource[];
     }
@@ -112,7 +127,11 @@ export function planUnits(options: PlanOptions, iteration: number): PlannedUnit[
   };
   const nsa = (beta: number, labels: LabelSource): Variant => ({ objective: 'bcpg-nsa', beta, labels });
   if (iteration === 1) {
-    for (const m of options.methods) add(m === 'bcpg-nsa' ? nsa(options.beta, 'consensus') : { objective: m, beta: 1, labels: 'consensus' }, `method:${m}`);
+    for (const m of options.methods)
+      add(
+        m === 'bcpg-nsa' ? nsa(options.beta, 'consensus') : { objective: m, beta: 1, labels: 'consensus' },
+        `method:${m}`,
+      );
     for (const b of options.sweeps.beta ?? []) add(nsa(b, 'consensus'), `beta:${b}`);
     for (const l of options.sweeps.labels ?? []) add(nsa(options.beta, l), `labels:${l}`);
   }
@@ -128,7 +147,8 @@ export function planUnits(options: PlanOptions, iteration: number): PlannedUnit[
 export function resolveMethods(given: readonly string[] | undefined): ObjectiveName[] {
   if (given === undefined) return [...OBJECTIVE_NAMES];
   if (given.includes('none')) {
-    if (given.length > 1) throw new SweepError(`--methods ${given.join(',')}: "none" (sweeps only) cannot be listed with methods.`);
+    if (given.length > 1)
+      throw new SweepError(`--methods ${given.join(',')}: "none" (sweeps only) cannot be listed with methods.`);
     return [];
   }
   const methods = OBJECTIVE_NAMES.filter((m) => given.includes(m));

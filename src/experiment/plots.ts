@@ -37,8 +37,23 @@ function yDomain(rows: PlotRow[], reference?: { value: number }): [number, numbe
 
 function data(rows: PlotRow[]) {
   return [
-    { name: 'rows', values: rows.map((r) => ({ label: r.label, x: Number(r.label), mean: 100 * r.mean, lo: 100 * (r.mean - (r.std ?? 0)), hi: 100 * (r.mean + (r.std ?? 0)), spread: r.std !== null })) },
-    { name: 'points', values: rows.flatMap((r) => r.points.map((p, i) => ({ label: r.label, x: Number(r.label), value: 100 * p, seed: i + 1 }))) },
+    {
+      name: 'rows',
+      values: rows.map((r) => ({
+        label: r.label,
+        x: Number(r.label),
+        mean: 100 * r.mean,
+        lo: 100 * (r.mean - (r.std ?? 0)),
+        hi: 100 * (r.mean + (r.std ?? 0)),
+        spread: r.std !== null,
+      })),
+    },
+    {
+      name: 'points',
+      values: rows.flatMap((r) =>
+        r.points.map((p, i) => ({ label: r.label, x: Number(r.label), value: 100 * p, seed: i + 1 })),
+      ),
+    },
   ];
 }
 
@@ -46,29 +61,83 @@ function referenceMarks(options: PlotOptions): unknown[] {
   if (!options.reference) return [];
   const y = { scale: 'y', value: 100 * options.reference.value };
   return [
-    { type: 'rule', encode: { enter: { x: { value: 0 }, x2: { signal: 'width' }, y, stroke: { value: '#888' }, strokeDash: { value: [4, 3] } } } },
+    {
+      type: 'rule',
+      encode: {
+        enter: {
+          x: { value: 0 },
+          x2: { signal: 'width' },
+          y,
+          stroke: { value: '#888' },
+          strokeDash: { value: [4, 3] },
+        },
+      },
+    },
     // The legend of the dashed line sits in the top corner, clear of the bars (the y domain leaves room there).
-    { type: 'text', encode: { enter: { x: { signal: 'width' }, y: { value: 2 }, baseline: { value: 'top' }, text: { value: `dashed: ${options.reference.label} ${(100 * options.reference.value).toFixed(1)}%` }, align: { value: 'right' }, fill: { value: '#555' }, fontSize: { value: 10 } } } },
+    {
+      type: 'text',
+      encode: {
+        enter: {
+          x: { signal: 'width' },
+          y: { value: 2 },
+          baseline: { value: 'top' },
+          text: { value: `dashed: ${options.reference.label} ${(100 * options.reference.value).toFixed(1)}%` },
+          align: { value: 'right' },
+          fill: { value: '#555' },
+          fontSize: { value: 10 },
+        },
+      },
+    },
   ];
 }
 
 function common(options: PlotOptions, rows: PlotRow[]) {
   return {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
-    width: WIDTH, height: HEIGHT, padding: 8, background: 'white',
+    width: WIDTH,
+    height: HEIGHT,
+    padding: 8,
+    background: 'white',
     title: { text: options.title, fontSize: 13 },
     data: data(rows),
-    y: { name: 'y', type: 'linear', domain: yDomain(rows, options.reference), range: 'height', nice: false, zero: true },
+    y: {
+      name: 'y',
+      type: 'linear',
+      domain: yDomain(rows, options.reference),
+      range: 'height',
+      nice: false,
+      zero: true,
+    },
   };
 }
 
 const errorBar = (x: Record<string, unknown>) => ({
-  type: 'rule', from: { data: 'rows' },
-  encode: { enter: { x, y: { scale: 'y', field: 'lo' }, y2: { scale: 'y', field: 'hi' }, stroke: { value: '#222' }, strokeWidth: { value: 1.5 }, opacity: { signal: 'datum.spread ? 1 : 0' } } },
+  type: 'rule',
+  from: { data: 'rows' },
+  encode: {
+    enter: {
+      x,
+      y: { scale: 'y', field: 'lo' },
+      y2: { scale: 'y', field: 'hi' },
+      stroke: { value: '#222' },
+      strokeWidth: { value: 1.5 },
+      opacity: { signal: 'datum.spread ? 1 : 0' },
+    },
+  },
 });
 const dots = (x: Record<string, unknown>) => ({
-  type: 'symbol', from: { data: 'points' },
-  encode: { enter: { x, y: { scale: 'y', field: 'value' }, size: { value: 22 }, fill: { value: '#d62728' }, fillOpacity: { value: 0.75 }, tooltip: { signal: "'seed ' + datum.seed + ': ' + format(datum.value, '.1f') + '%'" } } },
+  type: 'symbol',
+  from: { data: 'points' },
+  encode: {
+    enter: {
+      x,
+      y: { scale: 'y', field: 'value' },
+      size: { value: 22 },
+      fill: { value: '#d62728' },
+      fillOpacity: { value: 0.75 },
+      tooltip: { signal: "'seed ' + datum.seed + ': ' + format(datum.value, '.1f') + '%'" },
+    },
+  },
 });
 
 /** Bars of the mean with ±std error bars and per-seed dots over named levels. */
@@ -83,7 +152,19 @@ export function barSpec(rows: PlotRow[], options: PlotOptions): vega.Spec {
       { orient: 'left', scale: 'y', title: options.yTitle, grid: true, gridOpacity: 0.3 },
     ],
     marks: [
-      { type: 'rect', from: { data: 'rows' }, encode: { enter: { x: { scale: 'x', field: 'label' }, width: { scale: 'x', band: 1 }, y: { scale: 'y', field: 'mean' }, y2: { scale: 'y', value: 0 }, fill: { value: '#4c78a8' } } } },
+      {
+        type: 'rect',
+        from: { data: 'rows' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'label' },
+            width: { scale: 'x', band: 1 },
+            y: { scale: 'y', field: 'mean' },
+            y2: { scale: 'y', value: 0 },
+            fill: { value: '#4c78a8' },
+          },
+        },
+      },
       errorBar(center),
       dots(center),
       ...referenceMarks(options),
@@ -98,15 +179,36 @@ export function lineSpec(rows: PlotRow[], options: PlotOptions): vega.Spec {
   const at = { scale: 'x', field: 'x' };
   return {
     ...c,
-    scales: [{ name: 'x', type: 'linear', domain: [Math.min(...xs), Math.max(...xs)], range: 'width', nice: false, zero: false, padding: 16 }, c.y],
+    scales: [
+      {
+        name: 'x',
+        type: 'linear',
+        domain: [Math.min(...xs), Math.max(...xs)],
+        range: 'width',
+        nice: false,
+        zero: false,
+        padding: 16,
+      },
+      c.y,
+    ],
     axes: [
       { orient: 'bottom', scale: 'x', title: options.xTitle, values: xs },
       { orient: 'left', scale: 'y', title: options.yTitle, grid: true, gridOpacity: 0.3 },
     ],
     marks: [
-      { type: 'line', from: { data: 'rows' }, encode: { enter: { x: at, y: { scale: 'y', field: 'mean' }, stroke: { value: '#4c78a8' }, strokeWidth: { value: 2 } } } },
+      {
+        type: 'line',
+        from: { data: 'rows' },
+        encode: {
+          enter: { x: at, y: { scale: 'y', field: 'mean' }, stroke: { value: '#4c78a8' }, strokeWidth: { value: 2 } },
+        },
+      },
       errorBar(at),
-      { type: 'symbol', from: { data: 'rows' }, encode: { enter: { x: at, y: { scale: 'y', field: 'mean' }, size: { value: 40 }, fill: { value: '#4c78a8' } } } },
+      {
+        type: 'symbol',
+        from: { data: 'rows' },
+        encode: { enter: { x: at, y: { scale: 'y', field: 'mean' }, size: { value: 40 }, fill: { value: '#4c78a8' } } },
+      },
       dots(at),
       ...referenceMarks(options),
     ],

@@ -4,19 +4,26 @@
 import { describeDifference, judgeClaims, VERDICT_MEANING, type Claim, type Verdict } from './claims.ts';
 import type { Figure } from './figures.ts';
 import { methodName } from './names.ts';
-import { familyRows, families, labelTotals, type ExperimentResults, type Row } from './results.ts';
+import { familyRows, labelTotals, type ExperimentResults } from './results.ts';
 import { spread, type PairedDifference, type Spread } from './stats.ts';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
-const meanStd = (s: Spread | null) => (s === null || s.mean === null ? '–' : s.std === null ? pct(s.mean) : `${pct(s.mean)} ± ${pct(s.std)}`);
+const meanStd = (s: Spread | null) =>
+  s === null || s.mean === null ? '–' : s.std === null ? pct(s.mean) : `${pct(s.mean)} ± ${pct(s.std)}`;
 const delta = (d: PairedDifference | null | undefined) => (d ? describeDifference(d).replace(/, \d+ seeds?$/, '') : '');
-const seconds = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(2)} h`);
+const seconds = (s: number) =>
+  s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(2)} h`;
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
-const consensusOf = (r: ExperimentResults) => ((r.config.judges as string[] | undefined) ?? []).join(` ${String(r.config.consensus)} `);
+const consensusOf = (r: ExperimentResults) =>
+  ((r.config.judges as string[] | undefined) ?? []).join(` ${String(r.config.consensus)} `);
 
 export interface ReportOptions {
   figures: Figure[];
@@ -36,7 +43,10 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
   const claims = judgeClaims(results);
   const config = results.config as Record<string, unknown>;
 
-  out.push(`# BCPG-NSA and its baselines at small scale (${String(config.preset)} preset, ${results.seeds.length} seed${results.seeds.length === 1 ? '' : 's'})`, '');
+  out.push(
+    `# BCPG-NSA and its baselines at small scale (${String(config.preset)} preset, ${results.seeds.length} seed${results.seeds.length === 1 ? '' : 's'})`,
+    '',
+  );
   if (options.preamble) out.push(options.preamble, '');
   out.push(
     `- command: \`${results.command}\``,
@@ -49,63 +59,184 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     '',
   );
 
-  out.push('## The paper\'s claims, judged from this run', '');
-  out.push(table(['claim', 'paper', 'verdict here', 'evidence'], claims.map((c) => [c.statement, c.source, `**${c.verdict}**`, c.evidence])));
-  out.push('', `Verdicts: ${(Object.keys(VERDICT_MEANING) as Verdict[]).filter((v) => claims.some((c) => c.verdict === v)).map((v) => `*${v}*: ${VERDICT_MEANING[v]}`).join('; ')}.`, '');
+  out.push("## The paper's claims, judged from this run", '');
+  out.push(
+    table(
+      ['claim', 'paper', 'verdict here', 'evidence'],
+      claims.map((c) => [c.statement, c.source, `**${c.verdict}**`, c.evidence]),
+    ),
+  );
+  out.push(
+    '',
+    `Verdicts: ${(Object.keys(VERDICT_MEANING) as Verdict[])
+      .filter((v) => claims.some((c) => c.verdict === v))
+      .map((v) => `*${v}*: ${VERDICT_MEANING[v]}`)
+      .join('; ')}.`,
+    '',
+  );
   out.push(...readingNotes(results, claims), '');
 
   if (results.methods.length > 0) {
     out.push('## Table 3 at small scale', '');
     const rows = familyRows(results, 'method', results.methods, 'bcpg-nsa');
-    out.push(table(
-      ['method', 'accuracy (%)', passHead, 'Δ accuracy vs BCPG-NSA (pp)', `Δ ${passHead.replace(' (%)', '')} vs BCPG-NSA (pp)`],
-      [
-        ['start model (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), '', ''],
-        ...rows.map((r) => [methodName(r.level), meanStd(r.accuracy), meanStd(r.passAtK), delta(r.vsReference?.accuracy), delta(r.vsReference?.passAtK)]),
-      ],
-    ), '');
+    out.push(
+      table(
+        [
+          'method',
+          'accuracy (%)',
+          passHead,
+          'Δ accuracy vs BCPG-NSA (pp)',
+          `Δ ${passHead.replace(' (%)', '')} vs BCPG-NSA (pp)`,
+        ],
+        [
+          ['start model (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), '', ''],
+          ...rows.map((r) => [
+            methodName(r.level),
+            meanStd(r.accuracy),
+            meanStd(r.passAtK),
+            delta(r.vsReference?.accuracy),
+            delta(r.vsReference?.passAtK),
+          ]),
+        ],
+      ),
+      '',
+    );
     out.push(...figure('method'));
   }
 
   if (results.sweeps.beta) {
     const betas = [...results.sweeps.beta].sort((a, b) => b - a).map(String);
     const hasOne = betas.includes('1');
-    out.push('## β ablation (Figure 2)', '', `BCPG-NSA at each β with the consensus labels (${consensusOf(results)}); β = 1 is BCPG.${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`, '');
+    out.push(
+      '## β ablation (Figure 2)',
+      '',
+      `BCPG-NSA at each β with the consensus labels (${consensusOf(results)}); β = 1 is BCPG.${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`,
+      '',
+    );
     const rows = familyRows(results, 'beta', betas, hasOne ? '1' : null);
-    out.push(table(['β', 'accuracy (%)', passHead, ...(hasOne ? ['Δ accuracy vs β = 1 (pp)'] : [])],
-      rows.map((r) => [r.level, meanStd(r.accuracy), meanStd(r.passAtK), ...(hasOne ? [delta(negate(r.vsReference?.accuracy))] : [])])), '');
+    out.push(
+      table(
+        ['β', 'accuracy (%)', passHead, ...(hasOne ? ['Δ accuracy vs β = 1 (pp)'] : [])],
+        rows.map((r) => [
+          r.level,
+          meanStd(r.accuracy),
+          meanStd(r.passAtK),
+          ...(hasOne ? [delta(negate(r.vsReference?.accuracy))] : []),
+        ]),
+      ),
+      '',
+    );
     out.push(...figure('beta'));
   }
 
   if (results.sweeps.labels) {
     const sources = results.sweeps.labels;
     const hasConsensus = sources.includes('consensus');
-    out.push('## Annotation ablation (Tables 4–5)', '', `BCPG-NSA at β = ${results.beta}, its β mask made from each source's step labels (judged once; see labels below). Token counts: tokens of negative responses in steps labelled correct / incorrect, summed over seeds. Precision and recall: step labels against the task's oracle.${hasConsensus ? ' Δ: consensus − row.' : ''}`, '');
+    out.push(
+      '## Annotation ablation (Tables 4–5)',
+      '',
+      `BCPG-NSA at β = ${results.beta}, its β mask made from each source's step labels (judged once; see labels below). Token counts: tokens of negative responses in steps labelled correct / incorrect, summed over seeds. Precision and recall: step labels against the task's oracle.${hasConsensus ? ' Δ: consensus − row.' : ''}`,
+      '',
+    );
     const rows = familyRows(results, 'labels', sources, hasConsensus ? 'consensus' : null);
-    out.push(table(['labels', 'voters', 'accuracy (%)', passHead, ...(hasConsensus ? ['Δ accuracy, consensus − row (pp)'] : []), 'neg. tokens correct', 'neg. tokens incorrect', 'precision (%)', 'recall (%)'],
-      rows.map((r) => {
-        const source = r.level as (typeof sources)[number];
-        const t = labelTotals(results, source);
-        const voters = results.labels.find((l) => l.source === source)?.voters.join(` ${results.labels.find((l) => l.source === source)?.mode} `) ?? '';
-        return [source, voters, meanStd(r.accuracy), meanStd(r.passAtK), ...(hasConsensus ? [delta(r.vsReference?.accuracy)] : []), String(t.correct), String(t.incorrect), meanStd(t.precision), meanStd(t.recall)];
-      })), '');
+    out.push(
+      table(
+        [
+          'labels',
+          'voters',
+          'accuracy (%)',
+          passHead,
+          ...(hasConsensus ? ['Δ accuracy, consensus − row (pp)'] : []),
+          'neg. tokens correct',
+          'neg. tokens incorrect',
+          'precision (%)',
+          'recall (%)',
+        ],
+        rows.map((r) => {
+          const source = r.level as (typeof sources)[number];
+          const t = labelTotals(results, source);
+          const voters =
+            results.labels
+              .find((l) => l.source === source)
+              ?.voters.join(` ${results.labels.find((l) => l.source === source)?.mode} `) ?? '';
+          return [
+            source,
+            voters,
+            meanStd(r.accuracy),
+            meanStd(r.passAtK),
+            ...(hasConsensus ? [delta(r.vsReference?.accuracy)] : []),
+            String(t.correct),
+            String(t.incorrect),
+            meanStd(t.precision),
+            meanStd(t.recall),
+          ];
+        }),
+      ),
+      '',
+    );
     out.push(...figure('labels'));
   }
 
   if (results.iterations > 1) {
-    out.push('## Iterations', '', 'BCPG-NSA\'s policy samples the next round\'s rollouts and becomes its π_ref (a fresh PRM and annotation each round). Δ: iteration − iteration 1.', '');
+    out.push(
+      '## Iterations',
+      '',
+      "BCPG-NSA's policy samples the next round's rollouts and becomes its π_ref (a fresh PRM and annotation each round). Δ: iteration − iteration 1.",
+      '',
+    );
     const levels = Array.from({ length: results.iterations }, (_, i) => String(i + 1));
     const rows = familyRows(results, 'iteration', levels, '1');
-    out.push(table(['iteration', 'accuracy (%)', passHead, 'Δ accuracy vs iteration 1 (pp)'], [
-      ['0 (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), ''],
-      ...rows.map((r) => [r.level, meanStd(r.accuracy), meanStd(r.passAtK), delta(negate(r.vsReference?.accuracy))]),
-    ]), '');
+    out.push(
+      table(
+        ['iteration', 'accuracy (%)', passHead, 'Δ accuracy vs iteration 1 (pp)'],
+        [
+          ['0 (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), ''],
+          ...rows.map((r) => [
+            r.level,
+            meanStd(r.accuracy),
+            meanStd(r.passAtK),
+            delta(negate(r.vsReference?.accuracy)),
+          ]),
+        ],
+      ),
+      '',
+    );
     out.push(...figure('iteration'));
   }
 
-  out.push('## Datasets', '', 'Per seed and iteration, after dropping groups that are all right or all wrong (the paper\'s protocol) unless keepAll.', '');
-  out.push(table(['seed', 'iteration', 'prompts', 'responses', 'negatives', 'tokens', 'tokens in negatives', 'rollout accuracy (%)', 'groups dropped'],
-    results.datasets.map((d) => [String(d.seed), String(d.iteration), String(d.prompts), String(d.responses), String(d.negatives), String(d.tokens), String(d.negativeTokens), pct(d.sampledAccuracy), String(d.droppedGroups)])), '');
+  out.push(
+    '## Datasets',
+    '',
+    "Per seed and iteration, after dropping groups that are all right or all wrong (the paper's protocol) unless keepAll.",
+    '',
+  );
+  out.push(
+    table(
+      [
+        'seed',
+        'iteration',
+        'prompts',
+        'responses',
+        'negatives',
+        'tokens',
+        'tokens in negatives',
+        'rollout accuracy (%)',
+        'groups dropped',
+      ],
+      results.datasets.map((d) => [
+        String(d.seed),
+        String(d.iteration),
+        String(d.prompts),
+        String(d.responses),
+        String(d.negatives),
+        String(d.tokens),
+        String(d.negativeTokens),
+        pct(d.sampledAccuracy),
+        String(d.droppedGroups),
+      ]),
+    ),
+    '',
+  );
 
   out.push('## Time', '', timingTable(results), '');
   return `${out.join('\n').trimEnd()}\n`;
@@ -121,12 +252,25 @@ function negate(d: PairedDifference | null | undefined): PairedDifference | null
 /** Seconds per kind of work: what a person needs to size a longer run. */
 export function timingTable(results: ExperimentResults): string {
   const rows: string[][] = [];
-  if (results.reference.trained) rows.push(['π_ref SFT (once)', '1', seconds(results.reference.seconds), seconds(results.reference.seconds)]);
+  if (results.reference.trained)
+    rows.push(['π_ref SFT (once)', '1', seconds(results.reference.seconds), seconds(results.reference.seconds)]);
   const data = spread(results.datasets.map((d) => d.seconds));
-  rows.push(['dataset: rollouts, PRM, annotation (per seed and iteration)', String(data.n), seconds(data.mean ?? 0), seconds(results.datasets.reduce((s, d) => s + d.seconds, 0))]);
+  rows.push([
+    'dataset: rollouts, PRM, annotation (per seed and iteration)',
+    String(data.n),
+    seconds(data.mean ?? 0),
+    seconds(results.datasets.reduce((s, d) => s + d.seconds, 0)),
+  ]);
   const byObjective = new Map<string, number[]>();
-  for (const u of results.units) byObjective.set(u.variant.objective, [...(byObjective.get(u.variant.objective) ?? []), u.seconds]);
-  for (const [objective, list] of byObjective) rows.push([`${methodName(objective)}: train + evaluate (per unit)`, String(list.length), seconds(spread(list).mean ?? 0), seconds(list.reduce((s, v) => s + v, 0))]);
+  for (const u of results.units)
+    byObjective.set(u.variant.objective, [...(byObjective.get(u.variant.objective) ?? []), u.seconds]);
+  for (const [objective, list] of byObjective)
+    rows.push([
+      `${methodName(objective)}: train + evaluate (per unit)`,
+      String(list.length),
+      seconds(spread(list).mean ?? 0),
+      seconds(list.reduce((s, v) => s + v, 0)),
+    ]);
   rows.push(['everything', '', '', seconds(results.seconds)]);
   return table(['work', 'count', 'mean', 'total'], rows);
 }
@@ -135,27 +279,48 @@ export function timingTable(results: ExperimentResults): string {
 function readingNotes(results: ExperimentResults, claims: Claim[]): string[] {
   const notes: string[] = [];
   const n = results.seeds.length;
-  const widths = familyRows(results, 'method', results.methods, results.methods.includes('bcpg-nsa') ? 'bcpg-nsa' : null)
-    .flatMap((r) => (r.vsReference?.accuracy.ci ? [(r.vsReference.accuracy.ci[1] - r.vsReference.accuracy.ci[0]) / 2] : []));
-  if (n < 2) notes.push(`- One seed: no interval can be formed, so no comparison is decided. Run with --seeds 3 or more.`);
+  const widths = familyRows(
+    results,
+    'method',
+    results.methods,
+    results.methods.includes('bcpg-nsa') ? 'bcpg-nsa' : null,
+  ).flatMap((r) =>
+    r.vsReference?.accuracy.ci ? [(r.vsReference.accuracy.ci[1] - r.vsReference.accuracy.ci[0]) / 2] : [],
+  );
+  if (n < 2)
+    notes.push(`- One seed: no interval can be formed, so no comparison is decided. Run with --seeds 3 or more.`);
   else if (widths.length > 0) {
     const w = spread(widths).mean!;
-    notes.push(`- With ${n} seeds the 95% intervals of the method differences are ±${(100 * w).toFixed(1)} pp wide on average; the paper's gaps between methods are 0.8–3.8 pp on average (Table 3), so smaller effects than ±${(100 * w).toFixed(1)} pp cannot be resolved by this run.`);
+    notes.push(
+      `- With ${n} seeds the 95% intervals of the method differences are ±${(100 * w).toFixed(1)} pp wide on average; the paper's gaps between methods are 0.8–3.8 pp on average (Table 3), so smaller effects than ±${(100 * w).toFixed(1)} pp cannot be resolved by this run.`,
+    );
   }
   const ref = results.reference.eval;
   const se = Math.sqrt(Math.max(ref.accuracy * (1 - ref.accuracy), 1e-12) / Math.max(1, ref.prompts));
-  notes.push(`- One evaluation of π_ref on ${ref.prompts} held-out prompts has a binomial standard error of ${(100 * se).toFixed(1)} pp (accuracy ${pct(ref.accuracy)}%).`);
-  if (ref.accuracy < 0.05 || ref.accuracy > 0.95) notes.push(`- π_ref is ${ref.accuracy < 0.05 ? 'almost never' : 'almost always'} right: there is ${ref.accuracy < 0.05 ? 'little signal in its rollouts' : 'little room to improve'}, so the methods cannot separate.`);
+  notes.push(
+    `- One evaluation of π_ref on ${ref.prompts} held-out prompts has a binomial standard error of ${(100 * se).toFixed(1)} pp (accuracy ${pct(ref.accuracy)}%).`,
+  );
+  if (ref.accuracy < 0.05 || ref.accuracy > 0.95)
+    notes.push(
+      `- π_ref is ${ref.accuracy < 0.05 ? 'almost never' : 'almost always'} right: there is ${ref.accuracy < 0.05 ? 'little signal in its rollouts' : 'little room to improve'}, so the methods cannot separate.`,
+    );
   const consensus = results.labels.filter((l) => l.source === 'consensus' && l.iteration === 1);
   const mined = consensus.reduce((s, l) => s + l.negativeTokensCorrect, 0);
   const negTokens = consensus.reduce((s, l) => s + l.negativeTokensCorrect + l.negativeTokensIncorrect, 0);
   if (negTokens > 0) {
     const share = mined / negTokens;
-    notes.push(`- The consensus labels ${(100 * share).toFixed(1)}% of the tokens of negatives correct (the paper: 26M of 118M, 22%); BCPG-NSA differs from BCPG only on those tokens${share < 0.05 ? ', so here the two can hardly differ' : ''}.`);
+    notes.push(
+      `- The consensus labels ${(100 * share).toFixed(1)}% of the tokens of negatives correct (the paper: 26M of 118M, 22%); BCPG-NSA differs from BCPG only on those tokens${share < 0.05 ? ', so here the two can hardly differ' : ''}.`,
+    );
   }
   const judges = (results.config.judges as string[] | undefined) ?? [];
-  if (judges.includes('llm') && results.config.llmUrl == null) notes.push('- The llm judge is SIMULATED (the rule judge with label noise), not a language model: the annotation ablation compares gemstone\'s stand-ins, not Claude and a trained PRM.');
-  notes.push(`- Scale: a ${String(results.config.preset)}-preset GPT-2 on gemstone's arithmetic task against a 14B model on competition maths in the paper; the claims are about the objective, but effect sizes need not carry over.`);
+  if (judges.includes('llm') && results.config.llmUrl == null)
+    notes.push(
+      "- The llm judge is SIMULATED (the rule judge with label noise), not a language model: the annotation ablation compares gemstone's stand-ins, not Claude and a trained PRM.",
+    );
+  notes.push(
+    `- Scale: a ${String(results.config.preset)}-preset GPT-2 on gemstone's arithmetic task against a 14B model on competition maths in the paper; the claims are about the objective, but effect sizes need not carry over.`,
+  );
   if (claims.length === 0) notes.push('- No claim was tested: the run had no comparison of methods, β or labels.');
   return ['How to read the verdicts here:', '', ...notes];
 }

@@ -123,7 +123,12 @@ export interface Row {
  * order given, each with mean ± std over seeds and, against `reference` (a
  * level of the same family), the paired difference reference − row.
  */
-export function familyRows(results: ExperimentResults, family: string, levels: readonly string[], reference: string | null): Row[] {
+export function familyRows(
+  results: ExperimentResults,
+  family: string,
+  levels: readonly string[],
+  reference: string | null,
+): Row[] {
   const refRole = reference === null ? null : `${family}:${reference}`;
   return levels.map((level) => {
     const role = `${family}:${level}`;
@@ -133,7 +138,10 @@ export function familyRows(results: ExperimentResults, family: string, levels: r
     if (refRole !== null && role !== refRole) {
       const refAcc = seedValues(results, refRole, 'accuracy')!;
       const refPass = seedValues(results, refRole, 'passAtK');
-      vsReference = { accuracy: pairedDifference(refAcc, acc), passAtK: refPass && pass ? pairedDifference(refPass, pass) : null };
+      vsReference = {
+        accuracy: pairedDifference(refAcc, acc),
+        passAtK: refPass && pass ? pairedDifference(refPass, pass) : null,
+      };
     }
     return { level, role, accuracy: spread(acc), passAtK: pass ? spread(pass) : null, vsReference };
   });
@@ -148,12 +156,19 @@ export function families(results: ExperimentResults): { family: string; levels: 
   add('method', results.methods.map(String));
   add('beta', (results.sweeps.beta ?? []).map(String));
   add('labels', (results.sweeps.labels ?? []).map(String));
-  if (results.iterations > 1) add('iteration', Array.from({ length: results.iterations }, (_, i) => String(i + 1)));
+  if (results.iterations > 1)
+    add(
+      'iteration',
+      Array.from({ length: results.iterations }, (_, i) => String(i + 1)),
+    );
   return out;
 }
 
 /** Label counts of a source summed over seeds (iteration 1: the data every compared unit trains on). */
-export function labelTotals(results: ExperimentResults, source: LabelSource): { correct: number; incorrect: number; precision: Spread; recall: Spread } {
+export function labelTotals(
+  results: ExperimentResults,
+  source: LabelSource,
+): { correct: number; incorrect: number; precision: Spread; recall: Spread } {
   const rows = results.labels.filter((l) => l.source === source && l.iteration === 1);
   return {
     correct: rows.reduce((s, l) => s + l.negativeTokensCorrect, 0),

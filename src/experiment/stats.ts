@@ -48,7 +48,8 @@ export interface PairedDifference extends Spread {
  * contains it; 'undetermined' with fewer than two pairs (no spread to judge).
  */
 export function pairedDifference(a: readonly number[], b: readonly number[], level = 0.95): PairedDifference {
-  if (a.length !== b.length) throw new Error(`paired difference: ${a.length} values against ${b.length}; the pairs must match seed for seed.`);
+  if (a.length !== b.length)
+    throw new Error(`paired difference: ${a.length} values against ${b.length}; the pairs must match seed for seed.`);
   const d = a.map((v, i) => v - b[i]);
   const s = spread(d);
   if (s.n < 2 || s.mean === null || s.std === null) return { ...s, level, ci: null, side: 'undetermined' };

@@ -19,10 +19,17 @@ export interface Written {
   figures: string[];
 }
 
-async function writeSet(dir: string, results: ExperimentResults, figures: Figure[], reportName: string, preamble?: string): Promise<Written> {
+async function writeSet(
+  dir: string,
+  results: ExperimentResults,
+  figures: Figure[],
+  reportName: string,
+  preamble?: string,
+): Promise<Written> {
   await mkdir(dir, { recursive: true });
   const wanted = new Set(figures.map((f) => f.file));
-  for (const name of await readdir(dir)) if (FIGURE_PATTERN.test(name) && !wanted.has(name)) await rm(join(dir, name), { force: true });
+  for (const name of await readdir(dir))
+    if (FIGURE_PATTERN.test(name) && !wanted.has(name)) await rm(join(dir, name), { force: true });
   for (const f of figures) await writeFileAtomic(join(dir, f.file), text(f.svg));
   const resultsPath = join(dir, 'results.json');
   await writeFileAtomic(resultsPath, text(`${JSON.stringify(results, null, 2)}\n`));
@@ -32,7 +39,10 @@ async function writeSet(dir: string, results: ExperimentResults, figures: Figure
 }
 
 /** DIR/results.json, DIR/report.md and DIR/accuracy-by-*.svg. */
-export async function writeRunOutputs(dir: string, results: ExperimentResults): Promise<Written & { figureList: Figure[] }> {
+export async function writeRunOutputs(
+  dir: string,
+  results: ExperimentResults,
+): Promise<Written & { figureList: Figure[] }> {
   const figures = await buildFigures(results);
   return { ...(await writeSet(dir, results, figures, 'report.md')), figureList: figures };
 }

@@ -28,7 +28,8 @@ export class Arena {
     const entries = new Map<string, ArenaEntry>();
     let cursor = 0;
     for (const [name, length] of Object.entries(layout)) {
-      if (!Number.isInteger(length) || length < 0) throw new Error(`Arena "${label}": tensor "${name}" has invalid length ${length}.`);
+      if (!Number.isInteger(length) || length < 0)
+        throw new Error(`Arena "${label}": tensor "${name}" has invalid length ${length}.`);
       cursor = Math.ceil(cursor / alignElements) * alignElements;
       entries.set(name, { name, offset: cursor, length });
       cursor += length;
@@ -60,7 +61,8 @@ export class Arena {
 
   upload(name: string, data: Float32Array): void {
     const { length } = this.entry(name);
-    if (data.length !== length) throw new Error(`Arena "${this.label}": "${name}" holds ${length} values, got ${data.length}.`);
+    if (data.length !== length)
+      throw new Error(`Arena "${this.label}": "${name}" holds ${length} values, got ${data.length}.`);
     this.context.upload(this.view(name), data);
   }
 

@@ -3,7 +3,16 @@
 // go in one submission, upload and read-back, and GPU errors surfaced as
 // exceptions at the next sync point instead of hangs.
 import { acquireDevice, type AcquireOptions, type AdapterReport } from './device.ts';
-import { definesKey, entryPointIdentifiers, parseBindings, shaderFile, shaderSource, ShaderCompileError, type BindingInfo, type Defines } from './shaders.ts';
+import {
+  definesKey,
+  entryPointIdentifiers,
+  parseBindings,
+  shaderFile,
+  shaderSource,
+  ShaderCompileError,
+  type BindingInfo,
+  type Defines,
+} from './shaders.ts';
 
 /** A range of one GPU buffer, in bytes. Every tensor the kernels see is one of these. */
 export interface BufferView {
@@ -38,7 +47,16 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly report: AdapterReport;
   private readonly pipelines = new Map<string, CompiledKernel>();
-  private readonly modules = new Map<string, { module: GPUShaderModule; layout: GPUPipelineLayout; bindings: BindingInfo[]; bindGroupLayout: GPUBindGroupLayout; code: string }>();
+  private readonly modules = new Map<
+    string,
+    {
+      module: GPUShaderModule;
+      layout: GPUPipelineLayout;
+      bindings: BindingInfo[];
+      bindGroupLayout: GPUBindGroupLayout;
+      code: string;
+    }
+  >();
   private readonly usedBindings = new Map<string, Set<string>>();
   private spares: { read: GPUBuffer; write: GPUBuffer } | null = null;
   private readonly live = new Map<GPUBuffer, number>();
@@ -90,7 +108,11 @@ export class GpuContext {
 
   // ---- buffers -------------------------------------------------------------
 
-  createBuffer(label: string, size: number, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST): GPUBuffer {
+  createBuffer(
+    label: string,
+    size: number,
+    usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  ): GPUBuffer {
     const padded = Math.max(16, Math.ceil(size / 16) * 16);
     const maxSize = this.device.limits.maxBufferSize;
     if (padded > maxSize) throw new Error(`Buffer "${label}" needs ${padded} bytes; this adapter allows ${maxSize}.`);
@@ -119,7 +141,8 @@ export class GpuContext {
 
   /** Writes data into a view, after everything recorded so far (queue writes otherwise overtake unsubmitted work). */
   upload(view: BufferView, data: ArrayBufferView): void {
-    if (data.byteLength > view.size) throw new Error(`upload of ${data.byteLength} bytes into a view of ${view.size} (${view.buffer.label}).`);
+    if (data.byteLength > view.size)
+      throw new Error(`upload of ${data.byteLength} bytes into a view of ${view.size} (${view.buffer.label}).`);
     if (this.encoder !== null) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.offset, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -135,7 +158,11 @@ export class GpuContext {
 
   async readBytes(view: BufferView): Promise<ArrayBuffer> {
     const size = Math.ceil(view.size / 4) * 4;
-    const staging = this.device.createBuffer({ label: `read:${view.buffer.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      label: `read:${view.buffer.label}`,
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     this.flush();
     const encoder = this.device.createCommandEncoder({ label: 'gemstone.read' });
     encoder.copyBufferToBuffer(view.buffer, view.offset, staging, 0, size);
@@ -174,7 +201,11 @@ export class GpuContext {
       const bindings = parseBindings(code);
       const bindGroupLayout = this.device.createBindGroupLayout({
         label: `${file}:bindings`,
-        entries: bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+        entries: bindings.map((b) => ({
+          binding: b.binding,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: b.kind },
+        })),
       });
       const layout = this.device.createPipelineLayout({ label: `${file}:layout`, bindGroupLayouts: [bindGroupLayout] });
       compiled = { module, layout, bindings, bindGroupLayout, code };
@@ -201,7 +232,13 @@ export class GpuContext {
       used = new Set(compiled.bindings.filter((b) => identifiers.has(b.name)).map((b) => b.name));
       this.usedBindings.set(usedKey, used);
     }
-    const result: CompiledKernel = { key, pipeline, bindings: compiled.bindings, bindGroupLayout: compiled.bindGroupLayout, used };
+    const result: CompiledKernel = {
+      key,
+      pipeline,
+      bindings: compiled.bindings,
+      bindGroupLayout: compiled.bindGroupLayout,
+      used,
+    };
     this.pipelines.set(key, result);
     return result;
   }
@@ -220,8 +257,10 @@ export class GpuContext {
         if (dispatch.uniform === undefined) throw new Error(`${kernel.key}: uniform "${binding.name}" was not given.`);
         if (this.uniformUsed === UNIFORM_SLOTS) this.flush();
         const u = dispatch.uniform;
-        const bytes = u instanceof ArrayBuffer ? new Uint8Array(u) : new Uint8Array(u.buffer, u.byteOffset, u.byteLength);
-        if (bytes.byteLength > UNIFORM_SLOT) throw new Error(`${kernel.key}: uniform of ${bytes.byteLength} bytes exceeds ${UNIFORM_SLOT}.`);
+        const bytes =
+          u instanceof ArrayBuffer ? new Uint8Array(u) : new Uint8Array(u.buffer, u.byteOffset, u.byteLength);
+        if (bytes.byteLength > UNIFORM_SLOT)
+          throw new Error(`${kernel.key}: uniform of ${bytes.byteLength} bytes exceeds ${UNIFORM_SLOT}.`);
         const offset = this.uniformUsed * UNIFORM_SLOT;
         this.uniformStaging.fill(0, offset, offset + UNIFORM_SLOT);
         this.uniformStaging.set(bytes, offset);
@@ -231,15 +270,23 @@ export class GpuContext {
       }
       if (!kernel.used.has(binding.name)) {
         // This entry point never touches the binding: bind a spare slot of its own.
-        entries.push({ binding: binding.binding, resource: this.spareSlot(binding.kind === 'storage', binding.binding) });
+        entries.push({
+          binding: binding.binding,
+          resource: this.spareSlot(binding.kind === 'storage', binding.binding),
+        });
         continue;
       }
       const view = dispatch.buffers[binding.name];
       if (view === undefined) throw new Error(`${kernel.key}: buffer "${binding.name}" was not given.`);
       if (view.size > this.device.limits.maxStorageBufferBindingSize) {
-        throw new Error(`${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} (use a smaller model or batch).`);
+        throw new Error(
+          `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} (use a smaller model or batch).`,
+        );
       }
-      entries.push({ binding: binding.binding, resource: { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 4) * 4 } });
+      entries.push({
+        binding: binding.binding,
+        resource: { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 4) * 4 },
+      });
     }
     const bindGroup = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
     const [x, y = 1, z = 1] = dispatch.workgroups;
@@ -256,13 +303,21 @@ export class GpuContext {
 
   /** Records a copy (byte offsets and sizes multiples of 4) in order with the dispatches. */
   async copy(source: BufferView, target: BufferView, bytes = Math.min(source.size, target.size)): Promise<void> {
-    if (bytes > source.size || bytes > target.size) throw new Error(`copy of ${bytes} bytes from ${source.buffer.label} (${source.size}) to ${target.buffer.label} (${target.size}).`);
+    if (bytes > source.size || bytes > target.size)
+      throw new Error(
+        `copy of ${bytes} bytes from ${source.buffer.label} (${source.size}) to ${target.buffer.label} (${target.size}).`,
+      );
     if (source.buffer === target.buffer) {
       // copyBufferToBuffer refuses one buffer as both ends: copy with a kernel instead.
       const n = bytes / 4;
       const groups = Math.ceil(n / 64);
       const y = Math.ceil(groups / this.device.limits.maxComputeWorkgroupsPerDimension);
-      await this.run({ kernel: { shader: 'copy' }, buffers: { x: source, out: target }, uniform: new Uint32Array([n, 0, 0, 0]), workgroups: [Math.ceil(groups / y), y] });
+      await this.run({
+        kernel: { shader: 'copy' },
+        buffers: { x: source, out: target },
+        uniform: new Uint32Array([n, 0, 0, 0]),
+        workgroups: [Math.ceil(groups / y), y],
+      });
       return;
     }
     this.endPass();
@@ -301,7 +356,8 @@ export class GpuContext {
   /** A 256-byte slot per binding index in one of two buffers (read-only and writable uses must not share a buffer). */
   private spareSlot(writable: boolean, binding: number): GPUBufferBinding {
     if (this.spares === null) {
-      const make = (label: string) => this.device.createBuffer({ label, size: 256 * 32, usage: GPUBufferUsage.STORAGE });
+      const make = (label: string) =>
+        this.device.createBuffer({ label, size: 256 * 32, usage: GPUBufferUsage.STORAGE });
       this.spares = { read: make('gemstone.spare.read'), write: make('gemstone.spare.write') };
     }
     return { buffer: writable ? this.spares.write : this.spares.read, offset: (binding % 32) * 256, size: 256 };
@@ -354,7 +410,12 @@ function mib(bytes: number): string {
 }
 
 export function pipelineKey(kernel: KernelSpec): string {
-  const constants = kernel.constants ? Object.keys(kernel.constants).sort().map((k) => `${k}=${kernel.constants![k]}`).join(',') : '';
+  const constants = kernel.constants
+    ? Object.keys(kernel.constants)
+        .sort()
+        .map((k) => `${k}=${kernel.constants![k]}`)
+        .join(',')
+    : '';
   return `${kernel.shader}:${kernel.entryPoint ?? 'main'}[${definesKey(kernel.defines)}]{${constants}}${kernel.promote?.length ? `:rw(${kernel.promote.join(',')})` : ''}`;
 }
 

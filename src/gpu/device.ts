@@ -62,7 +62,8 @@ export class NoAdapterError extends Error {
 }
 
 export function classifyAdapter(info: GPUAdapterInfo | undefined, backend: string): AdapterKind {
-  const text = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.device ?? ''} ${info?.description ?? ''}`.toLowerCase();
+  const text =
+    `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.device ?? ''} ${info?.description ?? ''}`.toLowerCase();
   if (text.includes('swiftshader')) return 'swiftshader';
   if (text.includes('lavapipe') || (text.includes('llvmpipe') && backend !== 'opengles')) return 'lavapipe';
   if (text.includes('llvmpipe')) return 'llvmpipe';

@@ -43,8 +43,12 @@ function dawnFlags(backend: string, unsafeFast: boolean): string[] {
 }
 
 function isSoftware(info: GPUAdapterInfo | undefined): boolean {
-  const text = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.device ?? ''} ${info?.description ?? ''}`.toLowerCase();
-  return /llvmpipe|lavapipe|swiftshader|software|softpipe/.test(text) || (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
+  const text =
+    `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.device ?? ''} ${info?.description ?? ''}`.toLowerCase();
+  return (
+    /llvmpipe|lavapipe|swiftshader|software|softpipe/.test(text) ||
+    (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true
+  );
 }
 
 async function tryGpu(unsafeFast: boolean): Promise<FoundAdapter | null> {

@@ -21,7 +21,9 @@ export function registerShader(name: string, source: string): void {
 export function shaderSource(name: string, defines: Defines = {}, promote: readonly string[] = []): string {
   const source = SHADER_SOURCES[name];
   if (source === undefined) {
-    throw new Error(`Unknown shader "${name}": no file ${shaderFile(name)} (known: ${Object.keys(SHADER_SOURCES).join(', ')}).`);
+    throw new Error(
+      `Unknown shader "${name}": no file ${shaderFile(name)} (known: ${Object.keys(SHADER_SOURCES).join(', ')}).`,
+    );
   }
   let text = source;
   for (const [key, value] of Object.entries(defines)) {
@@ -29,11 +31,21 @@ export function shaderSource(name: string, defines: Defines = {}, promote: reado
     const match = pattern.exec(text);
     if (match === null) throw new Error(`${shaderFile(name)} has no line "const ${key}: <type> = <value>;" to set.`);
     const type = match[2];
-    const literal = type === 'bool' ? String(Boolean(value)) : type === 'u32' ? `${Math.trunc(Number(value))}u` : type === 'i32' ? `${Math.trunc(Number(value))}i` : `${Number(value)}`;
+    const literal =
+      type === 'bool'
+        ? String(Boolean(value))
+        : type === 'u32'
+          ? `${Math.trunc(Number(value))}u`
+          : type === 'i32'
+            ? `${Math.trunc(Number(value))}i`
+            : `${Number(value)}`;
     text = text.replace(pattern, `$1${literal};`);
   }
   for (const binding of promote) {
-    text = text.replace(new RegExp(`var\\s*<\\s*storage\\s*,\\s*read\\s*>\\s*${binding}\\b`), `var<storage, read_write> ${binding}`);
+    text = text.replace(
+      new RegExp(`var\\s*<\\s*storage\\s*,\\s*read\\s*>\\s*${binding}\\b`),
+      `var<storage, read_write> ${binding}`,
+    );
   }
   return text;
 }
@@ -52,7 +64,9 @@ export class ShaderCompileError extends Error {
   ) {
     const first = messages[0];
     const where = first ? `${file}:${first.lineNum}:${first.linePos}` : file;
-    super(`${where}: ${first?.message ?? 'WGSL compile error'}${messages.length > 1 ? ` (+${messages.length - 1} more)` : ''}`);
+    super(
+      `${where}: ${first?.message ?? 'WGSL compile error'}${messages.length > 1 ? ` (+${messages.length - 1} more)` : ''}`,
+    );
     this.name = 'ShaderCompileError';
   }
 }
@@ -67,9 +81,11 @@ export interface BindingInfo {
 /** The group-0 bindings a WGSL module declares, read from its source (so no byte offsets are kept by hand). */
 export function parseBindings(source: string): BindingInfo[] {
   const found: BindingInfo[] = [];
-  const pattern = /@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s*<\s*(storage|uniform)\s*(?:,\s*(read_write|read))?\s*>\s*(\w+)/g;
+  const pattern =
+    /@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s*<\s*(storage|uniform)\s*(?:,\s*(read_write|read))?\s*>\s*(\w+)/g;
   for (const match of source.matchAll(pattern)) {
-    const kind: BindingKind = match[2] === 'uniform' ? 'uniform' : match[3] === 'read_write' ? 'storage' : 'read-only-storage';
+    const kind: BindingKind =
+      match[2] === 'uniform' ? 'uniform' : match[3] === 'read_write' ? 'storage' : 'read-only-storage';
     found.push({ binding: Number(match[1]), kind, name: match[4] });
   }
   return found.sort((a, b) => a.binding - b.binding);
@@ -83,7 +99,7 @@ function functionBodies(source: string): Map<string, string> {
     let i = source.indexOf('{', match.index);
     if (i < 0) continue;
     let depth = 0;
-    const start = i;
+    const _start = i;
     for (; i < source.length; i++) {
       if (source[i] === '{') depth++;
       else if (source[i] === '}' && --depth === 0) break;
@@ -98,7 +114,7 @@ export function entryPointIdentifiers(source: string, entryPoint: string | undef
   const bodies = functionBodies(source.replace(/\/\/.*$/gm, ''));
   let entry = entryPoint;
   if (entry === undefined) {
-    const match = /@compute[^]*?\bfn\s+(\w+)/.exec(source);
+    const match = /@compute[\s\S]*?\bfn\s+(\w+)/.exec(source);
     entry = match?.[1];
   }
   const seen = new Set<string>();

@@ -74,22 +74,33 @@ export function agreementReport(
   const names = Object.keys(judged);
   const shape = oracle.map((r) => r.length);
   const check = (what: string, rows: readonly (readonly unknown[])[]) => {
-    if (rows.length !== oracle.length) throw new Error(`agreementReport: ${what} has ${rows.length} responses, the oracle ${oracle.length}.`);
+    if (rows.length !== oracle.length)
+      throw new Error(`agreementReport: ${what} has ${rows.length} responses, the oracle ${oracle.length}.`);
     rows.forEach((r, i) => {
-      if (r.length !== shape[i]) throw new Error(`agreementReport: ${what} has ${r.length} steps in response ${i}, the oracle ${shape[i]}.`);
+      if (r.length !== shape[i])
+        throw new Error(`agreementReport: ${what} has ${r.length} steps in response ${i}, the oracle ${shape[i]}.`);
     });
   };
   check('tokenCounts', tokenCounts);
-  if (negativeMask.length !== oracle.length) throw new Error(`agreementReport: negativeMask has ${negativeMask.length} entries for ${oracle.length} responses.`);
+  if (negativeMask.length !== oracle.length)
+    throw new Error(`agreementReport: negativeMask has ${negativeMask.length} entries for ${oracle.length} responses.`);
   for (const name of names) check(`judge "${name}"`, judged[name]);
 
-  const rows: { name: string; labels: readonly (readonly (Label | null)[])[] }[] = names.map((name) => ({ name, labels: judged[name] }));
+  const rows: { name: string; labels: readonly (readonly (Label | null)[])[] }[] = names.map((name) => ({
+    name,
+    labels: judged[name],
+  }));
   const modes = options.consensus ?? (names.length >= 2 ? ['and'] : []);
   if (modes.length > 0 && names.length === 0) throw new Error('agreementReport: a consensus needs at least one judge.');
   for (const mode of modes) {
     rows.push({
       name: `consensus:${mode}`,
-      labels: oracle.map((_, i) => consensus(mode, names.map((n) => judged[n][i].map((label) => ({ label })))).map((c) => c.label)),
+      labels: oracle.map((_, i) =>
+        consensus(
+          mode,
+          names.map((n) => judged[n][i].map((label) => ({ label }))),
+        ).map((c) => c.label),
+      ),
     });
   }
 
@@ -122,7 +133,8 @@ export function agreementReport(
           else fp++;
         } else if (truth === 1) fn++;
         else tn++;
-        if (negativeMask[i]) negativeTokens[label === null ? 'abstained' : label === 1 ? 'correct' : 'incorrect'] += tokenCounts[i][k];
+        if (negativeMask[i])
+          negativeTokens[label === null ? 'abstained' : label === 1 ? 'correct' : 'incorrect'] += tokenCounts[i][k];
       }),
     );
     const precision = ratio(tp, tp + fp);
@@ -164,11 +176,21 @@ export function formatAgreementReport(report: AgreementReport): string {
     pct(j.f1),
     pct(j.abstentionRate),
     String(j.negativeTokens.correct),
-    String(j.negativeTokens.incorrect) + (j.negativeTokens.abstained > 0 ? ` (+${j.negativeTokens.abstained} abstained)` : ''),
+    String(j.negativeTokens.incorrect) +
+      (j.negativeTokens.abstained > 0 ? ` (+${j.negativeTokens.abstained} abstained)` : ''),
   ]);
-  body.push(['oracle', '', '', '', '', String(report.oracle.negativeTokens.correct), String(report.oracle.negativeTokens.incorrect)]);
+  body.push([
+    'oracle',
+    '',
+    '',
+    '',
+    '',
+    String(report.oracle.negativeTokens.correct),
+    String(report.oracle.negativeTokens.incorrect),
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [
     `${report.responses} responses (${report.negatives} negative), ${report.steps} steps, ${pct(report.correctShare)} correct by the oracle (the precision of guessing "correct")`,
     line(header),

@@ -66,18 +66,26 @@ export const annotatedRolloutSchema = z
     let at = 0;
     let tokenAt = 0;
     r.steps.forEach((s, k) => {
-      if (s.start !== at || s.end <= s.start) issue(['steps', k], `step ${k} is [${s.start}, ${s.end}), expected a non-empty span from ${at}`);
-      if (s.token_start !== tokenAt || s.token_end < s.token_start) issue(['steps', k], `step ${k} has tokens [${s.token_start}, ${s.token_end}), expected them to start at ${tokenAt}`);
+      if (s.start !== at || s.end <= s.start)
+        issue(['steps', k], `step ${k} is [${s.start}, ${s.end}), expected a non-empty span from ${at}`);
+      if (s.token_start !== tokenAt || s.token_end < s.token_start)
+        issue(
+          ['steps', k],
+          `step ${k} has tokens [${s.token_start}, ${s.token_end}), expected them to start at ${tokenAt}`,
+        );
       at = s.end;
       tokenAt = s.token_end;
     });
-    if (at !== r.response.length) issue(['steps'], `steps end at character ${at}, the response at ${r.response.length}`);
-    if (r.steps.length > 0 && tokenAt !== r.beta_mask.length) issue(['steps'], `step tokens end at ${tokenAt}, the response has ${r.beta_mask.length} tokens`);
+    if (at !== r.response.length)
+      issue(['steps'], `steps end at character ${at}, the response at ${r.response.length}`);
+    if (r.steps.length > 0 && tokenAt !== r.beta_mask.length)
+      issue(['steps'], `step tokens end at ${tokenAt}, the response has ${r.beta_mask.length} tokens`);
     const names = new Set<string>();
     r.judges.forEach((j, i) => {
       if (names.has(j.name)) issue(['judges', i, 'name'], `judge "${j.name}" appears twice`);
       names.add(j.name);
-      if (j.verdicts.length !== r.steps.length) issue(['judges', i, 'verdicts'], `${j.verdicts.length} verdicts for ${r.steps.length} steps`);
+      if (j.verdicts.length !== r.steps.length)
+        issue(['judges', i, 'verdicts'], `${j.verdicts.length} verdicts for ${r.steps.length} steps`);
     });
     if (r.consensus.labels.length !== r.steps.length || r.consensus.abstained.length !== r.steps.length) {
       issue(['consensus'], `consensus has ${r.consensus.labels.length} labels for ${r.steps.length} steps`);
@@ -91,7 +99,8 @@ export const annotatedRolloutSchema = z
         }
       }
     });
-    if (r.steps.length === 0 && r.beta_mask.some((b) => b !== 0)) issue(['beta_mask'], 'a response with no steps has no β tokens');
+    if (r.steps.length === 0 && r.beta_mask.some((b) => b !== 0))
+      issue(['beta_mask'], 'a response with no steps has no β tokens');
   });
 
 export type AnnotatedRollout = z.infer<typeof annotatedRolloutSchema>;
@@ -109,7 +118,10 @@ export interface StepwiseSupervision {
  * offset response.length. Uses tokenizer.encodeWithOffsets when it gives back
  * the rollout's own ids; otherwise decodes the ids one by one.
  */
-export function responseTokenOffsets(rollout: Pick<Rollout, 'response' | 'response_tokens'>, tokenizer: Tokenizer): number[] {
+export function responseTokenOffsets(
+  rollout: Pick<Rollout, 'response' | 'response_tokens'>,
+  tokenizer: Tokenizer,
+): number[] {
   const { response, response_tokens: tokens } = rollout;
   const { ids, offsets } = tokenizer.encodeWithOffsets(response);
   if (ids.length <= tokens.length && ids.every((id, i) => id === tokens[i])) {
@@ -122,17 +134,27 @@ export function responseTokenOffsets(rollout: Pick<Rollout, 'response' | 'respon
     text += tokenizer.decode([id], { stopAtEos: false });
   }
   if (!text.startsWith(response)) {
-    throw new Error(`annotate: the response tokens decode to ${JSON.stringify(text.slice(0, 40))}…, not to the response ${JSON.stringify(response.slice(0, 40))}…; is this the tokenizer the rollouts were made with?`);
+    throw new Error(
+      `annotate: the response tokens decode to ${JSON.stringify(text.slice(0, 40))}…, not to the response ${JSON.stringify(response.slice(0, 40))}…; is this the tokenizer the rollouts were made with?`,
+    );
   }
   return out;
 }
 
-async function runJudge(judge: Judge, problem: Problem, response: string, steps: { start: number; end: number }[]): Promise<StepVerdict[]> {
+async function runJudge(
+  judge: Judge,
+  problem: Problem,
+  response: string,
+  steps: { start: number; end: number }[],
+): Promise<StepVerdict[]> {
   try {
     const verdicts = await judge.judge({ problem, response, steps: steps.map((s) => ({ ...s })) });
     if (!Array.isArray(verdicts) || verdicts.length !== steps.length) {
       const n = Array.isArray(verdicts) ? verdicts.length : 'no';
-      return steps.map(() => ({ label: null, reason: `judge "${judge.name}" returned ${n} verdicts for ${steps.length} steps` }));
+      return steps.map(() => ({
+        label: null,
+        reason: `judge "${judge.name}" returned ${n} verdicts for ${steps.length} steps`,
+      }));
     }
     return verdicts.map((v) => {
       const out: StepVerdict = { label: v.label === 0 || v.label === 1 ? v.label : null };
@@ -155,7 +177,8 @@ export async function annotateRollout(
   judges: readonly Judge[],
   mode: ConsensusMode,
 ): Promise<AnnotatedRollout> {
-  if (problem.id !== rollout.prompt_id) throw new Error(`annotate: rollout ${rollout.prompt_id}#${rollout.index} was given problem ${problem.id}.`);
+  if (problem.id !== rollout.prompt_id)
+    throw new Error(`annotate: rollout ${rollout.prompt_id}#${rollout.index} was given problem ${problem.id}.`);
   if (judges.length === 0) throw new Error('annotate: at least one judge is needed.');
   const names = judges.map((j) => j.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
@@ -182,7 +205,10 @@ export async function annotateRollout(
   const verdicts = await Promise.all(judges.map((j) => runJudge(j, problem, response, spans)));
   const combined = spans.length > 0 ? consensus(mode, verdicts) : [];
   const labels = combined.map((c) => c.label);
-  const betaMask = Array.from(tokenStep, (k) => (spans.length > 0 && rollout.reward === 0 && labels[k] === 1 ? 1 : 0) as 0 | 1);
+  const betaMask = Array.from(
+    tokenStep,
+    (k) => (spans.length > 0 && rollout.reward === 0 && labels[k] === 1 ? 1 : 0) as 0 | 1,
+  );
 
   return {
     prompt_id: rollout.prompt_id,
@@ -212,17 +238,27 @@ export function toStepwiseSupervision(annotated: AnnotatedRollout): StepwiseSupe
  * (default 'oracle') taken as the truth and left out of the judged rows.
  * Refused when the oracle abstained on a step (its reason is given).
  */
-export function agreementFromAnnotated(records: readonly AnnotatedRollout[], oracleName = 'oracle', options: AgreementOptions = {}): AgreementReport {
+export function agreementFromAnnotated(
+  records: readonly AnnotatedRollout[],
+  oracleName = 'oracle',
+  options: AgreementOptions = {},
+): AgreementReport {
   const oracle: (0 | 1)[][] = [];
   const judged: Record<string, (0 | 1 | null)[][]> = {};
   const tokenCounts: number[][] = [];
   const negativeMask: boolean[] = [];
   for (const r of records) {
     const truth = r.judges.find((j) => j.name === oracleName);
-    if (truth === undefined) throw new Error(`agreement: ${r.prompt_id}#${r.index} has no "${oracleName}" labels; annotate with that judge to measure the others.`);
+    if (truth === undefined)
+      throw new Error(
+        `agreement: ${r.prompt_id}#${r.index} has no "${oracleName}" labels; annotate with that judge to measure the others.`,
+      );
     oracle.push(
       truth.verdicts.map((v, k) => {
-        if (v.label === null) throw new Error(`agreement: the ${oracleName} abstained on step ${k} of ${r.prompt_id}#${r.index} (${v.reason ?? 'no reason'}).`);
+        if (v.label === null)
+          throw new Error(
+            `agreement: the ${oracleName} abstained on step ${k} of ${r.prompt_id}#${r.index} (${v.reason ?? 'no reason'}).`,
+          );
         return v.label;
       }),
     );
@@ -234,7 +270,8 @@ export function agreementFromAnnotated(records: readonly AnnotatedRollout[], ora
     negativeMask.push(r.reward === 0);
   }
   for (const [name, rows] of Object.entries(judged)) {
-    if (rows.length !== records.length) throw new Error(`agreement: judge "${name}" labelled ${rows.length} of ${records.length} responses.`);
+    if (rows.length !== records.length)
+      throw new Error(`agreement: judge "${name}" labelled ${rows.length} of ${records.length} responses.`);
   }
   return agreementReport(oracle, judged, tokenCounts, negativeMask, options);
 }

@@ -26,8 +26,12 @@ export function isConsensusMode(mode: string): mode is ConsensusMode {
 }
 
 /** One consensus label per step from verdicts[judge][step]. */
-export function consensus(mode: ConsensusMode, verdicts: readonly (readonly Pick<StepVerdict, 'label'>[])[]): ConsensusLabel[] {
-  if (!isConsensusMode(mode)) throw new Error(`Unknown consensus mode "${mode}"; the modes are: ${CONSENSUS_MODES.join(', ')}.`);
+export function consensus(
+  mode: ConsensusMode,
+  verdicts: readonly (readonly Pick<StepVerdict, 'label'>[])[],
+): ConsensusLabel[] {
+  if (!isConsensusMode(mode))
+    throw new Error(`Unknown consensus mode "${mode}"; the modes are: ${CONSENSUS_MODES.join(', ')}.`);
   if (verdicts.length === 0) throw new Error('consensus: no judges to combine.');
   const steps = verdicts[0].length;
   verdicts.forEach((v, j) => {

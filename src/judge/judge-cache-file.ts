@@ -73,7 +73,7 @@ export class JsonlCacheFile<V = unknown> implements JudgeCacheStore<V> {
   }
 
   private async writeAll(): Promise<void> {
-    const text = [...this.entries].map(([key, value]) => JSON.stringify({ key, value }) + '\n').join('');
+    const text = [...this.entries].map(([key, value]) => `${JSON.stringify({ key, value })}\n`).join('');
     await writeFileAtomic(this.path, new TextEncoder().encode(text));
   }
 }

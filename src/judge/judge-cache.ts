@@ -33,7 +33,8 @@ export interface JudgeCacheStore<V = CachedJudgement> {
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`canonicalJson: ${value} has no JSON form.`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new Error(`canonicalJson: ${value} has no JSON form.`);
     if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
       throw new Error(`canonicalJson: a ${typeof value} has no JSON form.`);
     }

@@ -75,7 +75,9 @@ export function formatUserMessage(problem: string, answer: string, steps: readon
 
 /** Reads a user message written by formatUserMessage back; null when it is not one. */
 export function parseUserMessage(message: string): { problem: string; answer: string; steps: string[] } | null {
-  const head = /^Problem:\n([\s\S]*?)\n\nReference answer: (.*)\n\nThe response, in (\d+) steps:\n<steps>\n/.exec(message);
+  const head = /^Problem:\n([\s\S]*?)\n\nReference answer: (.*)\n\nThe response, in (\d+) steps:\n<steps>\n/.exec(
+    message,
+  );
   if (!head) return null;
   const count = Number(head[3]);
   const steps: string[] = [];
@@ -131,7 +133,10 @@ export interface LlmJudgeOptions {
 
 /** The key from env GEMSTONE_LLM_API_KEY in Node or Deno; undefined where there is none (or no permission to read it). */
 export function llmApiKeyFromEnv(name: string = LLM_API_KEY_ENV): string | undefined {
-  const g = globalThis as { Deno?: { env?: { get(name: string): string | undefined } }; process?: { env?: Record<string, string | undefined> } };
+  const g = globalThis as {
+    Deno?: { env?: { get(name: string): string | undefined } };
+    process?: { env?: Record<string, string | undefined> };
+  };
   try {
     if (g.Deno?.env) return g.Deno.env.get(name) || undefined;
   } catch {
@@ -175,7 +180,8 @@ class Semaphore {
   }
   release(): void {
     const next = this.waiting.shift();
-    if (next) next(); // the slot passes straight to the next waiter
+    if (next)
+      next(); // the slot passes straight to the next waiter
     else this.active--;
   }
 }
@@ -207,12 +213,16 @@ export class LlmJudge implements Judge {
 
   constructor(options: LlmJudgeOptions) {
     if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
-      throw new Error(`LlmJudge: baseUrl must be an http(s) URL such as http://127.0.0.1:8080/v1, got ${JSON.stringify(String(options.baseUrl))}.`);
+      throw new Error(
+        `LlmJudge: baseUrl must be an http(s) URL such as http://127.0.0.1:8080/v1, got ${JSON.stringify(String(options.baseUrl))}.`,
+      );
     }
-    if (typeof options.model !== 'string' || options.model === '') throw new Error('LlmJudge: model must be a non-empty name.');
+    if (typeof options.model !== 'string' || options.model === '')
+      throw new Error('LlmJudge: model must be a non-empty name.');
     const positive = (name: string, v: number | undefined, fallback: number, min: number) => {
       const value = v ?? fallback;
-      if (!Number.isFinite(value) || value < min) throw new Error(`LlmJudge: ${name} must be a number ≥ ${min}, got ${value}.`);
+      if (!Number.isFinite(value) || value < min)
+        throw new Error(`LlmJudge: ${name} must be a number ≥ ${min}, got ${value}.`);
       return value;
     };
     this.concurrency = Math.floor(positive('concurrency', options.concurrency, 4, 1));
@@ -228,7 +238,12 @@ export class LlmJudge implements Judge {
     this.log = options.log === undefined ? (line) => console.warn(line) : options.log;
     this.random = options.random ?? Math.random;
     this.jsonMode = options.jsonMode ?? 'auto';
-    this.config = { baseUrl: options.baseUrl.replace(/\/+$/, ''), model: options.model, temperature: 0, promptVersion: LLM_JUDGE_PROMPT_VERSION };
+    this.config = {
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      model: options.model,
+      temperature: 0,
+      promptVersion: LLM_JUDGE_PROMPT_VERSION,
+    };
   }
 
   /** True once a reply (or a cached one) came from a simulated judge: its labels must be shown as simulated. */
@@ -282,7 +297,9 @@ export class LlmJudge implements Judge {
       try {
         await this.cache.set(key, entry);
       } catch (error) {
-        this.emit(`llm judge: could not write the cache (${this.describeError(error)}); the result is kept for this run only.`);
+        this.emit(
+          `llm judge: could not write the cache (${this.describeError(error)}); the result is kept for this run only.`,
+        );
       }
     }
     return outcome.verdicts;
@@ -314,7 +331,8 @@ export class LlmJudge implements Judge {
       last = result.reason;
       if (result.dropJsonMode) {
         // Not a transient failure and not a retry: the same request without response_format.
-        if (this.jsonMode !== 'never') this.emit(`llm judge: the server does not accept response_format; sending requests without it.`);
+        if (this.jsonMode !== 'never')
+          this.emit(`llm judge: the server does not accept response_format; sending requests without it.`);
         this.jsonMode = 'never';
         continue;
       }
@@ -328,7 +346,10 @@ export class LlmJudge implements Judge {
         return { failure };
       }
       const backoff = this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** retriesUsed);
-      const wait = result.retryAfterMs !== undefined ? Math.max(Math.min(result.retryAfterMs, this.maxRetryAfterMs), backoff) : backoff;
+      const wait =
+        result.retryAfterMs !== undefined
+          ? Math.max(Math.min(result.retryAfterMs, this.maxRetryAfterMs), backoff)
+          : backoff;
       retriesUsed++;
       this.stats.retries++;
       this.emit(`llm judge: ${last}; retry ${retriesUsed} of ${this.retries} in ${Math.round(wait)} ms.`);
@@ -383,7 +404,9 @@ export class LlmJudge implements Judge {
         retryAfterMs = parseRetryAfter(response.headers);
         text = await response.text(); // inside the timeout: a reply that stalls mid-body is a timeout too
       } catch (error) {
-        const reason = timedOut ? `timed out after ${this.timeoutMs} ms` : `network error (${this.describeError(error)})`;
+        const reason = timedOut
+          ? `timed out after ${this.timeoutMs} ms`
+          : `network error (${this.describeError(error)})`;
         return { retry: true, reason };
       }
       if (status === 429 || status >= 500) {
@@ -418,30 +441,51 @@ export class LlmJudge implements Judge {
     const simulated = model === SIMULATED_MODEL || r.gemstone_simulated === true;
     const choice = Array.isArray(r.choices) ? r.choices[0] : undefined;
     const message = choice?.message;
-    if (!message || typeof message !== 'object') return this.malformed(count, 'the reply has no choices[0].message', model, simulated);
+    if (!message || typeof message !== 'object')
+      return this.malformed(count, 'the reply has no choices[0].message', model, simulated);
     if (typeof message.refusal === 'string' && message.refusal.trim() !== '') {
       return this.malformed(count, `the model refused: ${this.clip(message.refusal)}`, model, simulated);
     }
-    if (choice?.finish_reason === 'content_filter') return this.malformed(count, 'the reply was withheld by a content filter', model, simulated);
-    if (typeof message.content !== 'string') return this.malformed(count, 'the reply message has no text content', model, simulated);
+    if (choice?.finish_reason === 'content_filter')
+      return this.malformed(count, 'the reply was withheld by a content filter', model, simulated);
+    if (typeof message.content !== 'string')
+      return this.malformed(count, 'the reply message has no text content', model, simulated);
     const content = message.content.trim().replace(/^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i, '$1');
     let parsed: unknown;
     try {
       parsed = JSON.parse(content);
     } catch {
       const cut = choice?.finish_reason === 'length' ? ' (cut off at the length limit)' : '';
-      return this.malformed(count, `the reply is not JSON${cut}: ${this.clip(JSON.stringify(content))}`, model, simulated);
+      return this.malformed(
+        count,
+        `the reply is not JSON${cut}: ${this.clip(JSON.stringify(content))}`,
+        model,
+        simulated,
+      );
     }
     const list = Array.isArray(parsed) ? parsed : (parsed as { steps?: unknown } | null)?.steps;
     if (!Array.isArray(list)) return this.malformed(count, 'the reply JSON has no "steps" list', model, simulated);
-    if (list.length !== count) return this.malformed(count, `the reply labels ${list.length} steps, expected ${count}`, model, simulated);
+    if (list.length !== count)
+      return this.malformed(count, `the reply labels ${list.length} steps, expected ${count}`, model, simulated);
     const byStep = new Map<number, unknown>();
     for (const [i, entry] of list.entries()) {
       const n = (entry as { step?: unknown } | null)?.step;
       // A missing step number is read as the entry's position; a bad or repeated one makes the list unreadable.
-      const k = n === undefined ? i + 1 : typeof n === 'number' ? n : typeof n === 'string' && /^\d+$/.test(n.trim()) ? Number(n) : NaN;
+      const k =
+        n === undefined
+          ? i + 1
+          : typeof n === 'number'
+            ? n
+            : typeof n === 'string' && /^\d+$/.test(n.trim())
+              ? Number(n)
+              : NaN;
       if (!Number.isInteger(k) || k < 1 || k > count || byStep.has(k)) {
-        return this.malformed(count, `the reply's entry ${i + 1} has step ${this.clip(JSON.stringify(n))}, not a distinct number from 1 to ${count}`, model, simulated);
+        return this.malformed(
+          count,
+          `the reply's entry ${i + 1} has step ${this.clip(JSON.stringify(n))}, not a distinct number from 1 to ${count}`,
+          model,
+          simulated,
+        );
       }
       byStep.set(k, entry);
     }
@@ -450,13 +494,17 @@ export class LlmJudge implements Judge {
     for (let k = 1; k <= count; k++) {
       const entry = byStep.get(k) as { score?: unknown; reason?: unknown } | null;
       const score = entry?.score;
-      const label = score === 0 || score === '0' || score === false ? 0 : score === 1 || score === '1' || score === true ? 1 : null;
+      const label =
+        score === 0 || score === '0' || score === false ? 0 : score === 1 || score === '1' || score === true ? 1 : null;
       if (label === null) {
         const why = score === undefined ? 'no score' : `score ${this.clip(JSON.stringify(score))} is not 0 or 1`;
         verdicts.push({ label: null, reason: `${tag}step ${k} of the reply has ${why}` });
         continue;
       }
-      const reason = typeof entry?.reason === 'string' && entry.reason.trim() !== '' ? this.clip(entry.reason.trim()) : '(no reason given)';
+      const reason =
+        typeof entry?.reason === 'string' && entry.reason.trim() !== ''
+          ? this.clip(entry.reason.trim())
+          : '(no reason given)';
       verdicts.push({ label, score: label, reason: `${tag}${reason}` });
     }
     return { verdicts, model, simulated };
@@ -465,7 +513,11 @@ export class LlmJudge implements Judge {
   private malformed(count: number, reason: string, model: string, simulated: boolean): ReplyOutcome {
     const tag = simulated ? '[simulated] ' : '';
     this.emit(`llm judge: ${reason}; abstaining on ${count} step${count === 1 ? '' : 's'}.`);
-    return { verdicts: Array.from({ length: count }, () => ({ label: null, reason: `${tag}${reason}` })), model, simulated };
+    return {
+      verdicts: Array.from({ length: count }, () => ({ label: null, reason: `${tag}${reason}` })),
+      model,
+      simulated,
+    };
   }
 
   private bodySnippet(text: string): string {

@@ -19,7 +19,8 @@ export class OracleJudge implements Judge {
 export function oracleVerdicts(task: Task, input: JudgeInput): StepVerdict[] {
   try {
     const labels = task.oracle(input.problem, input.response, input.steps);
-    if (labels.length !== input.steps.length) throw new Error(`it gave ${labels.length} labels for ${input.steps.length} steps`);
+    if (labels.length !== input.steps.length)
+      throw new Error(`it gave ${labels.length} labels for ${input.steps.length} steps`);
     return labels.map((l) => ({ label: l.score, reason: l.reason }));
   } catch (error) {
     const reason = `the ${task.name} oracle failed: ${(error as Error).message}`;

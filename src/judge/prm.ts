@@ -33,7 +33,13 @@ export interface PrmSequence {
 }
 
 /** prompt, then each step followed by a marker; cut to T tokens (markers past the cut are dropped). */
-export function prmSequence(tokenizer: CharTokenizer, prompt: string, response: string, steps: StepSpan[], T: number): PrmSequence {
+export function prmSequence(
+  tokenizer: CharTokenizer,
+  prompt: string,
+  response: string,
+  steps: StepSpan[],
+  T: number,
+): PrmSequence {
   const marker = tokenizer.encode(PRM_MARKERS.step)[0];
   const tokens = tokenizer.encode(prompt);
   const markers: number[] = [];
@@ -61,7 +67,10 @@ export function prmRows(tokenizer: CharTokenizer, examples: PrmExample[], T: num
   for (const example of examples) {
     const { tokens, markers } = prmSequence(tokenizer, example.prompt, example.response, example.steps, T);
     if (markers.length === 0) continue;
-    for (const [target, weightOf] of [[good, (q: number) => q], [bad, (q: number) => 1 - q]] as const) {
+    for (const [target, weightOf] of [
+      [good, (q: number) => q],
+      [bad, (q: number) => 1 - q],
+    ] as const) {
       const row: SftRow = { tokens: new Uint32Array(T), targets: new Uint32Array(T), mask: new Float32Array(T) };
       row.tokens.set(tokens);
       markers.forEach((position, k) => {
@@ -109,8 +118,12 @@ export async function monteCarloLabels(
     const chunk = rows.slice(start, start + options.batchRows);
     const longest = Math.max(...chunk.map((r) => r.tokens.length));
     const out = await generate(policy, {
-      prompts: chunk.map((r) => r.tokens), maxNewTokens: policy.config.contextLength - longest,
-      temperature: options.temperature, topK: 0, seed: (options.seed + batch * 0x9e3779b1) >>> 0, eos: tokenizer.eos,
+      prompts: chunk.map((r) => r.tokens),
+      maxNewTokens: policy.config.contextLength - longest,
+      temperature: options.temperature,
+      topK: 0,
+      seed: (options.seed + batch * 0x9e3779b1) >>> 0,
+      eos: tokenizer.eos,
     });
     chunk.forEach((row, j) => {
       const it = items[row.item];
@@ -137,12 +150,17 @@ export async function prmScores(model: Gpt2, tokenizer: CharTokenizer, sequences
   const B = sequences.length;
   const tokens = new Uint32Array(B * T);
   sequences.forEach((s, b) => tokens.set(s.tokens.slice(0, T), b * T));
-  await model.forward({ tokens, targets: new Uint32Array(B * T), coefficients: new Float32Array(B * T), B, T }, { keepLogits: true });
+  await model.forward(
+    { tokens, targets: new Uint32Array(B * T), coefficients: new Float32Array(B * T), B, T },
+    { keepLogits: true },
+  );
   const logits = await model.context.read(model.savedLogitsView());
-  return sequences.map((s, b) => s.markers.map((position) => {
-    const row = (b * T + position) * V;
-    return 1 / (1 + Math.exp(logits[row + bad] - logits[row + good])); // σ(z₊ − z₋)
-  }));
+  return sequences.map((s, b) =>
+    s.markers.map((position) => {
+      const row = (b * T + position) * V;
+      return 1 / (1 + Math.exp(logits[row + bad] - logits[row + good])); // σ(z₊ − z₋)
+    }),
+  );
 }
 
 export interface PrmJudgeOptions {
@@ -174,11 +192,17 @@ export class PrmJudge implements Judge {
       const sequences = chunk.map((i) => prmSequence(this.tokenizer, i.problem.prompt, i.response, i.steps, T));
       const scores = await prmScores(this.model, this.tokenizer, sequences);
       chunk.forEach((input, i) => {
-        out.push(input.steps.map((_, k) => {
-          const p = scores[i][k];
-          if (p === undefined) return { label: null, reason: 'step lies past the PRM context' };
-          return { label: p >= this.options.threshold ? 1 : 0, score: p, reason: `p = ${p.toFixed(3)} ${p >= this.options.threshold ? '≥' : '<'} λ = ${this.options.threshold}` };
-        }));
+        out.push(
+          input.steps.map((_, k) => {
+            const p = scores[i][k];
+            if (p === undefined) return { label: null, reason: 'step lies past the PRM context' };
+            return {
+              label: p >= this.options.threshold ? 1 : 0,
+              score: p,
+              reason: `p = ${p.toFixed(3)} ${p >= this.options.threshold ? '≥' : '<'} λ = ${this.options.threshold}`,
+            };
+          }),
+        );
       });
     }
     return out;
@@ -191,7 +215,12 @@ export function prmExamples(rollouts: Rollout[], steps: StepSpan[][], labels: nu
 }
 
 /** The PRM starts from π_ref: the same weights, with rows for the three new tokens drawn small. */
-export function prmInitialParameters(reference: Record<string, Float32Array>, referenceVocab: number, width: number, seed: number): Record<string, Float32Array> {
+export function prmInitialParameters(
+  reference: Record<string, Float32Array>,
+  referenceVocab: number,
+  width: number,
+  seed: number,
+): Record<string, Float32Array> {
   const out = { ...reference };
   const wte = new Float32Array((referenceVocab + 3) * width);
   wte.set(reference['wte.weight']);

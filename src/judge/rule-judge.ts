@@ -91,7 +91,17 @@ interface Tok {
 }
 
 const TOKEN_RE = /(\s+)|(\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)+|\d+)|(==?|[-+*/%×÷−∗])|([\p{L}_]+)|(.)/suy;
-const OP_MAP: Record<string, Op> = { '+': '+', '-': '-', '−': '-', '*': '*', '×': '*', '∗': '*', '/': '/', '÷': '/', '%': '%' };
+const OP_MAP: Record<string, Op> = {
+  '+': '+',
+  '-': '-',
+  '−': '-',
+  '*': '*',
+  '×': '*',
+  '∗': '*',
+  '/': '/',
+  '÷': '/',
+  '%': '%',
+};
 
 function tokenize(text: string): Tok[] {
   const toks: Tok[] = [];
@@ -125,7 +135,10 @@ function tokenize(text: string): Tok[] {
     if (t.kind === 'op' && t.op === '-' && next?.kind === 'num' && next.start === t.end) {
       const operandBefore =
         prev !== undefined &&
-        (prev.kind === 'num' || prev.kind === 'dec' || (prev.kind === 'word' && prev.end === t.start) || (prev.kind === 'other' && ')]}'.includes(prev.text)));
+        (prev.kind === 'num' ||
+          prev.kind === 'dec' ||
+          (prev.kind === 'word' && prev.end === t.start) ||
+          (prev.kind === 'other' && ')]}'.includes(prev.text)));
       if (!operandBefore) {
         out.push({ kind: 'num', start: t.start, end: next.end, text: `-${next.text}`, value: -(next.value as bigint) });
         i++;
@@ -137,7 +150,12 @@ function tokenize(text: string): Tok[] {
   // A lone x / X between two integers is a times sign.
   for (let i = 1; i + 1 < out.length; i++) {
     const t = out[i];
-    if (t.kind === 'word' && (t.text === 'x' || t.text === 'X') && out[i - 1].kind === 'num' && out[i + 1].kind === 'num') {
+    if (
+      t.kind === 'word' &&
+      (t.text === 'x' || t.text === 'X') &&
+      out[i - 1].kind === 'num' &&
+      out[i + 1].kind === 'num'
+    ) {
       out[i] = { ...t, kind: 'op', op: '*' };
     }
   }
@@ -321,7 +339,15 @@ export function sameAnswer(stated: string, reference: string): boolean {
 
 // ---- labelling ----
 
-export type RuleReason = 'own-error' | 'propagation' | 'termination' | 'check' | 'correct' | 'final-correct' | 'final-wrong' | 'no-claims';
+export type RuleReason =
+  | 'own-error'
+  | 'propagation'
+  | 'termination'
+  | 'check'
+  | 'correct'
+  | 'final-correct'
+  | 'final-wrong'
+  | 'no-claims';
 
 export interface RuleLabel {
   score: 0 | 1;
@@ -359,9 +385,14 @@ function claimFindings(response: string, given: ReadonlySet<string>): Finding[] 
   const lastClaim = new Map<string, number>();
   const findings: Finding[] = [];
   /** Whether operand i may be a value carried from earlier work (not a number the problem gives). */
-  const carried = (c: Claim, i: number) => i === 0 || !given.has(key(c.operands[i] < 0n ? -c.operands[i] : c.operands[i]));
+  const carried = (c: Claim, i: number) =>
+    i === 0 || !given.has(key(c.operands[i] < 0n ? -c.operands[i] : c.operands[i]));
   /** What the left side should give now, each carried operand replaced by its correction. */
-  const shouldGive = (c: Claim) => evaluate(c.operands.map((o, i) => (carried(c, i) ? fix.get(key(o)) ?? o : o)), c.ops);
+  const shouldGive = (c: Claim) =>
+    evaluate(
+      c.operands.map((o, i) => (carried(c, i) ? (fix.get(key(o)) ?? o) : o)),
+      c.ops,
+    );
   /** Whether no operand of c was stated anew since claim `index` (so c still means what it meant then). */
   const sameInputsSince = (c: Claim, index: number) => c.operands.every((o) => (lastStated.get(key(o)) ?? -1) < index);
   /** Records what a result should be: into `fix` when it differs from what is stated, else out of it. */
@@ -442,7 +473,8 @@ function claimFindings(response: string, given: ReadonlySet<string>): Finding[] 
       if (tainted.length > 0) push(0, 'propagation', `${c.text} builds on ${tainted.join(', ')}, wrong earlier`);
       else {
         const fixes = [...fix.entries()].filter(([, v]) => c.operands.some((o, i) => carried(c, i) && o === v));
-        if (fixes.length > 0) push(1, 'termination', `${c.text} goes on from ${fixes[0][1]}, not the wrong ${fixes[0][0]}`);
+        if (fixes.length > 0)
+          push(1, 'termination', `${c.text} goes on from ${fixes[0][1]}, not the wrong ${fixes[0][0]}`);
         else push(1, 'correct', `${c.text} holds`);
       }
       settle(c.stated, should, index);
@@ -465,14 +497,20 @@ const WRONG_PRIORITY: RuleReason[] = ['own-error', 'final-wrong', 'propagation']
 const RIGHT_PRIORITY: RuleReason[] = ['final-correct', 'termination', 'correct', 'check'];
 
 /** The rule judge's label of every step (spans of `response`), with what decided it. */
-export function ruleLabels(response: string, steps: readonly StepSpan[], reference: { prompt: string; answer: string }, options: RuleOptions = {}): RuleLabel[] {
+export function ruleLabels(
+  response: string,
+  steps: readonly StepSpan[],
+  reference: { prompt: string; answer: string },
+  options: RuleOptions = {},
+): RuleLabel[] {
   const answer = reference.answer;
   const findings = claimFindings(response, givenNumbers(reference.prompt));
   // Answers: the task's reading of each step first, then the generic rule by position.
   const generic = findAnswers(response);
   for (const step of steps) {
     const stated = options.task?.extractAnswer(response.slice(step.start, step.end)) ?? null;
-    const answers = stated !== null ? [stated] : generic.filter((a) => a.start < step.end && a.end > step.start).map((a) => a.answer);
+    const answers =
+      stated !== null ? [stated] : generic.filter((a) => a.start < step.end && a.end > step.start).map((a) => a.answer);
     for (const a of answers) {
       const right = sameAnswer(a, answer);
       findings.push({
@@ -486,13 +524,16 @@ export function ruleLabels(response: string, steps: readonly StepSpan[], referen
   }
   return steps.map((step) => {
     const inside = findings.filter((f) => f.start < step.end && f.end > step.start);
-    if (inside.length === 0) return { score: 1, reason: 'no-claims', detail: 'no arithmetic claim and no answer: nothing wrong' };
+    if (inside.length === 0)
+      return { score: 1, reason: 'no-claims', detail: 'no arithmetic claim and no answer: nothing wrong' };
     const wrong = inside.filter((f) => f.score === 0);
     if (wrong.length > 0) {
-      const first = WRONG_PRIORITY.map((r) => wrong.find((f) => f.reason === r)).find((f) => f !== undefined) ?? wrong[0];
+      const first =
+        WRONG_PRIORITY.map((r) => wrong.find((f) => f.reason === r)).find((f) => f !== undefined) ?? wrong[0];
       return { score: 0, reason: first.reason, detail: first.detail };
     }
-    const best = RIGHT_PRIORITY.map((r) => inside.find((f) => f.reason === r)).find((f) => f !== undefined) ?? inside[0];
+    const best =
+      RIGHT_PRIORITY.map((r) => inside.find((f) => f.reason === r)).find((f) => f !== undefined) ?? inside[0];
     return { score: 1, reason: best.reason, detail: best.detail };
   });
 }
@@ -508,9 +549,17 @@ export class RuleJudge implements Judge {
 }
 
 /** The rule judge's verdicts, synchronously. */
-export function ruleVerdicts(problem: Problem, response: string, steps: readonly StepSpan[], options: RuleOptions = {}): StepVerdict[] {
+export function ruleVerdicts(
+  problem: Problem,
+  response: string,
+  steps: readonly StepSpan[],
+  options: RuleOptions = {},
+): StepVerdict[] {
   try {
-    return ruleLabels(response, steps, problem, options).map((l) => ({ label: l.score, reason: `${l.reason}: ${l.detail}` }));
+    return ruleLabels(response, steps, problem, options).map((l) => ({
+      label: l.score,
+      reason: `${l.reason}: ${l.detail}`,
+    }));
   } catch (error) {
     const reason = `rule judge failed: ${(error as Error).message}`;
     return steps.map(() => ({ label: null, reason }));
@@ -522,7 +571,9 @@ export function ruleVerdicts(problem: Problem, response: string, steps: readonly
  * labeller): the steps are joined back into one response, a line break
  * added between two steps where the first does not end in whitespace.
  */
-export function ruleStepLabeller(options: RuleOptions = {}): (problem: string, steps: string[], reference: { answer: string }) => { score: 0 | 1; reason: string }[] {
+export function ruleStepLabeller(
+  options: RuleOptions = {},
+): (problem: string, steps: string[], reference: { answer: string }) => { score: 0 | 1; reason: string }[] {
   return (problem, stepTexts, reference) => {
     let response = '';
     const spans: StepSpan[] = [];
@@ -532,6 +583,9 @@ export function ruleStepLabeller(options: RuleOptions = {}): (problem: string, s
       response += text;
       spans.push({ start, end: response.length });
     });
-    return ruleLabels(response, spans, { prompt: problem, answer: reference.answer }, options).map((l) => ({ score: l.score, reason: `${l.reason}: ${l.detail}` }));
+    return ruleLabels(response, spans, { prompt: problem, answer: reference.answer }, options).map((l) => ({
+      score: l.score,
+      reason: `${l.reason}: ${l.detail}`,
+    }));
   };
 }

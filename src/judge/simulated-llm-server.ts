@@ -19,7 +19,11 @@ import { Random } from '../util/random.ts';
 import { parseUserMessage, SIMULATED_MODEL } from './llm-judge.ts';
 
 /** Labels the steps of a response to a problem (score 1 = correct), one entry per step. */
-export type StepLabeller = (problem: string, steps: string[], reference: { answer: string }) => { score: 0 | 1; reason: string }[];
+export type StepLabeller = (
+  problem: string,
+  steps: string[],
+  reference: { answer: string },
+) => { score: 0 | 1; reason: string }[];
 
 /** What the server does to one request instead of (or before) answering it normally. */
 export type Fault =
@@ -88,7 +92,14 @@ function hashText(text: string, seed: number): number {
 }
 
 export class SimulatedLlmServer {
-  readonly stats: SimulatedLlmServerStats = { requests: 0, inFlight: 0, maxInFlight: 0, withBearer: 0, answered: 0, faults: 0 };
+  readonly stats: SimulatedLlmServerStats = {
+    requests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    withBearer: 0,
+    answered: 0,
+    faults: 0,
+  };
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private constructor(
     private readonly server: Server,
@@ -100,7 +111,8 @@ export class SimulatedLlmServer {
   /** Starts a server on 127.0.0.1 with a free port. */
   static async start(options: SimulatedLlmServerOptions): Promise<SimulatedLlmServer> {
     const noise = options.noise ?? 0;
-    if (!(noise >= 0 && noise <= 1)) throw new Error(`SimulatedLlmServer: noise must be a probability in [0, 1], got ${noise}.`);
+    if (!(noise >= 0 && noise <= 1))
+      throw new Error(`SimulatedLlmServer: noise must be a probability in [0, 1], got ${noise}.`);
     let self: SimulatedLlmServer | null = null;
     const server = createServer((req, res) => self?.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -154,11 +166,17 @@ export class SimulatedLlmServer {
   private respond(n: number, req: IncomingMessage, auth: string, text: string, res: ServerResponse): void {
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path.endsWith('/models')) {
-      return this.json(res, 200, { object: 'list', data: [{ id: SIMULATED_MODEL, object: 'model', owned_by: 'gemstone (simulated)' }] });
+      return this.json(res, 200, {
+        object: 'list',
+        data: [{ id: SIMULATED_MODEL, object: 'model', owned_by: 'gemstone (simulated)' }],
+      });
     }
-    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) return this.error(res, 404, `no route ${req.method} ${path}`);
-    if (n >= (this.options.maxRequests ?? 1000)) return this.error(res, 400, `the simulated judge answers at most ${this.options.maxRequests ?? 1000} requests`);
-    if (this.options.apiKey !== undefined && auth !== `Bearer ${this.options.apiKey}`) return this.error(res, 401, 'invalid or missing API key');
+    if (req.method !== 'POST' || !path.endsWith('/chat/completions'))
+      return this.error(res, 404, `no route ${req.method} ${path}`);
+    if (n >= (this.options.maxRequests ?? 1000))
+      return this.error(res, 400, `the simulated judge answers at most ${this.options.maxRequests ?? 1000} requests`);
+    if (this.options.apiKey !== undefined && auth !== `Bearer ${this.options.apiKey}`)
+      return this.error(res, 401, 'invalid or missing API key');
 
     const fault = this.options.faults?.[n] ?? this.options.fault?.(n) ?? null;
     if (fault) {
@@ -170,7 +188,9 @@ export class SimulatedLlmServer {
             headers['retry-after-ms'] = String(fault.retryAfterMs);
             headers['retry-after'] = String(Math.ceil(fault.retryAfterMs / 1000));
           }
-          const message = fault.echoAuthorization ? `rejected credentials: ${auth}` : (fault.body ?? `simulated HTTP ${fault.status}`);
+          const message = fault.echoAuthorization
+            ? `rejected credentials: ${auth}`
+            : (fault.body ?? `simulated HTTP ${fault.status}`);
           return this.error(res, fault.status, message, headers);
         }
         case 'drop':
@@ -204,12 +224,17 @@ export class SimulatedLlmServer {
       return this.error(res, 400, 'the request body is not JSON');
     }
     if (this.options.acceptResponseFormat === false && request.response_format !== undefined) {
-      return this.error(res, 400, "response_format is not supported by this server");
+      return this.error(res, 400, 'response_format is not supported by this server');
     }
     const messages = Array.isArray(request.messages) ? request.messages : [];
     const user = [...messages].reverse().find((m) => m?.role === 'user' && typeof m.content === 'string');
     const parsed = user ? parseUserMessage(user.content as string) : null;
-    if (!parsed) return this.error(res, 400, "the simulated judge reads only gemstone's LLM-judge prompt (no steps found in the user message)");
+    if (!parsed)
+      return this.error(
+        res,
+        400,
+        "the simulated judge reads only gemstone's LLM-judge prompt (no steps found in the user message)",
+      );
 
     let labels: { score: 0 | 1; reason: string }[];
     try {
@@ -229,7 +254,8 @@ export class SimulatedLlmServer {
     if (twist === 'missing-fields' && steps.length > 0) delete steps[0].score;
     let content = JSON.stringify({ simulated: true, steps });
     let refusal: string | null = null;
-    if (twist === 'malformed-content') content = `Sure! Here are the labels: ${content.slice(0, Math.floor(content.length / 2))}`;
+    if (twist === 'malformed-content')
+      content = `Sure! Here are the labels: ${content.slice(0, Math.floor(content.length / 2))}`;
     if (twist === 'refusal') {
       refusal = "I'm sorry, but I can't help with grading this.";
       content = refusal;

@@ -43,13 +43,29 @@ function need(what: string, view: BufferView, n: number): void {
 /** One AdamW step (decoupled weight decay) over n values. */
 export async function adamw(context: GpuContext, args: AdamWArgs): Promise<void> {
   const { params, grads, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale } = args;
-  for (const [what, view] of [['params', params], ['grads', grads], ['m', m], ['v', v]] as const) need(`adamw: ${what}`, view, n);
+  for (const [what, view] of [
+    ['params', params],
+    ['grads', grads],
+    ['m', m],
+    ['v', v],
+  ] as const)
+    need(`adamw: ${what}`, view, n);
   need('adamw: gradScale', gradScale, 1);
   if (!Number.isInteger(step) || step < 1) throw new Error(`adamw: step is 1-based, got ${step}.`);
   if (n === 0) return;
   const bytes = new ArrayBuffer(48);
   new Uint32Array(bytes, 0, 1)[0] = n;
-  new Float32Array(bytes, 4, 9).set([lr, beta1, beta2, 1 - beta1, 1 - beta2, 1 - beta1 ** step, 1 - beta2 ** step, eps, weightDecay]);
+  new Float32Array(bytes, 4, 9).set([
+    lr,
+    beta1,
+    beta2,
+    1 - beta1,
+    1 - beta2,
+    1 - beta1 ** step,
+    1 - beta2 ** step,
+    eps,
+    weightDecay,
+  ]);
   await context.run({
     kernel: { shader: 'adamw' },
     buffers: { params, grads, m, v, scale: gradScale },
@@ -77,6 +93,16 @@ export async function clipByGlobalNorm(context: GpuContext, args: ClipArgs): Pro
   new Uint32Array(bytes, 0, 3).set([n, threads, clip ? 1 : 0]);
   new Float32Array(bytes, 12, 1)[0] = clip ? maxNorm : 0;
   const buffers = { grads, partials, norm, scale };
-  await context.run({ kernel: { shader: 'grad_norm', entryPoint: 'partial_sums' }, buffers, uniform: bytes, workgroups: [threads / WG] });
-  await context.run({ kernel: { shader: 'grad_norm', entryPoint: 'finish' }, buffers, uniform: bytes, workgroups: [1] });
+  await context.run({
+    kernel: { shader: 'grad_norm', entryPoint: 'partial_sums' },
+    buffers,
+    uniform: bytes,
+    workgroups: [threads / WG],
+  });
+  await context.run({
+    kernel: { shader: 'grad_norm', entryPoint: 'finish' },
+    buffers,
+    uniform: bytes,
+    workgroups: [1],
+  });
 }

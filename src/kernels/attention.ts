@@ -17,11 +17,13 @@ export interface AttentionShape {
 
 function check(what: string, { B, T, C, H }: AttentionShape, views: Record<string, [BufferView, number]>): void {
   for (const [name, value] of Object.entries({ B, T, C, H })) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${what}: ${name} must be a positive integer, got ${value}.`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${what}: ${name} must be a positive integer, got ${value}.`);
   }
   if (C % H !== 0) throw new Error(`${what}: width ${C} is not a multiple of heads ${H}.`);
   for (const [name, [view, elements]] of Object.entries(views)) {
-    if (view.size < elements * 4) throw new Error(`${what}: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+    if (view.size < elements * 4)
+      throw new Error(`${what}: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
 }
 
@@ -36,7 +38,11 @@ function rowGrid(context: GpuContext, rows: number): [number, number] {
 // Head sizes that are multiples of 4 run the *_vec4 entry points: vec4 rows, R rows per
 // thread (one pipeline per head size). Others run the scalar ones, one thread per row.
 interface Plan {
-  kernel(entryPoint: 'forward' | 'backward_query' | 'backward_key'): { shader: string; entryPoint: string; defines?: Record<string, number> };
+  kernel(entryPoint: 'forward' | 'backward_query' | 'backward_key'): {
+    shader: string;
+    entryPoint: string;
+    defines?: Record<string, number>;
+  };
   workgroups: [number, number];
 }
 
@@ -171,13 +177,21 @@ export interface AttentionDecodeArgs {
 export async function attentionDecode(context: GpuContext, args: AttentionDecodeArgs): Promise<void> {
   const { q, kCache, vCache, out, B, H, d, C, position, maxT } = args;
   for (const [name, value] of Object.entries({ B, H, d, C, maxT })) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`attentionDecode: ${name} must be a positive integer, got ${value}.`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`attentionDecode: ${name} must be a positive integer, got ${value}.`);
   }
   if (d * H !== C) throw new Error(`attentionDecode: d ${d} × H ${H} ≠ C ${C}.`);
-  if (!Number.isInteger(position) || position < 0 || position >= maxT) throw new Error(`attentionDecode: position ${position} outside the cache of ${maxT}.`);
-  const need: Record<string, [BufferView, number]> = { q: [q, B * C], kCache: [kCache, B * maxT * C], vCache: [vCache, B * maxT * C], out: [out, B * C] };
+  if (!Number.isInteger(position) || position < 0 || position >= maxT)
+    throw new Error(`attentionDecode: position ${position} outside the cache of ${maxT}.`);
+  const need: Record<string, [BufferView, number]> = {
+    q: [q, B * C],
+    kCache: [kCache, B * maxT * C],
+    vCache: [vCache, B * maxT * C],
+    out: [out, B * C],
+  };
   for (const [name, [view, elements]] of Object.entries(need)) {
-    if (view.size < elements * 4) throw new Error(`attentionDecode: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+    if (view.size < elements * 4)
+      throw new Error(`attentionDecode: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
   await context.run({
     kernel: { shader: 'attention_decode' },

@@ -31,7 +31,12 @@ export async function biasAdd(context: GpuContext, { out, bias, rows, N }: BiasA
   need('out', out, rows * N);
   need('bias', bias, N);
   if (rows * N === 0) return;
-  await context.run({ kernel: { shader: 'bias', entryPoint: 'add' }, buffers: { bias, out }, uniform: new Uint32Array([rows, N, 0, 0]), workgroups: grid(context, rows * N) });
+  await context.run({
+    kernel: { shader: 'bias', entryPoint: 'add' },
+    buffers: { bias, out },
+    uniform: new Uint32Array([rows, N, 0, 0]),
+    workgroups: grid(context, rows * N),
+  });
 }
 
 /** dbias[n] += Σ_r dout[r, n] */
@@ -39,5 +44,10 @@ export async function biasBackward(context: GpuContext, { dout, dbias, rows, N }
   need('dout', dout, rows * N);
   need('dbias', dbias, N);
   if (N === 0) return;
-  await context.run({ kernel: { shader: 'bias', entryPoint: 'backward' }, buffers: { dout, out: dbias }, uniform: new Uint32Array([rows, N, 0, 0]), workgroups: grid(context, N) });
+  await context.run({
+    kernel: { shader: 'bias', entryPoint: 'backward' },
+    buffers: { dout, out: dbias },
+    uniform: new Uint32Array([rows, N, 0, 0]),
+    workgroups: grid(context, N),
+  });
 }

@@ -11,20 +11,37 @@ function params(n: number, alpha: number): ArrayBuffer {
   return bytes;
 }
 
-async function elementwise(context: GpuContext, entryPoint: string, n: number, alpha: number, x: BufferView, y: BufferView, out: BufferView): Promise<void> {
+async function elementwise(
+  context: GpuContext,
+  entryPoint: string,
+  n: number,
+  alpha: number,
+  x: BufferView,
+  y: BufferView,
+  out: BufferView,
+): Promise<void> {
   if (out.size < n * 4) throw new Error(`${entryPoint}: out holds ${out.size / 4} values, needs ${n}.`);
   const [gx, gy] = grid1d(Math.ceil(n / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
-  await context.run({ kernel: { shader: 'elementwise', entryPoint }, buffers: { x, y, out }, uniform: params(n, alpha), workgroups: [gx, gy] });
+  await context.run({
+    kernel: { shader: 'elementwise', entryPoint },
+    buffers: { x, y, out },
+    uniform: params(n, alpha),
+    workgroups: [gx, gy],
+  });
 }
 
 /** out = x + y */
-export const add = (c: GpuContext, n: number, x: BufferView, y: BufferView, out: BufferView) => elementwise(c, 'add', n, 0, x, y, out);
+export const add = (c: GpuContext, n: number, x: BufferView, y: BufferView, out: BufferView) =>
+  elementwise(c, 'add', n, 0, x, y, out);
 /** out = x ⊙ y */
-export const mul = (c: GpuContext, n: number, x: BufferView, y: BufferView, out: BufferView) => elementwise(c, 'mul', n, 0, x, y, out);
+export const mul = (c: GpuContext, n: number, x: BufferView, y: BufferView, out: BufferView) =>
+  elementwise(c, 'mul', n, 0, x, y, out);
 /** out = alpha · x */
-export const scale = (c: GpuContext, n: number, alpha: number, x: BufferView, out: BufferView) => elementwise(c, 'scale', n, alpha, x, x, out);
+export const scale = (c: GpuContext, n: number, alpha: number, x: BufferView, out: BufferView) =>
+  elementwise(c, 'scale', n, alpha, x, x, out);
 /** out += alpha · x */
-export const axpy = (c: GpuContext, n: number, alpha: number, x: BufferView, out: BufferView) => elementwise(c, 'axpy', n, alpha, x, x, out);
+export const axpy = (c: GpuContext, n: number, alpha: number, x: BufferView, out: BufferView) =>
+  elementwise(c, 'axpy', n, alpha, x, x, out);
 /** out = alpha (its own shader: a buffer cannot be bound both read-only and writable). */
 export async function fill(context: GpuContext, n: number, alpha: number, out: BufferView): Promise<void> {
   if (out.size < n * 4) throw new Error(`fill: out holds ${out.size / 4} values, needs ${n}.`);

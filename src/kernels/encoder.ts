@@ -101,19 +101,33 @@ function bucketsView(context: GpuContext, words: Uint32Array): BufferView {
 /** dwte[token, :] += Σ dout over the token's positions; dwpe[t, :] += Σ_b dout[b, t, :]. */
 export async function encoderBackward(context: GpuContext, args: EncoderBackwardArgs): Promise<void> {
   const { dout, tokenIds, dwte, dwpe, B, T, C } = args;
-  if (tokenIds.length !== B * T) throw new Error(`encoder backward: tokenIds holds ${tokenIds.length} ids, needs B·T = ${B * T}.`);
+  if (tokenIds.length !== B * T)
+    throw new Error(`encoder backward: tokenIds holds ${tokenIds.length} ids, needs B·T = ${B * T}.`);
   need('dout', dout, B * T * C);
   need('dwpe', dwpe, T * C);
   if (B * T * C === 0) return;
   const V = Math.floor(dwte.size / 4 / C);
   for (let i = 0; i < tokenIds.length; i++) {
-    if (tokenIds[i] >= V) throw new Error(`encoder backward: token id ${tokenIds[i]} at position ${i} is outside the vocabulary (dwte has ${V} rows).`);
+    if (tokenIds[i] >= V)
+      throw new Error(
+        `encoder backward: token id ${tokenIds[i]} at position ${i} is outside the vocabulary (dwte has ${V} rows).`,
+      );
   }
   const { words, distinct } = bucketTokens(tokenIds);
   const buckets = bucketsView(context, words);
   // tokens is not read here (the buckets carry the ids); unused bindings get the context's spare slots.
   const shared = { buckets, dout };
   const uniform = params(B, T, C, V, distinct);
-  await context.run({ kernel: { shader: 'encoder', entryPoint: 'backward_wte' }, buffers: { ...shared, out: dwte }, uniform, workgroups: grid(context, distinct * C) });
-  await context.run({ kernel: { shader: 'encoder', entryPoint: 'backward_wpe' }, buffers: { ...shared, out: dwpe }, uniform, workgroups: grid(context, T * C) });
+  await context.run({
+    kernel: { shader: 'encoder', entryPoint: 'backward_wte' },
+    buffers: { ...shared, out: dwte },
+    uniform,
+    workgroups: grid(context, distinct * C),
+  });
+  await context.run({
+    kernel: { shader: 'encoder', entryPoint: 'backward_wpe' },
+    buffers: { ...shared, out: dwpe },
+    uniform,
+    workgroups: grid(context, T * C),
+  });
 }

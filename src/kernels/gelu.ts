@@ -21,7 +21,12 @@ function need(what: string, view: BufferView, n: number): void {
   if (view.size < n * 4) throw new Error(`gelu: ${what} holds ${Math.floor(view.size / 4)} values, needs ${n}.`);
 }
 
-async function dispatch(context: GpuContext, entryPoint: string, n: number, buffers: Record<string, BufferView>): Promise<void> {
+async function dispatch(
+  context: GpuContext,
+  entryPoint: string,
+  n: number,
+  buffers: Record<string, BufferView>,
+): Promise<void> {
   if (n === 0) return;
   await context.run({
     kernel: { shader: 'gelu', entryPoint },

@@ -38,7 +38,8 @@ function params(rows: number, C: number): ArrayBuffer {
 }
 
 function need(what: string, view: BufferView, elements: number): void {
-  if (view.size < elements * 4) throw new Error(`layernorm: ${what} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+  if (view.size < elements * 4)
+    throw new Error(`layernorm: ${what} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
 }
 
 function grid(context: GpuContext, threads: number): [number, number] {
@@ -77,7 +78,22 @@ export async function layernormBackward(context: GpuContext, args: LayernormBack
   if (rows === 0 || C === 0) return;
   const shared = { x, weight, dout, mean, rstd };
   const uniform = params(rows, C);
-  await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dx' }, buffers: { ...shared, out: dx }, uniform, workgroups: grid(context, rows) });
-  await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dweight' }, buffers: { ...shared, out: dweight }, uniform, workgroups: grid(context, C) });
-  await context.run({ kernel: { shader: 'layernorm', entryPoint: 'backward_dbias' }, buffers: { ...shared, out: dbias }, uniform, workgroups: grid(context, C) });
+  await context.run({
+    kernel: { shader: 'layernorm', entryPoint: 'backward_dx' },
+    buffers: { ...shared, out: dx },
+    uniform,
+    workgroups: grid(context, rows),
+  });
+  await context.run({
+    kernel: { shader: 'layernorm', entryPoint: 'backward_dweight' },
+    buffers: { ...shared, out: dweight },
+    uniform,
+    workgroups: grid(context, C),
+  });
+  await context.run({
+    kernel: { shader: 'layernorm', entryPoint: 'backward_dbias' },
+    buffers: { ...shared, out: dbias },
+    uniform,
+    workgroups: grid(context, C),
+  });
 }

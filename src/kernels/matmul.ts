@@ -50,7 +50,9 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
   const choice = args.kernel ?? 'auto';
   const fast = form !== null && choice !== 'simple' && fastKernelAccepts(form, args);
   if (choice === 'fast' && !fast) {
-    throw new Error(`matmul: no fast kernel takes M=${M} N=${N} K=${K}${form ? ` (form ${form})` : ' with both operands transposed'}.`);
+    throw new Error(
+      `matmul: no fast kernel takes M=${M} N=${N} K=${K}${form ? ` (form ${form})` : ' with both operands transposed'}.`,
+    );
   }
   const buffers = { a: args.a, b: args.b, c: args.c };
   const uniform = dimsUniform(args);

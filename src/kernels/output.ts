@@ -23,11 +23,18 @@ export interface OutputLogprobsArgs {
 export async function outputLogprobs(context: GpuContext, args: OutputLogprobsArgs): Promise<void> {
   const { logits, targets, coefficients, logprobs, rows, V } = args;
   for (const [name, value] of Object.entries({ rows, V })) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`outputLogprobs: ${name} must be a positive integer, got ${value}.`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`outputLogprobs: ${name} must be a positive integer, got ${value}.`);
   }
-  const need: Record<string, [BufferView, number]> = { logits: [logits, rows * V], targets: [targets, rows], coefficients: [coefficients, rows], logprobs: [logprobs, rows] };
+  const need: Record<string, [BufferView, number]> = {
+    logits: [logits, rows * V],
+    targets: [targets, rows],
+    coefficients: [coefficients, rows],
+    logprobs: [logprobs, rows],
+  };
   for (const [name, [view, elements]] of Object.entries(need)) {
-    if (view.size < elements * 4) throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
+    if (view.size < elements * 4)
+      throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
   await context.run({
     kernel: { shader: 'output_logprob' },

@@ -28,5 +28,10 @@ export async function sampleNext(context: GpuContext, args: SampleArgs): Promise
   new Uint32Array(uniform, 0, 6).set([args.B, args.V, args.position, args.maxT, args.topK, args.seed >>> 0]);
   new Float32Array(uniform, 24, 1)[0] = args.temperature;
   const { logits, promptLengths, tokens, logprobs, modelLogprobs } = args;
-  await context.run({ kernel: { shader: 'sample' }, buffers: { logits, promptLengths, tokens, logprobs, modelLogprobs }, uniform, workgroups: [Math.ceil(args.B / 64)] });
+  await context.run({
+    kernel: { shader: 'sample' },
+    buffers: { logits, promptLengths, tokens, logprobs, modelLogprobs },
+    uniform,
+    workgroups: [Math.ceil(args.B / 64)],
+  });
 }

@@ -37,9 +37,11 @@ export function presetConfig(name: string, overrides: Partial<ModelConfig> = {})
 export function validateConfig(config: ModelConfig): ModelConfig {
   for (const key of ['vocabSize', 'contextLength', 'width', 'layers', 'heads'] as const) {
     const value = config[key];
-    if (!Number.isInteger(value) || value < 1) throw new Error(`Model config: ${key} must be a positive integer, got ${value}.`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`Model config: ${key} must be a positive integer, got ${value}.`);
   }
-  if (config.width % config.heads !== 0) throw new Error(`Model config: width ${config.width} is not a multiple of heads ${config.heads}.`);
+  if (config.width % config.heads !== 0)
+    throw new Error(`Model config: width ${config.width} is not a multiple of heads ${config.heads}.`);
   return config;
 }
 

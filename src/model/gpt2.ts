@@ -38,12 +38,18 @@ function arenaOrder(specs: ParameterSpec[]): ParameterSpec[] {
 export function layerNames(l: number) {
   const p = `h.${l}.`;
   return {
-    ln1w: `${p}ln_1.weight`, ln1b: `${p}ln_1.bias`,
-    attnW: `${p}attn.c_attn.weight`, attnB: `${p}attn.c_attn.bias`,
-    projW: `${p}attn.c_proj.weight`, projB: `${p}attn.c_proj.bias`,
-    ln2w: `${p}ln_2.weight`, ln2b: `${p}ln_2.bias`,
-    fcW: `${p}mlp.c_fc.weight`, fcB: `${p}mlp.c_fc.bias`,
-    fcprojW: `${p}mlp.c_proj.weight`, fcprojB: `${p}mlp.c_proj.bias`,
+    ln1w: `${p}ln_1.weight`,
+    ln1b: `${p}ln_1.bias`,
+    attnW: `${p}attn.c_attn.weight`,
+    attnB: `${p}attn.c_attn.bias`,
+    projW: `${p}attn.c_proj.weight`,
+    projB: `${p}attn.c_proj.bias`,
+    ln2w: `${p}ln_2.weight`,
+    ln2b: `${p}ln_2.bias`,
+    fcW: `${p}mlp.c_fc.weight`,
+    fcB: `${p}mlp.c_fc.bias`,
+    fcprojW: `${p}mlp.c_proj.weight`,
+    fcprojB: `${p}mlp.c_proj.bias`,
   };
 }
 
@@ -54,24 +60,35 @@ function activationLayout(config: ModelConfig, B: number, T: number): ArenaLayou
   const layout: ArenaLayout = { encoded: BT * C };
   for (let l = 0; l < config.layers; l++) {
     Object.assign(layout, {
-      [`${l}.ln1`]: BT * C, [`${l}.ln1_mean`]: BT, [`${l}.ln1_rstd`]: BT,
+      [`${l}.ln1`]: BT * C,
+      [`${l}.ln1_mean`]: BT,
+      [`${l}.ln1_rstd`]: BT,
       [`${l}.qkv`]: BT * 3 * C,
       [`${l}.atty`]: BT * C,
       [`${l}.att`]: B * H * T * T,
       [`${l}.residual2`]: BT * C,
-      [`${l}.ln2`]: BT * C, [`${l}.ln2_mean`]: BT, [`${l}.ln2_rstd`]: BT,
+      [`${l}.ln2`]: BT * C,
+      [`${l}.ln2_mean`]: BT,
+      [`${l}.ln2_rstd`]: BT,
       [`${l}.fch`]: BT * 4 * C,
       [`${l}.fch_gelu`]: BT * 4 * C,
       [`${l}.residual3`]: BT * C,
     });
   }
   Object.assign(layout, {
-    lnf: BT * C, lnf_mean: BT, lnf_rstd: BT,
+    lnf: BT * C,
+    lnf_mean: BT,
+    lnf_rstd: BT,
     logits: BT * V, // overwritten by dlogits in the output kernel
     logprobs: BT,
-    tokens: BT, targets: BT, coefficients: BT,
+    tokens: BT,
+    targets: BT,
+    coefficients: BT,
     // backward scratch, reused layer after layer
-    d_residual: BT * C, d_small: BT * C, d_big1: BT * 4 * C, d_big2: BT * 4 * C,
+    d_residual: BT * C,
+    d_small: BT * C,
+    d_big1: BT * 4 * C,
+    d_big2: BT * 4 * C,
     proj_out: BT * C,
   });
   return layout;
@@ -139,7 +156,8 @@ export class Gpt2 {
   }
 
   private acts(B: number, T: number): Arena {
-    if (T > this.config.contextLength) throw new Error(`Sequence length ${T} exceeds the context length ${this.config.contextLength}.`);
+    if (T > this.config.contextLength)
+      throw new Error(`Sequence length ${T} exceeds the context length ${this.config.contextLength}.`);
     if (this.activations === null || this.shape?.B !== B || this.shape?.T !== T) {
       this.activations?.destroy();
       this.activations = new Arena(this.context, `activations ${B}×${T}`, activationLayout(this.config, B, T));
@@ -173,11 +191,18 @@ export class Gpt2 {
     const { B, T } = batch;
     const { width: C, heads: H, vocabSize: V, layers: L } = this.config;
     const rows = B * T;
-    for (const [name, data] of [['tokens', batch.tokens], ['targets', batch.targets], ['coefficients', batch.coefficients]] as const) {
+    for (const [name, data] of [
+      ['tokens', batch.tokens],
+      ['targets', batch.targets],
+      ['coefficients', batch.coefficients],
+    ] as const) {
       if (data.length !== rows) throw new Error(`Batch: ${name} has ${data.length} values, expected B·T = ${rows}.`);
     }
     for (let i = 0; i < rows; i++) {
-      if (batch.tokens[i] >= V || batch.targets[i] >= V) throw new Error(`Batch: token ${Math.max(batch.tokens[i], batch.targets[i])} at position ${i} is outside the vocabulary of ${V}.`);
+      if (batch.tokens[i] >= V || batch.targets[i] >= V)
+        throw new Error(
+          `Batch: token ${Math.max(batch.tokens[i], batch.targets[i])} at position ${i} is outside the vocabulary of ${V}.`,
+        );
     }
     const a = this.acts(B, T);
     const p = (name: string) => this.params.view(name);
@@ -188,23 +213,58 @@ export class Gpt2 {
     this.context.upload(v('coefficients'), batch.coefficients);
     this.lastTokens = batch.tokens;
 
-    await encoderForward(ctx, { tokens: v('tokens'), wte: p('wte.weight'), wpe: p('wpe.weight'), out: v('encoded'), B, T, C });
+    await encoderForward(ctx, {
+      tokens: v('tokens'),
+      wte: p('wte.weight'),
+      wpe: p('wpe.weight'),
+      out: v('encoded'),
+      B,
+      T,
+      C,
+    });
     let residual = v('encoded');
     for (let l = 0; l < L; l++) {
       const n = layerNames(l);
-      await layernormForward(ctx, { x: residual, weight: p(n.ln1w), bias: p(n.ln1b), out: v(`${l}.ln1`), mean: v(`${l}.ln1_mean`), rstd: v(`${l}.ln1_rstd`), rows, C });
+      await layernormForward(ctx, {
+        x: residual,
+        weight: p(n.ln1w),
+        bias: p(n.ln1b),
+        out: v(`${l}.ln1`),
+        mean: v(`${l}.ln1_mean`),
+        rstd: v(`${l}.ln1_rstd`),
+        rows,
+        C,
+      });
       await this.linear(v(`${l}.ln1`), p(n.attnW), p(n.attnB), v(`${l}.qkv`), rows, C, 3 * C);
       await attentionForward(ctx, { qkv: v(`${l}.qkv`), out: v(`${l}.atty`), att: v(`${l}.att`), B, T, C, H });
       await this.linear(v(`${l}.atty`), p(n.projW), p(n.projB), v('proj_out'), rows, C, C);
       await add(ctx, rows * C, residual, v('proj_out'), v(`${l}.residual2`));
-      await layernormForward(ctx, { x: v(`${l}.residual2`), weight: p(n.ln2w), bias: p(n.ln2b), out: v(`${l}.ln2`), mean: v(`${l}.ln2_mean`), rstd: v(`${l}.ln2_rstd`), rows, C });
+      await layernormForward(ctx, {
+        x: v(`${l}.residual2`),
+        weight: p(n.ln2w),
+        bias: p(n.ln2b),
+        out: v(`${l}.ln2`),
+        mean: v(`${l}.ln2_mean`),
+        rstd: v(`${l}.ln2_rstd`),
+        rows,
+        C,
+      });
       await this.linear(v(`${l}.ln2`), p(n.fcW), p(n.fcB), v(`${l}.fch`), rows, C, 4 * C);
       await geluForward(ctx, { x: v(`${l}.fch`), out: v(`${l}.fch_gelu`), n: rows * 4 * C });
       await this.linear(v(`${l}.fch_gelu`), p(n.fcprojW), p(n.fcprojB), v('proj_out'), rows, 4 * C, C);
       await add(ctx, rows * C, v(`${l}.residual2`), v('proj_out'), v(`${l}.residual3`));
       residual = v(`${l}.residual3`);
     }
-    await layernormForward(ctx, { x: residual, weight: p('ln_f.weight'), bias: p('ln_f.bias'), out: v('lnf'), mean: v('lnf_mean'), rstd: v('lnf_rstd'), rows, C });
+    await layernormForward(ctx, {
+      x: residual,
+      weight: p('ln_f.weight'),
+      bias: p('ln_f.bias'),
+      out: v('lnf'),
+      mean: v('lnf_mean'),
+      rstd: v('lnf_rstd'),
+      rows,
+      C,
+    });
     // Head tied to the token embedding: logits = lnf · wteᵀ.
     await matmul(ctx, { a: v('lnf'), b: p('wte.weight'), c: v('logits'), M: rows, N: V, K: C, transB: true });
     if (keepLogits) {
@@ -214,12 +274,20 @@ export class Gpt2 {
       }
       await ctx.copy(v('logits'), this.savedLogits);
     }
-    await outputLogprobs(ctx, { logits: v('logits'), targets: v('targets'), coefficients: v('coefficients'), logprobs: v('logprobs'), rows, V });
+    await outputLogprobs(ctx, {
+      logits: v('logits'),
+      targets: v('targets'),
+      coefficients: v('coefficients'),
+      logprobs: v('logprobs'),
+      rows,
+      V,
+    });
   }
 
   /** Records the backward pass of the last forward: gradients accumulate (+=) into the gradient arena. */
   async backward(): Promise<void> {
-    if (this.activations === null || this.shape === null || this.lastTokens === null) throw new Error('backward() needs a forward() first.');
+    if (this.activations === null || this.shape === null || this.lastTokens === null)
+      throw new Error('backward() needs a forward() first.');
     const { B, T } = this.shape;
     const { width: C, heads: H, vocabSize: V, layers: L } = this.config;
     const rows = B * T;
@@ -232,30 +300,91 @@ export class Gpt2 {
 
     // The output kernel left dlogits where the logits were.
     const dlogits = v('logits');
-    await matmul(ctx, { a: dlogits, b: v('lnf'), c: g('wte.weight'), M: V, N: C, K: rows, transA: true, accumulate: true });
+    await matmul(ctx, {
+      a: dlogits,
+      b: v('lnf'),
+      c: g('wte.weight'),
+      M: V,
+      N: C,
+      K: rows,
+      transA: true,
+      accumulate: true,
+    });
     await matmul(ctx, { a: dlogits, b: p('wte.weight'), c: v('d_small'), M: rows, N: C, K: V });
     const dx = v('d_residual');
     await fill(ctx, rows * C, 0, dx);
     const lastResidual = L > 0 ? v(`${L - 1}.residual3`) : v('encoded');
-    await layernormBackward(ctx, { dout: v('d_small'), x: lastResidual, weight: p('ln_f.weight'), mean: v('lnf_mean'), rstd: v('lnf_rstd'), dx, dweight: g('ln_f.weight'), dbias: g('ln_f.bias'), rows, C });
+    await layernormBackward(ctx, {
+      dout: v('d_small'),
+      x: lastResidual,
+      weight: p('ln_f.weight'),
+      mean: v('lnf_mean'),
+      rstd: v('lnf_rstd'),
+      dx,
+      dweight: g('ln_f.weight'),
+      dbias: g('ln_f.bias'),
+      rows,
+      C,
+    });
 
     for (let l = L - 1; l >= 0; l--) {
       const n = layerNames(l);
       const input = l > 0 ? v(`${l - 1}.residual3`) : v('encoded');
       // residual3 = residual2 + c_proj(gelu(c_fc(ln2(residual2))))
       const dfchGelu = v('d_big1');
-      await this.linearBackward(dx, v(`${l}.fch_gelu`), p(n.fcprojW), g(n.fcprojW), g(n.fcprojB), dfchGelu, rows, 4 * C, C);
+      await this.linearBackward(
+        dx,
+        v(`${l}.fch_gelu`),
+        p(n.fcprojW),
+        g(n.fcprojW),
+        g(n.fcprojB),
+        dfchGelu,
+        rows,
+        4 * C,
+        C,
+      );
       await geluBackward(ctx, { x: v(`${l}.fch`), dout: dfchGelu, dx: v('d_big2'), n: rows * 4 * C });
       await this.linearBackward(v('d_big2'), v(`${l}.ln2`), p(n.fcW), g(n.fcW), g(n.fcB), v('d_small'), rows, C, 4 * C);
-      await layernormBackward(ctx, { dout: v('d_small'), x: v(`${l}.residual2`), weight: p(n.ln2w), mean: v(`${l}.ln2_mean`), rstd: v(`${l}.ln2_rstd`), dx, dweight: g(n.ln2w), dbias: g(n.ln2b), rows, C });
+      await layernormBackward(ctx, {
+        dout: v('d_small'),
+        x: v(`${l}.residual2`),
+        weight: p(n.ln2w),
+        mean: v(`${l}.ln2_mean`),
+        rstd: v(`${l}.ln2_rstd`),
+        dx,
+        dweight: g(n.ln2w),
+        dbias: g(n.ln2b),
+        rows,
+        C,
+      });
       // residual2 = input + c_proj(attention(c_attn(ln1(input))))
       await this.linearBackward(dx, v(`${l}.atty`), p(n.projW), g(n.projW), g(n.projB), v('d_small'), rows, C, C);
       const dqkv = sized('d_big1', rows * 3 * C);
       await attentionBackward(ctx, { dout: v('d_small'), qkv: v(`${l}.qkv`), att: v(`${l}.att`), dqkv, B, T, C, H });
       await this.linearBackward(dqkv, v(`${l}.ln1`), p(n.attnW), g(n.attnW), g(n.attnB), v('d_small'), rows, C, 3 * C);
-      await layernormBackward(ctx, { dout: v('d_small'), x: input, weight: p(n.ln1w), mean: v(`${l}.ln1_mean`), rstd: v(`${l}.ln1_rstd`), dx, dweight: g(n.ln1w), dbias: g(n.ln1b), rows, C });
+      await layernormBackward(ctx, {
+        dout: v('d_small'),
+        x: input,
+        weight: p(n.ln1w),
+        mean: v(`${l}.ln1_mean`),
+        rstd: v(`${l}.ln1_rstd`),
+        dx,
+        dweight: g(n.ln1w),
+        dbias: g(n.ln1b),
+        rows,
+        C,
+      });
     }
-    await encoderBackward(ctx, { dout: dx, tokens: v('tokens'), tokenIds: this.lastTokens, dwte: g('wte.weight'), dwpe: g('wpe.weight'), B, T, C });
+    await encoderBackward(ctx, {
+      dout: dx,
+      tokens: v('tokens'),
+      tokenIds: this.lastTokens,
+      dwte: g('wte.weight'),
+      dwpe: g('wpe.weight'),
+      B,
+      T,
+      C,
+    });
   }
 
   /**
@@ -263,7 +392,8 @@ export class Gpt2 {
    * to compute c: run forward() with c = 1, compute c from logprobsView(), call this, then backward().
    */
   async scaleOutputGradient(coefficients: BufferView): Promise<void> {
-    if (this.activations === null || this.shape === null) throw new Error('scaleOutputGradient() needs a forward() first.');
+    if (this.activations === null || this.shape === null)
+      throw new Error('scaleOutputGradient() needs a forward() first.');
     const rows = this.shape.B * this.shape.T;
     await scaleRows(this.context, rows, this.config.vocabSize, coefficients, this.activations.view('logits'));
   }
@@ -274,13 +404,31 @@ export class Gpt2 {
   }
 
   /** y = x · W + b */
-  async linear(x: BufferView, w: BufferView, b: BufferView, y: BufferView, rows: number, nIn: number, nOut: number): Promise<void> {
+  async linear(
+    x: BufferView,
+    w: BufferView,
+    b: BufferView,
+    y: BufferView,
+    rows: number,
+    nIn: number,
+    nOut: number,
+  ): Promise<void> {
     await matmul(this.context, { a: x, b: w, c: y, M: rows, N: nOut, K: nIn });
     await biasAdd(this.context, { out: y, bias: b, rows, N: nOut });
   }
 
   /** dW += xᵀ · dy, db += Σ_rows dy, dx = dy · Wᵀ */
-  private async linearBackward(dy: BufferView, x: BufferView, w: BufferView, dw: BufferView, db: BufferView, dx: BufferView, rows: number, nIn: number, nOut: number): Promise<void> {
+  private async linearBackward(
+    dy: BufferView,
+    x: BufferView,
+    w: BufferView,
+    dw: BufferView,
+    db: BufferView,
+    dx: BufferView,
+    rows: number,
+    nIn: number,
+    nOut: number,
+  ): Promise<void> {
     await matmul(this.context, { a: x, b: dy, c: dw, M: nIn, N: nOut, K: rows, transA: true, accumulate: true });
     await biasBackward(this.context, { dout: dy, dbias: db, rows, N: nOut });
     await matmul(this.context, { a: dy, b: w, c: dx, M: rows, N: nIn, K: nOut, transB: true });

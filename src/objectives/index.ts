@@ -72,7 +72,11 @@ export const OBJECTIVES: Record<ObjectiveName, ObjectiveSpec> = {
     fixed: {},
     reference: bcpgNsa,
     loss: bcpgNsaLoss,
-    choices: [...COMMON_CHOICES, 'E_x is the mean over the P prompts of the batch (1/N when every group has G responses).', 'β_ij = β only on masked tokens of responses with r_i = 0; the mask is ignored on positives.'],
+    choices: [
+      ...COMMON_CHOICES,
+      'E_x is the mean over the P prompts of the batch (1/N when every group has G responses).',
+      'β_ij = β only on masked tokens of responses with r_i = 0; the mask is ignored on positives.',
+    ],
   },
   bcpg: {
     name: 'bcpg',
@@ -88,7 +92,8 @@ export const OBJECTIVES: Record<ObjectiveName, ObjectiveSpec> = {
   'grpo-offline': {
     name: 'grpo-offline',
     title: 'GRPO on a fixed dataset (π_old := π_ref)',
-    equation: 'J = mean_i (1/|y_i|) Σ_j [min(ρA, clip(ρ, 1−ε, 1+ε)A) − β_KL k3], A = (r − r̄)/(std + 1e-4), ρ = exp(ℓ − ℓ^ref)',
+    equation:
+      'J = mean_i (1/|y_i|) Σ_j [min(ρA, clip(ρ, 1−ε, 1+ε)A) − β_KL k3], A = (r − r̄)/(std + 1e-4), ρ = exp(ℓ − ℓ^ref)',
     coefficient: 'c_ij = [ρ_ij A_i·1(clip inactive) + β_KL (exp(ℓ^ref − ℓ) − 1)] / (N|y_i|)  (dapo: / Σ|y|)',
     uses: ['epsilon', 'betaKL', 'lossType'],
     fixed: {},
@@ -123,7 +128,8 @@ export const OBJECTIVES: Record<ObjectiveName, ObjectiveSpec> = {
     name: 'dpo',
     title: 'DPO, sigmoid loss',
     equation: 'J = (1/M) Σ_pairs log σ(β_DPO [(Σℓ_w − Σℓ^ref_w) − (Σℓ_l − Σℓ^ref_l)])',
-    coefficient: 'c = +β_DPO σ(−β_DPO m)/M on y_w, −β_DPO σ(−β_DPO m)/M on y_l (summed over the pairs a response is in)',
+    coefficient:
+      'c = +β_DPO σ(−β_DPO m)/M on y_w, −β_DPO σ(−β_DPO m)/M on y_l (summed over the pairs a response is in)',
     uses: ['betaDPO', 'dpoSeed'],
     fixed: {},
     reference: dpo,

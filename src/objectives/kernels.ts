@@ -43,29 +43,46 @@ export interface ObjectiveBuffers {
 }
 
 /** The layout as the two u32 arrays the shader reads. */
-export function packObjectiveLayout(layout: ObjectiveLayout): { tokenInfo: Uint32Array; responses: Uint32Array; nGroups: number } {
+export function packObjectiveLayout(layout: ObjectiveLayout): {
+  tokenInfo: Uint32Array;
+  responses: Uint32Array;
+  nGroups: number;
+} {
   const { nTokens, responses, betaMask, pairs = [] } = layout;
   const nGroups = groupCount(responses);
-  if (betaMask.length !== nTokens) throw new Error(`objective layout: betaMask has ${betaMask.length} values for ${nTokens} tokens.`);
+  if (betaMask.length !== nTokens)
+    throw new Error(`objective layout: betaMask has ${betaMask.length} values for ${nTokens} tokens.`);
   const tokenInfo = new Uint32Array(2 * nTokens);
   for (let t = 0; t < nTokens; t++) {
     tokenInfo[2 * t] = NONE;
     tokenInfo[2 * t + 1] = betaMask[t] !== 0 ? 1 : 0;
   }
   for (const [i, y] of responses.entries()) {
-    if (y.offset + y.length > nTokens) throw new Error(`objective layout: response ${i} spans tokens [${y.offset}, ${y.offset + y.length}) of ${nTokens}.`);
+    if (y.offset + y.length > nTokens)
+      throw new Error(
+        `objective layout: response ${i} spans tokens [${y.offset}, ${y.offset + y.length}) of ${nTokens}.`,
+      );
     for (let t = y.offset; t < y.offset + y.length; t++) {
-      if (tokenInfo[2 * t] !== NONE) throw new Error(`objective layout: token ${t} lies in responses ${tokenInfo[2 * t]} and ${i}.`);
+      if (tokenInfo[2 * t] !== NONE)
+        throw new Error(`objective layout: token ${t} lies in responses ${tokenInfo[2 * t]} and ${i}.`);
       tokenInfo[2 * t] = i;
     }
   }
   const packed = new Uint32Array(5 * responses.length);
   for (const [i, y] of responses.entries()) packed.set([y.offset, y.length, y.group, y.reward, NONE], 5 * i);
   for (const { chosen, rejected } of pairs) {
-    if (!(chosen >= 0 && chosen < responses.length && rejected >= 0 && rejected < responses.length) || chosen === rejected) {
-      throw new Error(`objective layout: DPO pair (${chosen}, ${rejected}) does not name two of the ${responses.length} responses.`);
+    if (
+      !(chosen >= 0 && chosen < responses.length && rejected >= 0 && rejected < responses.length) ||
+      chosen === rejected
+    ) {
+      throw new Error(
+        `objective layout: DPO pair (${chosen}, ${rejected}) does not name two of the ${responses.length} responses.`,
+      );
     }
-    if (packed[5 * rejected + 4] !== NONE) throw new Error(`objective layout: response ${rejected} is rejected in two DPO pairs; the GPU layout allows one.`);
+    if (packed[5 * rejected + 4] !== NONE)
+      throw new Error(
+        `objective layout: response ${rejected} is rejected in two DPO pairs; the GPU layout allows one.`,
+      );
     packed[5 * rejected + 4] = chosen;
   }
   return { tokenInfo, responses: packed, nGroups };
@@ -88,7 +105,8 @@ export function createObjectiveBuffers(context: GpuContext, layout: ObjectiveLay
 }
 
 export function destroyObjectiveBuffers(context: GpuContext, buffers: ObjectiveBuffers): void {
-  for (const view of [buffers.tokenInfo, buffers.responses, buffers.scratch, buffers.terms]) context.destroyBuffer(view.buffer);
+  for (const view of [buffers.tokenInfo, buffers.responses, buffers.scratch, buffers.terms])
+    context.destroyBuffer(view.buffer);
 }
 
 export interface ObjectiveArgs {
@@ -108,8 +126,19 @@ export interface ObjectiveArgs {
 function hyperUniform(objective: ObjectiveName, hyper: ObjectiveHyper, buffers: ObjectiveBuffers): ArrayBuffer {
   const bytes = new ArrayBuffer(64);
   new Uint32Array(bytes, 0, 4).set([MODE[objective], buffers.nTokens, buffers.nResponses, buffers.nGroups]);
-  new Float32Array(bytes, 16, 6).set([hyper.beta, hyper.tau, hyper.epsilon, hyper.betaKL, hyper.betaDPO, hyper.toprConstant]);
-  new Uint32Array(bytes, 40, 3).set([hyper.toprBaseline === 'constant' ? 1 : 0, hyper.toprRatio === 'sequence' ? 1 : 0, hyper.lossType === 'dapo' ? 1 : 0]);
+  new Float32Array(bytes, 16, 6).set([
+    hyper.beta,
+    hyper.tau,
+    hyper.epsilon,
+    hyper.betaKL,
+    hyper.betaDPO,
+    hyper.toprConstant,
+  ]);
+  new Uint32Array(bytes, 40, 3).set([
+    hyper.toprBaseline === 'constant' ? 1 : 0,
+    hyper.toprRatio === 'sequence' ? 1 : 0,
+    hyper.lossType === 'dapo' ? 1 : 0,
+  ]);
   return bytes;
 }
 
@@ -118,17 +147,30 @@ export async function objectiveCoefficients(context: GpuContext, args: Objective
   const { objective, buffers, logprobs, refLogprobs, coefficients } = args;
   const spec = OBJECTIVES[objective];
   if (spec === undefined) throw new Error(`objectiveCoefficients: unknown objective "${objective}".`);
-  if (objective === 'dpo' && !buffers.hasPairs) throw new Error('objectiveCoefficients: DPO needs pairs in the layout (pairs: dpoPairs(responses, hyper.dpoSeed)).');
+  if (objective === 'dpo' && !buffers.hasPairs)
+    throw new Error(
+      'objectiveCoefficients: DPO needs pairs in the layout (pairs: dpoPairs(responses, hyper.dpoSeed)).',
+    );
   const hyper = { ...args.hyper, ...spec.fixed };
   const n = buffers.nTokens;
   for (const [name, view] of Object.entries({ logprobs, refLogprobs, coefficients })) {
-    if (view.size < n * 4) throw new Error(`objectiveCoefficients: ${name} holds ${Math.floor(view.size / 4)} values, needs ${n}.`);
+    if (view.size < n * 4)
+      throw new Error(`objectiveCoefficients: ${name} holds ${Math.floor(view.size / 4)} values, needs ${n}.`);
   }
   const uniform = hyperUniform(objective, hyper, buffers);
-  const all = { logprobs, refLogprobs, tokenInfo: buffers.tokenInfo, responses: buffers.responses, scratch: buffers.scratch, terms: buffers.terms, coefficients };
+  const all = {
+    logprobs,
+    refLogprobs,
+    tokenInfo: buffers.tokenInfo,
+    responses: buffers.responses,
+    scratch: buffers.scratch,
+    terms: buffers.terms,
+    coefficients,
+  };
   const max = context.device.limits.maxComputeWorkgroupsPerDimension;
   const over = (items: number) => grid1d(Math.ceil(items / WG), max);
-  const run = (entryPoint: string, workgroups: [number, number]) => context.run({ kernel: { shader: 'objectives', entryPoint }, buffers: all, uniform, workgroups });
+  const run = (entryPoint: string, workgroups: [number, number]) =>
+    context.run({ kernel: { shader: 'objectives', entryPoint }, buffers: all, uniform, workgroups });
   await run('group_stats', over(buffers.nGroups));
   await run('batch_stats', [1, 1]);
   await run('response_stats', over(buffers.nResponses));
@@ -137,7 +179,11 @@ export async function objectiveCoefficients(context: GpuContext, args: Objective
 }
 
 /** Reads the per-response terms and sums them in float64 into the twin's named terms. */
-export async function readObjectiveTerms(context: GpuContext, objective: ObjectiveName, buffers: ObjectiveBuffers): Promise<Record<string, number>> {
+export async function readObjectiveTerms(
+  context: GpuContext,
+  objective: ObjectiveName,
+  buffers: ObjectiveBuffers,
+): Promise<Record<string, number>> {
   const terms = await context.read(buffers.terms);
   return summariseObjectiveTerms(objective, terms, buffers.nResponses);
 }
@@ -146,7 +192,11 @@ export async function readObjectiveTerms(context: GpuContext, objective: Objecti
  * Per-response slots (shaders/objectives.wgsl): J_i, policy-gradient_i, constraint_i, D_i,
  * negative tokens, mined negative tokens, extra₁, extra₂.
  */
-export function summariseObjectiveTerms(objective: ObjectiveName, terms: ArrayLike<number>, nResponses: number): Record<string, number> {
+export function summariseObjectiveTerms(
+  objective: ObjectiveName,
+  terms: ArrayLike<number>,
+  nResponses: number,
+): Record<string, number> {
   let J = 0;
   let policyGradient = 0;
   let constraint = 0;

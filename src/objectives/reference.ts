@@ -97,13 +97,17 @@ export interface GroupStats {
 export function groupCount(responses: readonly ResponseSpan[]): number {
   let P = 0;
   for (const [i, y] of responses.entries()) {
-    if (!Number.isInteger(y.group) || y.group < 0) throw new Error(`objective batch: response ${i} has group ${y.group}; groups are numbered 0 … P−1.`);
-    if (y.reward !== 0 && y.reward !== 1) throw new Error(`objective batch: response ${i} has reward ${y.reward}; rewards are 0 or 1.`);
-    if (!Number.isInteger(y.length) || y.length < 1 || !Number.isInteger(y.offset) || y.offset < 0) throw new Error(`objective batch: response ${i} has offset ${y.offset} and length ${y.length}.`);
+    if (!Number.isInteger(y.group) || y.group < 0)
+      throw new Error(`objective batch: response ${i} has group ${y.group}; groups are numbered 0 … P−1.`);
+    if (y.reward !== 0 && y.reward !== 1)
+      throw new Error(`objective batch: response ${i} has reward ${y.reward}; rewards are 0 or 1.`);
+    if (!Number.isInteger(y.length) || y.length < 1 || !Number.isInteger(y.offset) || y.offset < 0)
+      throw new Error(`objective batch: response ${i} has offset ${y.offset} and length ${y.length}.`);
     P = Math.max(P, y.group + 1);
   }
   const seen = new Set(responses.map((y) => y.group));
-  if (seen.size !== P) throw new Error(`objective batch: group ids must be 0 … P−1 with no gaps (P = ${P}, ${seen.size} used).`);
+  if (seen.size !== P)
+    throw new Error(`objective batch: group ids must be 0 … P−1 with no gaps (P = ${P}, ${seen.size} used).`);
   return P;
 }
 
@@ -111,10 +115,13 @@ export function groupCount(responses: readonly ResponseSpan[]): number {
 export function checkBatch(batch: ObjectiveBatch): number {
   const n = batch.logprobs.length;
   if (batch.refLogprobs.length !== n || batch.betaMask.length !== n) {
-    throw new Error(`objective batch: logprobs (${n}), refLogprobs (${batch.refLogprobs.length}) and betaMask (${batch.betaMask.length}) must have one value per token.`);
+    throw new Error(
+      `objective batch: logprobs (${n}), refLogprobs (${batch.refLogprobs.length}) and betaMask (${batch.betaMask.length}) must have one value per token.`,
+    );
   }
   for (const [i, y] of batch.responses.entries()) {
-    if (y.offset + y.length > n) throw new Error(`objective batch: response ${i} spans tokens [${y.offset}, ${y.offset + y.length}) of ${n}.`);
+    if (y.offset + y.length > n)
+      throw new Error(`objective batch: response ${i} spans tokens [${y.offset}, ${y.offset + y.length}) of ${n}.`);
   }
   return groupCount(batch.responses);
 }
@@ -213,11 +220,13 @@ export function bcpgNsa(batch: ObjectiveBatch, hyper: ObjectiveHyper): Objective
   return result(batch, c, bcpgNsaObjective(batch, hyper));
 }
 
-export const bcpgNsaLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) => -bcpgNsaObjective(batch, hyper, logprobs).objective;
+export const bcpgNsaLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) =>
+  -bcpgNsaObjective(batch, hyper, logprobs).objective;
 
 /** BCPG = BCPG-NSA with β = 1 (every token of a negative carries the full penalty). */
 export const bcpg = (batch: ObjectiveBatch, hyper: ObjectiveHyper) => bcpgNsa(batch, { ...hyper, beta: 1 });
-export const bcpgLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) => bcpgNsaLoss(batch, { ...hyper, beta: 1 }, logprobs);
+export const bcpgLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) =>
+  bcpgNsaLoss(batch, { ...hyper, beta: 1 }, logprobs);
 
 // ---- GRPO-offline -----------------------------------------------------------------
 
@@ -265,7 +274,12 @@ export function grpoOfflineObjective(batch: ObjectiveBatch, hyper: ObjectiveHype
       total += 1;
     }
   }
-  return { objective: policyGradient - constraint, policyGradient, constraint, clipFraction: total > 0 ? clipped / total : 0 };
+  return {
+    objective: policyGradient - constraint,
+    policyGradient,
+    constraint,
+    clipFraction: total > 0 ? clipped / total : 0,
+  };
 }
 
 /** c_ij = [ρ_ij A_i · 1(clip not active) + β_KL (exp(ℓ^ref_ij − ℓ_ij) − 1)] / normaliser_i. */
@@ -285,7 +299,8 @@ export function grpoOffline(batch: ObjectiveBatch, hyper: ObjectiveHyper): Objec
   return result(batch, c, grpoOfflineObjective(batch, hyper));
 }
 
-export const grpoOfflineLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) => -grpoOfflineObjective(batch, hyper, logprobs).objective;
+export const grpoOfflineLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) =>
+  -grpoOfflineObjective(batch, hyper, logprobs).objective;
 
 // ---- TOPR -------------------------------------------------------------------------
 
@@ -301,7 +316,8 @@ function toprReturn(y: ResponseSpan, g: GroupStats, hyper: ObjectiveHyper): numb
  */
 function toprWeight(batch: ObjectiveBatch, hyper: ObjectiveHyper, frozen: Numbers, y: ResponseSpan, t: number): number {
   if (y.reward === 1) return 1;
-  const logRatio = hyper.toprRatio === 'token' ? frozen[t] - batch.refLogprobs[t] : logRatioSum(batch, frozen, y) / y.length;
+  const logRatio =
+    hyper.toprRatio === 'token' ? frozen[t] - batch.refLogprobs[t] : logRatioSum(batch, frozen, y) / y.length;
   return Math.min(1, Math.exp(logRatio));
 }
 
@@ -312,7 +328,12 @@ function toprWeight(batch: ObjectiveBatch, hyper: ObjectiveHyper, frozen: Number
  * TOPR update; `frozen` is where the weights are evaluated (the FD test holds it at
  * batch.logprobs while it moves ℓ). No KL term.
  */
-export function toprObjective(batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers = batch.logprobs, frozen: Numbers = batch.logprobs) {
+export function toprObjective(
+  batch: ObjectiveBatch,
+  hyper: ObjectiveHyper,
+  logprobs: Numbers = batch.logprobs,
+  frozen: Numbers = batch.logprobs,
+) {
   const groups = groupStats(batch);
   const N = batch.responses.length;
   let positiveTerm = 0;
@@ -336,7 +357,14 @@ export function toprObjective(batch: ObjectiveBatch, hyper: ObjectiveHyper, logp
     else negativeTerm += weight * sum;
   }
   const objective = positiveTerm + negativeTerm;
-  return { objective, policyGradient: objective, constraint: 0, positiveTerm, negativeTerm, meanNegativeWeight: negativeTokens > 0 ? negativeWeight / negativeTokens : 0 };
+  return {
+    objective,
+    policyGradient: objective,
+    constraint: 0,
+    positiveTerm,
+    negativeTerm,
+    meanNegativeWeight: negativeTokens > 0 ? negativeWeight / negativeTokens : 0,
+  };
 }
 
 /** c_ij = w_ij R_i / (N |y_i|). */
@@ -352,7 +380,12 @@ export function topr(batch: ObjectiveBatch, hyper: ObjectiveHyper): ObjectiveRes
 }
 
 /** −J with the weights frozen at `frozen` (default batch.logprobs): differentiate at ℓ = frozen. */
-export const toprLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers, frozen: Numbers = batch.logprobs) => -toprObjective(batch, hyper, logprobs, frozen).objective;
+export const toprLoss = (
+  batch: ObjectiveBatch,
+  hyper: ObjectiveHyper,
+  logprobs: Numbers,
+  frozen: Numbers = batch.logprobs,
+) => -toprObjective(batch, hyper, logprobs, frozen).objective;
 
 // ---- DPO --------------------------------------------------------------------------
 
@@ -395,13 +428,21 @@ export function dpoObjective(batch: ObjectiveBatch, hyper: ObjectiveHyper, logpr
   let sum = 0;
   let margins = 0;
   for (const { chosen, rejected } of pairs) {
-    const margin = logRatioSum(batch, logprobs, batch.responses[chosen]) - logRatioSum(batch, logprobs, batch.responses[rejected]);
+    const margin =
+      logRatioSum(batch, logprobs, batch.responses[chosen]) - logRatioSum(batch, logprobs, batch.responses[rejected]);
     sum += logSigmoid(hyper.betaDPO * margin);
     margins += margin;
   }
   const M = pairs.length;
   const objective = M > 0 ? sum / M : 0;
-  return { objective, policyGradient: objective, constraint: 0, loss: -objective, pairs: M, meanMargin: M > 0 ? margins / M : 0 };
+  return {
+    objective,
+    policyGradient: objective,
+    constraint: 0,
+    loss: -objective,
+    pairs: M,
+    meanMargin: M > 0 ? margins / M : 0,
+  };
 }
 
 /** s = σ(−β_DPO · margin); c = +β_DPO s / M on every token of y_w, −β_DPO s / M on every token of y_l (summed over pairs). */
@@ -420,7 +461,8 @@ export function dpo(batch: ObjectiveBatch, hyper: ObjectiveHyper): ObjectiveResu
   return result(batch, c, dpoObjective(batch, hyper));
 }
 
-export const dpoLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) => -dpoObjective(batch, hyper, logprobs).objective;
+export const dpoLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) =>
+  -dpoObjective(batch, hyper, logprobs).objective;
 
 // ---- RFT --------------------------------------------------------------------------
 
@@ -453,7 +495,8 @@ export function rft(batch: ObjectiveBatch, hyper: ObjectiveHyper): ObjectiveResu
   return result(batch, c, rftObjective(batch, hyper));
 }
 
-export const rftLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) => -rftObjective(batch, hyper, logprobs).objective;
+export const rftLoss = (batch: ObjectiveBatch, hyper: ObjectiveHyper, logprobs: Numbers) =>
+  -rftObjective(batch, hyper, logprobs).objective;
 
 /**
  * The model's output kernel takes the loss weight c of L = −Σ c ℓ, and descending L ascends

@@ -17,7 +17,13 @@ function checkShape(B: number, T: number, C: number, H: number): number {
  * Causal attention forward.
  * qkv [B, T, 3C] → out [B, T, C] (heads concatenated), att [B, H, T, T] (post-softmax, zeros above the diagonal).
  */
-export function attentionForward(qkv: Numbers, B: number, T: number, C: number, H: number): { out: Float64Array; att: Float64Array } {
+export function attentionForward(
+  qkv: Numbers,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+): { out: Float64Array; att: Float64Array } {
   const d = checkShape(B, T, C, H);
   const scale = 1 / Math.sqrt(d);
   const C3 = 3 * C;
@@ -60,7 +66,16 @@ export function attentionForward(qkv: Numbers, B: number, T: number, C: number, 
  * Causal attention backward: writes (=, not +=) dqkv [B, T, 3C] from dout [B, T, C],
  * the forward's input qkv and its saved probabilities att [B, H, T, T].
  */
-export function attentionBackward(dout: Numbers, qkv: Numbers, att: Numbers, B: number, T: number, C: number, H: number, dqkv: Numbers): void {
+export function attentionBackward(
+  dout: Numbers,
+  qkv: Numbers,
+  att: Numbers,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  dqkv: Numbers,
+): void {
   const d = checkShape(B, T, C, H);
   const scale = 1 / Math.sqrt(d);
   const C3 = 3 * C;
@@ -102,9 +117,19 @@ export function attentionBackward(dout: Numbers, qkv: Numbers, att: Numbers, B: 
  * [B, maxT, C] at positions 0 … position (inclusive). Returns out [B, C], equal to
  * row `position` of attentionForward over the whole sequence.
  */
-export function attentionDecodeReference(q: Numbers, kCache: Numbers, vCache: Numbers, B: number, C: number, H: number, position: number, maxT: number): Float64Array {
+export function attentionDecodeReference(
+  q: Numbers,
+  kCache: Numbers,
+  vCache: Numbers,
+  B: number,
+  C: number,
+  H: number,
+  position: number,
+  maxT: number,
+): Float64Array {
   const d = checkShape(B, 1, C, H);
-  if (!(position >= 0 && position < maxT)) throw new Error(`attention decode: position ${position} outside the cache of ${maxT}.`);
+  if (!(position >= 0 && position < maxT))
+    throw new Error(`attention decode: position ${position} outside the cache of ${maxT}.`);
   const scale = 1 / Math.sqrt(d);
   const out = new Float64Array(B * C);
   const s = new Float64Array(position + 1);

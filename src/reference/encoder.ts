@@ -4,7 +4,14 @@
 type Numbers = { length: number; [i: number]: number };
 
 /** tokens [B·T]; wte [V, C]; wpe [≥T, C] → out [B·T, C]. */
-export function encoderForward(tokens: Numbers, wte: Numbers, wpe: Numbers, B: number, T: number, C: number): Float64Array {
+export function encoderForward(
+  tokens: Numbers,
+  wte: Numbers,
+  wpe: Numbers,
+  B: number,
+  T: number,
+  C: number,
+): Float64Array {
   const out = new Float64Array(B * T * C);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
@@ -17,7 +24,15 @@ export function encoderForward(tokens: Numbers, wte: Numbers, wpe: Numbers, B: n
 }
 
 /** dwte and dwpe accumulate (+=). */
-export function encoderBackward(dout: Numbers, tokens: Numbers, B: number, T: number, C: number, dwte: Numbers, dwpe: Numbers): void {
+export function encoderBackward(
+  dout: Numbers,
+  tokens: Numbers,
+  B: number,
+  T: number,
+  C: number,
+  dwte: Numbers,
+  dwpe: Numbers,
+): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const row = (b * T + t) * C;

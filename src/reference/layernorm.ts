@@ -8,7 +8,13 @@ import { LAYER_NORM_EPS } from '../model/config.ts';
 type Numbers = { length: number; [i: number]: number };
 
 /** out [rows, C]; mean and rstd [rows] are what backward needs. */
-export function layernormForward(x: Numbers, weight: Numbers, bias: Numbers, rows: number, C: number): { out: Float64Array; mean: Float64Array; rstd: Float64Array } {
+export function layernormForward(
+  x: Numbers,
+  weight: Numbers,
+  bias: Numbers,
+  rows: number,
+  C: number,
+): { out: Float64Array; mean: Float64Array; rstd: Float64Array } {
   const out = new Float64Array(rows * C);
   const mean = new Float64Array(rows);
   const rstd = new Float64Array(rows);
@@ -30,8 +36,16 @@ export function layernormForward(x: Numbers, weight: Numbers, bias: Numbers, row
 
 /** dx, dweight and dbias accumulate (+=). */
 export function layernormBackward(
-  dout: Numbers, x: Numbers, weight: Numbers, mean: Numbers, rstd: Numbers, rows: number, C: number,
-  dx: Numbers, dweight: Numbers, dbias: Numbers,
+  dout: Numbers,
+  x: Numbers,
+  weight: Numbers,
+  mean: Numbers,
+  rstd: Numbers,
+  rows: number,
+  C: number,
+  dx: Numbers,
+  dweight: Numbers,
+  dbias: Numbers,
 ): void {
   for (let r = 0; r < rows; r++) {
     const base = r * C;

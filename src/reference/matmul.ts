@@ -40,7 +40,14 @@ export function matmulReference<T extends Numbers>(a: Numbers, b: Numbers, c: T,
  * Backward of C = A · B given dC: dA = dC · Bᵀ, dB = Aᵀ · dC — the other two
  * matmul forms, which is why the GPU needs all three.
  */
-export function matmulBackwardReference(a: Numbers, b: Numbers, dc: Numbers, M: number, N: number, K: number): { da: Float64Array; db: Float64Array } {
+export function matmulBackwardReference(
+  a: Numbers,
+  b: Numbers,
+  dc: Numbers,
+  M: number,
+  N: number,
+  K: number,
+): { da: Float64Array; db: Float64Array } {
   const da = matmulReference(dc, b, new Float64Array(M * K), { M, N: K, K: N, transB: true });
   const db = matmulReference(a, dc, new Float64Array(K * N), { M: K, N, K: M, transA: true });
   return { da, db };

@@ -8,7 +8,13 @@
 // sentinel) gives logprob 0 and no one-hot term.
 type Numbers = { length: number; [i: number]: number };
 
-export function outputLogprobs(logits: Numbers, targets: Numbers, coefficients: Numbers, rows: number, V: number): { logprobs: Float64Array; dlogits: Float64Array } {
+export function outputLogprobs(
+  logits: Numbers,
+  targets: Numbers,
+  coefficients: Numbers,
+  rows: number,
+  V: number,
+): { logprobs: Float64Array; dlogits: Float64Array } {
   const logprobs = new Float64Array(rows);
   const dlogits = new Float64Array(rows * V);
   for (let r = 0; r < rows; r++) {
@@ -22,7 +28,8 @@ export function outputLogprobs(logits: Numbers, targets: Numbers, coefficients: 
     const valid = Number.isInteger(y) && y >= 0 && y < V;
     logprobs[r] = valid ? logits[base + y] - m - logS : 0;
     const c = coefficients[r];
-    for (let j = 0; j < V; j++) dlogits[base + j] = c * (Math.exp(logits[base + j] - m - logS) - (valid && j === y ? 1 : 0));
+    for (let j = 0; j < V; j++)
+      dlogits[base + j] = c * (Math.exp(logits[base + j] - m - logS) - (valid && j === y ? 1 : 0));
   }
   return { logprobs, dlogits };
 }

@@ -30,7 +30,14 @@ export function samplingDistribution(row: ArrayLike<number>, temperature: number
 }
 
 /** The token the GPU picks for u: first index whose cumulative kept mass exceeds u·Z. */
-export function sampleReference(logits: Numbers, V: number, row: number, temperature: number, topK: number, u: number): { token: number; logprob: number; modelLogprob: number } {
+export function sampleReference(
+  logits: Numbers,
+  V: number,
+  row: number,
+  temperature: number,
+  topK: number,
+  u: number,
+): { token: number; logprob: number; modelLogprob: number } {
   const x = Array.from({ length: V }, (_, i) => logits[row * V + i]);
   const p = samplingDistribution(x, temperature, topK);
   let cumulative = 0;

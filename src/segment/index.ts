@@ -31,7 +31,7 @@ export const DEFAULT_MAX_STEPS = 64;
 
 function taskMarkers(task: Task | string | undefined): readonly string[] {
   const name = typeof task === 'string' ? task : task?.name;
-  return name !== undefined && Object.prototype.hasOwnProperty.call(TASK_MARKERS, name) ? TASK_MARKERS[name] : [];
+  return name !== undefined && Object.hasOwn(TASK_MARKERS, name) ? TASK_MARKERS[name] : [];
 }
 
 /** Newline and marker cuts together, then merging and the cap. */
@@ -41,7 +41,10 @@ export class ComposedSegmenter implements Segmenter {
   private readonly isMarkerOnly: (content: string) => boolean;
 
   constructor(readonly options: SegmenterOptions = {}) {
-    this.markerOptions = { markers: options.markers, extraMarkers: [...(options.extraMarkers ?? []), ...taskMarkers(options.task)] };
+    this.markerOptions = {
+      markers: options.markers,
+      extraMarkers: [...(options.extraMarkers ?? []), ...taskMarkers(options.task)],
+    };
     this.isMarkerOnly = options.isMarkerOnly ?? markerOnlyTest(this.markerOptions);
   }
 
@@ -75,7 +78,7 @@ export const SEGMENTER_NAMES: readonly string[] = Object.keys(SEGMENTERS);
  * segments always merge); 'default' uses the defaults above.
  */
 export function getSegmenter(name: string, options: SegmenterOptions = {}): Segmenter {
-  const make = Object.prototype.hasOwnProperty.call(SEGMENTERS, name) ? SEGMENTERS[name] : undefined;
+  const make = Object.hasOwn(SEGMENTERS, name) ? SEGMENTERS[name] : undefined;
   if (!make) throw new Error(`Unknown segmenter "${name}"; the segmenters are: ${SEGMENTER_NAMES.join(', ')}.`);
   return make(options);
 }

@@ -28,8 +28,8 @@ export const REFLECTION_MARKERS: readonly string[] = [
   String.raw`Let me verify\b`,
   String.raw`On second thought\b`,
   String.raw`Hold on\b`,
-  String.raw`Actually,`,
-  String.raw`Check:`,
+  'Actually,',
+  'Check:',
 ];
 
 /** Extra markers of a task's own format, by task name: the built-in task's "Step k:". */
@@ -94,6 +94,9 @@ export class MarkerSegmenter implements Segmenter {
   readonly name = 'markers';
   constructor(readonly options: MarkerOptions & MergeOptions = {}) {}
   segment(response: string): StepSpan[] {
-    return finishSpans(response, markerCuts(response, this.options), { isMarkerOnly: markerOnlyTest(this.options), ...this.options });
+    return finishSpans(response, markerCuts(response, this.options), {
+      isMarkerOnly: markerOnlyTest(this.options),
+      ...this.options,
+    });
   }
 }

@@ -94,7 +94,9 @@ export function capSteps(spans: readonly StepSpan[], maxSteps: number): StepSpan
 /** Cuts → spans → merge short and marker-only segments → cap. */
 export function finishSpans(text: string, cuts: Iterable<number>, options: MergeOptions = {}): StepSpan[] {
   const merged = mergeShort(text, spansFromCuts(text.length, cuts), options);
-  return options.maxSteps === undefined || !Number.isFinite(options.maxSteps) ? merged : capSteps(merged, options.maxSteps);
+  return options.maxSteps === undefined || !Number.isFinite(options.maxSteps)
+    ? merged
+    : capSteps(merged, options.maxSteps);
 }
 
 /** Throws unless spans cover a text of this length exactly once, in order, with no empty span. */
@@ -102,7 +104,9 @@ export function checkPartition(length: number, spans: readonly StepSpan[]): void
   let at = 0;
   spans.forEach((s, i) => {
     if (s.start !== at || !(s.end > s.start)) {
-      throw new Error(`segmentation: step ${i} is [${s.start}, ${s.end}), expected a non-empty span starting at ${at}.`);
+      throw new Error(
+        `segmentation: step ${i} is [${s.start}, ${s.end}), expected a non-empty span starting at ${at}.`,
+      );
     }
     at = s.end;
   });

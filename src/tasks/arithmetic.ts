@@ -106,12 +106,12 @@ export function applyOp(a: bigint, op: Op, b: bigint): bigint | null {
     case '/': {
       if (b === 0n) return null;
       const q = a / b; // BigInt division truncates toward zero
-      return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+      return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
     }
     case '%': {
       if (b === 0n) return null;
       const r = a % b;
-      return r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
+      return r !== 0n && r < 0n !== b < 0n ? r + b : r;
     }
   }
 }
@@ -129,7 +129,10 @@ const STEP_RE = new RegExp(String.raw`^Step\s+(\d+)\s*:\s*${EXPR}\s*=\s*${NUM}\s
 const CHECK_PREFIX_RE = /^(?:Check|Wait,?\s+let\s+me\s+check)\s*:\s*(.*)$/i;
 const CHECK_OK_RE = new RegExp(String.raw`^${EXPR}\s*=\s*${NUM}\s*(?:,?\s*ok|\.?\s*correct)\s*\.?$`, 'i');
 const CHECK_NOT_RE = new RegExp(String.raw`^${EXPR}\s*=\s*${NUM}\s*,?\s*not\s+${NUM}\s*\.?$`, 'i');
-const CHECK_WRONG_RE = new RegExp(String.raw`^${EXPR}\s*=\s*${NUM}\s*,?\s*is\s+wrong\s*,?\s*it\s+is\s+${NUM}\s*\.?$`, 'i');
+const CHECK_WRONG_RE = new RegExp(
+  String.raw`^${EXPR}\s*=\s*${NUM}\s*,?\s*is\s+wrong\s*,?\s*it\s+is\s+${NUM}\s*\.?$`,
+  'i',
+);
 const ANSWER_RE = new RegExp(String.raw`^Answer\s*:\s*${NUM}\s*\.?$`);
 
 /** One line of a response, read. */
@@ -151,9 +154,26 @@ export function parseLine(line: string): ParsedLine {
   const check = CHECK_PREFIX_RE.exec(text);
   if (check) {
     const body = check[1].trim();
-    if ((m = CHECK_OK_RE.exec(body))) return { kind: 'check', a: BigInt(m[1]), op: m[2] as Op, b: BigInt(m[3]), c: BigInt(m[4]), replaces: null };
-    if ((m = CHECK_NOT_RE.exec(body))) return { kind: 'check', a: BigInt(m[1]), op: m[2] as Op, b: BigInt(m[3]), c: BigInt(m[4]), replaces: BigInt(m[5]) };
-    if ((m = CHECK_WRONG_RE.exec(body))) return { kind: 'check', a: BigInt(m[1]), op: m[2] as Op, b: BigInt(m[3]), c: BigInt(m[5]), replaces: BigInt(m[4]) };
+    if ((m = CHECK_OK_RE.exec(body)))
+      return { kind: 'check', a: BigInt(m[1]), op: m[2] as Op, b: BigInt(m[3]), c: BigInt(m[4]), replaces: null };
+    if ((m = CHECK_NOT_RE.exec(body)))
+      return {
+        kind: 'check',
+        a: BigInt(m[1]),
+        op: m[2] as Op,
+        b: BigInt(m[3]),
+        c: BigInt(m[4]),
+        replaces: BigInt(m[5]),
+      };
+    if ((m = CHECK_WRONG_RE.exec(body)))
+      return {
+        kind: 'check',
+        a: BigInt(m[1]),
+        op: m[2] as Op,
+        b: BigInt(m[3]),
+        c: BigInt(m[5]),
+        replaces: BigInt(m[4]),
+      };
   }
   return { kind: 'unparseable' };
 }
@@ -225,7 +245,10 @@ function canonicalInteger(text: string): string {
  * `Answer: N`: final-correct when N is the reference answer, else final-wrong.
  * Any other non-blank line: own-error (unparseable: nothing it says can be verified).
  */
-export function labelLines(data: ArithmeticData, response: string): { line: LineSpan; parsed: ParsedLine; label: StepLabel | null }[] {
+export function labelLines(
+  data: ArithmeticData,
+  response: string,
+): { line: LineSpan; parsed: ParsedLine; label: StepLabel | null }[] {
   const values = data.values.map((v) => BigInt(v));
   const answer = values[values.length - 1];
   const truthAfter = (done: number): bigint | null => (done < values.length ? values[done] : null);
@@ -251,7 +274,10 @@ export function labelLines(data: ArithmeticData, response: string): { line: Line
         const expected = data.ops[ordinal - 1];
         const trueInput = truthAfter(ordinal - 1);
         const misread =
-          expected === undefined || parsed.k !== ordinal || parsed.op !== expected.op || parsed.b !== BigInt(expected.operand);
+          expected === undefined ||
+          parsed.k !== ordinal ||
+          parsed.op !== expected.op ||
+          parsed.b !== BigInt(expected.operand);
         const slip = applyOp(parsed.a, parsed.op, parsed.b) !== parsed.c;
         const copyError = parsed.a !== cur && parsed.a !== trueInput;
         if (misread || slip || copyError) result = label(0, 'own-error');
@@ -306,7 +332,9 @@ export function labelSteps(data: ArithmeticData, response: string, steps: StepSp
   checkCoverage(response, steps);
   const lines = labelLines(data, response).filter((l) => l.label !== null);
   return steps.map((step) => {
-    const inside = lines.filter((l) => Math.max(step.start, l.line.contentStart) < Math.min(step.end, l.line.contentEnd));
+    const inside = lines.filter(
+      (l) => Math.max(step.start, l.line.contentStart) < Math.min(step.end, l.line.contentEnd),
+    );
     if (inside.length === 0) return { score: 0, reason: 'own-error' };
     const labels = inside.map((l) => l.label as StepLabel);
     const wrong = labels.filter((l) => l.score === 0);
@@ -325,12 +353,16 @@ function checkCoverage(response: string, steps: StepSpan[]): void {
   let at = 0;
   steps.forEach((s, i) => {
     if (s.start !== at || s.end <= s.start) {
-      throw new Error(`arithmetic oracle: steps must cover the response exactly once, in order; step ${i} is [${s.start}, ${s.end}), expected it to start at ${at} and be non-empty.`);
+      throw new Error(
+        `arithmetic oracle: steps must cover the response exactly once, in order; step ${i} is [${s.start}, ${s.end}), expected it to start at ${at} and be non-empty.`,
+      );
     }
     at = s.end;
   });
   if (at !== response.length) {
-    throw new Error(`arithmetic oracle: steps must cover the response exactly once; they end at ${at}, the response at ${response.length}.`);
+    throw new Error(
+      `arithmetic oracle: steps must cover the response exactly once; they end at ${at}, the response at ${response.length}.`,
+    );
   }
 }
 
@@ -392,7 +424,8 @@ function drawChain(rng: Random, spec: DifficultySpec): { start: number; ops: Ope
     const choices: { op: Op; low: number; high: number }[] = [];
     if (v < spec.maxValue) choices.push({ op: '+', low: 1, high: Math.min(spec.maxOperand, spec.maxValue - v) });
     if (v >= 1) choices.push({ op: '-', low: 1, high: Math.min(spec.maxOperand, v) });
-    if (v >= 1 && 2 * v <= spec.maxValue) choices.push({ op: '*', low: 2, high: Math.min(spec.maxMultiplier, Math.floor(spec.maxValue / v)) });
+    if (v >= 1 && 2 * v <= spec.maxValue)
+      choices.push({ op: '*', low: 2, high: Math.min(spec.maxMultiplier, Math.floor(spec.maxValue / v)) });
     if (v >= 2) choices.push({ op: '/', low: 2, high: Math.min(spec.maxDivisor, v) });
     if (v >= 3) choices.push({ op: '%', low: 2, high: Math.min(spec.maxDivisor, v - 1) });
     const choice = choices[Math.floor(rng.next() * choices.length)];
@@ -409,7 +442,8 @@ export class ArithmeticTask implements Task {
 
   /** The same (seed, difficulty) always gives the same problem; see isHeldOutPrompt for how held-out seeds stay apart. */
   generate(seed: number, difficulty: number = DEFAULT_DIFFICULTY): Problem {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`arithmetic: a seed must be a non-negative integer, got ${seed}.`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new Error(`arithmetic: a seed must be a non-negative integer, got ${seed}.`);
     const spec = difficultySpec(difficulty);
     const heldOut = isHeldOutSeed(seed);
     const rng = new Random(mixSeed(seed, difficulty));
@@ -420,7 +454,9 @@ export class ArithmeticTask implements Task {
       const data: ArithmeticData = { difficulty, start, ops, values };
       return { id: `arithmetic-d${difficulty}-${seed}`, prompt, answer: String(values[values.length - 1]), data };
     }
-    throw new Error(`arithmetic: seed ${seed} found no ${heldOut ? 'held-out' : 'training'} problem at difficulty ${difficulty}.`);
+    throw new Error(
+      `arithmetic: seed ${seed} found no ${heldOut ? 'held-out' : 'training'} problem at difficulty ${difficulty}.`,
+    );
   }
 
   verify(problem: Problem, response: string): boolean {

@@ -9,7 +9,7 @@ const TASKS: Record<string, Task> = {
 export const TASK_NAMES: readonly string[] = Object.keys(TASKS);
 
 export function getTask(name: string): Task {
-  const task = Object.prototype.hasOwnProperty.call(TASKS, name) ? TASKS[name] : undefined;
+  const task = Object.hasOwn(TASKS, name) ? TASKS[name] : undefined;
   if (!task) throw new Error(`Unknown task "${name}"; the tasks are: ${TASK_NAMES.join(', ')}.`);
   return task;
 }

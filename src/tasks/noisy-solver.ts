@@ -180,7 +180,9 @@ export class NoisySolver implements TraceSolver {
 
 /** The length of the clean trace (no slips, no checks) of a problem. */
 function cleanLength(data: ArithmeticData): number {
-  const lines = data.ops.map(({ op, operand }, i) => formatStep(i + 1, data.values[i], op, operand, data.values[i + 1]));
+  const lines = data.ops.map(({ op, operand }, i) =>
+    formatStep(i + 1, data.values[i], op, operand, data.values[i + 1]),
+  );
   lines.push(formatAnswer(data.values[data.values.length - 1]));
   return lines.join('\n').length;
 }
@@ -201,9 +203,12 @@ export function sftRecords(
   options: { count: number; seedStart: number; difficulty: number },
 ): PromptCompletion[] {
   const { count, seedStart, difficulty } = options;
-  if (!Number.isInteger(count) || count < 0) throw new Error(`sftRecords: count must be a non-negative integer, got ${count}.`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`sftRecords: count must be a non-negative integer, got ${count}.`);
   if (count > 0 && isHeldOutSeed(seedStart + count - 1)) {
-    throw new Error(`sftRecords: seeds ${seedStart} to ${seedStart + count - 1} reach the held-out range; training data must come from seeds below it.`);
+    throw new Error(
+      `sftRecords: seeds ${seedStart} to ${seedStart + count - 1} reach the held-out range; training data must come from seeds below it.`,
+    );
   }
   const records: PromptCompletion[] = [];
   for (let i = 0; i < count; i++) {
@@ -239,7 +244,11 @@ export interface TraceStats {
   lengthHistogram: Record<number, number>;
 }
 
-export function traceStats(task: Task, solver: NoisySolver, options: { count: number; seedStart: number; difficulty: number }): TraceStats {
+export function traceStats(
+  task: Task,
+  solver: NoisySolver,
+  options: { count: number; seedStart: number; difficulty: number },
+): TraceStats {
   const { count, seedStart, difficulty } = options;
   let wrong = 0;
   let allRight = 0;

@@ -38,11 +38,31 @@ export async function evaluate(
   problems: Problem[],
   options: { ks: number[]; samples: number; temperature: number; seed: number; batchRows: number },
 ): Promise<EvalResult> {
-  const greedy = await sampleRollouts(model, tokenizer, task, problems, { group: 1, temperature: 1, topK: 1, seed: options.seed, batchRows: options.batchRows });
+  const greedy = await sampleRollouts(model, tokenizer, task, problems, {
+    group: 1,
+    temperature: 1,
+    topK: 1,
+    seed: options.seed,
+    batchRows: options.batchRows,
+  });
   const greedyAccuracy = greedy.filter((r) => r.reward === 1).length / Math.max(1, problems.length);
-  const result: EvalResult = { prompts: problems.length, accuracy: greedyAccuracy, accuracyKind: 'greedy', greedyAccuracy, passAtK: {}, samples: options.samples, temperature: options.temperature };
+  const result: EvalResult = {
+    prompts: problems.length,
+    accuracy: greedyAccuracy,
+    accuracyKind: 'greedy',
+    greedyAccuracy,
+    passAtK: {},
+    samples: options.samples,
+    temperature: options.temperature,
+  };
   if (options.samples > 0) {
-    const sampled = await sampleRollouts(model, tokenizer, task, problems, { group: options.samples, temperature: options.temperature, topK: 0, seed: options.seed + 1, batchRows: options.batchRows });
+    const sampled = await sampleRollouts(model, tokenizer, task, problems, {
+      group: options.samples,
+      temperature: options.temperature,
+      topK: 0,
+      seed: options.seed + 1,
+      batchRows: options.batchRows,
+    });
     const correct = new Map<string, number>();
     for (const r of sampled) correct.set(r.prompt_id, (correct.get(r.prompt_id) ?? 0) + r.reward);
     result.accuracy = sampled.filter((r) => r.reward === 1).length / Math.max(1, sampled.length);

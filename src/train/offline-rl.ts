@@ -6,7 +6,13 @@
 //   →  dlogits ·= c (row-wise)  →  backward  →  AdamW.
 import type { CheckpointState } from '../checkpoint/checkpoint.ts';
 import type { BufferView } from '../gpu/context.ts';
-import { createObjectiveBuffers, destroyObjectiveBuffers, objectiveCoefficients, readObjectiveTerms, type ObjectiveBuffers } from '../objectives/kernels.ts';
+import {
+  createObjectiveBuffers,
+  destroyObjectiveBuffers,
+  objectiveCoefficients,
+  readObjectiveTerms,
+  type ObjectiveBuffers,
+} from '../objectives/kernels.ts';
 import { dpoPairs, type ObjectiveHyper, type ResponseSpan } from '../objectives/reference.ts';
 import type { ObjectiveName } from '../objectives/index.ts';
 import type { Gpt2 } from '../model/gpt2.ts';
@@ -83,10 +89,14 @@ export class OfflineRlTrainer {
     this.T = model.config.contextLength;
     for (const e of examples) {
       if (e.promptTokens.length + e.responseTokens.length > this.T + 1) {
-        throw new Error(`Offline RL: a response of group ${e.group} needs ${e.promptTokens.length + e.responseTokens.length} tokens; the context holds ${this.T + 1}.`);
+        throw new Error(
+          `Offline RL: a response of group ${e.group} needs ${e.promptTokens.length + e.responseTokens.length} tokens; the context holds ${this.T + 1}.`,
+        );
       }
       if (e.refLogprobs.length !== e.responseTokens.length || e.betaMask.length !== e.responseTokens.length) {
-        throw new Error(`Offline RL: a response of group ${e.group} has ${e.responseTokens.length} tokens but ${e.refLogprobs.length} log-probs and ${e.betaMask.length} β-mask values.`);
+        throw new Error(
+          `Offline RL: a response of group ${e.group} has ${e.responseTokens.length} tokens but ${e.refLogprobs.length} log-probs and ${e.betaMask.length} β-mask values.`,
+        );
       }
     }
     const largest = Math.max(...this.groups.map((g) => g.length));
@@ -131,7 +141,15 @@ export class OfflineRlTrainer {
   nextBatch(): RlBatch {
     const { T, rowsPerBatch: B } = this;
     const groups = this.nextGroups();
-    const batch: RlBatch = { B, T, tokens: new Uint32Array(B * T), targets: new Uint32Array(B * T), refLogprobs: new Float32Array(B * T), betaMask: new Float32Array(B * T), responses: [] };
+    const batch: RlBatch = {
+      B,
+      T,
+      tokens: new Uint32Array(B * T),
+      targets: new Uint32Array(B * T),
+      refLogprobs: new Float32Array(B * T),
+      betaMask: new Float32Array(B * T),
+      responses: [],
+    };
     let row = 0;
     groups.forEach((group, g) => {
       for (const e of group) {
@@ -156,12 +174,30 @@ export class OfflineRlTrainer {
     const { B, T } = batch;
     const context = this.model.context;
     const pairs = this.options.objective === 'dpo' ? dpoPairs(batch.responses, this.options.hyper.dpoSeed) : undefined;
-    const buffers = createObjectiveBuffers(context, { nTokens: B * T, responses: batch.responses, betaMask: batch.betaMask, pairs });
+    const buffers = createObjectiveBuffers(context, {
+      nTokens: B * T,
+      responses: batch.responses,
+      betaMask: batch.betaMask,
+      pairs,
+    });
     context.upload(this.refLogprobs, batch.refLogprobs);
     await this.model.zeroGradients();
     // c = 1 first: the output kernel then leaves (softmax − onehot), which c scales once known.
-    await this.model.forward({ tokens: batch.tokens, targets: batch.targets, coefficients: new Float32Array(B * T).fill(1), B, T });
-    await objectiveCoefficients(context, { objective: this.options.objective, hyper: this.options.hyper, buffers, logprobs: this.model.logprobsView(), refLogprobs: this.refLogprobs, coefficients: this.coefficients });
+    await this.model.forward({
+      tokens: batch.tokens,
+      targets: batch.targets,
+      coefficients: new Float32Array(B * T).fill(1),
+      B,
+      T,
+    });
+    await objectiveCoefficients(context, {
+      objective: this.options.objective,
+      hyper: this.options.hyper,
+      buffers,
+      logprobs: this.model.logprobsView(),
+      refLogprobs: this.refLogprobs,
+      coefficients: this.coefficients,
+    });
     await this.model.scaleOutputGradient(this.coefficients);
     await this.model.backward();
     return buffers;
@@ -199,7 +235,11 @@ export class OfflineRlTrainer {
       step: this.step,
       rng: { seed: this.options.seed },
       dataPosition: { epoch: this.epoch, cursor: this.cursor },
-      optimizer: { hyper: { ...this.options.adamw }, m: await this.model.readParameters(this.optimizer.m), v: await this.model.readParameters(this.optimizer.v) },
+      optimizer: {
+        hyper: { ...this.options.adamw },
+        m: await this.model.readParameters(this.optimizer.m),
+        v: await this.model.readParameters(this.optimizer.v),
+      },
       parameters: await this.model.readParameters(),
       extra,
     };

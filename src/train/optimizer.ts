@@ -48,15 +48,38 @@ export class AdamW {
     const context = this.model.context;
     const { grads, params } = this.model;
     const n = grads.length;
-    await clipByGlobalNorm(context, { grads: grads.all(), n, maxNorm: this.options.maxGradNorm, scale: this.scale, norm: this.norm });
+    await clipByGlobalNorm(context, {
+      grads: grads.all(),
+      n,
+      maxNorm: this.options.maxGradNorm,
+      scale: this.scale,
+      norm: this.norm,
+    });
     this.step += 1;
     const { decayed, plain } = this.model.decayRanges();
-    for (const [[start, end], weightDecay] of [[decayed, this.options.weightDecay], [plain, 0]] as const) {
+    for (const [[start, end], weightDecay] of [
+      [decayed, this.options.weightDecay],
+      [plain, 0],
+    ] as const) {
       if (end <= start) continue;
-      const range = (arena: Arena): BufferView => ({ buffer: arena.buffer, offset: start * 4, size: (end - start) * 4 });
+      const range = (arena: Arena): BufferView => ({
+        buffer: arena.buffer,
+        offset: start * 4,
+        size: (end - start) * 4,
+      });
       await adamw(context, {
-        params: range(params), grads: range(grads), m: range(this.m), v: range(this.v), n: end - start,
-        lr, beta1: this.options.beta1, beta2: this.options.beta2, eps: this.options.eps, weightDecay, step: this.step, gradScale: this.scale,
+        params: range(params),
+        grads: range(grads),
+        m: range(this.m),
+        v: range(this.v),
+        n: end - start,
+        lr,
+        beta1: this.options.beta1,
+        beta2: this.options.beta2,
+        eps: this.options.eps,
+        weightDecay,
+        step: this.step,
+        gradScale: this.scale,
       });
     }
   }

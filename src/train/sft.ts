@@ -23,7 +23,12 @@ export interface SftOptions {
   seed: number;
 }
 
-export const DEFAULT_SFT: Omit<SftOptions, 'schedule'> = { batchSize: 8, microBatches: 1, adamw: DEFAULT_ADAMW, seed: 1 };
+export const DEFAULT_SFT: Omit<SftOptions, 'schedule'> = {
+  batchSize: 8,
+  microBatches: 1,
+  adamw: DEFAULT_ADAMW,
+  seed: 1,
+};
 
 /** Where the trainer is in the data: the epoch's permutation is derived from (seed, epoch). */
 export interface DataPosition {
@@ -65,13 +70,20 @@ export class SftTrainer {
     readonly options: SftOptions,
   ) {
     if (rows.length === 0) throw new Error('SFT: no training rows.');
-    if (options.batchSize % options.microBatches !== 0) throw new Error(`SFT: batch size ${options.batchSize} is not a multiple of ${options.microBatches} micro-batches.`);
+    if (options.batchSize % options.microBatches !== 0)
+      throw new Error(
+        `SFT: batch size ${options.batchSize} is not a multiple of ${options.microBatches} micro-batches.`,
+      );
     this.T = rows[0].tokens.length;
     this.optimizer = new AdamW(model, options.adamw);
     this.order = epochOrder(rows.length, options.seed, 0);
     const microRows = (options.batchSize / options.microBatches) * this.T;
     const context = model.context;
-    this.loss = { products: context.tensor('sft.loss.products', microRows), partial: context.tensor('sft.loss.partial', 1), total: context.tensor('sft.loss.total', 1) };
+    this.loss = {
+      products: context.tensor('sft.loss.products', microRows),
+      partial: context.tensor('sft.loss.partial', 1),
+      total: context.tensor('sft.loss.total', 1),
+    };
   }
 
   get step(): number {
@@ -151,7 +163,8 @@ export class SftTrainer {
     }
     this.optimizer.step = state.step;
     const position = state.dataPosition as DataPosition;
-    if (!Number.isInteger(position?.epoch) || !Number.isInteger(position?.cursor)) throw new Error('Checkpoint has no valid data position.');
+    if (!Number.isInteger(position?.epoch) || !Number.isInteger(position?.cursor))
+      throw new Error('Checkpoint has no valid data position.');
     this.seek(position);
   }
 

@@ -17,7 +17,14 @@ export interface CloseReport {
 
 export function compareClose(actual: Numbers, expected: Numbers, { atol, rtol }: Tolerance): CloseReport {
   if (actual.length !== expected.length) {
-    return { ok: false, worstIndex: -1, worstError: Infinity, actual: NaN, expected: NaN, message: `length ${actual.length} ≠ expected ${expected.length}` };
+    return {
+      ok: false,
+      worstIndex: -1,
+      worstError: Infinity,
+      actual: NaN,
+      expected: NaN,
+      message: `length ${actual.length} ≠ expected ${expected.length}`,
+    };
   }
   let worstIndex = -1;
   let worstExcess = 0;

@@ -18,42 +18,54 @@ export interface AnnotateRunOptions {
   onChunk?: (done: number, total: number) => void;
 }
 
-export async function annotateRollouts(rollouts: Rollout[], problems: Map<string, Problem>, config: AnnotateConfig, options: AnnotateRunOptions): Promise<AnnotatedRollout[]> {
+export async function annotateRollouts(
+  rollouts: Rollout[],
+  problems: Map<string, Problem>,
+  config: AnnotateConfig,
+  options: AnnotateRunOptions,
+): Promise<AnnotatedRollout[]> {
   const chunks: Rollout[][] = [];
   for (let i = 0; i < rollouts.length; i += options.chunk) chunks.push(rollouts.slice(i, i + options.chunk));
   let gpu: Promise<unknown> = Promise.resolve(); // the PRM shares one model: one batch at a time
   let done = 0;
-  const results = await Promise.all(chunks.map(async (chunk) => {
-    const worker = options.pool.worker();
-    const items = chunk.map((rollout) => {
-      const problem = problems.get(rollout.prompt_id);
-      if (problem === undefined) throw new Error(`annotate: no problem for ${rollout.prompt_id}.`);
-      // Workers need neither log-prob array: leaving them out halves what is copied to them.
-      return { rollout: { ...rollout, logprobs_ref: [], logprobs_sample: [] }, problem };
-    });
-    const external: Record<string, ExternalVerdicts> = {};
-    const needsSteps = config.judges.some((j) => j === 'llm' || j === 'prm');
-    if (needsSteps) {
-      const steps = await worker.segment(chunk.map((r) => r.response), config);
-      const inputs = items.map((it, i) => ({ problem: it.problem, response: it.rollout.response, steps: steps[i] }));
-      if (config.judges.includes('llm')) {
-        if (options.llm === undefined) throw new Error('annotate: the llm judge was asked for but not configured (--llm-url, --llm-model).');
-        const llm = options.llm;
-        const verdicts: StepVerdict[][] = await Promise.all(inputs.map((input) => llm.judge(input)));
-        external.llm = { simulated: llm.simulated === true, verdicts };
+  const results = await Promise.all(
+    chunks.map(async (chunk) => {
+      const worker = options.pool.worker();
+      const items = chunk.map((rollout) => {
+        const problem = problems.get(rollout.prompt_id);
+        if (problem === undefined) throw new Error(`annotate: no problem for ${rollout.prompt_id}.`);
+        // Workers need neither log-prob array: leaving them out halves what is copied to them.
+        return { rollout: { ...rollout, logprobs_ref: [], logprobs_sample: [] }, problem };
+      });
+      const external: Record<string, ExternalVerdicts> = {};
+      const needsSteps = config.judges.some((j) => j === 'llm' || j === 'prm');
+      if (needsSteps) {
+        const steps = await worker.segment(
+          chunk.map((r) => r.response),
+          config,
+        );
+        const inputs = items.map((it, i) => ({ problem: it.problem, response: it.rollout.response, steps: steps[i] }));
+        if (config.judges.includes('llm')) {
+          if (options.llm === undefined)
+            throw new Error('annotate: the llm judge was asked for but not configured (--llm-url, --llm-model).');
+          const llm = options.llm;
+          const verdicts: StepVerdict[][] = await Promise.all(inputs.map((input) => llm.judge(input)));
+          external.llm = { simulated: llm.simulated === true, verdicts };
+        }
+        if (config.judges.includes('prm')) {
+          if (options.prm === undefined)
+            throw new Error('annotate: the prm judge was asked for but no PRM was given (--prm DIR).');
+          const prm = options.prm;
+          const run = gpu.then(() => prm.judgeMany(inputs));
+          gpu = run.catch(() => {});
+          external.prm = { simulated: false, verdicts: await run };
+        }
       }
-      if (config.judges.includes('prm')) {
-        if (options.prm === undefined) throw new Error('annotate: the prm judge was asked for but no PRM was given (--prm DIR).');
-        const prm = options.prm;
-        const run = gpu.then(() => prm.judgeMany(inputs));
-        gpu = run.catch(() => {});
-        external.prm = { simulated: false, verdicts: await run };
-      }
-    }
-    const annotated = await worker.annotate(items, config, external);
-    done += chunk.length;
-    options.onChunk?.(done, rollouts.length);
-    return annotated;
-  }));
+      const annotated = await worker.annotate(items, config, external);
+      done += chunk.length;
+      options.onChunk?.(done, rollouts.length);
+      return annotated;
+    }),
+  );
   return results.flat();
 }

@@ -56,16 +56,23 @@ export const annotateService = {
     return responses.map((r) => segmenter.segment(r));
   },
 
-  async annotate(items: AnnotateItem[], config: AnnotateConfig, external: Record<string, ExternalVerdicts> = {}): Promise<AnnotatedRollout[]> {
+  async annotate(
+    items: AnnotateItem[],
+    config: AnnotateConfig,
+    external: Record<string, ExternalVerdicts> = {},
+  ): Promise<AnnotatedRollout[]> {
     const task = getTask(config.task);
     const tokenizer = CharTokenizer.fromJSON(config.tokenizer);
     const segmenter = defaultSegmenter(task, config.segmenter);
-    const precomputed = new Map(Object.entries(external).map(([name, e]) => [name, new PrecomputedJudge(name, e.simulated, e.verdicts)]));
+    const precomputed = new Map(
+      Object.entries(external).map(([name, e]) => [name, new PrecomputedJudge(name, e.simulated, e.verdicts)]),
+    );
     const judges: Judge[] = config.judges.map((name) => {
       if (name === 'oracle') return new OracleJudge(task);
       if (name === 'rule') return new RuleJudge({ task });
       const judge = precomputed.get(name);
-      if (judge === undefined) throw new Error(`annotate: judge "${name}" runs outside the worker; its verdicts were not given.`);
+      if (judge === undefined)
+        throw new Error(`annotate: judge "${name}" runs outside the worker; its verdicts were not given.`);
       return judge;
     });
     const out: AnnotatedRollout[] = [];
@@ -74,7 +81,11 @@ export const annotateService = {
     for (const item of items) {
       const record = await annotateRollout(item.rollout, item.problem, tokenizer, segmenter, judges, config.mode);
       if (config.oracle && !config.judges.includes('oracle')) {
-        const verdicts = await oracle.judge({ problem: item.problem, response: record.response, steps: record.steps.map((s) => ({ start: s.start, end: s.end })) });
+        const verdicts = await oracle.judge({
+          problem: item.problem,
+          response: record.response,
+          steps: record.steps.map((s) => ({ start: s.start, end: s.end })),
+        });
         record.judges.push({ name: 'oracle', simulated: false, verdicts });
       }
       out.push(record);

@@ -13,8 +13,12 @@ async function spawn(): Promise<Handle> {
   if (detectRuntime() === 'node') {
     const { Worker } = await import('node:worker_threads');
     const adapterPath = 'comlink/dist/esm/node-adapter.mjs';
-    const { default: nodeEndpoint } = (await import(/* @vite-ignore */ adapterPath)) as { default: (w: unknown) => Comlink.Endpoint };
-    const worker = new Worker(new URL('./node-bootstrap.mjs', import.meta.url), { workerData: { module: new URL('./annotate-worker.ts', import.meta.url).href } });
+    const { default: nodeEndpoint } = (await import(/* @vite-ignore */ adapterPath)) as {
+      default: (w: unknown) => Comlink.Endpoint;
+    };
+    const worker = new Worker(new URL('./node-bootstrap.mjs', import.meta.url), {
+      workerData: { module: new URL('./annotate-worker.ts', import.meta.url).href },
+    });
     worker.unref();
     return { api: Comlink.wrap<AnnotateService>(nodeEndpoint(worker)), terminate: () => void worker.terminate() };
   }
@@ -28,7 +32,8 @@ export class WorkerPool {
   private constructor(private readonly handles: Handle[]) {}
 
   static async create(size: number): Promise<WorkerPool> {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}.`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`WorkerPool: size must be a positive integer, got ${size}.`);
     return new WorkerPool(await Promise.all(Array.from({ length: size }, () => spawn())));
   }
 

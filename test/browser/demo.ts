@@ -22,12 +22,23 @@ import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 
 const CHROMIUM = process.env.GEMSTONE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const CLICK_BUDGET_MS = 200;
 /** A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 12 prompts × 4, two epochs, two iterations. */
-const TINY_RUN = process.env.GEMSTONE_DEMO_QUERY ?? 'run=1&sftSteps=6&sftBatch=8&records=400&prompts=12&group=4&epochs=2&iterations=2&evalPrompts=32&readEvery=2&groupsPerBatch=4&compare=bcpg';
+const TINY_RUN =
+  process.env.GEMSTONE_DEMO_QUERY ??
+  'run=1&sftSteps=6&sftBatch=8&records=400&prompts=12&group=4&epochs=2&iterations=2&evalPrompts=32&readEvery=2&groupsPerBatch=4&compare=bcpg';
 /** The failing-endpoint drill: one iteration, one epoch. */
-const ENDPOINT_RUN = 'run=0&keepAll=1&sftSteps=2&sftBatch=8&records=200&prompts=8&group=4&epochs=1&evalPrompts=8&readEvery=2&compare=';
+const ENDPOINT_RUN =
+  'run=0&keepAll=1&sftSteps=2&sftBatch=8&records=200&prompts=8&group=4&epochs=1&evalPrompts=8&readEvery=2&compare=';
 const API_KEY = 'sk-test-never-shown-4711';
 
 const results: { name: string; ok: boolean; detail: string }[] = [];
@@ -46,9 +57,23 @@ async function main(): Promise<number> {
   }
   const started = performance.now();
   const outDir = join(artifacts, 'dist');
-  await build({ configFile: join(root, 'demo/vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  check('vite builds the demo', existsSync(join(outDir, 'index.html')) && existsSync(join(outDir, 'example-run.json')) && existsSync(join(outDir, 'pi-ref-tiny.safetensors')));
-  const server = await preview({ configFile: join(root, 'demo/vite.config.ts'), logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  await build({
+    configFile: join(root, 'demo/vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true },
+  });
+  check(
+    'vite builds the demo',
+    existsSync(join(outDir, 'index.html')) &&
+      existsSync(join(outDir, 'example-run.json')) &&
+      existsSync(join(outDir, 'pi-ref-tiny.safetensors')),
+  );
+  const server = await preview({
+    configFile: join(root, 'demo/vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { port: 0, host: '127.0.0.1', strictPort: false },
+  });
   const url = server.resolvedUrls?.local[0];
   if (url === undefined) throw new Error('vite preview gave no address');
   console.log(`demo: serving the build at ${url}; artifacts in ${artifacts}`);
@@ -87,11 +112,16 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
 
   // Clicks during training: pause, play, pause, play while the GPU works. The latency is the
   // time from the input event's creation to its handler (the main thread's queueing delay).
-  await page.waitForFunction(() => /SFT step/.test(document.getElementById('progress')?.textContent ?? ''), undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => /SFT step/.test(document.getElementById('progress')?.textContent ?? ''), undefined, {
+    timeout: 120_000,
+  });
   await page.evaluate(() => {
     const w = window as unknown as { __clicks: number[] };
     w.__clicks = [];
-    for (const id of ['pause', 'play']) document.getElementById(id)!.addEventListener('click', (e) => w.__clicks.push(performance.now() - e.timeStamp), { capture: true });
+    for (const id of ['pause', 'play'])
+      document
+        .getElementById(id)!
+        .addEventListener('click', (e) => w.__clicks.push(performance.now() - e.timeStamp), { capture: true });
   });
   const roundTrips: number[] = [];
   let pausedSeen = false;
@@ -102,41 +132,98 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
     if (id === 'pause') pausedSeen ||= (await page.evaluate(() => document.body.dataset.status)) === 'paused';
   }
   const latencies = await page.evaluate(() => (window as unknown as { __clicks: number[] }).__clicks);
-  check(`clicks during training are handled within ${CLICK_BUDGET_MS} ms`, latencies.length === 4 && Math.max(...latencies) < CLICK_BUDGET_MS,
-    `handler latency ${latencies.map((l) => l.toFixed(0)).join(', ')} ms; playwright round trip ${roundTrips.map((l) => l.toFixed(0)).join(', ')} ms`);
-  check('pause pauses and play resumes', pausedSeen && (await page.evaluate(() => document.body.dataset.status)) === 'running');
+  check(
+    `clicks during training are handled within ${CLICK_BUDGET_MS} ms`,
+    latencies.length === 4 && Math.max(...latencies) < CLICK_BUDGET_MS,
+    `handler latency ${latencies.map((l) => l.toFixed(0)).join(', ')} ms; playwright round trip ${roundTrips.map((l) => l.toFixed(0)).join(', ')} ms`,
+  );
+  check(
+    'pause pauses and play resumes',
+    pausedSeen && (await page.evaluate(() => document.body.dataset.status)) === 'running',
+  );
 
   // A device loss in the middle of the run: the page must resume from its last checkpoint.
-  await page.waitForFunction(() => /iteration 1: rollouts/.test(document.getElementById('stage')?.textContent ?? ''), undefined, { timeout: 300_000 });
+  await page.waitForFunction(
+    () => /iteration 1: rollouts/.test(document.getElementById('stage')?.textContent ?? ''),
+    undefined,
+    { timeout: 300_000 },
+  );
   await page.evaluate(() => window.__demo!.loseDevice());
 
-  const done = await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.status ?? ''), undefined, { timeout: 600_000, polling: 1000 }).then(() => page.evaluate(() => document.body.dataset.status));
+  const done = await page
+    .waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.status ?? ''), undefined, {
+      timeout: 600_000,
+      polling: 1000,
+    })
+    .then(() => page.evaluate(() => document.body.dataset.status));
   const notices = await page.locator('#notices').innerText();
   check('the tiny pipeline runs to the end', done === 'done', done === 'done' ? '' : notices);
   const resumes = await page.evaluate(() => window.__demo!.run()?.resumes ?? 0);
-  check('a lost GPU device is recovered from the last checkpoint', resumes === 1 && /device was lost/.test(notices), `resumes ${resumes}`);
+  check(
+    'a lost GPU device is recovered from the last checkpoint',
+    resumes === 1 && /device was lost/.test(notices),
+    `resumes ${resumes}`,
+  );
 
-  const figures = await page.evaluate(() => ['acc-ref', 'acc-main', 'acc-compare'].map((id) => document.getElementById(id)?.textContent ?? ''));
-  check('accuracy figures appear for π_ref, the objective and the comparison', figures.every((f) => /\d+\.\d%/.test(f)), figures.join(' | '));
-  const charts = await page.evaluate(() => Object.fromEntries(['sft', 'rl', 'accuracy', 'agreement'].map((id) => [id, { points: Number(document.getElementById(`chart-${id}`)?.dataset.points ?? 0), series: Number(document.getElementById(`chart-${id}`)?.dataset.series ?? 0), canvas: document.querySelectorAll(`#chart-${id} canvas`).length }])));
-  check('the charts draw loss, RL terms, accuracy (two objectives) and judge agreement',
-    Object.values(charts).every((c) => c.points > 0 && c.canvas > 0) && charts.accuracy.series === 2, JSON.stringify(charts));
+  const figures = await page.evaluate(() =>
+    ['acc-ref', 'acc-main', 'acc-compare'].map((id) => document.getElementById(id)?.textContent ?? ''),
+  );
+  check(
+    'accuracy figures appear for π_ref, the objective and the comparison',
+    figures.every((f) => /\d+\.\d%/.test(f)),
+    figures.join(' | '),
+  );
+  const charts = await page.evaluate(() =>
+    Object.fromEntries(
+      ['sft', 'rl', 'accuracy', 'agreement'].map((id) => [
+        id,
+        {
+          points: Number(document.getElementById(`chart-${id}`)?.dataset.points ?? 0),
+          series: Number(document.getElementById(`chart-${id}`)?.dataset.series ?? 0),
+          canvas: document.querySelectorAll(`#chart-${id} canvas`).length,
+        },
+      ]),
+    ),
+  );
+  check(
+    'the charts draw loss, RL terms, accuracy (two objectives) and judge agreement',
+    Object.values(charts).every((c) => c.points > 0 && c.canvas > 0) && charts.accuracy.series === 2,
+    JSON.stringify(charts),
+  );
 
-  const colours = (panel: string) => page.$$eval(`#${panel} .tok`, (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
+  const colours = (panel: string) =>
+    page.$$eval(`#${panel} .tok`, (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
   const filter = await page.$eval('#credit-filter', (s) => (s as HTMLSelectElement).value);
   const steps = await page.$$eval('#credit-steps tbody tr', (rows) => rows.length);
   const nsaBefore = await colours('credit-nsa');
   const bcpgBefore = await colours('credit-bcpg');
   const tinted = nsaBefore.filter((c) => c !== 'rgb(247, 247, 247)').length;
-  check('the credit view shows the steps and coloured tokens', steps > 0 && nsaBefore.length > 0 && tinted > nsaBefore.length / 2, `filter ${filter}, ${steps} steps, ${tinted}/${nsaBefore.length} tokens tinted`);
+  check(
+    'the credit view shows the steps and coloured tokens',
+    steps > 0 && nsaBefore.length > 0 && tinted > nsaBefore.length / 2,
+    `filter ${filter}, ${steps} steps, ${tinted}/${nsaBefore.length} tokens tinted`,
+  );
   const judgeHeaders = await page.$$eval('#credit-steps thead th', (ths) => ths.map((t) => t.textContent ?? ''));
-  check('the simulated LLM judge is labelled as such', judgeHeaders.some((t) => /llm.*simulated/.test(t)), judgeHeaders.join(' | '));
+  check(
+    'the simulated LLM judge is labelled as such',
+    judgeHeaders.some((t) => /llm.*simulated/.test(t)),
+    judgeHeaders.join(' | '),
+  );
   await page.locator('#beta').fill('-0.5');
   const nsaAfter = await colours('credit-nsa');
   const bcpgAfter = await colours('credit-bcpg');
   const changed = nsaAfter.filter((c, i) => c !== nsaBefore[i]).length;
-  check('moving the β slider recolours BCPG-NSA at once, and not BCPG (β = 1)', filter === 'mined' && changed > 0 && bcpgAfter.join() === bcpgBefore.join(), `${changed} tokens changed colour`);
-  check('the config lives in the URL', new URL(page.url()).searchParams.get('beta') === '-0.5' && new URL(page.url()).searchParams.get('prompts') === new URLSearchParams(TINY_RUN).get('prompts'), page.url());
+  check(
+    'moving the β slider recolours BCPG-NSA at once, and not BCPG (β = 1)',
+    filter === 'mined' && changed > 0 && bcpgAfter.join() === bcpgBefore.join(),
+    `${changed} tokens changed colour`,
+  );
+  check(
+    'the config lives in the URL',
+    new URL(page.url()).searchParams.get('beta') === '-0.5' &&
+      new URL(page.url()).searchParams.get('prompts') === new URLSearchParams(TINY_RUN).get('prompts'),
+    page.url(),
+  );
 
   const shot = join(artifacts, 'demo.png');
   await page.screenshot({ path: shot, fullPage: true });
@@ -149,15 +236,31 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
   await download.saveAs(downloaded);
   const state = decodeCheckpoint(new Uint8Array(readFileSync(downloaded)), downloaded);
   const extra = state.extra as { tokenizer?: unknown; task?: string; objective?: string };
-  check('download gives a gemstone checkpoint the CLI reads (tokenizer, task, trained objective)', extra.tokenizer !== undefined && extra.task === 'arithmetic' && extra.objective === 'bcpg-nsa' && state.step > 0, `step ${state.step}`);
+  check(
+    'download gives a gemstone checkpoint the CLI reads (tokenizer, task, trained objective)',
+    extra.tokenizer !== undefined && extra.task === 'arithmetic' && extra.objective === 'bcpg-nsa' && state.step > 0,
+    `step ${state.step}`,
+  );
   await page.click('#save-browser');
-  await page.waitForFunction(() => /Saved/.test(document.getElementById('checkpoint-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => /Saved/.test(document.getElementById('checkpoint-status')?.textContent ?? ''),
+    undefined,
+    { timeout: 30_000 },
+  );
   await page.click('#load-browser');
-  await page.waitForFunction(() => /for the next run/.test(document.getElementById('checkpoint-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => /for the next run/.test(document.getElementById('checkpoint-status')?.textContent ?? ''),
+    undefined,
+    { timeout: 30_000 },
+  );
   check('save in the browser and load back', true, await page.locator('#checkpoint-status').innerText());
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#upload')]);
   await chooser.setFiles(downloaded);
-  await page.waitForFunction(() => /policy.safetensors/.test(document.getElementById('checkpoint-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => /policy.safetensors/.test(document.getElementById('checkpoint-status')?.textContent ?? ''),
+    undefined,
+    { timeout: 30_000 },
+  );
   check('upload a .safetensors checkpoint', true);
 
   // Annotated data: out in the CLI's annotated JSONL (read back by the CLI's reader), and in again.
@@ -165,11 +268,19 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
   const jsonl = join(artifacts, 'annotated.jsonl');
   await annotated.saveAs(jsonl);
   const parsed = await readAnnotatedFile(jsonl);
-  check('annotated data downloads in the CLI format', parsed.records.length > 0 && parsed.header.annotation.simulated.includes('llm'), `${parsed.records.length} records`);
+  check(
+    'annotated data downloads in the CLI format',
+    parsed.records.length > 0 && parsed.header.annotation.simulated.includes('llm'),
+    `${parsed.records.length} records`,
+  );
   const [chooser2] = await Promise.all([page.waitForEvent('filechooser'), page.click('#import-annotated')]);
   await chooser2.setFiles(jsonl);
-  await page.waitForFunction(() => [...document.querySelectorAll('#credit-iteration option')].some((o) => o.textContent === 'imported data'), undefined, { timeout: 30_000 });
-  check('a run folder\'s annotated.jsonl imports into the credit view', true);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('#credit-iteration option')].some((o) => o.textContent === 'imported data'),
+    undefined,
+    { timeout: 30_000 },
+  );
+  check("a run folder's annotated.jsonl imports into the credit view", true);
 
   check('no console errors while training', errors.length === 0, errors.slice(0, 5).join(' | '));
   await context.close();
@@ -179,10 +290,16 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
 async function failingEndpointPage(browser: Browser, url: string): Promise<void> {
   let authorized = 0;
   const endpoint = createServer((req, res) => {
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
+    const cors = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-allow-methods': 'POST, OPTIONS',
+    };
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
     if (req.headers.authorization === `Bearer ${API_KEY}`) authorized += 1;
-    res.writeHead(401, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'invalid API key' } }));
+    res
+      .writeHead(401, { ...cors, 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { message: 'invalid API key' } }));
   });
   await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', () => resolve()));
   const base = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/v1`;
@@ -193,7 +310,8 @@ async function failingEndpointPage(browser: Browser, url: string): Promise<void>
   page.on('console', (m) => {
     consoleText.push(m.text());
     // The browser reports each refused request to the endpoint as a console error: those are the drill.
-    if (m.type() === 'error' && !(m.location().url.startsWith(base) || /status of 401/.test(m.text()))) errors.push(m.text());
+    if (m.type() === 'error' && !(m.location().url.startsWith(base) || /status of 401/.test(m.text())))
+      errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
   try {
@@ -203,14 +321,34 @@ async function failingEndpointPage(browser: Browser, url: string): Promise<void>
     await page.fill('#llm-url', base);
     await page.fill('#llm-key', API_KEY);
     await page.click('#play');
-    const status = await page.waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.status ?? ''), undefined, { timeout: 600_000, polling: 1000 }).then(() => page.evaluate(() => document.body.dataset.status));
+    const status = await page
+      .waitForFunction(() => ['done', 'failed'].includes(document.body.dataset.status ?? ''), undefined, {
+        timeout: 600_000,
+        polling: 1000,
+      })
+      .then(() => page.evaluate(() => document.body.dataset.status));
     const notices = await page.locator('#notices').innerText();
     check('a failing LLM endpoint: the run still ends', status === 'done', status === 'done' ? '' : notices);
     await page.selectOption('#credit-filter', 'all');
-    const llmColumn = await page.$$eval('#credit-steps tbody tr', (rows) => rows.map((r) => r.children[2]?.textContent ?? ''));
-    check('its abstentions are shown in the credit view and announced', llmColumn.length > 0 && llmColumn.every((t) => t === 'abstained') && /abstained/.test(notices), `${llmColumn.length} steps: ${[...new Set(llmColumn)].join(', ')}`);
-    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, url: location.href }));
-    check('the API key reaches the endpoint only in its header: not in the URL, storage, notices or console', authorized > 0 && !stored.includes(API_KEY) && !notices.includes(API_KEY) && !consoleText.some((t) => t.includes(API_KEY)), `${authorized} requests carried it`);
+    const llmColumn = await page.$$eval('#credit-steps tbody tr', (rows) =>
+      rows.map((r) => r.children[2]?.textContent ?? ''),
+    );
+    check(
+      'its abstentions are shown in the credit view and announced',
+      llmColumn.length > 0 && llmColumn.every((t) => t === 'abstained') && /abstained/.test(notices),
+      `${llmColumn.length} steps: ${[...new Set(llmColumn)].join(', ')}`,
+    );
+    const stored = await page.evaluate(() =>
+      JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, url: location.href }),
+    );
+    check(
+      'the API key reaches the endpoint only in its header: not in the URL, storage, notices or console',
+      authorized > 0 &&
+        !stored.includes(API_KEY) &&
+        !notices.includes(API_KEY) &&
+        !consoleText.some((t) => t.includes(API_KEY)),
+      `${authorized} requests carried it`,
+    );
     check('no other console errors with a failing endpoint', errors.length === 0, errors.slice(0, 5).join(' | '));
   } finally {
     await context.close();
@@ -227,22 +365,43 @@ async function noWebGpuPage(browser: Browser, url: string): Promise<void> {
   const page = await context.newPage();
   const errors = watchErrors(page);
   await page.goto(`${url}?run=1`);
-  await page.waitForFunction(() => document.body.dataset.example === 'shown' || document.querySelectorAll('.notice.error').length > 1, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => document.body.dataset.example === 'shown' || document.querySelectorAll('.notice.error').length > 1,
+    undefined,
+    { timeout: 60_000 },
+  );
   const notices = await page.locator('#notices').innerText();
-  check('without WebGPU the page says what to do', /no WebGPU/.test(notices) && /Chrome|Edge/.test(notices), notices.split('\n')[0]);
-  const state = await page.evaluate(() => ({ example: document.body.dataset.example, status: document.body.dataset.status ?? 'none', points: Number(document.getElementById('chart-accuracy')?.dataset.points ?? 0), play: (document.getElementById('play') as HTMLButtonElement | null)?.disabled }));
-  check('and shows the bundled example run read-only', state.example === 'shown' && state.points > 0 && state.play === true && state.status === 'none', JSON.stringify(state));
+  check(
+    'without WebGPU the page says what to do',
+    /no WebGPU/.test(notices) && /Chrome|Edge/.test(notices),
+    notices.split('\n')[0],
+  );
+  const state = await page.evaluate(() => ({
+    example: document.body.dataset.example,
+    status: document.body.dataset.status ?? 'none',
+    points: Number(document.getElementById('chart-accuracy')?.dataset.points ?? 0),
+    play: (document.getElementById('play') as HTMLButtonElement | null)?.disabled,
+  }));
+  check(
+    'and shows the bundled example run read-only',
+    state.example === 'shown' && state.points > 0 && state.play === true && state.status === 'none',
+    JSON.stringify(state),
+  );
   const before = await page.$$eval('#credit-nsa .tok', (s) => s.map((t) => getComputedStyle(t).backgroundColor));
   await page.locator('#beta').fill('1');
   const after = await page.$$eval('#credit-nsa .tok', (s) => s.map((t) => getComputedStyle(t).backgroundColor));
-  check('the example\'s credit view answers the β slider', before.length > 0 && after.some((c, i) => c !== before[i]));
+  check("the example's credit view answers the β slider", before.length > 0 && after.some((c, i) => c !== before[i]));
   await page.screenshot({ path: join(artifacts, 'demo-no-webgpu.png'), fullPage: true });
   check('no console errors without WebGPU', errors.length === 0, errors.slice(0, 5).join(' | '));
   await context.close();
 }
 
-process.exit(await main().catch((error) => {
-  console.error(`demo: ${(error as Error).stack ?? error}`);
-  console.log(`demo: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
-  return 1;
-}));
+process.exit(
+  await main().catch((error) => {
+    console.error(`demo: ${(error as Error).stack ?? error}`);
+    console.log(
+      `demo: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`,
+    );
+    return 1;
+  }),
+);

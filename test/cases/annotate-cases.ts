@@ -28,12 +28,26 @@ export function annotationFixture(): { rollouts: Rollout[]; problems: Map<string
     const response = solver.solve(problem).text;
     const tokens = [...tokenizer.encode(response), tokenizer.eos];
     rollouts.push({
-      prompt_id: problem.id, prompt: problem.prompt, reference_answer: problem.answer, index: 0, response,
-      prompt_tokens: tokenizer.encode(problem.prompt), response_tokens: tokens, logprobs_ref: tokens.map(() => -1), logprobs_sample: tokens.map(() => -1),
-      reward: task.verify(problem, response) ? 1 : 0, answer: task.extractAnswer(response),
+      prompt_id: problem.id,
+      prompt: problem.prompt,
+      reference_answer: problem.answer,
+      index: 0,
+      response,
+      prompt_tokens: tokenizer.encode(problem.prompt),
+      response_tokens: tokens,
+      logprobs_ref: tokens.map(() => -1),
+      logprobs_sample: tokens.map(() => -1),
+      reward: task.verify(problem, response) ? 1 : 0,
+      answer: task.extractAnswer(response),
     });
   }
-  const config: AnnotateConfig = { task: 'arithmetic', tokenizer: tokenizer.toJSON(), segmenter: {}, judges: ['oracle', 'rule'], mode: 'and' };
+  const config: AnnotateConfig = {
+    task: 'arithmetic',
+    tokenizer: tokenizer.toJSON(),
+    segmenter: {},
+    judges: ['oracle', 'rule'],
+    mode: 'and',
+  };
   return { rollouts, problems, config };
 }
 
@@ -45,11 +59,15 @@ export const annotateCases: KernelCase[] = [
       const pool = await WorkerPool.create(2);
       try {
         const inWorkers = await annotateRollouts(rollouts, problems, config, { pool, chunk: 5 });
-        const inThread = await annotateService.annotate(rollouts.map((r) => ({ rollout: r, problem: problems.get(r.prompt_id)! })), config);
+        const inThread = await annotateService.annotate(
+          rollouts.map((r) => ({ rollout: r, problem: problems.get(r.prompt_id)! })),
+          config,
+        );
         const [a, b] = [canonicalJson(inWorkers), canonicalJson(inThread)];
         if (a !== b) throw new Error('workers and the calling thread annotated differently');
         const negatives = inWorkers.filter((r) => r.reward === 0);
-        if (negatives.length === 0 || !negatives.some((r) => r.beta_mask.includes(1))) throw new Error('the fixture should hold negatives with mined (β) tokens');
+        if (negatives.length === 0 || !negatives.some((r) => r.beta_mask.includes(1)))
+          throw new Error('the fixture should hold negatives with mined (β) tokens');
         const hash = await sha256Hex(a);
         if (hash !== ANNOTATION_HASH) throw new Error(`annotation hash ${hash} differs from Node's ${ANNOTATION_HASH}`);
       } finally {

@@ -12,7 +12,8 @@ const hasBrowserStorage = typeof navigator !== 'undefined' && navigator.storage 
 function tinyState(): CheckpointState {
   const config = { ...PRESETS.tiny };
   const random = new Random(11);
-  const fill = () => Object.fromEntries(parameterSpecs(config).map((spec) => [spec.name, random.floats(elementCount(spec.shape))]));
+  const fill = () =>
+    Object.fromEntries(parameterSpecs(config).map((spec) => [spec.name, random.floats(elementCount(spec.shape))]));
   return {
     config,
     step: 17,
@@ -30,7 +31,9 @@ function sameFloats(label: string, a: Float32Array, b: Float32Array): void {
 
 export const checkpointCases: KernelCase[] = [
   {
-    name: hasBrowserStorage ? 'checkpoint round trip through browser storage (saveToBrowser/loadFromBrowser)' : 'checkpoint encode/decode round trip (no navigator.storage in this runtime)',
+    name: hasBrowserStorage
+      ? 'checkpoint round trip through browser storage (saveToBrowser/loadFromBrowser)'
+      : 'checkpoint encode/decode round trip (no navigator.storage in this runtime)',
     async run() {
       const state = tinyState();
       const bytes = encodeCheckpoint(state);
@@ -40,16 +43,22 @@ export const checkpointCases: KernelCase[] = [
         await saveToBrowser(name, bytes);
         try {
           const loaded = await loadFromBrowser(name);
-          if (loaded === undefined) throw new Error(`loadFromBrowser("${name}") found nothing right after saveToBrowser`);
+          if (loaded === undefined)
+            throw new Error(`loadFromBrowser("${name}") found nothing right after saveToBrowser`);
           back = loaded;
         } finally {
           await removeFromBrowser(name);
         }
-        if ((await loadFromBrowser(name)) !== undefined) throw new Error(`removeFromBrowser("${name}") left the file behind`);
+        if ((await loadFromBrowser(name)) !== undefined)
+          throw new Error(`removeFromBrowser("${name}") left the file behind`);
       }
       const restored = decodeCheckpoint(back, 'checkpoint-case');
-      if (restored.step !== state.step || JSON.stringify(restored.config) !== JSON.stringify(state.config)) throw new Error('step or config changed in the round trip');
-      if (JSON.stringify([restored.rng, restored.dataPosition, restored.optimizer?.hyper]) !== JSON.stringify([state.rng, state.dataPosition, state.optimizer?.hyper])) {
+      if (restored.step !== state.step || JSON.stringify(restored.config) !== JSON.stringify(state.config))
+        throw new Error('step or config changed in the round trip');
+      if (
+        JSON.stringify([restored.rng, restored.dataPosition, restored.optimizer?.hyper]) !==
+        JSON.stringify([state.rng, state.dataPosition, state.optimizer?.hyper])
+      ) {
         throw new Error('rng, data position or optimizer hyper-parameters changed in the round trip');
       }
       for (const name of Object.keys(state.parameters)) {

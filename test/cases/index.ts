@@ -23,7 +23,10 @@ export const allCases: KernelCase[] = [
 ];
 
 /** Runs every case and collects outcomes; used by the Deno and browser runners. */
-export async function runAllCases(context: GpuContext, log: (line: string) => void = () => {}): Promise<{ name: string; ok: boolean; error?: string }[]> {
+export async function runAllCases(
+  context: GpuContext,
+  log: (line: string) => void = () => {},
+): Promise<{ name: string; ok: boolean; error?: string }[]> {
   const results: { name: string; ok: boolean; error?: string }[] = [];
   for (const kernelCase of allCases) {
     try {

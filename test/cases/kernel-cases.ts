@@ -44,7 +44,13 @@ const FAST_SHAPES: [number, number, number][] = [
 ];
 const SMALL_BLOCK: MatmulBlock = { TM: 4, TN: 8, WG: 4 };
 
-async function checkMatmul(context: GpuContext, shape: MatmulShape, kernel: 'simple' | 'fast', seed: number, block?: MatmulBlock): Promise<void> {
+async function checkMatmul(
+  context: GpuContext,
+  shape: MatmulShape,
+  kernel: 'simple' | 'fast',
+  seed: number,
+  block?: MatmulBlock,
+): Promise<void> {
   const { M, N, K, batch = 1 } = shape;
   const random = new Random(seed);
   const a = random.floats(batch * M * K);
@@ -56,7 +62,12 @@ async function checkMatmul(context: GpuContext, shape: MatmulShape, kernel: 'sim
     await matmul(context, { ...shape, ...views, kernel, block });
     const got = await context.read(views.c);
     const form = matmulForm(shape) ?? 'tt';
-    assertClose(`matmul ${kernel} ${form} ${batch}×${M}×${N}×${K}${shape.accumulate ? ' +=' : ''}`, got, expected, matmulTolerance(K));
+    assertClose(
+      `matmul ${kernel} ${form} ${batch}×${M}×${N}×${K}${shape.accumulate ? ' +=' : ''}`,
+      got,
+      expected,
+      matmulTolerance(K),
+    );
   } finally {
     for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
   }
@@ -85,11 +96,18 @@ function matmulCases(): KernelCase[] {
         for (const [m, n, k] of FAST_SHAPES) {
           // Aᵀ·B reads A along M, so swap the roles of M and K for that form's alignment.
           const shape: MatmulShape = flags.transA ? { M: k, N: n, K: m, ...flags } : { M: m, N: n, K: k, ...flags };
-          if (!fastKernelAccepts(matmulForm(shape)!, shape)) throw new Error(`test shape ${shape.M}×${shape.N}×${shape.K} is not one the fast ${label} kernel takes`);
+          if (!fastKernelAccepts(matmulForm(shape)!, shape))
+            throw new Error(`test shape ${shape.M}×${shape.N}×${shape.K} is not one the fast ${label} kernel takes`);
           await checkMatmul(context, shape, 'fast', seed++);
           await checkMatmul(context, shape, 'fast', seed++, SMALL_BLOCK);
         }
-        await checkMatmul(context, { M: 12, N: 20, K: 28, batch: 3, accumulate: true, ...flags }, 'fast', seed++, SMALL_BLOCK);
+        await checkMatmul(
+          context,
+          { M: 12, N: 20, K: 28, batch: 3, accumulate: true, ...flags },
+          'fast',
+          seed++,
+          SMALL_BLOCK,
+        );
         await checkMatmul(context, { M: 12, N: 20, K: 28, batch: 2, ...flags }, 'fast', seed++);
       },
     });
@@ -118,16 +136,39 @@ function elementwiseCases(): KernelCase[] {
           const vo = context.tensor('test.out', n);
           try {
             await add(context, n, vx, vy, vo);
-            assertClose(`add n=${n}`, await context.read(vo), elementwiseReference.add(x, y, new Float64Array(n)), exact);
+            assertClose(
+              `add n=${n}`,
+              await context.read(vo),
+              elementwiseReference.add(x, y, new Float64Array(n)),
+              exact,
+            );
             await mul(context, n, vx, vy, vo);
-            assertClose(`mul n=${n}`, await context.read(vo), elementwiseReference.mul(x, y, new Float64Array(n)), exact);
+            assertClose(
+              `mul n=${n}`,
+              await context.read(vo),
+              elementwiseReference.mul(x, y, new Float64Array(n)),
+              exact,
+            );
             await scale(context, n, -0.75, vx, vo);
-            assertClose(`scale n=${n}`, await context.read(vo), elementwiseReference.scale(-0.75, x, new Float64Array(n)), exact);
+            assertClose(
+              `scale n=${n}`,
+              await context.read(vo),
+              elementwiseReference.scale(-0.75, x, new Float64Array(n)),
+              exact,
+            );
             const before = Float64Array.from(await context.read(vo));
             await axpy(context, n, 0.5, vy, vo);
-            assertClose(`axpy n=${n}`, await context.read(vo), elementwiseReference.axpy(0.5, y, before), { atol: 1e-6, rtol: 1e-6 });
+            assertClose(`axpy n=${n}`, await context.read(vo), elementwiseReference.axpy(0.5, y, before), {
+              atol: 1e-6,
+              rtol: 1e-6,
+            });
             await fill(context, n, 3.25, vo);
-            assertClose(`fill n=${n}`, await context.read(vo), elementwiseReference.fill(3.25, new Float64Array(n)), exact);
+            assertClose(
+              `fill n=${n}`,
+              await context.read(vo),
+              elementwiseReference.fill(3.25, new Float64Array(n)),
+              exact,
+            );
           } finally {
             for (const v of [vx, vy, vo]) context.destroyBuffer(v.buffer);
           }
@@ -164,7 +205,12 @@ function rowCases(): KernelCase[] {
             const p = await context.read(vp);
             assertClose(`softmax ${rows}×${cols}`, p, softmaxReference(x, rows, cols), { atol: 1e-6, rtol: 1e-5 });
             await softmaxBackward(context, rows, cols, vp, vdp, vdx);
-            assertClose(`softmax backward ${rows}×${cols}`, await context.read(vdx), softmaxBackwardReference(p, dp, rows, cols), { atol: 1e-6, rtol: 1e-5 });
+            assertClose(
+              `softmax backward ${rows}×${cols}`,
+              await context.read(vdx),
+              softmaxBackwardReference(p, dp, rows, cols),
+              { atol: 1e-6, rtol: 1e-5 },
+            );
           } finally {
             for (const v of [vx, vdp, vp, vdx]) context.destroyBuffer(v.buffer);
           }
@@ -199,7 +245,12 @@ function rowCases(): KernelCase[] {
           const vs = context.tensor('test.s', s);
           try {
             await scaleRows(context, rows, cols, vs, vx);
-            assertClose(`scale rows ${rows}×${cols}`, await context.read(vx), scaleRowsReference(s, Float64Array.from(x), rows, cols), exact);
+            assertClose(
+              `scale rows ${rows}×${cols}`,
+              await context.read(vx),
+              scaleRowsReference(s, Float64Array.from(x), rows, cols),
+              exact,
+            );
           } finally {
             context.destroyBuffer(vx.buffer);
             context.destroyBuffer(vs.buffer);
@@ -217,7 +268,10 @@ function rowCases(): KernelCase[] {
           const vo = context.tensor('test.out', rows);
           try {
             await rowSum(context, rows, cols, vx, vo);
-            assertClose(`row sum ${rows}×${cols}`, await context.read(vo), rowSumReference(x, rows, cols), { atol: 1e-5 * cols, rtol: 1e-5 });
+            assertClose(`row sum ${rows}×${cols}`, await context.read(vo), rowSumReference(x, rows, cols), {
+              atol: 1e-5 * cols,
+              rtol: 1e-5,
+            });
             await rowMax(context, rows, cols, vx, vo);
             assertClose(`row max ${rows}×${cols}`, await context.read(vo), rowMaxReference(x, rows, cols), exact);
           } finally {

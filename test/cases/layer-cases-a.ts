@@ -85,7 +85,10 @@ function layernormCases(): KernelCase[] {
             await layernormForward(context, { ...v, rows, C });
             assertClose(`layernorm out ${rows}×${C}`, await context.read(v.out), expected.out, LN_FORWARD);
             assertClose(`layernorm mean ${rows}×${C}`, await context.read(v.mean), expected.mean, LN_STATS);
-            assertClose(`layernorm rstd ${rows}×${C}`, await context.read(v.rstd), expected.rstd, { atol: 1e-5, rtol: 1e-4 });
+            assertClose(`layernorm rstd ${rows}×${C}`, await context.read(v.rstd), expected.rstd, {
+              atol: 1e-5,
+              rtol: 1e-4,
+            });
           });
         }
       },
@@ -113,7 +116,10 @@ function layernormCases(): KernelCase[] {
           await withTensors(context, { x, weight, dout, mean, rstd, dx: dx0, dweight: dw0, dbias: db0 }, async (v) => {
             await layernormBackward(context, { ...v, rows, C });
             assertClose(`layernorm dx ${rows}×${C}`, await context.read(v.dx), dx, lnDx(C));
-            assertClose(`layernorm dweight ${rows}×${C}`, await context.read(v.dweight), dweight, { atol: 2e-6 * rows + 1e-6, rtol: 1e-4 });
+            assertClose(`layernorm dweight ${rows}×${C}`, await context.read(v.dweight), dweight, {
+              atol: 2e-6 * rows + 1e-6,
+              rtol: 1e-4,
+            });
             assertClose(`layernorm dbias ${rows}×${C}`, await context.read(v.dbias), dbias, sumOf(rows));
           });
         }
@@ -137,7 +143,12 @@ function geluCases(): KernelCase[] {
             await geluForward(context, { x: v.x, out: v.out, n });
             assertClose(`gelu n=${n}`, await context.read(v.out), geluTwin.geluForward(x), GELU);
             await geluBackward(context, { x: v.x, dout: v.dout, dx: v.dx, n });
-            assertClose(`gelu backward n=${n}`, await context.read(v.dx), geluTwin.geluBackward(x, dout, new Float64Array(n)), GELU);
+            assertClose(
+              `gelu backward n=${n}`,
+              await context.read(v.dx),
+              geluTwin.geluBackward(x, dout, new Float64Array(n)),
+              GELU,
+            );
           });
         }
       },
@@ -153,7 +164,8 @@ function geluCases(): KernelCase[] {
           await geluBackward(context, { x: v.x, dout: v.dout, dx: v.dx, n });
           const out = await context.read(v.out);
           const dx = await context.read(v.dx);
-          if ([...out, ...dx].some((value) => !Number.isFinite(value))) throw new Error(`gelu gave ${Array.from(out)} and gelu′ ${Array.from(dx)}`);
+          if ([...out, ...dx].some((value) => !Number.isFinite(value)))
+            throw new Error(`gelu gave ${Array.from(out)} and gelu′ ${Array.from(dx)}`);
           assertClose('gelu of large |x|', out, geluTwin.geluForward(x), GELU);
           assertClose('gelu′ of large |x|', dx, geluTwin.geluBackward(x, dout, new Float64Array(n)), GELU);
         });
@@ -206,13 +218,31 @@ function encoderCases(): KernelCase[] {
           const counts = new Map<number, number>();
           for (const t of tokenIds) counts.set(t, (counts.get(t) ?? 0) + 1);
           const most = Math.max(...counts.values());
-          await withTensors(context, { tokens: tokenIds, wte, wpe, out: B * T * C, dout, dwte: dwte0, dwpe: dwpe0 }, async (v) => {
-            await encoderForward(context, { tokens: v.tokens, wte: v.wte, wpe: v.wpe, out: v.out, B, T, C });
-            assertClose(`encoder ${B}×${T}×${C} V=${V}`, await context.read(v.out), encoderTwin.encoderForward(tokenIds, wte, wpe, B, T, C), ONE_OP);
-            await encoderBackward(context, { dout: v.dout, tokens: v.tokens, tokenIds, dwte: v.dwte, dwpe: v.dwpe, B, T, C });
-            assertClose(`encoder dwte ${B}×${T}×${C} V=${V}`, await context.read(v.dwte), dwte, sumOf(most + 1));
-            assertClose(`encoder dwpe ${B}×${T}×${C} V=${V}`, await context.read(v.dwpe), dwpe, sumOf(B + 1));
-          });
+          await withTensors(
+            context,
+            { tokens: tokenIds, wte, wpe, out: B * T * C, dout, dwte: dwte0, dwpe: dwpe0 },
+            async (v) => {
+              await encoderForward(context, { tokens: v.tokens, wte: v.wte, wpe: v.wpe, out: v.out, B, T, C });
+              assertClose(
+                `encoder ${B}×${T}×${C} V=${V}`,
+                await context.read(v.out),
+                encoderTwin.encoderForward(tokenIds, wte, wpe, B, T, C),
+                ONE_OP,
+              );
+              await encoderBackward(context, {
+                dout: v.dout,
+                tokens: v.tokens,
+                tokenIds,
+                dwte: v.dwte,
+                dwpe: v.dwpe,
+                B,
+                T,
+                C,
+              });
+              assertClose(`encoder dwte ${B}×${T}×${C} V=${V}`, await context.read(v.dwte), dwte, sumOf(most + 1));
+              assertClose(`encoder dwpe ${B}×${T}×${C} V=${V}`, await context.read(v.dwpe), dwpe, sumOf(B + 1));
+            },
+          );
         }
       },
     },
@@ -222,16 +252,32 @@ function encoderCases(): KernelCase[] {
         const random = new Random(67);
         const [T, C, V] = [9, 11, 7];
         // Growing batches: the bucket buffer is reused and regrown while earlier work is pending.
-        const batches = [1, 2, 5, 40].map((B) => ({ B, ids: Uint32Array.from({ length: B * T }, () => Math.floor(random.next() * V)), dout: random.floats(B * T * C) }));
+        const batches = [1, 2, 5, 40].map((B) => ({
+          B,
+          ids: Uint32Array.from({ length: B * T }, () => Math.floor(random.next() * V)),
+          dout: random.floats(B * T * C),
+        }));
         const dwte = new Float64Array(V * C);
         const dwpe = new Float64Array(T * C);
         for (const { B, ids, dout } of batches) encoderTwin.encoderBackward(dout, ids, B, T, C, dwte, dwpe);
-        const views = batches.map(({ ids, dout }) => ({ tokens: context.tensor('test.tokens', ids), dout: context.tensor('test.dout', dout) }));
+        const views = batches.map(({ ids, dout }) => ({
+          tokens: context.tensor('test.tokens', ids),
+          dout: context.tensor('test.dout', dout),
+        }));
         await withTensors(context, { dwte: V * C, dwpe: T * C }, async (v) => {
           try {
             for (let i = 0; i < batches.length; i++) {
               const { B, ids } = batches[i];
-              await encoderBackward(context, { dout: views[i].dout, tokens: views[i].tokens, tokenIds: ids, dwte: v.dwte, dwpe: v.dwpe, B, T, C });
+              await encoderBackward(context, {
+                dout: views[i].dout,
+                tokens: views[i].tokens,
+                tokenIds: ids,
+                dwte: v.dwte,
+                dwpe: v.dwpe,
+                B,
+                T,
+                C,
+              });
             }
             assertClose('encoder dwte over 4 batches', await context.read(v.dwte), dwte, sumOf(200));
             assertClose('encoder dwpe over 4 batches', await context.read(v.dwpe), dwpe, sumOf(50));
@@ -249,20 +295,34 @@ function encoderCases(): KernelCase[] {
       async run(context) {
         const [B, T, C, V] = [1, 3, 4, 5];
         const tokenIds = Uint32Array.from([1, 5, 4]);
-        await withTensors(context, { tokens: tokenIds, wte: V * C, wpe: T * C, out: B * T * C, dwte: V * C, dwpe: T * C }, async (v) => {
-          await encoderForward(context, { tokens: v.tokens, wte: v.wte, wpe: v.wpe, out: v.out, B, T, C });
-          const out = await context.read(v.out);
-          const nan = Array.from(out, (value) => Number.isNaN(value));
-          const want = [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0].map(Boolean);
-          if (nan.some((flag, i) => flag !== want[i])) throw new Error(`encoder with token 5 ≥ V=5 gave ${Array.from(out)}`);
-          let threw = false;
-          try {
-            await encoderBackward(context, { dout: v.out, tokens: v.tokens, tokenIds, dwte: v.dwte, dwpe: v.dwpe, B, T, C });
-          } catch (error) {
-            threw = /outside the vocabulary/.test((error as Error).message);
-          }
-          if (!threw) throw new Error('encoder backward accepted token 5 with V = 5');
-        });
+        await withTensors(
+          context,
+          { tokens: tokenIds, wte: V * C, wpe: T * C, out: B * T * C, dwte: V * C, dwpe: T * C },
+          async (v) => {
+            await encoderForward(context, { tokens: v.tokens, wte: v.wte, wpe: v.wpe, out: v.out, B, T, C });
+            const out = await context.read(v.out);
+            const nan = Array.from(out, (value) => Number.isNaN(value));
+            const want = [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0].map(Boolean);
+            if (nan.some((flag, i) => flag !== want[i]))
+              throw new Error(`encoder with token 5 ≥ V=5 gave ${Array.from(out)}`);
+            let threw = false;
+            try {
+              await encoderBackward(context, {
+                dout: v.out,
+                tokens: v.tokens,
+                tokenIds,
+                dwte: v.dwte,
+                dwpe: v.dwpe,
+                B,
+                T,
+                C,
+              });
+            } catch (error) {
+              threw = /outside the vocabulary/.test((error as Error).message);
+            }
+            if (!threw) throw new Error('encoder backward accepted token 5 with V = 5');
+          },
+        );
       },
     },
   ];
@@ -292,9 +352,19 @@ function biasCases(): KernelCase[] {
           const dbias0 = random.floats(N);
           await withTensors(context, { out, bias, dout, dbias: dbias0 }, async (v) => {
             await biasAdd(context, { out: v.out, bias: v.bias, rows, N });
-            assertClose(`bias add ${rows}×${N}`, await context.read(v.out), biasTwin.biasAdd(f64(out), bias, rows, N), ONE_OP);
+            assertClose(
+              `bias add ${rows}×${N}`,
+              await context.read(v.out),
+              biasTwin.biasAdd(f64(out), bias, rows, N),
+              ONE_OP,
+            );
             await biasBackward(context, { dout: v.dout, dbias: v.dbias, rows, N });
-            assertClose(`bias backward ${rows}×${N}`, await context.read(v.dbias), biasTwin.biasBackward(dout, rows, N, f64(dbias0)), sumOf(rows + 1));
+            assertClose(
+              `bias backward ${rows}×${N}`,
+              await context.read(v.dbias),
+              biasTwin.biasBackward(dout, rows, N, f64(dbias0)),
+              sumOf(rows + 1),
+            );
           });
         }
       },
@@ -346,7 +416,12 @@ function adamwCases(): KernelCase[] {
             for (const maxNorm of [norm / 3, norm * 2, 0, Infinity]) {
               await clipByGlobalNorm(context, { grads: v.grads, n, maxNorm, norm: v.norm, scale: v.scale });
               assertClose(`norm n=${n}`, await context.read(v.norm), [norm], NORM);
-              assertClose(`clip scale n=${n} maxNorm=${maxNorm}`, await context.read(v.scale), [adamwTwin.clipScale(norm, maxNorm)], NORM);
+              assertClose(
+                `clip scale n=${n} maxNorm=${maxNorm}`,
+                await context.read(v.scale),
+                [adamwTwin.clipScale(norm, maxNorm)],
+                NORM,
+              );
             }
           });
         }
@@ -363,10 +438,23 @@ function adamwCases(): KernelCase[] {
         const p64 = f64(params);
         const m64 = new Float64Array(n);
         const v64 = new Float64Array(n);
-        adamwTwin.adamwStep(p64, grads, m64, v64, { ...HYPER, step: 1, gradScale: adamwTwin.clipScale(adamwTwin.globalNorm(grads), maxNorm) });
+        adamwTwin.adamwStep(p64, grads, m64, v64, {
+          ...HYPER,
+          step: 1,
+          gradScale: adamwTwin.clipScale(adamwTwin.globalNorm(grads), maxNorm),
+        });
         await withTensors(context, { params, grads, m: n, v: n, norm: 1, scale: 1 }, async (v) => {
           await clipByGlobalNorm(context, { grads: v.grads, n, maxNorm, norm: v.norm, scale: v.scale });
-          await adamw(context, { params: v.params, grads: v.grads, m: v.m, v: v.v, gradScale: v.scale, n, ...HYPER, step: 1 });
+          await adamw(context, {
+            params: v.params,
+            grads: v.grads,
+            m: v.m,
+            v: v.v,
+            gradScale: v.scale,
+            n,
+            ...HYPER,
+            step: 1,
+          });
           assertClose('clipped adamw m', await context.read(v.m), m64, { atol: 1e-7, rtol: 1e-4 });
           assertClose('clipped adamw params', await context.read(v.params), p64, ADAM_PARAMS);
         });
@@ -378,7 +466,10 @@ function adamwCases(): KernelCase[] {
 // ---- views into one buffer --------------------------------------------------------------
 
 /** Views into one buffer at 256-byte-aligned offsets, as the model's arenas lay them out. */
-function oneBuffer(context: GpuContext, sizes: Record<string, number>): { buffer: GPUBuffer; view: (name: string) => BufferView } {
+function oneBuffer(
+  context: GpuContext,
+  sizes: Record<string, number>,
+): { buffer: GPUBuffer; view: (name: string) => BufferView } {
   const offsets: Record<string, number> = {};
   let cursor = 0;
   for (const [name, n] of Object.entries(sizes)) {
@@ -398,28 +489,92 @@ function arenaCases(): KernelCase[] {
         const [B, T, C, V] = [2, 5, 12, 9];
         const rows = B * T;
         const sizes = {
-          tokens: rows, wte: V * C, wpe: T * C, x: rows * C, weight: C, bias: C, ln: rows * C, mean: rows, rstd: rows,
-          h: rows * C, g: rows * C, dout: rows * C, dg: rows * C, dx: rows * C, dweight: C, dbias: C, dwte: V * C, dwpe: T * C,
+          tokens: rows,
+          wte: V * C,
+          wpe: T * C,
+          x: rows * C,
+          weight: C,
+          bias: C,
+          ln: rows * C,
+          mean: rows,
+          rstd: rows,
+          h: rows * C,
+          g: rows * C,
+          dout: rows * C,
+          dg: rows * C,
+          dx: rows * C,
+          dweight: C,
+          dbias: C,
+          dwte: V * C,
+          dwpe: T * C,
         };
         const { buffer, view } = oneBuffer(context, sizes);
         try {
           const tokenIds = Uint32Array.from({ length: rows }, () => Math.floor(random.next() * V));
           const data: Record<string, Float32Array> = {};
-          for (const name of ['wte', 'wpe', 'weight', 'bias', 'dout', 'dx', 'dweight', 'dbias', 'dwte', 'dwpe'] as const) {
+          for (const name of [
+            'wte',
+            'wpe',
+            'weight',
+            'bias',
+            'dout',
+            'dx',
+            'dweight',
+            'dbias',
+            'dwte',
+            'dwpe',
+          ] as const) {
             data[name] = random.floats(sizes[name]);
             context.upload(view(name), data[name]);
           }
           context.upload(view('tokens'), tokenIds);
           // x = encoder(tokens); ln = layernorm(x); h = ln + bias; g = gelu(h); and back.
-          await encoderForward(context, { tokens: view('tokens'), wte: view('wte'), wpe: view('wpe'), out: view('x'), B, T, C });
-          await layernormForward(context, { x: view('x'), weight: view('weight'), bias: view('bias'), out: view('ln'), mean: view('mean'), rstd: view('rstd'), rows, C });
+          await encoderForward(context, {
+            tokens: view('tokens'),
+            wte: view('wte'),
+            wpe: view('wpe'),
+            out: view('x'),
+            B,
+            T,
+            C,
+          });
+          await layernormForward(context, {
+            x: view('x'),
+            weight: view('weight'),
+            bias: view('bias'),
+            out: view('ln'),
+            mean: view('mean'),
+            rstd: view('rstd'),
+            rows,
+            C,
+          });
           await context.copy(view('ln'), view('h'));
           await biasAdd(context, { out: view('h'), bias: view('bias'), rows, N: C });
           await geluForward(context, { x: view('h'), out: view('g'), n: rows * C });
           await geluBackward(context, { x: view('h'), dout: view('dout'), dx: view('dg'), n: rows * C });
           await biasBackward(context, { dout: view('dg'), dbias: view('dbias'), rows, N: C });
-          await layernormBackward(context, { dout: view('dg'), x: view('x'), weight: view('weight'), mean: view('mean'), rstd: view('rstd'), dx: view('dx'), dweight: view('dweight'), dbias: view('dbias'), rows, C });
-          await encoderBackward(context, { dout: view('dx'), tokens: view('tokens'), tokenIds, dwte: view('dwte'), dwpe: view('dwpe'), B, T, C });
+          await layernormBackward(context, {
+            dout: view('dg'),
+            x: view('x'),
+            weight: view('weight'),
+            mean: view('mean'),
+            rstd: view('rstd'),
+            dx: view('dx'),
+            dweight: view('dweight'),
+            dbias: view('dbias'),
+            rows,
+            C,
+          });
+          await encoderBackward(context, {
+            dout: view('dx'),
+            tokens: view('tokens'),
+            tokenIds,
+            dwte: view('dwte'),
+            dwpe: view('dwpe'),
+            B,
+            T,
+            C,
+          });
 
           const x = encoderTwin.encoderForward(tokenIds, data.wte, data.wpe, B, T, C);
           const ln = layernormTwin.layernormForward(x, data.weight, data.bias, rows, C);
@@ -459,11 +614,30 @@ function arenaCases(): KernelCase[] {
           context.upload(view('grads'), grads);
           context.upload(view('m'), new Float32Array(n));
           context.upload(view('v'), new Float32Array(n));
-          await clipByGlobalNorm(context, { grads: view('grads'), n, maxNorm: 1, norm: view('norm'), scale: view('scale') });
-          await adamw(context, { params: view('params'), grads: view('grads'), m: view('m'), v: view('v'), gradScale: view('scale'), n, ...HYPER, step: 1 });
+          await clipByGlobalNorm(context, {
+            grads: view('grads'),
+            n,
+            maxNorm: 1,
+            norm: view('norm'),
+            scale: view('scale'),
+          });
+          await adamw(context, {
+            params: view('params'),
+            grads: view('grads'),
+            m: view('m'),
+            v: view('v'),
+            gradScale: view('scale'),
+            n,
+            ...HYPER,
+            step: 1,
+          });
           const norm = adamwTwin.globalNorm(grads);
           const p64 = f64(params);
-          adamwTwin.adamwStep(p64, grads, new Float64Array(n), new Float64Array(n), { ...HYPER, step: 1, gradScale: adamwTwin.clipScale(norm, 1) });
+          adamwTwin.adamwStep(p64, grads, new Float64Array(n), new Float64Array(n), {
+            ...HYPER,
+            step: 1,
+            gradScale: adamwTwin.clipScale(norm, 1),
+          });
           assertClose('arena norm', await context.read(view('norm')), [norm], NORM);
           assertClose('arena adamw params', await context.read(view('params')), p64, ADAM_PARAMS);
         } finally {
@@ -474,4 +648,11 @@ function arenaCases(): KernelCase[] {
   ];
 }
 
-export const layerCasesA: KernelCase[] = [...layernormCases(), ...geluCases(), ...encoderCases(), ...biasCases(), ...adamwCases(), ...arenaCases()];
+export const layerCasesA: KernelCase[] = [
+  ...layernormCases(),
+  ...geluCases(),
+  ...encoderCases(),
+  ...biasCases(),
+  ...adamwCases(),
+  ...arenaCases(),
+];

@@ -1,9 +1,18 @@
 // GPU-vs-twin cases for attention (forward, backward, KV-cache decode) and the
 // fused output log-prob layer. Run alike in Node, Deno and Chromium (index.ts).
 import type { BufferView, GpuContext } from '../../src/gpu/context.ts';
-import { attentionBackward, attentionDecode, attentionForward, attentionScratchElements } from '../../src/kernels/attention.ts';
+import {
+  attentionBackward,
+  attentionDecode,
+  attentionForward,
+  attentionScratchElements,
+} from '../../src/kernels/attention.ts';
 import { outputLogprobs } from '../../src/kernels/output.ts';
-import { attentionBackward as attentionBackwardReference, attentionDecodeReference, attentionForward as attentionForwardReference } from '../../src/reference/attention.ts';
+import {
+  attentionBackward as attentionBackwardReference,
+  attentionDecodeReference,
+  attentionForward as attentionForwardReference,
+} from '../../src/reference/attention.ts';
 import { outputLogprobs as outputLogprobsReference } from '../../src/reference/output.ts';
 import { assertClose, type Tolerance } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
@@ -34,7 +43,12 @@ function destroyAll(context: GpuContext, views: BufferView[]): void {
   for (const v of views) context.destroyBuffer(v.buffer);
 }
 
-async function checkAttention(context: GpuContext, [B, T, C, H]: [number, number, number, number], seed: number, withScratch: boolean): Promise<void> {
+async function checkAttention(
+  context: GpuContext,
+  [B, T, C, H]: [number, number, number, number],
+  seed: number,
+  withScratch: boolean,
+): Promise<void> {
   const random = new Random(seed);
   const qkv = random.floats(B * T * 3 * C);
   const dout = random.floats(B * T * C);
@@ -90,12 +104,25 @@ function attentionCases(): KernelCase[] {
           cursor = Math.ceil((cursor + n * 4) / 256) * 256;
         }
         const buffer = context.createBuffer('test.arena', cursor);
-        const view = (name: keyof typeof sizes): BufferView => ({ buffer, offset: offsets[name], size: sizes[name] * 4 });
+        const view = (name: keyof typeof sizes): BufferView => ({
+          buffer,
+          offset: offsets[name],
+          size: sizes[name] * 4,
+        });
         try {
           context.upload(view('qkv'), qkv);
           context.upload(view('dout'), dout);
           await attentionForward(context, { qkv: view('qkv'), out: view('out'), att: view('att'), B, T, C, H });
-          await attentionBackward(context, { dout: view('dout'), qkv: view('qkv'), att: view('att'), dqkv: view('dqkv'), B, T, C, H });
+          await attentionBackward(context, {
+            dout: view('dout'),
+            qkv: view('qkv'),
+            att: view('att'),
+            dqkv: view('dqkv'),
+            B,
+            T,
+            C,
+            H,
+          });
           assertClose('arena attention out', await context.read(view('out')), expected.out, ATT_TOL);
           const att = await context.read(view('att'));
           assertClose('arena attention att', att, expected.att, ATT_TOL);
@@ -138,17 +165,39 @@ function attentionCases(): KernelCase[] {
                 kCache.set(qkv.subarray(src + C, src + 2 * C), (b * maxT + p) * C);
                 vCache.set(qkv.subarray(src + 2 * C, src + 3 * C), (b * maxT + p) * C);
                 // Write only the new position's key and value, as a sampler would.
-                context.upload({ buffer: vk.buffer, offset: (b * maxT + p) * C * 4, size: C * 4 }, qkv.subarray(src + C, src + 2 * C));
-                context.upload({ buffer: vv.buffer, offset: (b * maxT + p) * C * 4, size: C * 4 }, qkv.subarray(src + 2 * C, src + 3 * C));
+                context.upload(
+                  { buffer: vk.buffer, offset: (b * maxT + p) * C * 4, size: C * 4 },
+                  qkv.subarray(src + C, src + 2 * C),
+                );
+                context.upload(
+                  { buffer: vv.buffer, offset: (b * maxT + p) * C * 4, size: C * 4 },
+                  qkv.subarray(src + 2 * C, src + 3 * C),
+                );
               }
               context.upload(vq, q);
-              await attentionDecode(context, { q: vq, kCache: vk, vCache: vv, out: vdec, B, H, d: C / H, C, position: p, maxT });
+              await attentionDecode(context, {
+                q: vq,
+                kCache: vk,
+                vCache: vv,
+                out: vdec,
+                B,
+                H,
+                d: C / H,
+                C,
+                position: p,
+                maxT,
+              });
               const got = await context.read(vdec);
               const fromForward = new Float64Array(B * C);
               for (let b = 0; b < B; b++) fromForward.set(full.subarray((b * T + p) * C, (b * T + p + 1) * C), b * C);
               const label = `decode B=${B} C=${C} H=${H} position ${p}`;
               assertClose(`${label} vs GPU forward`, got, fromForward, ATT_TOL);
-              assertClose(`${label} vs twin`, got, attentionDecodeReference(q, kCache, vCache, B, C, H, p, maxT), ATT_TOL);
+              assertClose(
+                `${label} vs twin`,
+                got,
+                attentionDecodeReference(q, kCache, vCache, B, C, H, p, maxT),
+                ATT_TOL,
+              );
             }
           } finally {
             destroyAll(context, [vqkv, vout, vatt, vk, vv, vq, vdec]);
@@ -159,22 +208,40 @@ function attentionCases(): KernelCase[] {
   ];
 }
 
-async function checkOutput(context: GpuContext, label: string, logits: Float32Array, targets: Uint32Array, coefficients: Float32Array, rows: number, V: number): Promise<void> {
+async function checkOutput(
+  context: GpuContext,
+  label: string,
+  logits: Float32Array,
+  targets: Uint32Array,
+  coefficients: Float32Array,
+  rows: number,
+  V: number,
+): Promise<void> {
   const expected = outputLogprobsReference(logits, targets, coefficients, rows, V);
   const vlogits = context.tensor('test.logits', logits);
   const vtargets = context.tensor('test.targets', targets);
   const vcoef = context.tensor('test.coefficients', coefficients);
   const vlogprobs = context.tensor('test.logprobs', new Float32Array(rows).fill(NaN));
   try {
-    await outputLogprobs(context, { logits: vlogits, targets: vtargets, coefficients: vcoef, logprobs: vlogprobs, rows, V });
+    await outputLogprobs(context, {
+      logits: vlogits,
+      targets: vtargets,
+      coefficients: vcoef,
+      logprobs: vlogprobs,
+      rows,
+      V,
+    });
     const logprobs = await context.read(vlogprobs);
     const dlogits = await context.read(vlogits);
-    if (logprobs.some((v) => !Number.isFinite(v)) || dlogits.some((v) => !Number.isFinite(v))) throw new Error(`${label}: non-finite output`);
+    if (logprobs.some((v) => !Number.isFinite(v)) || dlogits.some((v) => !Number.isFinite(v)))
+      throw new Error(`${label}: non-finite output`);
     assertClose(`${label} logprobs`, logprobs, expected.logprobs, LOGPROB_TOL);
     assertClose(`${label} dlogits`, dlogits, expected.dlogits, DLOGITS_TOL);
     for (let r = 0; r < rows; r++) {
       if (coefficients[r] !== 0) continue;
-      for (let j = 0; j < V; j++) if (dlogits[r * V + j] !== 0) throw new Error(`${label}: row ${r} has c = 0 but dlogits[${j}] = ${dlogits[r * V + j]}`);
+      for (let j = 0; j < V; j++)
+        if (dlogits[r * V + j] !== 0)
+          throw new Error(`${label}: row ${r} has c = 0 but dlogits[${j}] = ${dlogits[r * V + j]}`);
     }
   } finally {
     destroyAll(context, [vlogits, vtargets, vcoef, vlogprobs]);
@@ -208,7 +275,24 @@ function outputCases(): KernelCase[] {
       name: 'output log-probs stay finite for large logits; target ≥ V is padding',
       async run(context) {
         const V = 4;
-        const logits = Float32Array.from([1e4, 1e4 - 1, -1e4, 80, 3e38, -3e38, 0, 0, -3e38, -3e38, -3e38, 5, 1, 2, 3, 4]);
+        const logits = Float32Array.from([
+          1e4,
+          1e4 - 1,
+          -1e4,
+          80,
+          3e38,
+          -3e38,
+          0,
+          0,
+          -3e38,
+          -3e38,
+          -3e38,
+          5,
+          1,
+          2,
+          3,
+          4,
+        ]);
         const targets = Uint32Array.from([1, 0, 11, 7]); // row 3's target is out of range: padding
         const coefficients = Float32Array.from([0.5, 1, -0.25, 0]);
         await checkOutput(context, 'output of large logits', logits, targets, coefficients, 4, V);

@@ -15,7 +15,8 @@ export function randomParameters(config: ModelConfig, seed: number): Record<stri
   for (const spec of parameterSpecs(config)) {
     const data = new Float32Array(elementCount(spec.shape));
     const isGain = spec.name.includes('ln_') && spec.name.endsWith('.weight');
-    for (let i = 0; i < data.length; i++) data[i] = isGain ? 1 + 0.1 * random.normal() : (spec.decay ? 0.2 : 0.05) * random.normal();
+    for (let i = 0; i < data.length; i++)
+      data[i] = isGain ? 1 + 0.1 * random.normal() : (spec.decay ? 0.2 : 0.05) * random.normal();
     out[spec.name] = data;
   }
   return out;
@@ -26,7 +27,9 @@ export function randomBatch(config: ModelConfig, B: number, T: number, seed: num
   const tokens = Uint32Array.from({ length: B * T }, () => Math.floor(random.next() * config.vocabSize));
   const targets = Uint32Array.from({ length: B * T }, () => Math.floor(random.next() * config.vocabSize));
   // Uneven weights, some zero (padding) and some negative (a penalised token), as RL objectives give.
-  const coefficients = Float32Array.from({ length: B * T }, (_, i) => (i % 5 === 4 ? 0 : (random.next() - 0.3) / (B * T)));
+  const coefficients = Float32Array.from({ length: B * T }, (_, i) =>
+    i % 5 === 4 ? 0 : (random.next() - 0.3) / (B * T),
+  );
   return { tokens, targets, coefficients, B, T };
 }
 
@@ -53,7 +56,10 @@ async function checkModel(context: GpuContext, config: ModelConfig, B: number, T
     for (const spec of parameterSpecs(config)) {
       // Scale-aware: a gradient tensor's error is judged against its largest entry.
       const peak = expected[spec.name].reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-      assertClose(`∂L/∂${spec.name} ${shape}`, grads[spec.name], expected[spec.name], { atol: MODEL_TOLERANCE.atol + 1e-3 * peak, rtol: MODEL_TOLERANCE.rtol });
+      assertClose(`∂L/∂${spec.name} ${shape}`, grads[spec.name], expected[spec.name], {
+        atol: MODEL_TOLERANCE.atol + 1e-3 * peak,
+        rtol: MODEL_TOLERANCE.rtol,
+      });
     }
   } finally {
     model.destroy();

@@ -11,7 +11,12 @@
 // 1 ± ε, where the clip decision (c jumps between ρA/n and 0) could round either way.
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { DEFAULT_HYPER, OBJECTIVES, type ObjectiveHyper, type ObjectiveName } from '../../src/objectives/index.ts';
-import { createObjectiveBuffers, destroyObjectiveBuffers, objectiveCoefficients, readObjectiveTerms } from '../../src/objectives/kernels.ts';
+import {
+  createObjectiveBuffers,
+  destroyObjectiveBuffers,
+  objectiveCoefficients,
+  readObjectiveTerms,
+} from '../../src/objectives/kernels.ts';
 import { dpoPairs, type ObjectiveBatch, type ResponseSpan } from '../../src/objectives/reference.ts';
 import { assertClose } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
@@ -64,7 +69,8 @@ export function randomObjectiveBatch(random: Random, options: RandomBatchOptions
     betaMask[t] = random.next() < 0.4 ? 1 : 0;
     if (clipMargin !== undefined) {
       const edges = [1 - clipMargin.epsilon, 1 + clipMargin.epsilon];
-      while (edges.some((e) => Math.abs(Math.exp(logprobs[t] - refLogprobs[t]) - e) < clipMargin.margin)) refLogprobs[t] = round(refLogprobs[t] + 0.01);
+      while (edges.some((e) => Math.abs(Math.exp(logprobs[t] - refLogprobs[t]) - e) < clipMargin.margin))
+        refLogprobs[t] = round(refLogprobs[t] + 0.01);
     }
   }
   return { responses, logprobs, refLogprobs, betaMask };
@@ -85,25 +91,49 @@ const VARIANTS: Variant[] = [
   { objective: 'grpo-offline', label: 'loss_type grpo', hyper: {} },
   { objective: 'grpo-offline', label: 'loss_type dapo, β_KL 0.3', hyper: { lossType: 'dapo', betaKL: 0.3 } },
   { objective: 'topr', label: 'group mean, token ratio', hyper: {} },
-  { objective: 'topr', label: 'constant 0.2, sequence ratio', hyper: { toprBaseline: 'constant', toprConstant: 0.2, toprRatio: 'sequence' } },
+  {
+    objective: 'topr',
+    label: 'constant 0.2, sequence ratio',
+    hyper: { toprBaseline: 'constant', toprConstant: 0.2, toprRatio: 'sequence' },
+  },
   { objective: 'dpo', label: 'β_DPO 0.5', hyper: {} },
   { objective: 'dpo', label: 'β_DPO 2, seed 7', hyper: { betaDPO: 2, dpoSeed: 7 } },
   { objective: 'rft', label: '', hyper: {} },
 ];
 
 const BATCHES: { label: string; options: RandomBatchOptions }[] = [
-  { label: 'mixed groups with a G = 1, all-right and all-wrong group', options: { groups: [4, 3, 1, 5, 4, 2], kinds: ['mixed', 'mixed', 'mixed', 'all-right', 'all-wrong', 'mixed'], maxLength: 23 } },
+  {
+    label: 'mixed groups with a G = 1, all-right and all-wrong group',
+    options: {
+      groups: [4, 3, 1, 5, 4, 2],
+      kinds: ['mixed', 'mixed', 'mixed', 'all-right', 'all-wrong', 'mixed'],
+      maxLength: 23,
+    },
+  },
   { label: 'one response', options: { groups: [1], maxLength: 7 } },
   { label: 'all wrong', options: { groups: [3, 2], kinds: ['all-wrong', 'all-wrong'], maxLength: 9 } },
-  { label: '70 groups, 1–6 responses, lengths to 60', options: { groups: Array.from({ length: 70 }, (_, g) => 1 + ((g * 7) % 6)), maxLength: 60, spread: 0.3 } },
+  {
+    label: '70 groups, 1–6 responses, lengths to 60',
+    options: { groups: Array.from({ length: 70 }, (_, g) => 1 + ((g * 7) % 6)), maxLength: 60, spread: 0.3 },
+  },
 ];
 
-async function checkObjective(context: GpuContext, variant: Variant, batch: ObjectiveBatch, what: string): Promise<void> {
+async function checkObjective(
+  context: GpuContext,
+  variant: Variant,
+  batch: ObjectiveBatch,
+  what: string,
+): Promise<void> {
   const hyper = { ...DEFAULT_HYPER, ...variant.hyper, ...OBJECTIVES[variant.objective].fixed };
   const pairs = variant.objective === 'dpo' ? dpoPairs(batch.responses, hyper.dpoSeed) : undefined;
   const expected = OBJECTIVES[variant.objective].reference({ ...batch, pairs }, hyper);
   const n = batch.logprobs.length;
-  const buffers = createObjectiveBuffers(context, { nTokens: n, responses: batch.responses, betaMask: batch.betaMask, pairs });
+  const buffers = createObjectiveBuffers(context, {
+    nTokens: n,
+    responses: batch.responses,
+    betaMask: batch.betaMask,
+    pairs,
+  });
   const views = {
     logprobs: context.tensor('test.logprobs', Float32Array.from(batch.logprobs)),
     refLogprobs: context.tensor('test.refLogprobs', Float32Array.from(batch.refLogprobs)),
@@ -117,7 +147,12 @@ async function checkObjective(context: GpuContext, variant: Variant, batch: Obje
     const terms = await readObjectiveTerms(context, variant.objective, buffers);
     for (const [name, value] of Object.entries(expected.terms)) {
       if (!(name in terms)) throw new Error(`${what}: the GPU reports no term "${name}"`);
-      assertClose(`${what}: term ${name}`, [terms[name]], [value], name === 'pairs' ? { atol: 0, rtol: 0 } : TERM_TOLERANCE);
+      assertClose(
+        `${what}: term ${name}`,
+        [terms[name]],
+        [value],
+        name === 'pairs' ? { atol: 0, rtol: 0 } : TERM_TOLERANCE,
+      );
     }
   } finally {
     destroyObjectiveBuffers(context, buffers);
@@ -130,7 +165,10 @@ export const objectiveCases: KernelCase[] = [...new Set(VARIANTS.map((v) => v.ob
   async run(context: GpuContext) {
     let seed = 300;
     for (const variant of VARIANTS.filter((v) => v.objective === objective)) {
-      const clipMargin = objective === 'grpo-offline' ? { epsilon: variant.hyper.epsilon ?? DEFAULT_HYPER.epsilon, margin: 1e-3 } : undefined;
+      const clipMargin =
+        objective === 'grpo-offline'
+          ? { epsilon: variant.hyper.epsilon ?? DEFAULT_HYPER.epsilon, margin: 1e-3 }
+          : undefined;
       for (const { label, options } of BATCHES) {
         const batch = randomObjectiveBatch(new Random(seed++), { ...options, f32: true, clipMargin });
         await checkObjective(context, variant, batch, `${objective} (${variant.label}) on ${label}`);

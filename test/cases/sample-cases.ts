@@ -7,12 +7,24 @@ import { assertClose } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
 import type { KernelCase } from './kernel-cases.ts';
 
-async function sampleOnce(context: GpuContext, logits: Float32Array, B: number, V: number, temperature: number, topK: number, seed: number, promptLengths?: Uint32Array) {
+async function sampleOnce(
+  context: GpuContext,
+  logits: Float32Array,
+  B: number,
+  V: number,
+  temperature: number,
+  topK: number,
+  seed: number,
+  promptLengths?: Uint32Array,
+) {
   const maxT = 2;
   const views = {
     logits: context.tensor('test.logits', logits),
     promptLengths: context.tensor('test.lengths', promptLengths ?? new Uint32Array(B).fill(1)),
-    tokens: context.tensor('test.tokens', Uint32Array.from({ length: B * maxT }, (_, i) => (i % maxT === 1 ? 3 : 0))),
+    tokens: context.tensor(
+      'test.tokens',
+      Uint32Array.from({ length: B * maxT }, (_, i) => (i % maxT === 1 ? 3 : 0)),
+    ),
     logprobs: context.tensor('test.lp', B * maxT),
     modelLogprobs: context.tensor('test.mlp', B * maxT),
   };
@@ -36,7 +48,12 @@ export const sampleCases: KernelCase[] = [
     name: 'sampling matches its twin draw for draw (temperature, top-k)',
     async run(context) {
       const random = new Random(5);
-      for (const [B, V, temperature, topK] of [[7, 5, 1, 0], [13, 31, 0.7, 4], [5, 64, 1.3, 1], [9, 17, 0.5, 16]] as const) {
+      for (const [B, V, temperature, topK] of [
+        [7, 5, 1, 0],
+        [13, 31, 0.7, 4],
+        [5, 64, 1.3, 1],
+        [9, 17, 0.5, 16],
+      ] as const) {
         const logits = random.floats(B * V, -3, 3);
         const seed = 1234 + V;
         const got = await sampleOnce(context, logits, B, V, temperature, topK, seed);
@@ -48,12 +65,16 @@ export const sampleCases: KernelCase[] = [
           let below = 0;
           for (let i = 0; i < want.token; i++) below += p[i];
           const nearBoundary = Math.abs(u - below) < 1e-5 || Math.abs(u - below - p[want.token]) < 1e-5;
-          if (got.tokens[b] !== want.token && !nearBoundary) throw new Error(`row ${b} (V=${V}, τ=${temperature}, k=${topK}): GPU picked ${got.tokens[b]}, twin ${want.token} for u=${u}`);
+          if (got.tokens[b] !== want.token && !nearBoundary)
+            throw new Error(
+              `row ${b} (V=${V}, τ=${temperature}, k=${topK}): GPU picked ${got.tokens[b]}, twin ${want.token} for u=${u}`,
+            );
           if (got.tokens[b] === want.token) {
             assertClose(`log π_s row ${b}`, [got.logprobs[b]], [want.logprob], { atol: 1e-5, rtol: 1e-5 });
             assertClose(`log π row ${b}`, [got.modelLogprobs[b]], [want.modelLogprob], { atol: 1e-5, rtol: 1e-5 });
           }
-          if (topK > 0 && p[got.tokens[b]] === 0) throw new Error(`row ${b}: token ${got.tokens[b]} is outside the top ${topK}`);
+          if (topK > 0 && p[got.tokens[b]] === 0)
+            throw new Error(`row ${b}: token ${got.tokens[b]} is outside the top ${topK}`);
         }
       }
     },
@@ -72,7 +93,8 @@ export const sampleCases: KernelCase[] = [
       for (const t of got.tokens) counts[t] += 1;
       for (let i = 0; i < V; i++) {
         const sd = Math.sqrt(B * p[i] * (1 - p[i]));
-        if (Math.abs(counts[i] - B * p[i]) > 5 * sd + 1) throw new Error(`token ${i}: ${counts[i]} draws, expected ${(B * p[i]).toFixed(0)} ± ${sd.toFixed(0)}`);
+        if (Math.abs(counts[i] - B * p[i]) > 5 * sd + 1)
+          throw new Error(`token ${i}: ${counts[i]} draws, expected ${(B * p[i]).toFixed(0)} ± ${sd.toFixed(0)}`);
       }
     },
   },

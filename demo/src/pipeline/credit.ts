@@ -19,7 +19,12 @@ export interface CreditResponse {
 }
 
 /** c_ij of every response of a group under `objective` with β and τ; one array per response, one value per token. */
-export function groupCredit(group: readonly CreditResponse[], objective: ObjectiveName, beta: number, tau: number): Float64Array[] {
+export function groupCredit(
+  group: readonly CreditResponse[],
+  objective: ObjectiveName,
+  beta: number,
+  tau: number,
+): Float64Array[] {
   const responses: ResponseSpan[] = [];
   let offset = 0;
   for (const r of group) {

@@ -12,7 +12,13 @@
 // its last checkpoint (SFT: every few steps; RL: every epoch).
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../../../src/checkpoint/checkpoint.ts';
 import { annotatedHeaderFrom, type AnnotatedRecord } from '../../../src/data/annotated.ts';
-import { keepMixedGroups, ROLLOUT_FORMAT, ROLLOUT_VERSION, rolloutStats, type Rollout } from '../../../src/data/rollouts.ts';
+import {
+  keepMixedGroups,
+  ROLLOUT_FORMAT,
+  ROLLOUT_VERSION,
+  rolloutStats,
+  type Rollout,
+} from '../../../src/data/rollouts.ts';
 import { toSftRow } from '../../../src/data/sft-data.ts';
 import { CharTokenizer } from '../../../src/data/tokenizer.ts';
 import type { GpuContext } from '../../../src/gpu/context.ts';
@@ -115,11 +121,15 @@ export class Pipeline {
       for (let it = 1; it <= this.config.iterations; it++) {
         await this.stage(`iteration ${it}: rollouts and judges`, () => this.data(it));
         const start = this.policyBytes!;
-        this.policyBytes = await this.stage(`iteration ${it}: ${this.config.objective}`, () => this.train('main', this.config.objective, it, start));
+        this.policyBytes = await this.stage(`iteration ${it}: ${this.config.objective}`, () =>
+          this.train('main', this.config.objective, it, start),
+        );
       }
       if (this.config.compare !== '' && this.run.iterations.length > 0) {
         const objective = this.config.compare;
-        await this.stage(`comparison: ${objective} on iteration 1's data`, () => this.train('compare', objective, 1, this.referenceBytes!));
+        await this.stage(`comparison: ${objective} on iteration 1's data`, () =>
+          this.train('compare', objective, 1, this.referenceBytes!),
+        );
       }
       this.run.seconds = (performance.now() - this.started) / 1000;
       this.hooks.progress(`done in ${this.run.seconds.toFixed(0)} s`);
@@ -167,7 +177,10 @@ export class Pipeline {
         const lost = await this.deviceLost(error);
         if (lost === null || attempt >= MAX_RESUMES) throw error;
         this.run.resumes += 1;
-        this.hooks.notice(`The GPU device was lost (${lost}). Resumed "${name}" from its last checkpoint on a new device.`, 'warn');
+        this.hooks.notice(
+          `The GPU device was lost (${lost}). Resumed "${name}" from its last checkpoint on a new device.`,
+          'warn',
+        );
         this.context = null;
         this.lostReason = null;
       }
@@ -178,7 +191,10 @@ export class Pipeline {
     if (this.lostReason !== null) return this.lostReason;
     const device = this.context?.device;
     if (device === undefined) return null;
-    const lost = await Promise.race([device.lost.then((info) => `${info.reason}: ${info.message || 'no message'}`), new Promise<null>((r) => setTimeout(() => r(null), 100))]);
+    const lost = await Promise.race([
+      device.lost.then((info) => `${info.reason}: ${info.message || 'no message'}`),
+      new Promise<null>((r) => setTimeout(() => r(null), 100)),
+    ]);
     if (lost !== null) return lost;
     return /device (is |was )?lost/i.test(String((error as Error)?.message)) ? String((error as Error).message) : null;
   }
@@ -200,23 +216,41 @@ export class Pipeline {
       model.destroy();
       return;
     }
-    const records = sftRecords(this.task, new NoisySolver({ ...DEFAULT_NOISY_SOLVER, seed: config.seed }), { count: config.records, seedStart: 0, difficulty: config.difficulty });
+    const records = sftRecords(this.task, new NoisySolver({ ...DEFAULT_NOISY_SOLVER, seed: config.seed }), {
+      count: config.records,
+      seedStart: 0,
+      difficulty: config.difficulty,
+    });
     let warm: CheckpointState | null = null;
     if (config.ref === 'bundled') {
-      if (config.preset !== 'tiny') this.hooks.notice(`The bundled π_ref is the tiny preset; training the ${config.preset} preset from scratch instead.`, 'info');
+      if (config.preset !== 'tiny')
+        this.hooks.notice(
+          `The bundled π_ref is the tiny preset; training the ${config.preset} preset from scratch instead.`,
+          'info',
+        );
       else {
         warm = decodeCheckpoint(await this.deps.loadBundledReference(), 'pi-ref-tiny.safetensors');
         const extra = warm.extra as Partial<PolicyExtra>;
-        if (extra.difficulty !== config.difficulty) this.hooks.notice(`The bundled π_ref learned difficulty ${extra.difficulty}; continuing its SFT at difficulty ${config.difficulty}.`, 'info');
+        if (extra.difficulty !== config.difficulty)
+          this.hooks.notice(
+            `The bundled π_ref learned difficulty ${extra.difficulty}; continuing its SFT at difficulty ${config.difficulty}.`,
+            'info',
+          );
       }
     }
     if (warm !== null) this.adopt(warm);
     else {
       // A task's alphabet also holds every digit and sign, so rollouts never meet an unknown character (as the CLI).
-      this.tokenizer ??= CharTokenizer.fromTexts([...records.flatMap((r) => [r.prompt, r.completion]), '0123456789+-*/%=:., \n']);
+      this.tokenizer ??= CharTokenizer.fromTexts([
+        ...records.flatMap((r) => [r.prompt, r.completion]),
+        '0123456789+-*/%=:., \n',
+      ]);
       const longest = Math.max(...records.map((r) => [...r.prompt].length + [...r.completion].length + 1));
       // Traces need up to 128 characters: every preset gets that context here (the tiny preset's 32 would cut them).
-      this.modelConfig ??= presetConfig(config.preset, { vocabSize: this.tokenizer.size, contextLength: Math.min(128, longest) });
+      this.modelConfig ??= presetConfig(config.preset, {
+        vocabSize: this.tokenizer.size,
+        contextLength: Math.min(128, longest),
+      });
     }
     const tokenizer = this.tokenizer!;
     const modelConfig = this.modelConfig!;
@@ -225,11 +259,23 @@ export class Pipeline {
     // Continuing a trained π_ref: a tenth of the learning rate, so fresh AdamW moments do not knock it off what it learned.
     const lr = warm !== null ? config.sftLr / 10 : config.sftLr;
     const sft: SftOptions = {
-      batchSize: config.sftBatch, microBatches: 1, seed: config.seed, adamw: { ...DEFAULT_ADAMW },
-      schedule: { maxLr: lr, minLr: lr / 10, warmupSteps: Math.min(20, Math.max(1, Math.floor(config.sftSteps / 10))), totalSteps: Math.max(1, config.sftSteps) },
+      batchSize: config.sftBatch,
+      microBatches: 1,
+      seed: config.seed,
+      adamw: { ...DEFAULT_ADAMW },
+      schedule: {
+        maxLr: lr,
+        minLr: lr / 10,
+        warmupSteps: Math.min(20, Math.max(1, Math.floor(config.sftSteps / 10))),
+        totalSteps: Math.max(1, config.sftSteps),
+      },
     };
     const model = new Gpt2(context, modelConfig);
-    const trainer = new SftTrainer(model, records.map((r) => toSftRow(r, tokenizer, T)), sft);
+    const trainer = new SftTrainer(
+      model,
+      records.map((r) => toSftRow(r, tokenizer, T)),
+      sft,
+    );
     try {
       if (this.sftCheckpoint !== null) {
         trainer.restore(decodeCheckpoint(this.sftCheckpoint, 'the last SFT checkpoint'));
@@ -267,8 +313,10 @@ export class Pipeline {
   /** Takes tokenizer and model shape from a checkpoint written by this page or by `gemstone sft --task`. */
   private adopt(state: CheckpointState): void {
     const extra = (state.extra ?? {}) as Partial<PolicyExtra>;
-    if (extra.tokenizer === undefined) throw new Error('This checkpoint holds no tokenizer: use one written by the demo or by `gemstone sft --task`.');
-    if (extra.task !== undefined && extra.task !== 'arithmetic') throw new Error(`This checkpoint learned task "${extra.task}"; the demo runs the arithmetic task.`);
+    if (extra.tokenizer === undefined)
+      throw new Error('This checkpoint holds no tokenizer: use one written by the demo or by `gemstone sft --task`.');
+    if (extra.task !== undefined && extra.task !== 'arithmetic')
+      throw new Error(`This checkpoint learned task "${extra.task}"; the demo runs the arithmetic task.`);
     this.tokenizer = CharTokenizer.fromJSON(extra.tokenizer);
     this.modelConfig = state.config;
     this.describeModel();
@@ -281,18 +329,48 @@ export class Pipeline {
   }
 
   private extra(kind: string, more: Record<string, unknown> = {}): PolicyExtra {
-    return { kind, tokenizer: this.tokenizer!.toJSON(), T: this.modelConfig!.contextLength, task: 'arithmetic', difficulty: this.config.difficulty, preset: this.config.preset, ...more };
+    return {
+      kind,
+      tokenizer: this.tokenizer!.toJSON(),
+      T: this.modelConfig!.contextLength,
+      task: 'arithmetic',
+      difficulty: this.config.difficulty,
+      preset: this.config.preset,
+      ...more,
+    };
   }
 
-  private async evaluateInto(model: Gpt2, objective: string, iteration: number, epoch: number, run: string): Promise<number> {
+  private async evaluateInto(
+    model: Gpt2,
+    objective: string,
+    iteration: number,
+    epoch: number,
+    run: string,
+  ): Promise<number> {
     await this.control.tick();
     this.hooks.progress(`evaluating ${objective} on ${this.config.evalPrompts} held-out prompts…`);
     const problems = heldOutProblems(this.task, this.config.evalPrompts, this.config.difficulty);
-    const result = await evaluate(model, this.tokenizer!, this.task, problems, { ks: [], samples: 0, temperature: 1, seed: 0, batchRows: GENERATION_ROWS });
+    const result = await evaluate(model, this.tokenizer!, this.task, problems, {
+      ks: [],
+      samples: 0,
+      temperature: 1,
+      seed: 0,
+      batchRows: GENERATION_ROWS,
+    });
     const x = run === 'main' ? (iteration === 0 ? 0 : (iteration - 1) * this.config.epochs + epoch) : epoch;
-    this.run.accuracy.push({ run, objective, iteration, epoch, x, accuracy: result.greedyAccuracy, prompts: problems.length });
+    this.run.accuracy.push({
+      run,
+      objective,
+      iteration,
+      epoch,
+      x,
+      accuracy: result.greedyAccuracy,
+      prompts: problems.length,
+    });
     this.hooks.update('accuracy');
-    this.hooks.progress(`${objective}${iteration > 0 ? `, iteration ${iteration}, epoch ${epoch}` : ''}: held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}%`);
+    this.hooks.progress(
+      `${objective}${iteration > 0 ? `, iteration ${iteration}, epoch ${epoch}` : ''}: held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}%`,
+    );
     return result.greedyAccuracy;
   }
 
@@ -303,9 +381,16 @@ export class Pipeline {
     const imported = this.deps.importedData;
     if (iteration === 1 && imported !== undefined) {
       if (JSON.stringify(imported.tokenizer) !== JSON.stringify(this.run.tokenizer)) {
-        throw new Error('The imported annotated data was tokenized by another π_ref: load the checkpoint of the run that made it (its reference/checkpoint.safetensors) first.');
+        throw new Error(
+          'The imported annotated data was tokenized by another π_ref: load the checkpoint of the run that made it (its reference/checkpoint.safetensors) first.',
+        );
       }
-      this.run.iterations.push({ ...imported.data, iteration: 1, policyLogprobs: imported.data.records.map(() => null), policyLabel: null });
+      this.run.iterations.push({
+        ...imported.data,
+        iteration: 1,
+        policyLogprobs: imported.data.records.map(() => null),
+        policyLabel: null,
+      });
       this.hooks.update('iteration');
       this.hooks.progress(`iteration 1: training on the imported data (${imported.data.records.length} responses)`);
       return;
@@ -321,55 +406,95 @@ export class Pipeline {
       const problems = rolloutProblems(this.task, config.prompts, config.difficulty, iteration);
       const byId = new Map<string, Problem>(problems.map((p) => [p.id, p]));
       const total = problems.length * config.group;
-      this.hooks.progress(`iteration ${iteration}: sampling ${total} responses (${config.group} per prompt) at temperature ${config.temperature}…`);
+      this.hooks.progress(
+        `iteration ${iteration}: sampling ${total} responses (${config.group} per prompt) at temperature ${config.temperature}…`,
+      );
       // One prompt's group per GPU call keeps each call short, so a click waits at most one batch.
       const sampled: Rollout[] = [];
       const perCall = Math.max(1, Math.floor(GENERATION_ROWS / config.group));
       for (let start = 0; start < problems.length; start += perCall) {
         await this.control.tick();
         const chunk = problems.slice(start, start + perCall);
-        sampled.push(...(await sampleRollouts(model, tokenizer, this.task, chunk, { group: config.group, temperature: config.temperature, topK: 0, seed: (config.seed + iteration * 7919 + start) >>> 0, batchRows: GENERATION_ROWS })));
+        sampled.push(
+          ...(await sampleRollouts(model, tokenizer, this.task, chunk, {
+            group: config.group,
+            temperature: config.temperature,
+            topK: 0,
+            seed: (config.seed + iteration * 7919 + start) >>> 0,
+            batchRows: GENERATION_ROWS,
+          })),
+        );
         this.hooks.progress(`iteration ${iteration}: sampled ${sampled.length}/${total} responses`);
       }
       const all = rolloutStats(sampled);
       const { kept, droppedGroups } = config.keepAll ? { kept: sampled, droppedGroups: 0 } : keepMixedGroups(sampled);
       if (kept.length === 0) {
-        throw new Error(`iteration ${iteration}: every group was all right or all wrong (sampled accuracy ${(100 * all.positives / all.responses).toFixed(1)}%), so no response carries an advantage. Train π_ref longer, raise G, or tick "keep all groups".`);
+        throw new Error(
+          `iteration ${iteration}: every group was all right or all wrong (sampled accuracy ${((100 * all.positives) / all.responses).toFixed(1)}%), so no response carries an advantage. Train π_ref longer, raise G, or tick "keep all groups".`,
+        );
       }
 
       let prm: Judge | undefined;
       if (config.judges.includes('prm')) {
         const trained = await trainPagePrm(context, { model, tokenizer, checkpoint: state }, this.task, kept, byId, {
-          steps: config.prmSteps, maxResponses: 64, completions: 2, temperature: config.temperature, seed: config.seed,
-          tick: () => this.control.tick(), progress: (line) => this.hooks.progress(`iteration ${iteration}: ${line}`),
+          steps: config.prmSteps,
+          maxResponses: 64,
+          completions: 2,
+          temperature: config.temperature,
+          seed: config.seed,
+          tick: () => this.control.tick(),
+          progress: (line) => this.hooks.progress(`iteration ${iteration}: ${line}`),
         });
         prm = trained.judge;
         closePrm = trained.close;
       }
       const llm = config.judges.includes('llm') ? this.llmJudge() : undefined;
-      const annotateConfig: AnnotateConfig = { task: this.task.name, tokenizer: tokenizer.toJSON(), segmenter: ANNOTATION_SEGMENTER, judges: config.judges, mode: config.consensus, oracle: true };
-      this.hooks.progress(`iteration ${iteration}: segmenting and judging ${kept.length} responses in a worker (${config.judges.join(' + ')}, ${config.consensus})…`);
+      const annotateConfig: AnnotateConfig = {
+        task: this.task.name,
+        tokenizer: tokenizer.toJSON(),
+        segmenter: ANNOTATION_SEGMENTER,
+        judges: config.judges,
+        mode: config.consensus,
+        oracle: true,
+      };
+      this.hooks.progress(
+        `iteration ${iteration}: segmenting and judging ${kept.length} responses in a worker (${config.judges.join(' + ')}, ${config.consensus})…`,
+      );
       const annotated = await annotateRollouts(kept, byId, annotateConfig, {
-        pool, chunk: 8, llm, prm: prm as never,
+        pool,
+        chunk: 8,
+        llm,
+        prm: prm as never,
         onChunk: (done, n) => this.hooks.progress(`iteration ${iteration}: judged ${done}/${n} responses`),
       });
       const records: AnnotatedRecord[] = annotated.map((a, i) => ({ ...kept[i], ...a }));
       const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
       const abstained = records.reduce((s, r) => s + r.consensus.abstained.reduce((a, b) => a + b, 0), 0);
-      if (abstained > 0) this.hooks.notice(`Judges abstained on ${abstained} step verdicts (shown in the credit view); under "${config.consensus}" an abstention never makes a step correct. Training goes on.`, 'warn');
+      if (abstained > 0)
+        this.hooks.notice(
+          `Judges abstained on ${abstained} step verdicts (shown in the credit view); under "${config.consensus}" an abstention never makes a step correct. Training goes on.`,
+          'warn',
+        );
       const stats = rolloutStats(kept);
       const record: IterationRecord = {
-        iteration, source: `rollouts of iteration ${iteration}`,
+        iteration,
+        source: `rollouts of iteration ${iteration}`,
         dataset: { ...stats, droppedGroups, sampledAccuracy: all.positives / Math.max(1, all.responses) },
         annotation: { voters: [...config.judges], consensus: config.consensus, simulated },
-        agreement: agreementFromAnnotated(records, 'oracle', { consensus: config.judges.length > 1 ? [config.consensus] : [] }),
-        records, policyLogprobs: records.map(() => null), policyLabel: null,
+        agreement: agreementFromAnnotated(records, 'oracle', {
+          consensus: config.judges.length > 1 ? [config.consensus] : [],
+        }),
+        records,
+        policyLogprobs: records.map(() => null),
+        policyLabel: null,
       };
       this.run.iterations = this.run.iterations.filter((r) => r.iteration !== iteration);
       this.run.iterations.push(record);
       this.hooks.update('iteration');
       const mined = records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length;
-      this.hooks.progress(`iteration ${iteration}: ${stats.prompts} prompts, ${stats.responses} responses, ${stats.negatives} negatives (${mined} with mined steps); ${droppedGroups} all-right/all-wrong groups dropped`);
+      this.hooks.progress(
+        `iteration ${iteration}: ${stats.prompts} prompts, ${stats.responses} responses, ${stats.negatives} negatives (${mined} with mined steps); ${droppedGroups} all-right/all-wrong groups dropped`,
+      );
     } finally {
       pool.terminate();
       closePrm?.();
@@ -380,15 +505,29 @@ export class Pipeline {
   private llmJudge(): Judge {
     const endpoint = this.deps.llmEndpoint;
     if (endpoint === null) {
-      return new LlmJudge({ baseUrl: SIMULATED_BASE_URL, model: SIMULATED_MODEL, apiKey: 'gemstone-simulated-key', fetch: simulatedJudgeFetch({ noise: this.config.llmNoise, seed: 1 }), log: null, cache: null });
+      return new LlmJudge({
+        baseUrl: SIMULATED_BASE_URL,
+        model: SIMULATED_MODEL,
+        apiKey: 'gemstone-simulated-key',
+        fetch: simulatedJudgeFetch({ noise: this.config.llmNoise, seed: 1 }),
+        log: null,
+        cache: null,
+      });
     }
     // A failing endpoint must not stall the run: few retries, short backoff; its failures become abstentions.
     let shown = 0;
     return new LlmJudge({
-      baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey: endpoint.apiKey || undefined, retries: 1, timeoutMs: 30_000, backoffMaxMs: 2_000, concurrency: 4,
+      baseUrl: endpoint.baseUrl,
+      model: endpoint.model,
+      apiKey: endpoint.apiKey || undefined,
+      retries: 1,
+      timeoutMs: 30_000,
+      backoffMaxMs: 2_000,
+      concurrency: 4,
       log: (line) => {
         // The first few lines say what is wrong; the abstention count after annotation says how much.
-        if (++shown <= 3) this.hooks.notice(shown === 3 ? `${line} (further judge messages are not shown)` : line, 'warn');
+        if (++shown <= 3)
+          this.hooks.notice(shown === 3 ? `${line} (further judge messages are not shown)` : line, 'warn');
       },
     });
   }
@@ -399,19 +538,40 @@ export class Pipeline {
     if (it === undefined) throw new Error(`no data for iteration ${iteration}.`);
     const header = annotatedHeaderFrom(
       {
-        format: ROLLOUT_FORMAT, version: ROLLOUT_VERSION, task: this.task.name, tokenizer: this.run.tokenizer, vocab_size: this.modelConfig!.vocabSize,
-        context_length: this.modelConfig!.contextLength, sampling: { temperature: this.config.temperature, top_k: 0, seed: this.config.seed, group_size: this.config.group },
+        format: ROLLOUT_FORMAT,
+        version: ROLLOUT_VERSION,
+        task: this.task.name,
+        tokenizer: this.run.tokenizer,
+        vocab_size: this.modelConfig!.vocabSize,
+        context_length: this.modelConfig!.contextLength,
+        sampling: {
+          temperature: this.config.temperature,
+          top_k: 0,
+          seed: this.config.seed,
+          group_size: this.config.group,
+        },
         policy: { checkpoint: 'gemstone demo', step: 0 },
       },
-      { voters: it.annotation.voters, consensus: it.annotation.consensus as never, segmenter: `default(minChars=${ANNOTATION_SEGMENTER.minChars}, maxSteps=${ANNOTATION_SEGMENTER.maxSteps})`, oracle: true, simulated: it.annotation.simulated },
+      {
+        voters: it.annotation.voters,
+        consensus: it.annotation.consensus as never,
+        segmenter: `default(minChars=${ANNOTATION_SEGMENTER.minChars}, maxSteps=${ANNOTATION_SEGMENTER.maxSteps})`,
+        oracle: true,
+        simulated: it.annotation.simulated,
+      },
     );
-    return [header, ...it.records].map((r) => JSON.stringify(r)).join('\n') + '\n';
+    return `${[header, ...it.records].map((r) => JSON.stringify(r)).join('\n')}\n`;
   }
 
   // ---- offline RL ----------------------------------------------------------------------
 
   /** Trains `objective` from the policy in `startBytes` on iteration `iteration`'s data; returns the trained policy's checkpoint. */
-  private async train(run: 'main' | 'compare', objective: ObjectiveName, iteration: number, startBytes: Uint8Array): Promise<Uint8Array> {
+  private async train(
+    run: 'main' | 'compare',
+    objective: ObjectiveName,
+    iteration: number,
+    startBytes: Uint8Array,
+  ): Promise<Uint8Array> {
     const { config } = this;
     const context = await this.gpu();
     const data = this.run.iterations.find((r) => r.iteration === iteration)!;
@@ -422,12 +582,20 @@ export class Pipeline {
     model.loadParameters(state.parameters);
     const hyper = resolveHyper(objective, { beta: config.beta, tau: config.tau });
     const examples: RlExample[] = data.records.map((r) => ({
-      group: r.prompt_id, promptTokens: r.prompt_tokens, responseTokens: r.response_tokens, refLogprobs: r.logprobs_ref, reward: r.reward, betaMask: r.beta_mask,
+      group: r.prompt_id,
+      promptTokens: r.prompt_tokens,
+      responseTokens: r.response_tokens,
+      refLogprobs: r.logprobs_ref,
+      reward: r.reward,
+      betaMask: r.beta_mask,
     }));
     const done = resume?.epochs ?? 0;
     const trainer = new OfflineRlTrainer(model, examples, {
       // A resumed run reshuffles its remaining epochs with another seed (the trainer's order is not part of its checkpoint).
-      objective, hyper, groupsPerBatch: config.groupsPerBatch, seed: config.seed + 1000 * done,
+      objective,
+      hyper,
+      groupsPerBatch: config.groupsPerBatch,
+      seed: config.seed + 1000 * done,
       adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
       schedule: { maxLr: config.lr, minLr: config.lr, warmupSteps: 5, totalSteps: 1 },
     });
@@ -449,9 +617,19 @@ export class Pipeline {
           const result = await trainer.trainStep({ readTerms: read });
           await context.sync();
           if (read && result.terms) {
-            this.run.rl.push({ run, objective, iteration, step: result.step, epoch, terms: result.terms, gradNorm: result.gradNorm ?? 0 });
+            this.run.rl.push({
+              run,
+              objective,
+              iteration,
+              step: result.step,
+              epoch,
+              terms: result.terms,
+              gradNorm: result.gradNorm ?? 0,
+            });
             this.hooks.update('rl');
-            this.hooks.progress(`${objective}, iteration ${iteration}: step ${result.step}/${total} · J ${result.terms.objective.toFixed(4)} · |D| ${result.terms.meanAbsD.toFixed(3)}`);
+            this.hooks.progress(
+              `${objective}, iteration ${iteration}: step ${result.step}/${total} · J ${result.terms.objective.toFixed(4)} · |D| ${result.terms.meanAbsD.toFixed(3)}`,
+            );
           }
         }
         const checkpoint = await trainer.checkpointState(this.extra('policy', { objective, hyper, iteration, epoch }));
@@ -459,7 +637,12 @@ export class Pipeline {
         if (run === 'main') {
           // The credit view's ℓ: this policy's log-probs on the data it trains on.
           this.hooks.progress(`${objective}: log-probs of the training data for the credit view…`);
-          data.policyLogprobs = await responseLogprobs(model, data.records.map((r) => ({ promptTokens: r.prompt_tokens, responseTokens: r.response_tokens })), 16, () => this.control.tick());
+          data.policyLogprobs = await responseLogprobs(
+            model,
+            data.records.map((r) => ({ promptTokens: r.prompt_tokens, responseTokens: r.response_tokens })),
+            16,
+            () => this.control.tick(),
+          );
           data.policyLabel = `${objective} after epoch ${epoch} of iteration ${iteration}`;
           this.hooks.update('credit');
         }

@@ -8,7 +8,12 @@ export interface ScoredSequence {
   responseTokens: readonly number[];
 }
 
-export async function responseLogprobs(model: Gpt2, sequences: readonly ScoredSequence[], rows = 16, tick: () => Promise<void> = async () => {}): Promise<number[][]> {
+export async function responseLogprobs(
+  model: Gpt2,
+  sequences: readonly ScoredSequence[],
+  rows = 16,
+  tick: () => Promise<void> = async () => {},
+): Promise<number[][]> {
   const T = model.config.contextLength;
   const out: number[][] = [];
   for (let start = 0; start < sequences.length; start += rows) {

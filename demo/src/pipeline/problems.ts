@@ -14,7 +14,8 @@ export function heldOutProblems(task: Task, count: number, difficulty: number): 
 /** Rollout prompts of iteration `iteration` (from 1): fresh seeds each iteration. */
 export function rolloutProblems(task: Task, count: number, difficulty: number, iteration: number): Problem[] {
   const start = ROLLOUT_SEED_BASE + (iteration - 1) * count;
-  if (start + count > HELD_OUT_SEED_BASE) throw new Error(`rollout seeds ${start}…${start + count - 1} reach the held-out range.`);
+  if (start + count > HELD_OUT_SEED_BASE)
+    throw new Error(`rollout seeds ${start}…${start + count - 1} reach the held-out range.`);
   return Array.from({ length: count }, (_, i) => task.generate(start + i, difficulty));
 }
 
@@ -23,6 +24,7 @@ export function problemFromId(task: Task, id: string, prompt: string): Problem {
   const match = /-d(\d+)-(\d+)$/.exec(id);
   if (match === null) throw new Error(`Cannot regenerate problem "${id}": expected an id like ${task.name}-d1-42.`);
   const problem = task.generate(Number(match[2]), Number(match[1]));
-  if (problem.id !== id || problem.prompt !== prompt) throw new Error(`Problem "${id}" regenerates to a different prompt: was the task changed?`);
+  if (problem.id !== id || problem.prompt !== prompt)
+    throw new Error(`Problem "${id}" regenerates to a different prompt: was the task changed?`);
   return problem;
 }

@@ -72,8 +72,20 @@ export interface RunRecord {
 
 export function emptyRun(config: DemoConfig): RunRecord {
   return {
-    format: RUN_FORMAT, version: RUN_VERSION, config, adapter: '', task: 'arithmetic', tokenizer: null, contextLength: 0, parameters: 0,
-    sft: [], rl: [], accuracy: [], iterations: [], resumes: 0, seconds: 0,
+    format: RUN_FORMAT,
+    version: RUN_VERSION,
+    config,
+    adapter: '',
+    task: 'arithmetic',
+    tokenizer: null,
+    contextLength: 0,
+    parameters: 0,
+    sft: [],
+    rl: [],
+    accuracy: [],
+    iterations: [],
+    resumes: 0,
+    seconds: 0,
   };
 }
 

@@ -27,9 +27,12 @@ export function simulatedJudgeFetch(options: { noise: number; seed: number }): t
   const labeller = ruleStepLabeller();
   return async (_input: RequestInfo | URL, init?: RequestInit) => {
     const request = JSON.parse(String(init?.body ?? '{}')) as { messages?: { role?: string; content?: unknown }[] };
-    const user = [...(request.messages ?? [])].reverse().find((m) => m.role === 'user' && typeof m.content === 'string');
+    const user = [...(request.messages ?? [])]
+      .reverse()
+      .find((m) => m.role === 'user' && typeof m.content === 'string');
     const parsed = user ? parseUserMessage(user.content as string) : null;
-    if (parsed === null) return json(400, { error: { message: "the simulated judge reads only gemstone's LLM-judge prompt" } });
+    if (parsed === null)
+      return json(400, { error: { message: "the simulated judge reads only gemstone's LLM-judge prompt" } });
     const rng = new Random(hashText(user!.content as string, options.seed));
     const steps = labeller(parsed.problem, parsed.steps, { answer: parsed.answer }).map((l, i) =>
       rng.next() < options.noise
@@ -41,7 +44,13 @@ export function simulatedJudgeFetch(options: { noise: number; seed: number }): t
       object: 'chat.completion',
       model: SIMULATED_MODEL,
       gemstone_simulated: true,
-      choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify({ simulated: true, steps }), refusal: null }, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: JSON.stringify({ simulated: true, steps }), refusal: null },
+          finish_reason: 'stop',
+        },
+      ],
     });
   };
 }

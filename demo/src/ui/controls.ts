@@ -17,9 +17,29 @@ const GROUPS: { title: string; fields: Field[] }[] = [
   {
     title: 'task and π_ref',
     fields: [
-      { key: 'difficulty', label: 'difficulty', kind: 'number', min: 0, max: 4, help: 'operations in a chain: 2 + difficulty' },
-      { key: 'preset', label: 'model', kind: 'select', options: DEMO_PRESETS.map((p) => [p, p === 'tiny' ? 'tiny (≈ 30k parameters)' : 'small (≈ 1M parameters)']) },
-      { key: 'ref', label: 'π_ref', kind: 'select', options: [['bundled', 'continue the bundled tiny π_ref'], ['scratch', 'train from scratch']] },
+      {
+        key: 'difficulty',
+        label: 'difficulty',
+        kind: 'number',
+        min: 0,
+        max: 4,
+        help: 'operations in a chain: 2 + difficulty',
+      },
+      {
+        key: 'preset',
+        label: 'model',
+        kind: 'select',
+        options: DEMO_PRESETS.map((p) => [p, p === 'tiny' ? 'tiny (≈ 30k parameters)' : 'small (≈ 1M parameters)']),
+      },
+      {
+        key: 'ref',
+        label: 'π_ref',
+        kind: 'select',
+        options: [
+          ['bundled', 'continue the bundled tiny π_ref'],
+          ['scratch', 'train from scratch'],
+        ],
+      },
       { key: 'sftSteps', label: 'SFT steps', kind: 'number', min: 0 },
       { key: 'sftBatch', label: 'SFT batch', kind: 'number', min: 1 },
       { key: 'records', label: 'traces', kind: 'number', min: 16 },
@@ -37,7 +57,12 @@ const GROUPS: { title: string; fields: Field[] }[] = [
   {
     title: 'judges',
     fields: [
-      { key: 'consensus', label: 'consensus', kind: 'select', options: CONSENSUS_MODES.map((m) => [m, m === 'and' ? 'and (the paper)' : m]) },
+      {
+        key: 'consensus',
+        label: 'consensus',
+        kind: 'select',
+        options: CONSENSUS_MODES.map((m) => [m, m === 'and' ? 'and (the paper)' : m]),
+      },
       { key: 'llmNoise', label: 'simulated LLM noise', kind: 'number', step: '0.05', min: 0, max: 1 },
       { key: 'prmSteps', label: 'PRM steps', kind: 'number', min: 1 },
     ],
@@ -46,13 +71,26 @@ const GROUPS: { title: string; fields: Field[] }[] = [
     title: 'objective',
     fields: [
       { key: 'objective', label: 'objective', kind: 'select', options: OBJECTIVE_NAMES.map((o) => [o, o]) },
-      { key: 'beta', label: 'β', kind: 'number', step: '0.05', min: -1, max: 1, help: 'weight on mined tokens of negatives (Eq. 7)' },
+      {
+        key: 'beta',
+        label: 'β',
+        kind: 'number',
+        step: '0.05',
+        min: -1,
+        max: 1,
+        help: 'weight on mined tokens of negatives (Eq. 7)',
+      },
       { key: 'tau', label: 'τ', kind: 'number', step: '0.01', min: 0 },
       { key: 'lr', label: 'learning rate', kind: 'number', step: 'any' },
       { key: 'epochs', label: 'epochs', kind: 'number', min: 1 },
       { key: 'groupsPerBatch', label: 'groups per step', kind: 'number', min: 1 },
       { key: 'iterations', label: 'iterations', kind: 'number', min: 1 },
-      { key: 'compare', label: 'compare with', kind: 'select', options: [['', '(none)'], ...OBJECTIVE_NAMES.map((o) => [o, o] as [string, string])] },
+      {
+        key: 'compare',
+        label: 'compare with',
+        kind: 'select',
+        options: [['', '(none)'], ...OBJECTIVE_NAMES.map((o) => [o, o] as [string, string])],
+      },
       { key: 'evalPrompts', label: 'held-out prompts', kind: 'number', min: 1 },
       { key: 'readEvery', label: 'GPU read-back every', kind: 'number', min: 1, help: 'steps' },
       { key: 'seed', label: 'seed', kind: 'number', min: 0 },
@@ -79,28 +117,72 @@ export class Controls {
   private readonly llmUrl: HTMLInputElement;
   private readonly llmModel: HTMLInputElement;
   private readonly llmKey: HTMLInputElement;
-  readonly buttons: { play: HTMLButtonElement; pause: HTMLButtonElement; step: HTMLButtonElement; reset: HTMLButtonElement };
+  readonly buttons: {
+    play: HTMLButtonElement;
+    pause: HTMLButtonElement;
+    step: HTMLButtonElement;
+    reset: HTMLButtonElement;
+  };
 
   constructor(
     private config: DemoConfig,
     events: ControlEvents,
   ) {
     const emit = (key: keyof DemoConfig) => events.change(this.config, key);
-    this.betaSlider = h('input', { type: 'range', id: 'beta', min: '-1', max: '1', step: '0.05', value: String(config.beta) });
+    this.betaSlider = h('input', {
+      type: 'range',
+      id: 'beta',
+      min: '-1',
+      max: '1',
+      step: '0.05',
+      value: String(config.beta),
+    });
     this.betaSlider.addEventListener('input', () => {
       this.config = { ...this.config, beta: Number(this.betaSlider.value) };
       (this.inputs.get('beta') as HTMLInputElement).value = this.betaSlider.value;
       emit('beta');
     });
-    const groups = GROUPS.map((group) => h('fieldset', {}, h('legend', {}, group.title), ...group.fields.map((f) => this.field(f, emit)),
-      group.title === 'judges' ? this.judgeChecks(emit) : null,
-      group.title === 'objective' ? h('label', { class: 'beta-slider' }, 'β slider ', this.betaSlider) : null));
-    this.llmMode = h('select', { id: 'llm-mode' }, h('option', { value: 'simulated' }, 'simulated judge (local, labelled "simulated")'), h('option', { value: 'endpoint' }, 'an OpenAI-compatible endpoint'));
-    this.llmUrl = h('input', { id: 'llm-url', type: 'url', placeholder: 'https://api.openai.com/v1', autocomplete: 'off' });
+    const groups = GROUPS.map((group) =>
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, group.title),
+        ...group.fields.map((f) => this.field(f, emit)),
+        group.title === 'judges' ? this.judgeChecks(emit) : null,
+        group.title === 'objective' ? h('label', { class: 'beta-slider' }, 'β slider ', this.betaSlider) : null,
+      ),
+    );
+    this.llmMode = h(
+      'select',
+      { id: 'llm-mode' },
+      h('option', { value: 'simulated' }, 'simulated judge (local, labelled "simulated")'),
+      h('option', { value: 'endpoint' }, 'an OpenAI-compatible endpoint'),
+    );
+    this.llmUrl = h('input', {
+      id: 'llm-url',
+      type: 'url',
+      placeholder: 'https://api.openai.com/v1',
+      autocomplete: 'off',
+    });
     this.llmModel = h('input', { id: 'llm-model', value: 'gpt-4o-mini', autocomplete: 'off' });
-    this.llmKey = h('input', { id: 'llm-key', type: 'password', autocomplete: 'off', placeholder: 'API key (kept in this page only)' });
-    const endpointFields = h('div', { class: 'llm-endpoint', hidden: true }, h('label', {}, 'base URL ', this.llmUrl), h('label', {}, 'model ', this.llmModel), h('label', {}, 'key ', this.llmKey),
-      h('p', { class: 'muted' }, 'Sent only to that endpoint (it must allow this page by CORS). Never put in the address, never stored; a failing endpoint makes the judge abstain and training goes on.'));
+    this.llmKey = h('input', {
+      id: 'llm-key',
+      type: 'password',
+      autocomplete: 'off',
+      placeholder: 'API key (kept in this page only)',
+    });
+    const endpointFields = h(
+      'div',
+      { class: 'llm-endpoint', hidden: true },
+      h('label', {}, 'base URL ', this.llmUrl),
+      h('label', {}, 'model ', this.llmModel),
+      h('label', {}, 'key ', this.llmKey),
+      h(
+        'p',
+        { class: 'muted' },
+        'Sent only to that endpoint (it must allow this page by CORS). Never put in the address, never stored; a failing endpoint makes the judge abstain and training goes on.',
+      ),
+    );
     this.llmMode.addEventListener('change', () => {
       endpointFields.hidden = this.llmMode.value !== 'endpoint';
     });
@@ -113,21 +195,41 @@ export class Controls {
       reset: h('button', { type: 'button', id: 'reset', onclick: () => events.reset() }, 'reset'),
     };
     this.stage = h('div', { class: 'stage', id: 'stage' }, 'idle');
-    this.progress = h('div', { class: 'progress', id: 'progress', role: 'status' }, 'Press play to train π_ref, sample, judge and train with the chosen objective.');
-    this.element = h('aside', { class: 'controls' },
+    this.progress = h(
+      'div',
+      { class: 'progress', id: 'progress', role: 'status' },
+      'Press play to train π_ref, sample, judge and train with the chosen objective.',
+    );
+    this.element = h(
+      'aside',
+      { class: 'controls' },
       h('div', { class: 'buttons' }, this.buttons.play, this.buttons.pause, this.buttons.step, this.buttons.reset),
-      this.stage, this.progress, ...groups);
+      this.stage,
+      this.progress,
+      ...groups,
+    );
   }
 
   private field(f: Field, emit: (key: keyof DemoConfig) => void): HTMLElement {
     const value = this.config[f.key];
     let input: HTMLInputElement | HTMLSelectElement;
     if (f.kind === 'select') {
-      input = h('select', { id: `cfg-${f.key}` }, ...f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === v }, label)));
+      input = h(
+        'select',
+        { id: `cfg-${f.key}` },
+        ...f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === v }, label)),
+      );
     } else if (f.kind === 'check') {
       input = h('input', { id: `cfg-${f.key}`, type: 'checkbox', checked: value === true });
     } else {
-      input = h('input', { id: `cfg-${f.key}`, type: 'number', value: String(value), step: f.step ?? '1', min: f.min !== undefined ? String(f.min) : undefined, max: f.max !== undefined ? String(f.max) : undefined });
+      input = h('input', {
+        id: `cfg-${f.key}`,
+        type: 'number',
+        value: String(value),
+        step: f.step ?? '1',
+        min: f.min !== undefined ? String(f.min) : undefined,
+        max: f.max !== undefined ? String(f.max) : undefined,
+      });
     }
     input.addEventListener('change', () => {
       const raw = input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value;
@@ -154,7 +256,12 @@ export class Controls {
         emit('judges');
       });
       this.judgeBoxes.set(name, box);
-      return h('label', { class: 'inline' }, box, ` ${name}${name === 'llm' ? ' (simulated unless an endpoint is set)' : name === 'prm' ? ' (trained in the page; slow)' : ''}`);
+      return h(
+        'label',
+        { class: 'inline' },
+        box,
+        ` ${name}${name === 'llm' ? ' (simulated unless an endpoint is set)' : name === 'prm' ? ' (trained in the page; slow)' : ''}`,
+      );
     });
     return h('div', { class: 'judges' }, 'judges: ', ...boxes);
   }
@@ -163,7 +270,8 @@ export class Controls {
   llmEndpoint(): LlmEndpoint | null {
     if (this.llmMode.value !== 'endpoint') return null;
     const baseUrl = this.llmUrl.value.trim();
-    if (!/^https?:\/\//.test(baseUrl)) throw new Error('The LLM endpoint needs a base URL starting with http:// or https://.');
+    if (!/^https?:\/\//.test(baseUrl))
+      throw new Error('The LLM endpoint needs a base URL starting with http:// or https://.');
     return { baseUrl, model: this.llmModel.value.trim() || 'gpt-4o-mini', apiKey: this.llmKey.value };
   }
 

@@ -14,19 +14,26 @@ export const STORAGE_NAME = 'gemstone-demo-policy.safetensors';
 export function describeCheckpoint(bytes: Uint8Array, source: string): string {
   const state = decodeCheckpoint(bytes, source);
   const extra = (state.extra ?? {}) as { kind?: string; objective?: string; difficulty?: number; tokenizer?: unknown };
-  if (extra.tokenizer === undefined) throw new Error(`${source}: no tokenizer inside; use a checkpoint written by the demo or by \`gemstone sft --task\` / \`gemstone train\`.`);
+  if (extra.tokenizer === undefined)
+    throw new Error(
+      `${source}: no tokenizer inside; use a checkpoint written by the demo or by \`gemstone sft --task\` / \`gemstone train\`.`,
+    );
   const { width, layers, contextLength } = state.config;
   return `${source}: ${extra.objective ?? extra.kind ?? 'policy'}, step ${state.step}, ${layers} layers × ${width} wide, context ${contextLength}${extra.difficulty !== undefined ? `, difficulty ${extra.difficulty}` : ''}`;
 }
 
 /** An annotated JSONL (from `gemstone annotate` or `gemstone pipeline`) as the credit view's data. */
-export function importAnnotated(text: string, source: string): { data: IterationRecord; tokenizer: unknown; contextLength: number } {
+export function importAnnotated(
+  text: string,
+  source: string,
+): { data: IterationRecord; tokenizer: unknown; contextLength: number } {
   const lines = text.split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
   if (first < 0) throw new Error(`${source} is empty.`);
   const header = parseAnnotatedHeader(lines[first], source, first + 1);
   const records: AnnotatedRecord[] = [];
-  for (let i = first + 1; i < lines.length; i++) if (lines[i].trim() !== '') records.push(parseAnnotatedRecord(lines[i], source, i + 1, header));
+  for (let i = first + 1; i < lines.length; i++)
+    if (lines[i].trim() !== '') records.push(parseAnnotatedRecord(lines[i], source, i + 1, header));
   if (records.length === 0) throw new Error(`${source} holds a header but no records.`);
   const hasOracle = records.every((r) => r.judges.some((j) => j.name === 'oracle'));
   const stats = rolloutStats(records);
@@ -34,8 +41,16 @@ export function importAnnotated(text: string, source: string): { data: Iteration
     iteration: 0,
     source,
     dataset: { ...stats, droppedGroups: 0, sampledAccuracy: stats.positives / Math.max(1, stats.responses) },
-    annotation: { voters: header.annotation.voters, consensus: header.annotation.consensus, simulated: header.annotation.simulated },
-    agreement: hasOracle ? agreementFromAnnotated(records, 'oracle', { consensus: header.annotation.voters.length > 1 ? [header.annotation.consensus] : [] }) : null,
+    annotation: {
+      voters: header.annotation.voters,
+      consensus: header.annotation.consensus,
+      simulated: header.annotation.simulated,
+    },
+    agreement: hasOracle
+      ? agreementFromAnnotated(records, 'oracle', {
+          consensus: header.annotation.voters.length > 1 ? [header.annotation.consensus] : [],
+        })
+      : null,
     records,
     policyLogprobs: records.map(() => null),
     policyLabel: null,
