@@ -20,9 +20,7 @@ const LIMIT: f32 = 10.0;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
+//#include "common/index.wgsl"
 
 // σ(2u(w)) = ½(1 + tanh u(w)), for |w| ≤ LIMIT
 fn half_one_plus_tanh(w: f32) -> f32 {

@@ -15,7 +15,7 @@ const WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read_write> scale: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-var<workgroup> tree: array<f32, WG>;
+//#include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn partial_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -33,14 +33,9 @@ fn partial_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn finish(@builtin(local_invocation_index) local: u32) {
   var s = 0.0;
   for (var j = local; j < params.threads; j += WG) { s += partials[j]; }
-  tree[local] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (local < stride) { tree[local] += tree[local + stride]; }
-    workgroupBarrier();
-  }
+  s = reduce_sum(local, s);
   if (local == 0u) {
-    let total = sqrt(tree[0]);
+    let total = sqrt(s);
     norm[0] = total;
     scale[0] = select(1.0, min(1.0, params.maxNorm / (total + 1e-6)), params.clip != 0u);
   }

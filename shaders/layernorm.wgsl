@@ -22,9 +22,7 @@ const WG: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
 @group(0) @binding(7) var<uniform> params: Params;
 
-fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
+//#include "common/index.wgsl"
 
 // out = layernorm(x)·w + b; mean, rstd [rows]
 @compute @workgroup_size(WG)

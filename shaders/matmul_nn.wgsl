@@ -6,7 +6,7 @@ const TM: u32 = 16u;
 const TN: u32 = 32u;
 const WG: u32 = 8u;
 
-struct Dims { M: u32, N: u32, K: u32, accumulate: u32, strideA: u32, strideB: u32, strideC: u32, pad: u32 }
+//#include "common/matmul_dims.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
@@ -50,14 +50,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   }
 
-  for (var i = 0u; i < TM; i++) {
-    let r = row0 + i;
-    if (r >= d.M) { break; }
-    for (var j = 0u; j < TN4; j++) {
-      let cc = col0 + j;
-      if (cc >= N4) { break; }
-      let idx = cBase + r * N4 + cc;
-      if (d.accumulate != 0u) { c[idx] = c[idx] + acc[i][j]; } else { c[idx] = acc[i][j]; }
-    }
-  }
+//#include "common/matmul_store_vec4.wgsl"
 }

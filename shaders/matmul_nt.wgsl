@@ -8,7 +8,7 @@ const TM: u32 = 32u;
 const TN: u32 = 32u;
 const WG: u32 = 8u;
 
-struct Dims { M: u32, N: u32, K: u32, accumulate: u32, strideA: u32, strideB: u32, strideC: u32, pad: u32 }
+//#include "common/matmul_dims.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;

@@ -2,7 +2,7 @@
 // op(A) is A[M×K] or, with TRANS_A, A[K×M]ᵀ; op(B) is B[K×N] or, with TRANS_B, B[N×K]ᵀ.
 // The fallback for shapes the fast kernels do not take, and the easy one to read.
 // Dispatch: x = ceil(N / 8), y = ceil(M / 8), z = batch.
-struct Dims { M: u32, N: u32, K: u32, accumulate: u32, strideA: u32, strideB: u32, strideC: u32, pad: u32 }
+//#include "common/matmul_dims.wgsl"
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;

@@ -63,9 +63,7 @@ const TERMS: u32 = 8u;
 @group(0) @binding(6) var<storage, read_write> coefficients: array<f32>;
 @group(0) @binding(7) var<uniform> hp: Hyper;
 
-fn index1d(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
+//#include "common/index.wgsl"
 
 fn group_base(g: u32) -> u32 { return 4u + 4u * g; }
 fn stats_base(i: u32) -> u32 { return 4u + 4u * hp.nGroups + STATS * i; }
@@ -109,7 +107,7 @@ fn topr_weight(r: Response, t: u32, D: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn group_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let g = index1d(gid, groups);
+  let g = index(gid, groups);
   if (g >= hp.nGroups) { return; }
   var count = 0.0;
   var sum = 0.0;
@@ -146,7 +144,7 @@ fn batch_stats() {
 
 @compute @workgroup_size(WG)
 fn response_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = index1d(gid, groups);
+  let i = index(gid, groups);
   if (i >= hp.nResponses) { return; }
   let r = responses[i];
   let gb = group_base(r.group);
@@ -199,7 +197,7 @@ fn response_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 
 @compute @workgroup_size(WG)
 fn response_terms(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = index1d(gid, groups);
+  let i = index(gid, groups);
   if (i >= hp.nResponses) { return; }
   let r = responses[i];
   let base = stats_base(i);
@@ -266,7 +264,7 @@ fn response_terms(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 
 @compute @workgroup_size(WG)
 fn token_credit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let t = index1d(gid, groups);
+  let t = index(gid, groups);
   if (t >= hp.nTokens) { return; }
   let info = tokenInfo[t];
   if (info.x == NONE) { coefficients[t] = 0.0; return; }

@@ -8,7 +8,7 @@ const WG: u32 = 64u;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-var<workgroup> partial: array<f32, WG>;
+//#include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn row_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
@@ -17,13 +17,8 @@ fn row_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) group
   let base = row * params.cols;
   var s = 0.0;
   for (var j = local; j < params.cols; j += WG) { s += x[base + j]; }
-  partial[local] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (local < stride) { partial[local] += partial[local + stride]; }
-    workgroupBarrier();
-  }
-  if (local == 0u) { out[row] = partial[0]; }
+  s = reduce_sum(local, s);
+  if (local == 0u) { out[row] = s; }
 }
 
 @compute @workgroup_size(WG)
@@ -33,11 +28,6 @@ fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) group
   let base = row * params.cols;
   var m = -3.402823e38;
   for (var j = local; j < params.cols; j += WG) { m = max(m, x[base + j]); }
-  partial[local] = m;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (local < stride) { partial[local] = max(partial[local], partial[local + stride]); }
-    workgroupBarrier();
-  }
-  if (local == 0u) { out[row] = partial[0]; }
+  m = reduce_max(local, m);
+  if (local == 0u) { out[row] = m; }
 }

@@ -11,31 +11,7 @@ const WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> partial: array<f32, WG>;
-
-fn reduce_max(local: u32, value: f32) -> f32 {
-  partial[local] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (local < stride) { partial[local] = max(partial[local], partial[local + stride]); }
-    workgroupBarrier();
-  }
-  let result = partial[0];
-  workgroupBarrier();
-  return result;
-}
-
-fn reduce_sum(local: u32, value: f32) -> f32 {
-  partial[local] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (local < stride) { partial[local] += partial[local + stride]; }
-    workgroupBarrier();
-  }
-  let result = partial[0];
-  workgroupBarrier();
-  return result;
-}
+//#include "common/reduce.wgsl"
 
 // out = softmax(x) along each row
 @compute @workgroup_size(WG)

@@ -196,7 +196,7 @@ export class GpuContext {
       const info = await module.getCompilationInfo();
       await this.device.popErrorScope();
       const errors = info.messages.filter((m) => m.type === 'error');
-      if (errors.length > 0) throw new ShaderCompileError(file, errors);
+      if (errors.length > 0) throw new ShaderCompileError(kernel.shader, errors);
       // An explicit layout read from the source: entry points that skip a binding still share it.
       const bindings = parseBindings(code);
       const bindGroupLayout = this.device.createBindGroupLayout({

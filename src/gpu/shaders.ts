@@ -1,20 +1,43 @@
 // WGSL sources by name, with per-adapter block shapes substituted into
 // `const NAME: type = value;` lines, and compile errors that name file and line.
-import { SHADER_SOURCES } from './shader-sources.generated.ts';
+// Includes are expanded when shaders/ is packed (scripts/pack-shaders.mjs); a kernel's
+// line runs map its packed lines back to the file (under shaders/) and line they came from.
+import { SHADER_LINE_MAPS, SHADER_SOURCES } from './shader-sources.generated.ts';
 
 export type Defines = Record<string, number | boolean>;
+
+/** Runs of [first packed line, file under shaders/, its line], as scripts/wgsl-pack.mjs writes them. */
+export type LineRuns = [number, string, number][];
 
 export function shaderFile(name: string): string {
   return `shaders/${name}.wgsl`;
 }
 
-/** Adds a WGSL module at run time (a user's own kernel, or a test's). Its errors name `shaders/<name>.wgsl`. */
-export function registerShader(name: string, source: string): void {
+/**
+ * Adds a WGSL module at run time (a user's own kernel, or a test's). Its errors name `shaders/<name>.wgsl`,
+ * or, given the line runs of a packed module, the file and line each packed line came from.
+ */
+export function registerShader(name: string, source: string, lines?: LineRuns): void {
   SHADER_SOURCES[name] = source;
+  if (lines === undefined) delete SHADER_LINE_MAPS[name];
+  else SHADER_LINE_MAPS[name] = lines;
+}
+
+/** Where line `line` (1-based) of kernel `name` as packed was written: a file under the repository and its line. */
+export function sourceLocation(name: string, line: number): { file: string; line: number } {
+  const runs = SHADER_LINE_MAPS[name];
+  if (runs === undefined || line < 1) return { file: shaderFile(name), line };
+  let run = runs[0];
+  for (const candidate of runs) {
+    if (candidate[0] > line) break;
+    run = candidate;
+  }
+  return { file: `shaders/${run[1]}`, line: run[2] + (line - run[0]) };
 }
 
 /**
- * Returns the WGSL text of shaders/<name>.wgsl with module constants replaced. Line numbers are kept.
+ * Returns the WGSL text of shaders/<name>.wgsl, includes expanded, with module constants replaced in place
+ * (packed line numbers are kept, so sourceLocation still applies).
  * `promote` names read-only storage bindings to declare read_write: WebGPU forbids binding one buffer
  * both read-only and writable in a dispatch, which views into one arena would otherwise do.
  */
@@ -58,16 +81,27 @@ export function definesKey(defines: Defines = {}): string {
 }
 
 export class ShaderCompileError extends Error {
+  /** The file the first error is in (an included file's when the error is inside an included part). */
+  readonly file: string;
+  /** Each message's file, line and column in the original sources. */
+  readonly locations: { file: string; line: number; column: number; message: string }[];
+
   constructor(
-    readonly file: string,
+    readonly shader: string,
     readonly messages: GPUCompilationMessage[],
   ) {
-    const first = messages[0];
-    const where = first ? `${file}:${first.lineNum}:${first.linePos}` : file;
+    const locations = messages.map((m) => {
+      const { file, line } = sourceLocation(shader, m.lineNum);
+      return { file, line, column: m.linePos, message: m.message };
+    });
+    const first = locations[0];
+    const where = first && first.line > 0 ? `${first.file}:${first.line}:${first.column}` : shaderFile(shader);
     super(
       `${where}: ${first?.message ?? 'WGSL compile error'}${messages.length > 1 ? ` (+${messages.length - 1} more)` : ''}`,
     );
     this.name = 'ShaderCompileError';
+    this.file = first?.file ?? shaderFile(shader);
+    this.locations = locations;
   }
 }
 
