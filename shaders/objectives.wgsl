@@ -1,4 +1,4 @@
-// The objectives of ALGORITHMS.md Stage 3 as per-token credit c_ij = ∂J/∂ℓ_ij (J maximised;
+// The objectives of docs/algorithms.md §5 as per-token credit c_ij = ∂J/∂ℓ_ij (J maximised;
 // c is the `coefficients` input of the model's output kernel, whose loss is −Σ c ℓ).
 // Twin, with each equation: src/objectives/reference.ts. Driver: src/objectives/kernels.ts.
 //

@@ -1,6 +1,6 @@
 // The objective twins (src/objectives/reference.ts) in float64: each objective's
 // coefficients are the finite-difference gradient of its written objective, and the
-// identities of ALGORITHMS.md Stage 3 hold. GPU-vs-twin: test/cases/objective-cases.ts.
+// identities of docs/algorithms.md §5 hold. GPU-vs-twin: test/cases/objective-cases.ts.
 import { describe, expect, it } from 'vitest';
 import {
   coefficientsForLoss,

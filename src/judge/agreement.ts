@@ -1,4 +1,4 @@
-// Agreement of judges with the oracle (ALGORITHMS.md, stage 2; the form of the
+// Agreement of judges with the oracle (docs/algorithms.md §4; the form of the
 // paper's Tables 4–5): for every judge and for the consensus, precision,
 // recall and F1 of the "correct" label against the oracle, the abstention
 // rate, and the tokens labelled correct / incorrect inside negative responses

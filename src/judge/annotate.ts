@@ -1,4 +1,4 @@
-// Annotation of one rollout (ALGORITHMS.md, stages 1–2): cut the response into
+// Annotation of one rollout (docs/algorithms.md §2–4): cut the response into
 // steps, label each step with every judge, combine the labels by consensus,
 // and mark the tokens BCPG-NSA weights by β.
 //

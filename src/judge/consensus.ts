@@ -1,4 +1,4 @@
-// Consensus of step labels across judges (ALGORITHMS.md, stage 2).
+// Consensus of step labels across judges (docs/algorithms.md §4).
 //
 // - 'and' (the paper: I = I^LLM AND I^PRM): a step is correct only when every
 //   judge says 1. An abstaining judge can never make a step correct: under

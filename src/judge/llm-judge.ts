@@ -1,4 +1,4 @@
-// The LLM judge (ALGORITHMS.md, stage 2; the paper used Claude-3.7 Sonnet).
+// The LLM judge (docs/algorithms.md §3.1; the paper used Claude-3.7 Sonnet).
 // It speaks the OpenAI-compatible chat-completions protocol, so any hosted or
 // local server (llama.cpp, vLLM, Ollama, simulated-llm-server.ts) can serve:
 // POST {baseUrl}/chat/completions with {model, messages, temperature: 0,

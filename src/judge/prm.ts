@@ -1,6 +1,6 @@
 // The process reward model (PRM) judge: gemstone's GPT-2 reading a response
 // with a step-end marker after every step; at each marker a 2-way head gives
-// p_k = P(step k correct | x, steps ≤ k), and I^PRM_k = 1[p_k ≥ λ] (ALGORITHMS.md, stage 2).
+// p_k = P(step k correct | x, steps ≤ k), and I^PRM_k = 1[p_k ≥ λ] (docs/algorithms.md §3.2).
 //
 // The 2-way head is the tied LM head restricted to two label tokens, as in
 // Math-Shepherd: p_k = exp(z₊) / (exp(z₊) + exp(z₋)) at the marker's position.

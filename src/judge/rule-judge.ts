@@ -1,4 +1,4 @@
-// The rule judge (ALGORITHMS.md, stage 2), named 'rule': it re-checks every
+// The rule judge (docs/algorithms.md §3.3), named 'rule': it re-checks every
 // arithmetic claim written anywhere in a response and applies the two context
 // rules, Error Propagation and Error Termination, by following the values the
 // response has established so far. It knows nothing of the task's format, so

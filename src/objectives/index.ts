@@ -41,7 +41,7 @@ export const DEFAULT_HYPER: ObjectiveHyper = {
 export interface ObjectiveSpec {
   name: ObjectiveName;
   title: string;
-  /** The objective as written (maximised), ALGORITHMS.md Stage 3. */
+  /** The objective as written (maximised), docs/algorithms.md §5. */
   equation: string;
   /** The per-token credit c_ij = ∂J/∂ℓ_ij. */
   coefficient: string;

@@ -1,4 +1,4 @@
-// The objectives of ALGORITHMS.md Stage 3 as per-token credit, in float64: the
+// The objectives of docs/algorithms.md §5 as per-token credit, in float64: the
 // twins of shaders/objectives.wgsl, and the definition the GPU is tested against.
 //
 // Every objective J here is MAXIMISED. Its gradient is Σ_ij c_ij ∇θ ℓ_ij with
@@ -322,7 +322,7 @@ function toprWeight(batch: ObjectiveBatch, hyper: ObjectiveHyper, frozen: Number
 }
 
 /**
- * TOPR (Le Roux et al., arXiv 2503.14286; as stated in ALGORITHMS.md Stage 3), offline with μ = π_ref:
+ * TOPR (Le Roux et al., arXiv 2503.14286; as docs/algorithms.md §5 states it), offline with μ = π_ref:
  *   J = mean_i (1/|y_i|) Σ_j sg(w_ij) R_i ℓ_ij,   w = 1 on positives, clip(π/μ, 0, 1) on negatives
  * The weight is a constant (stop-gradient), so J is the surrogate whose gradient is the
  * TOPR update; `frozen` is where the weights are evaluated (the FD test holds it at

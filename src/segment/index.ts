@@ -1,4 +1,4 @@
-// The segmenter registry (ALGORITHMS.md, stage 1): 'newline', 'markers', and
+// The segmenter registry (docs/algorithms.md §2): 'newline', 'markers', and
 // 'default', the composition of both with merging and a cap.
 //
 // defaultSegmenter(task?): cuts at every line break (newline.ts) and before

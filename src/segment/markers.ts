@@ -1,5 +1,5 @@
 // Stage 1, rule 2: split before reflection and transition markers that start
-// a sentence (ALGORITHMS.md, stage 1): "Wait", "But wait", "Hmm",
+// a sentence (docs/algorithms.md §2): "Wait", "But wait", "Hmm",
 // "Alternatively", "Let me check", "Let me verify", "Let me double-check",
 // "On second thought", "Hold on", "Actually,", "Check:", and for the built-in
 // arithmetic task also "Step".
@@ -17,7 +17,7 @@
 import type { Segmenter, StepSpan } from './segmenter.ts';
 import { finishSpans, type MergeOptions } from './merge.ts';
 
-/** The reflection and transition markers of ALGORITHMS.md, as regular-expression sources. */
+/** The reflection and transition markers of docs/algorithms.md §2, as regular-expression sources. */
 export const REFLECTION_MARKERS: readonly string[] = [
   String.raw`But wait\b`,
   String.raw`Wait\b`,

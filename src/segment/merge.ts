@@ -1,4 +1,4 @@
-// Stage 1, rule 3: merging (ALGORITHMS.md, stage 1). Cut points become spans,
+// Stage 1, rule 3: merging (docs/algorithms.md §2). Cut points become spans,
 // spans too short to be a step merge into a neighbour, and the number of
 // steps is capped by merging the shortest adjacent pair.
 //

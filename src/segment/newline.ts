@@ -1,4 +1,4 @@
-// Stage 1, rule 1: paragraph / newline split (ALGORITHMS.md, stage 1).
+// Stage 1, rule 1: paragraph / newline split (docs/algorithms.md §2).
 //
 // A cut is placed at the first non-whitespace character after a line break,
 // so the break itself, any blank lines and the next line's indentation stay

@@ -2,7 +2,7 @@
 // solved one line per step on a written scratchpad, ending in `Answer: N`.
 // Small enough for a ~1M-parameter character-level GPT-2 with a context of
 // 128 characters, and every line's truth is known, so judges can be measured
-// against the oracle below (ALGORITHMS.md, stage 2).
+// against the oracle below (docs/algorithms.md §3.4).
 //
 // Format (prompt, then a response; `Check:` lines are optional):
 //

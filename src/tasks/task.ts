@@ -20,7 +20,7 @@ export interface Problem {
   data: unknown;
 }
 
-/** Why the oracle labelled a step as it did (ALGORITHMS.md, stage 2). */
+/** Why the oracle labelled a step as it did (docs/algorithms.md §3.4). */
 export type StepReason =
   | 'correct' // its own work is right and it builds on right values
   | 'own-error' // calculation slip, wrong formula, misread condition, false claim
