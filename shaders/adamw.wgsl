@@ -31,9 +31,11 @@ const WG: u32 = 64u;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 @group(0) @binding(5) var<uniform> hp: Hyper;
 
+//#include "common/index.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = index(gid, groups);
   if (i >= hp.n) { return; }
   let g = scale[0] * grads[i];
   let mi = hp.beta1 * m[i] + hp.oneMinusBeta1 * g;
