@@ -3,6 +3,7 @@
 // starts and reported in one error that names the file, line and key (or flag).
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { withoutByteOrderMark } from '../src/data/jsonl.ts';
 import { checkValue, closest, flagOf, isWord, type OptionSpec } from './spec.ts';
 import type { ProfileName } from './presets.ts';
 
@@ -41,6 +42,12 @@ export function readConfigFile(path: string, specs: OptionSpec[], command: strin
       code === 'ENOENT' ? `--config: no such file: ${path}` : `--config ${path}: ${(error as Error).message}`,
     );
   }
+  return parseConfigText(text, path, specs, command);
+}
+
+/** readConfigFile on the file's text; a byte-order mark (some editors write one) is accepted. */
+export function parseConfigText(raw: string, path: string, specs: OptionSpec[], command: string): ConfigFile {
+  const text = withoutByteOrderMark(raw);
   let json: unknown;
   try {
     json = JSON.parse(text);

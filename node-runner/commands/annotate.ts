@@ -26,7 +26,7 @@ import { loadPrmJudge } from '../prm.ts';
 import { problemFromId } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
-import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 export const JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
@@ -49,6 +49,7 @@ export interface AnnotateCliOptions {
   maxSteps: number;
   stepwise?: boolean;
   adapter?: string;
+  trustRewards?: boolean;
 }
 
 const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
@@ -112,6 +113,7 @@ export function annotateCommand() {
         kind: { type: 'file' },
         required: true,
       },
+      TRUST_REWARDS_OPTION,
       ...JUDGE_OPTIONS,
       {
         key: 'simulatedLlm',
@@ -129,7 +131,7 @@ export function annotateCommand() {
       'gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated',
     ],
     validate: validateJudges,
-    prepare: (o) => readRolloutFile(o.data),
+    prepare: (o) => readRolloutFile(o.data, { trustRewards: o.trustRewards }),
     run: async ({ options, reporter, interrupt, prepared }) => {
       const result = await runAnnotate(
         options,
@@ -168,7 +170,7 @@ export async function runAnnotate(
   input?: Awaited<ReturnType<typeof readRolloutFile>>,
 ): Promise<AnnotateResult> {
   const { reporter } = io;
-  const { header, rollouts } = input ?? (await readRolloutFile(options.data));
+  const { header, rollouts } = input ?? (await readRolloutFile(options.data, { trustRewards: options.trustRewards }));
   const task = getTask(header.task);
   const problems = new Map<string, Problem>();
   for (const r of rollouts)

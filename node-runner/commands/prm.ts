@@ -7,12 +7,13 @@ import { defineCommand } from '../command.ts';
 import { loadPolicy, problemFromId } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { PRM_SCRATCH, trainPrm, type PrmLabelSource } from '../prm.ts';
-import { choice, int, num, type DefaultContext } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 interface PrmCliOptions {
   checkpoint: string;
   data: string;
+  trustRewards?: boolean;
   labels: PrmLabelSource;
   completions: number;
   responses?: number;
@@ -35,6 +36,7 @@ export function prmCommand() {
     description:
       'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels',
     options: [
+      TRUST_REWARDS_OPTION,
       {
         key: 'checkpoint',
         help: 'π_ref (folder written by gemstone sft --task)',
@@ -106,7 +108,7 @@ export function prmCommand() {
       },
     ],
     examples: ['gemstone prm --checkpoint runs/ref --data runs/rollouts/rollouts.jsonl --labels mc --out runs/prm'],
-    prepare: (o) => readRolloutFile(o.data),
+    prepare: (o) => readRolloutFile(o.data, { trustRewards: o.trustRewards }),
     run: async ({ options, reporter, interrupt, prepared }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {

@@ -18,11 +18,12 @@ import { defineCommand } from '../command.ts';
 import { heldOutProblems, loadPolicy, type Policy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
-import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 export interface TrainCliOptions {
   data: string;
+  trustRewards?: boolean;
   checkpoint: string;
   objective: ObjectiveName;
   beta: number;
@@ -102,6 +103,7 @@ export function trainCommand() {
     description:
       'offline RL from π_ref on an annotated rollout set: BCPG-NSA or a baseline (bcpg, grpo-offline, topr, dpo, rft)',
     options: [
+      TRUST_REWARDS_OPTION,
       {
         key: 'data',
         help: 'annotated JSONL from gemstone annotate (<run>/annotated.jsonl)',
@@ -153,7 +155,7 @@ export function trainCommand() {
     examples: [
       'gemstone train --data runs/annotated/annotated.jsonl --checkpoint runs/ref --objective bcpg-nsa --out runs/rl',
     ],
-    prepare: (o) => readAnnotatedFile(o.data),
+    prepare: (o) => readAnnotatedFile(o.data, { trustRewards: o.trustRewards }),
     run: async ({ options, reporter, interrupt, prepared }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {
