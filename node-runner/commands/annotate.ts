@@ -172,7 +172,7 @@ export interface AnnotateResult {
   responses: number;
   minedTokens: number;
   /** Each judge (and the consensus) against the oracle. */
-  judges: { name: string; precision: number; recall: number; f1: number }[];
+  judges: { name: string; precision: number; recall: number; f1: number; voters?: string[] }[];
 }
 
 export async function runAnnotate(
@@ -278,7 +278,10 @@ export async function runAnnotate(
     );
   const report: AgreementReport | null =
     records.length > 0
-      ? agreementFromAnnotated(records, 'oracle', { consensus: options.judges.length > 1 ? [options.consensus] : [] })
+      ? agreementFromAnnotated(records, 'oracle', {
+          consensus: options.judges.length > 1 ? [options.consensus] : [],
+          voters: options.judges,
+        })
       : null;
   const minedTokens = records
     .filter((r) => r.reward === 0)
@@ -291,6 +294,13 @@ export async function runAnnotate(
     path,
     responses: records.length,
     minedTokens,
-    judges: report?.judges.map((j) => ({ name: j.name, precision: j.precision, recall: j.recall, f1: j.f1 })) ?? [],
+    judges:
+      report?.judges.map((j) => ({
+        name: j.name,
+        precision: j.precision,
+        recall: j.recall,
+        f1: j.f1,
+        ...(j.voters ? { voters: j.voters } : {}),
+      })) ?? [],
   };
 }

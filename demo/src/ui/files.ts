@@ -43,6 +43,7 @@ export function importAnnotated(
     agreement: hasOracle
       ? agreementFromAnnotated(records, 'oracle', {
           consensus: header.annotation.voters.length > 1 ? [header.annotation.consensus] : [],
+          voters: header.annotation.voters,
         })
       : null,
     records,
