@@ -2,7 +2,7 @@
 // refused with one error naming file, line and field (exit status 2) before the run
 // folder exists — or, for a byte-order mark, accepted.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,39 @@ describe('accepted input', () => {
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/annotated 4 responses/);
     expect(existsSync(join(out, 'annotated.jsonl'))).toBe(true);
+  });
+});
+
+describe('bad annotated files, refused before the run folder exists', () => {
+  it('export: an annotated file with a response twice, and one with a reward the verifier contradicts', async () => {
+    const data = join(dir, 'for-annotated.jsonl');
+    writeFileSync(data, rolloutText(header, rollouts));
+    const annotated = join(dir, 'annotated-run');
+    const args = ['annotate', '--data', data, '--judges', 'oracle,rule', '--profile', 'software', '--workers', '1'];
+    const made = await gemstone(...args, '--out', annotated);
+    expect(made.code, made.stderr).toBe(0);
+    const lines = readFileSync(join(annotated, 'annotated.jsonl'), 'utf8').trimEnd().split('\n');
+    const cases: [string, string[], RegExp][] = [
+      ['twice', [...lines.slice(0, 3), lines[2], ...lines.slice(3)], /:4: field "index": .* on line 3 and on line 4/],
+      [
+        'reward',
+        // A wrong response called right, its β mask made to match (a positive has none).
+        lines.map((l, i) => {
+          const r = JSON.parse(l);
+          return i === 2 ? JSON.stringify({ ...r, reward: 1, beta_mask: r.beta_mask.map(() => 0) }) : l;
+        }),
+        /:3: field "reward": is 1, but the task's verifier gives 0/,
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      const file = join(dir, `annotated-${name}.jsonl`);
+      writeFileSync(file, `${text.join('\n')}\n`);
+      const out = join(dir, `export-${name}`);
+      const { code, stderr } = await gemstone('export', '--data', file, '--out', out);
+      expect(stderr).toMatch(new RegExp(`gemstone export: ${escaped(file)}${message.source}`));
+      expect(code).toBe(2);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 });
 
