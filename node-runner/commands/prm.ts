@@ -36,7 +36,6 @@ export function prmCommand() {
     description:
       'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels',
     options: [
-      TRUST_REWARDS_OPTION,
       {
         key: 'checkpoint',
         help: 'π_ref (folder written by gemstone sft --task)',
@@ -49,6 +48,7 @@ export function prmCommand() {
         kind: { type: 'file' },
         required: true,
       },
+      TRUST_REWARDS_OPTION,
       {
         key: 'labels',
         help: 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule',

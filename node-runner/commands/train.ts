@@ -103,13 +103,13 @@ export function trainCommand() {
     description:
       'offline RL from π_ref on an annotated rollout set: BCPG-NSA or a baseline (bcpg, grpo-offline, topr, dpo, rft)',
     options: [
-      TRUST_REWARDS_OPTION,
       {
         key: 'data',
         help: 'annotated JSONL from gemstone annotate (<run>/annotated.jsonl)',
         kind: { type: 'file' },
         required: true,
       },
+      TRUST_REWARDS_OPTION,
       {
         key: 'checkpoint',
         help: 'π_ref: the policy that made the rollouts (training starts from it)',
