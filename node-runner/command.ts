@@ -55,6 +55,14 @@ export const COMMON_OPTIONS: OptionSpec[] = [
   },
   { key: 'quiet', short: 'q', help: 'print only the result', kind: { type: 'boolean' }, transient: true },
   {
+    // Read by the launcher (bin/gemstone.js), which holds Dawn's messages back otherwise.
+    key: 'verbose',
+    help: "also show the WebGPU driver's own messages (Dawn's adapter warnings) on stderr",
+    kind: { type: 'boolean' },
+    cliOnly: true,
+    transient: true,
+  },
+  {
     key: 'progress',
     help: 'no progress bars (plain lines at each logged step instead)',
     kind: { type: 'boolean' },

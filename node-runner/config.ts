@@ -3,6 +3,8 @@
 // starts and reported in one error that names the file, line and key (or flag).
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
+import { withoutByteOrderMark } from '../src/data/jsonl.ts';
 import { checkValue, closest, flagOf, isWord, type OptionSpec } from './spec.ts';
 import type { ProfileName } from './presets.ts';
 
@@ -41,6 +43,12 @@ export function readConfigFile(path: string, specs: OptionSpec[], command: strin
       code === 'ENOENT' ? `--config: no such file: ${path}` : `--config ${path}: ${(error as Error).message}`,
     );
   }
+  return parseConfigText(text, path, specs, command);
+}
+
+/** readConfigFile on the file's text; a byte-order mark (some editors write one) is accepted. */
+export function parseConfigText(raw: string, path: string, specs: OptionSpec[], command: string): ConfigFile {
+  const text = withoutByteOrderMark(raw);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -98,12 +106,19 @@ function keyLine(text: string, key: string): number {
   return at < 0 ? 1 : text.slice(0, at).split('\n').length;
 }
 
-/** ":line" of a JSON.parse error, from the position V8 reports. */
+/**
+ * ":line" of a JSON.parse error. V8 gives a position for most errors but not all ("Unexpected
+ * token 'é', … is not valid JSON"), so jsonc-parser (strict: no comments, no trailing commas) finds it.
+ */
 function jsonErrorLine(text: string, error: Error): string {
   const position = /position (\d+)/.exec(error.message);
-  if (position) return `:${text.slice(0, Number(position[1])).split('\n').length}`;
-  const line = /line (\d+)/.exec(error.message);
-  return line ? `:${line[1]}` : '';
+  let offset = position ? Number(position[1]) : text.trimEnd().length;
+  if (!position) {
+    const errors: ParseError[] = [];
+    parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
+    offset = errors[0]?.offset ?? offset;
+  }
+  return `:${text.slice(0, offset).split('\n').length}`;
 }
 
 /** Flags the user typed, as sources ("--batch-size"). */

@@ -278,3 +278,10 @@ function editDistance(a: string, b: string): number {
 export function isWord(kind: Kind, value: unknown): boolean {
   return kind.type === 'dir' && typeof value === 'string' && (kind.or ?? []).includes(value);
 }
+
+/** For the commands that read rollout or annotated files: their rewards are checked against the task's verifier. */
+export const TRUST_REWARDS_OPTION: OptionSpec = {
+  key: 'trustRewards',
+  help: "keep the file's rewards where the task's verifier disagrees (they are your own); else such a line is refused",
+  kind: { type: 'boolean' },
+};

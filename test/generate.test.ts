@@ -65,10 +65,23 @@ describe('generation with a KV cache (llvmpipe)', () => {
   });
 
   it('stops a row at eos', async () => {
-    const out = await generate(model, { prompts, maxNewTokens: 12, temperature: 1.5, topK: 0, seed: 9, eos: 0 });
-    for (const row of out.tokens) {
-      const at = row.indexOf(0);
-      if (at >= 0) expect(at).toBe(row.length - 1);
-    }
+    const options = { prompts, maxNewTokens: 12, temperature: 1.5, topK: 0, seed: 9 };
+    const free = await generate(model, options);
+    // A token the sampler really draws: row 0's third token (the seed fixes every draw, eos or not).
+    const eos = free.tokens[0][2];
+    const out = await generate(model, { ...options, eos });
+    let ended = 0;
+    out.tokens.forEach((row, b) => {
+      const first = free.tokens[b].indexOf(eos);
+      if (first >= 0) {
+        // The row ends with the first eos it drew; what came before is the free run's.
+        expect(row).toEqual(free.tokens[b].slice(0, first + 1));
+        ended++;
+      } else expect(row).toEqual(free.tokens[b]);
+    });
+    expect(out.tokens[0].length).toBeLessThanOrEqual(3);
+    expect(out.tokens[0].at(-1)).toBe(eos);
+    expect(out.tokens[0].length).toBeLessThan(free.tokens[0].length);
+    expect(ended).toBeGreaterThan(0);
   });
 });

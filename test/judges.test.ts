@@ -476,4 +476,38 @@ describe('annotation', () => {
     expect(report.judges[0]).toMatchObject({ precision: 1, recall: 1 });
     expect(report.oracle.negativeTokens).toEqual({ correct: 15, incorrect: negative.length - 15 });
   });
+
+  it('reports the consensus that made the β mask when the oracle votes, and says so', async () => {
+    // An "llm" that calls every step correct, and-ed with the oracle: the mask is the oracle's.
+    const yesMan: Judge = {
+      name: 'llm',
+      simulated: true,
+      judge: async ({ steps }) => steps.map(() => ({ label: 1 as const })),
+    };
+    const records = [
+      await annotateRollout(
+        rollout(P, negative),
+        P,
+        tokenizer,
+        defaultSegmenter(arithmetic),
+        [yesMan, new OracleJudge(arithmetic)],
+        'and',
+      ),
+    ];
+    const mined = records[0].beta_mask.reduce((a: number, b) => a + b, 0);
+    const report = agreementFromAnnotated(records, 'oracle', { consensus: ['and'], voters: ['llm', 'oracle'] });
+    expect(report.judges.map((j) => j.name)).toEqual(['llm', 'consensus:and']);
+    const [llm, used] = report.judges;
+    expect(llm.precision).toBeLessThan(1);
+    expect(used.voters).toEqual(['llm', 'oracle']);
+    expect(used.precision).toBe(1);
+    expect(used.negativeTokens.correct).toBe(mined); // the row describes the β mask actually made
+    expect(used.negativeTokens.correct).toBeLessThan(llm.negativeTokens.correct);
+    const text = formatAgreementReport(report);
+    expect(text).toMatch(/^consensus:and \(llm\+oracle\) +100\.0%/m);
+    expect(text).toMatch(/consensus:and is the consensus that made the β mask, and the oracle is one of its voters/);
+    // Without the voters the row is recomputed from the judges but the oracle: the llm's own figures.
+    const recomputed = agreementFromAnnotated(records, 'oracle', { consensus: ['and'] }).judges[1];
+    expect(recomputed.negativeTokens.correct).toBe(llm.negativeTokens.correct);
+  });
 });

@@ -228,14 +228,32 @@ describe('LLM judge against the simulated server', () => {
     expect(stuck.stats.requests).toBe(2);
   });
 
-  it('retries dropped connections and 500s; abstains when the connection always drops', async () => {
+  it('retries dropped connections, 500s and cut-off bodies; abstains when the connection always drops', async () => {
     const server = await startServer({
-      faults: [{ kind: 'drop' }, { kind: 'status', status: 500 }, { kind: 'drop' }, { kind: 'status', status: 503 }],
+      faults: [
+        { kind: 'drop' },
+        { kind: 'status', status: 500 },
+        { kind: 'malformed-body' },
+        { kind: 'drop' },
+        { kind: 'status', status: 503 },
+      ],
     });
     const xs = inputs(3);
     const results = await judgeAll(judgeFor(server, { concurrency: 1 }), xs);
     expect(expectSound(xs, results).abstained).toBe(0);
-    expect(server.stats.requests).toBe(xs.length + 4);
+    expect(server.stats.requests).toBe(xs.length + 5);
+
+    // A 200 whose body is always cut off: retried like a 500, then abstained with the reason.
+    const cutting = await startServer({ fault: () => ({ kind: 'malformed-body' }) });
+    const [c] = inputs(1, 60);
+    const cut = await judgeFor(cutting, { retries: 2 }).judge(c);
+    expect(
+      cut.every(
+        (v) =>
+          v.label === null && /no reply after 3 attempts: the reply body is not complete JSON/.test(v.reason ?? ''),
+      ),
+    ).toBe(true);
+    expect(cutting.stats.requests).toBe(3);
 
     const dropping = await startServer({ fault: () => ({ kind: 'drop' }) });
     const [x] = inputs(1, 50);
@@ -246,9 +264,8 @@ describe('LLM judge against the simulated server', () => {
     expect(dropping.stats.requests).toBe(3);
   });
 
-  it('a malformed or refused reply, or a 4xx, becomes abstentions with their reasons, without retrying', async () => {
+  it('malformed or refused reply content, or a 4xx, becomes abstentions with their reasons, without retrying', async () => {
     const cases: [Fault, RegExp][] = [
-      [{ kind: 'malformed-body' }, /^the reply body is not JSON/],
       [{ kind: 'malformed-content' }, /^\[simulated\] the reply is not JSON/],
       [{ kind: 'refusal' }, /^\[simulated\] the model refused: I'm sorry/],
       [{ kind: 'wrong-count' }, /^\[simulated\] the reply labels \d+ steps, expected \d+/],

@@ -1,5 +1,5 @@
 // The PRM judge's mechanics: marker placement, soft-label rows, the 2-way head
-// read at markers, and training on the GPU until it separates a learnable label.
+// read at markers, and training on the GPU until it separates a learnable label on held-out steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharTokenizer } from '../src/data/tokenizer.ts';
 import { GpuContext } from '../src/gpu/context.ts';
@@ -40,20 +40,31 @@ describe('PRM judge on the GPU (llvmpipe)', () => {
   });
   afterAll(() => context?.destroy());
 
-  it('learns a step label it can see and scores steps at their markers', async () => {
+  it('learns a step label it can see and scores held-out steps at their markers', async () => {
     // Label: a step is "correct" when it multiplies. Learnable from the text at the marker.
     const random = new Random(3);
-    const examples: PrmExample[] = [];
-    for (let i = 0; i < 64; i++) {
+    // Operands 1–3: every result is one digit, so the operator sits at the same distance from each marker.
+    const digit = () => 1 + Math.floor(random.next() * 3);
+    const example = (): PrmExample => {
       const ops = Array.from({ length: 3 }, () => (random.next() < 0.5 ? '*' : '+'));
-      const response = ops.map((op, k) => `Step ${k + 1}: 2${op}3=${op === '*' ? 6 : 5}\n`).join('');
-      examples.push({
+      const response = ops
+        .map((op, k) => {
+          const [a, b] = [digit(), digit()];
+          return `Step ${k + 1}: ${a}${op}${b}=${op === '*' ? a * b : a + b}\n`;
+        })
+        .join('');
+      return {
         prompt: 'Start 2:\n',
         response,
         steps: task.naturalSteps(response),
         labels: ops.map((op) => (op === '*' ? 1 : 0)),
-      });
-    }
+      };
+    };
+    const examples = Array.from({ length: 128 }, example);
+    // Held out: responses the PRM never trained on (none equals a training response).
+    const seen = new Set(examples.map((e) => e.response));
+    const heldOut = Array.from({ length: 40 }, example).filter((e) => !seen.has(e.response));
+    expect(heldOut.length).toBeGreaterThanOrEqual(32);
     const config = { vocabSize: tokenizer.size, contextLength: 64, width: 32, layers: 2, heads: 2 };
     const model = new Gpt2(context, config);
     model.initialize(5);
@@ -67,7 +78,7 @@ describe('PRM judge on the GPU (llvmpipe)', () => {
     // A plateau at ln 2 (50/50) comes first; it separates the labels after about 120 steps.
     for (let i = 0; i < 200; i++) await trainer.trainStep();
     const judge = new PrmJudge(model, tokenizer, { threshold: 0.5, batchRows: 16 });
-    const inputs = examples.slice(0, 16).map((e) => ({
+    const inputs = heldOut.map((e) => ({
       problem: { id: 'x', prompt: e.prompt, answer: '', data: null },
       response: e.response,
       steps: e.steps,
@@ -80,7 +91,7 @@ describe('PRM judge on the GPU (llvmpipe)', () => {
         expect(verdict.score).toBeGreaterThanOrEqual(0);
         expect(verdict.score).toBeLessThanOrEqual(1);
         total += 1;
-        if (verdict.label === examples[i].labels[k]) agree += 1;
+        if (verdict.label === heldOut[i].labels[k]) agree += 1;
       }),
     );
     expect(agree / total).toBeGreaterThan(0.9);

@@ -4,27 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DataError } from '../src/data/jsonl.ts';
 import { openRollouts, readRolloutFile, RolloutWriter } from '../src/data/rollout-files.ts';
-import {
-  keepMixedGroups,
-  rolloutStats,
-  ROLLOUT_FORMAT,
-  ROLLOUT_VERSION,
-  type Rollout,
-  type RolloutHeader,
-} from '../src/data/rollouts.ts';
+import { keepMixedGroups, parseRolloutText, rolloutStats, type Rollout } from '../src/data/rollouts.ts';
 import { passAtK } from '../src/train/evaluate.ts';
-
-const header: RolloutHeader = {
-  format: ROLLOUT_FORMAT,
-  version: ROLLOUT_VERSION,
-  task: 'arithmetic',
-  tokenizer: { kind: 'char', alphabet: ['a'] },
-  vocab_size: 10,
-  context_length: 8,
-  sampling: { temperature: 0.7, top_k: 0, seed: 1, group_size: 2 },
-  policy: { checkpoint: 'ref', step: 5 },
-};
+import { rolloutText, validRollouts } from './util/rollout-data.ts';
 
 function rollout(prompt_id: string, index: number, reward: 0 | 1, tokens = [4, 5, 1]): Rollout {
   return {
@@ -47,70 +31,144 @@ function tempDir(): string {
 }
 
 describe('rollout files', () => {
+  const valid = validRollouts(2, 2);
+  const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
   it('round-trips through the atomic writer and the streaming reader', async () => {
     const path = join(tempDir(), 'rollouts.jsonl');
-    const writer = await RolloutWriter.create(path, header);
-    const records = [rollout('a', 0, 1), rollout('a', 1, 0), rollout('b', 0, 0)];
-    for (const r of records) await writer.write(r);
+    const writer = await RolloutWriter.create(path, valid.header);
+    for (const r of valid.rollouts) await writer.write(r);
     expect(existsSync(path)).toBe(false); // nothing visible until commit
     await writer.commit();
     const read = await readRolloutFile(path);
-    expect(read.header).toEqual(header);
-    expect(read.rollouts).toEqual(records);
+    expect(read.header).toEqual(valid.header);
+    expect(read.rollouts).toEqual(valid.rollouts);
     const { records: stream } = await openRollouts(path);
     let count = 0;
-    for await (const r of stream) expect(r).toEqual(records[count++]);
-    expect(count).toBe(3);
+    for await (const r of stream) expect(r).toEqual(valid.rollouts[count++]);
+    expect(count).toBe(4);
   });
 
   it('keeps the old file when a write is abandoned', async () => {
     const dir = tempDir();
     const path = join(dir, 'rollouts.jsonl');
     writeFileSync(path, 'old contents\n');
-    const writer = await RolloutWriter.create(path, header);
-    await writer.write(rollout('a', 0, 1));
+    const writer = await RolloutWriter.create(path, valid.header);
+    await writer.write(valid.rollouts[0]);
     await writer.abort();
     expect(readFileSync(path, 'utf8')).toBe('old contents\n');
     expect(readdirSync(dir)).toEqual(['rollouts.jsonl']);
   });
 
-  const cases: [string, string, RegExp][] = [
+  it('accepts a byte-order mark, CRLF line ends and blank lines', async () => {
+    const path = join(tempDir(), 'bom.jsonl');
+    const text = rolloutText(valid.header, valid.rollouts).replaceAll('\n', '\r\n\r\n');
+    writeFileSync(path, `\uFEFF${text}`);
+    expect((await readRolloutFile(path)).rollouts).toEqual(valid.rollouts);
+    expect(parseRolloutText(`\uFEFF${text}`, 'bom.jsonl').rollouts).toEqual(valid.rollouts);
+  });
+
+  const [r0, r1, r2] = valid.rollouts;
+  const V = valid.header.vocab_size;
+  // Each case replaces the record on line 3 (the second response of the first prompt).
+  const cases: [string, unknown, RegExp][] = [
     ['bad JSON', '{"prompt_id": ', /:3: not valid JSON/],
-    ['a missing field', JSON.stringify({ ...rollout('a', 0, 1), reward: undefined }), /:3: field "reward": /],
+    ['a missing field', { ...r1, reward: undefined }, /:3: field "reward": /],
     [
       'a token outside the vocabulary',
-      JSON.stringify(rollout('a', 0, 1, [4, 12, 1])),
-      /:3: field "response_tokens\.1": token id 12 is outside the vocabulary of 10/,
+      { ...r1, response_tokens: [4, V + 2, 1] },
+      new RegExp(`:3: field "response_tokens\\.1": token id ${V + 2} is outside the vocabulary of ${V}`),
     ],
     [
       'a response longer than the context',
-      JSON.stringify(rollout('a', 0, 1, [4, 4, 4, 4, 4, 4, 1])),
-      /:3: field "response_tokens": prompt \+ response hold 9 tokens, longer than the context of 8/,
+      { ...r1, response_tokens: new Array(600).fill(4) },
+      /:3: field "response_tokens": prompt \+ response hold \d+ tokens, longer than the context of 512/,
+    ],
+    ['misaligned log-probs', { ...r1, logprobs_ref: [-1] }, /:3: field "logprobs_ref": has 1 values for \d+ response/],
+    [
+      'a log-prob above 0',
+      { ...r1, logprobs_sample: r1.logprobs_sample.map((v, j) => (j === 2 ? 5 : v)) },
+      /:3: field "logprobs_sample\.2": a log-probability must be ≤ 0/,
     ],
     [
-      'misaligned log-probs',
-      JSON.stringify({ ...rollout('a', 0, 1), logprobs_ref: [-1] }),
-      /:3: field "logprobs_ref": has 1 values for 3 response tokens/,
+      'an infinite log-prob',
+      `${JSON.stringify({ ...r1, logprobs_ref: [] }).replace('"logprobs_ref":[]', `"logprobs_ref":[${r1.logprobs_ref.map((v, j) => (j === 0 ? '-1e999' : v)).join(',')}]`)}`,
+      /:3: field "logprobs_ref\.0": /,
+    ],
+    [
+      'the same response twice',
+      { ...r1, index: 0 },
+      /:3: field "index": response 0 of prompt "arithmetic-d1-10" appears twice, on line 2 and on line 3/,
+    ],
+    ['an index outside the group', { ...r1, index: 2 }, /:3: field "index": 2 is outside a group of 2/],
+    [
+      'a reward the verifier contradicts',
+      { ...r1, reward: 1 },
+      /:3: field "reward": is 1, but the task's verifier gives 0 .*--trust-rewards/,
+    ],
+    [
+      'text that does not match its tokens',
+      { ...r1, response: `${r1.response}0` },
+      /:3: field "response": does not match its tokens/,
+    ],
+    [
+      'prompt tokens that do not encode the prompt',
+      { ...r1, prompt_tokens: [...r1.prompt_tokens, 4] },
+      /:3: field "prompt_tokens": do not encode the prompt/,
+    ],
+    [
+      'a prompt id the task does not regenerate',
+      { ...r2, index: 1, prompt_id: 'arithmetic-d1-999' },
+      /:3: field "prompt_id": Problem "arithmetic-d1-999" regenerates to a different prompt/,
     ],
   ];
-  for (const [what, line, message] of cases) {
+  for (const [what, record, message] of cases) {
     it(`names the line and field of ${what}`, async () => {
       const path = join(tempDir(), 'bad.jsonl');
-      writeFileSync(path, `${JSON.stringify(header)}\n${JSON.stringify(rollout('a', 0, 1))}\n${line}\n`);
-      await expect(readRolloutFile(path)).rejects.toThrow(
-        new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${message.source}`),
-      );
+      const line = typeof record === 'string' ? record : JSON.stringify(record);
+      const lines = [valid.header, r0].map((r) => JSON.stringify(r));
+      const rest = valid.rollouts.slice(2).map((r) => JSON.stringify(r));
+      writeFileSync(path, [...lines, line, ...rest].join('\n'));
+      await expect(readRolloutFile(path)).rejects.toThrow(new RegExp(`^${escaped(path)}${message.source}`));
+      await expect(readRolloutFile(path)).rejects.toBeInstanceOf(DataError);
     });
   }
 
+  it('keeps rewards the verifier contradicts with trustRewards', async () => {
+    const path = join(tempDir(), 'own-rewards.jsonl');
+    writeFileSync(path, rolloutText(valid.header, [r0, { ...r1, reward: 1 }, ...valid.rollouts.slice(2)]));
+    const read = await readRolloutFile(path, { trustRewards: true });
+    expect(read.rollouts[1].reward).toBe(1);
+  });
+
+  it('refuses a group with fewer responses than the header says, naming its first line', async () => {
+    const path = join(tempDir(), 'short.jsonl');
+    writeFileSync(path, rolloutText(valid.header, [r0, ...valid.rollouts.slice(2)]));
+    await expect(readRolloutFile(path)).rejects.toThrow(
+      new RegExp(
+        `^${escaped(path)}:2: field "prompt_id": prompt "arithmetic-d1-10" has 1 responses; .*group_size is 2`,
+      ),
+    );
+  });
+
+  it('refuses a header with no responses', async () => {
+    const path = join(tempDir(), 'header-only.jsonl');
+    writeFileSync(path, rolloutText(valid.header, []));
+    await expect(readRolloutFile(path)).rejects.toThrow(
+      new RegExp(`^${escaped(path)}:1: no records: the file has a header line and no responses`),
+    );
+  });
+
   it('refuses a file without a valid header', async () => {
     const path = join(tempDir(), 'noheader.jsonl');
-    writeFileSync(path, `${JSON.stringify(rollout('a', 0, 1))}\n`);
+    writeFileSync(path, `${JSON.stringify(r0)}\n`);
     await expect(readRolloutFile(path)).rejects.toThrow(
       /:1: field "format": .*header line of a gemstone-rollouts file/,
     );
     writeFileSync(path, '');
     await expect(readRolloutFile(path)).rejects.toThrow(/empty file: expected a header line/);
+    writeFileSync(path, rolloutText({ ...valid.header, task: 'chess' }, valid.rollouts));
+    await expect(readRolloutFile(path)).rejects.toThrow(/:1: field "task": Unknown task "chess"/);
   });
 });
 

@@ -200,6 +200,8 @@ async function play(): Promise<void> {
       },
       update: (what) => {
         if (pipeline !== run) return;
+        // The header names the browser and adapter as soon as the device is open.
+        if (run.run.adapter !== '') adapterLine.textContent = run.run.adapter;
         charts.update(run.run);
         renderSummary();
         if (what === 'iteration' || what === 'credit') credit.setRun(run.run);

@@ -1,7 +1,61 @@
 #!/usr/bin/env node
-// Entry point of `npx gemstone`: loads the TypeScript CLI through tsx, so the
+// Entry point of `npx gemstone`: runs the TypeScript CLI (node-runner/main.ts) through tsx, so the
 // same sources run in Node, Deno and the browser without a build step.
+//
+// A quiet terminal: Dawn, the native WebGPU of the `webgpu` package, prints its adapter warnings
+// straight to file descriptor 2 from C++. Node cannot point fd 2 elsewhere for a while (it has no
+// dup2), so the CLI runs in a child process whose fd 2 is a pipe read here: Dawn's messages are held
+// back (shown with --verbose or GEMSTONE_VERBOSE=1; `gemstone doctor` lists them) and every other
+// line is passed on at once. gemstone's own stderr goes to the child's fd 3, which is this process's
+// stderr itself, so progress bars still see the terminal. Deno runs main.ts directly: its WebGPU is
+// not Dawn and prints nothing of the kind.
+//
+// Signals: the child has its own process group, so Ctrl-C reaches it once, forwarded from here (a
+// second Ctrl-C still quits at once); if this process dies, the child sees the IPC channel close
+// and stops too (see node-runner/child-stdio.ts).
+import { spawn } from 'node:child_process';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../main.ts');
+const { NativeStderrFilter } = await import('../native-stderr.ts');
+
+const args = process.argv.slice(2);
+const verbose = args.includes('--verbose') || process.env.GEMSTONE_VERBOSE === '1';
+const child = spawn(
+  process.execPath,
+  [
+    ...process.execArgv,
+    '--import',
+    import.meta.resolve('tsx'),
+    fileURLToPath(new URL('../main.ts', import.meta.url)),
+    ...args,
+  ],
+  {
+    stdio: ['inherit', 'inherit', 'pipe', process.stderr.fd, 'ipc'],
+    env: { ...process.env, GEMSTONE_STDERR_FD: '3' },
+    detached: true,
+  },
+);
+
+const filter = new NativeStderrFilter(
+  (line) => {
+    if (verbose) process.stderr.write(`${line}\n`);
+  },
+  (text) => process.stderr.write(text),
+);
+child.stderr.setEncoding('utf8');
+child.stderr.on('data', (chunk) => filter.push(chunk));
+
+const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+for (const signal of forwarded) process.on(signal, () => child.kill(signal));
+
+// 'close': the child has exited and its stderr pipe is read to the end.
+child.on('close', (code, signal) => {
+  filter.end();
+  if (signal !== null) {
+    for (const s of forwarded) process.removeAllListeners(s);
+    process.kill(process.pid, signal);
+  } else process.exit(code ?? 1);
+});

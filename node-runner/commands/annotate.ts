@@ -1,7 +1,9 @@
 // `gemstone annotate`: steps, judges, consensus and β mask for every rollout, in workers.
-// Fast enough to redo whole after an interruption; a real LLM judge's replies are kept in
-// <out>/llm-cache.jsonl, so a resumed run asks the endpoint only what it had not answered.
-import { join } from 'node:path';
+// Fast enough to redo whole after an interruption; a real LLM judge's replies are kept in a
+// cache that outlives run folders (--llm-cache, default in the user's cache folder), so a resumed
+// run, or annotating the same data again anywhere, asks the endpoint only what it had not answered.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { annotatedHeaderFrom, type AnnotatedHeader, type AnnotatedRecord } from '../../src/data/annotated.ts';
 import { JsonlFileWriter, readRolloutFile } from '../../src/data/rollout-files.ts';
 import { toJsonl } from '../../src/data/jsonl.ts';
@@ -25,8 +27,9 @@ import { ConfigError } from '../config.ts';
 import { loadPrmJudge } from '../prm.ts';
 import { problemFromId } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
+import { defaultLlmCachePath } from '../user-cache.ts';
 import type { StageIO } from '../reporter.ts';
-import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 export const JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
@@ -41,6 +44,8 @@ export interface AnnotateCliOptions {
   chunk: number;
   llmUrl?: string;
   llmModel: string;
+  /** The LLM judge's reply cache (default: defaultLlmCachePath()). */
+  llmCache?: string;
   simulatedLlm?: boolean;
   llmNoise: number;
   prm?: string;
@@ -49,6 +54,7 @@ export interface AnnotateCliOptions {
   maxSteps: number;
   stepwise?: boolean;
   adapter?: string;
+  trustRewards?: boolean;
 }
 
 const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
@@ -112,7 +118,14 @@ export function annotateCommand() {
         kind: { type: 'file' },
         required: true,
       },
+      TRUST_REWARDS_OPTION,
       ...JUDGE_OPTIONS,
+      {
+        key: 'llmCache',
+        help: "the real llm judge's reply cache, shared across runs (keyed by endpoint, model, prompt; no API key)",
+        kind: { type: 'path' },
+        defaultHelp: '$XDG_CACHE_HOME/gemstone/llm-judge-cache.jsonl, else ~/.cache/gemstone/…',
+      },
       {
         key: 'simulatedLlm',
         help: 'use the SIMULATED local llm judge (the rule judge with label noise) even with --llm-url unset',
@@ -129,7 +142,7 @@ export function annotateCommand() {
       'gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated',
     ],
     validate: validateJudges,
-    prepare: (o) => readRolloutFile(o.data),
+    prepare: (o) => readRolloutFile(o.data, { trustRewards: o.trustRewards }),
     run: async ({ options, reporter, interrupt, prepared }) => {
       const result = await runAnnotate(
         options,
@@ -159,7 +172,7 @@ export interface AnnotateResult {
   responses: number;
   minedTokens: number;
   /** Each judge (and the consensus) against the oracle. */
-  judges: { name: string; precision: number; recall: number; f1: number }[];
+  judges: { name: string; precision: number; recall: number; f1: number; voters?: string[] }[];
 }
 
 export async function runAnnotate(
@@ -168,7 +181,7 @@ export async function runAnnotate(
   input?: Awaited<ReturnType<typeof readRolloutFile>>,
 ): Promise<AnnotateResult> {
   const { reporter } = io;
-  const { header, rollouts } = input ?? (await readRolloutFile(options.data));
+  const { header, rollouts } = input ?? (await readRolloutFile(options.data, { trustRewards: options.trustRewards }));
   const task = getTask(header.task);
   const problems = new Map<string, Problem>();
   for (const r of rollouts)
@@ -176,6 +189,7 @@ export async function runAnnotate(
 
   let server: SimulatedLlmServer | null = null;
   let llm: Judge | undefined;
+  let realLlm: LlmJudge | undefined;
   if (options.judges.includes('llm')) {
     if (options.llmUrl === undefined || options.simulatedLlm) {
       // One request per response, a few retried: the server's runaway bound sits well above that.
@@ -194,17 +208,16 @@ export async function runAnnotate(
       });
       reporter.info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise) at ${server.baseUrl}`);
     } else {
-      const cache = new JudgeCache<CachedJudgement>(
-        new JsonlCacheFile<CachedJudgement>(join(options.out, 'llm-cache.jsonl')),
-        isCachedJudgement,
-      );
-      llm = new LlmJudge({
+      const cachePath = options.llmCache ?? defaultLlmCachePath();
+      await mkdir(dirname(cachePath), { recursive: true });
+      const cache = new JudgeCache<CachedJudgement>(new JsonlCacheFile<CachedJudgement>(cachePath), isCachedJudgement);
+      llm = realLlm = new LlmJudge({
         baseUrl: options.llmUrl,
         model: options.llmModel,
         cache,
         log: (line) => reporter.warn(line),
       });
-      reporter.info(`llm judge: ${options.llmModel} at ${options.llmUrl}`);
+      reporter.info(`llm judge: ${options.llmModel} at ${options.llmUrl} · reply cache ${cachePath}`);
     }
   }
   const prm = options.judges.includes('prm')
@@ -237,6 +250,10 @@ export async function runAnnotate(
     await server?.close();
     prm?.close();
   }
+  if (realLlm)
+    reporter.info(
+      `llm judge: ${realLlm.stats.requests} requests sent, ${realLlm.stats.cacheHits} replies from the cache`,
+    );
   const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
   const out = annotatedHeaderFrom(header, {
     voters: options.judges,
@@ -261,7 +278,10 @@ export async function runAnnotate(
     );
   const report: AgreementReport | null =
     records.length > 0
-      ? agreementFromAnnotated(records, 'oracle', { consensus: options.judges.length > 1 ? [options.consensus] : [] })
+      ? agreementFromAnnotated(records, 'oracle', {
+          consensus: options.judges.length > 1 ? [options.consensus] : [],
+          voters: options.judges,
+        })
       : null;
   const minedTokens = records
     .filter((r) => r.reward === 0)
@@ -274,6 +294,13 @@ export async function runAnnotate(
     path,
     responses: records.length,
     minedTokens,
-    judges: report?.judges.map((j) => ({ name: j.name, precision: j.precision, recall: j.recall, f1: j.f1 })) ?? [],
+    judges:
+      report?.judges.map((j) => ({
+        name: j.name,
+        precision: j.precision,
+        recall: j.recall,
+        f1: j.f1,
+        ...(j.voters ? { voters: j.voters } : {}),
+      })) ?? [],
   };
 }

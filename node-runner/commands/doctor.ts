@@ -8,6 +8,7 @@ import { matmulReference } from '../../src/reference/matmul.ts';
 import { compareClose } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
 import { defineCommand } from '../command.ts';
+import { probeDawnMessages } from '../dawn-messages.ts';
 import { chooseProfile, PROFILES, type ProfileName } from '../presets.ts';
 import type { Reporter } from '../reporter.ts';
 
@@ -24,17 +25,19 @@ export function doctorCommand() {
       const context = await GpuContext.create({ adapter: options.adapter });
       try {
         const smoke = await smokeTest(context);
+        const dawn = await probeDawnMessages(options.adapter);
         const chosen = chooseProfile(context.report);
         const profile = options.profile ?? chosen.profile;
         const reason =
           options.profile !== undefined
             ? `asked for with --profile (the adapter would pick ${chosen.profile}: ${chosen.reason})`
             : chosen.reason;
-        if (reporter.mode !== 'json') printReport(reporter, context.report, smoke, profile, reason);
+        if (reporter.mode !== 'json') printReport(reporter, context.report, smoke, profile, reason, dawn);
         if (!smoke.ok) process.exitCode = 1;
         return {
           ...context.report,
           smokeTest: smoke,
+          dawnMessages: dawn,
           profile: { name: profile, reason, pipeline: PROFILES[profile].pipeline },
         };
       } finally {
@@ -83,6 +86,7 @@ function printReport(
   smoke: { ok: boolean; detail: string },
   profile: ProfileName,
   reason: string,
+  dawn: string[] | null,
 ): void {
   const rows: [string, string][] = [
     ['runtime', report.runtime],
@@ -95,6 +99,10 @@ function printReport(
   for (const [name, value] of Object.entries(report.limits)) rows.push([name, formatLimit(name, value)]);
   if (report.skipped.length > 0) rows.push(['skipped', report.skipped.join('; ')]);
   rows.push(['smoke test', `${smoke.ok ? 'ok' : 'FAILED'}: ${smoke.detail}`]);
+  // Held back from every other command's stderr (shown there with --verbose).
+  if (dawn === null) rows.push(['dawn messages', "none: this runtime's WebGPU is not Dawn"]);
+  else if (dawn.length === 0) rows.push(['dawn messages', '(none)']);
+  else dawn.forEach((message, i) => rows.push([i === 0 ? 'dawn messages' : '', message]));
   rows.push(['profile', `${profile}, because ${reason}`]);
   rows.push(['', `a bare \`gemstone pipeline\` would run: ${describeProfile(profile)}`]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -18,7 +18,7 @@ import { defineCommand } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { PROFILES } from '../presets.ts';
 import { readJson, writeJson, type SavedConfig } from '../run-folder.ts';
-import { num } from '../spec.ts';
+import { num, TRUST_REWARDS_OPTION } from '../spec.ts';
 
 export const EXPORT_FORMAT = 'gemstone-export';
 export const EXPORT_VERSION = 1;
@@ -27,6 +27,7 @@ interface ExportOptions {
   data?: string;
   run?: string;
   beta?: number;
+  trustRewards?: boolean;
   out: string;
 }
 
@@ -126,6 +127,7 @@ export function exportCommand() {
         kind: num({ min: 0 }),
         defaultHelp: `the run's β, else ${PROFILES.software.pipeline.beta}`,
       },
+      TRUST_REWARDS_OPTION,
     ],
     runFolder: true,
     profiled: false,
@@ -137,9 +139,16 @@ export function exportCommand() {
       if ((o.data === undefined) === (o.run === undefined))
         throw new ConfigError('give either --data FILE or --run DIR (one of them).');
     },
-    prepare: (o) => (o.run !== undefined ? annotatedFilesOf(o.run) : [{ path: o.data!, iteration: 1 }]),
+    // Every file is read and checked here, before the run folder exists.
+    prepare: async (o) => {
+      const files = o.run !== undefined ? annotatedFilesOf(o.run) : [{ path: o.data!, iteration: 1 }];
+      const read = [];
+      for (const file of files)
+        read.push({ ...file, ...(await readAnnotatedFile(file.path, { trustRewards: o.trustRewards })) });
+      return read;
+    },
     run: async ({ options, reporter, prepared }) => {
-      const files = prepared as { path: string; iteration: number }[];
+      const files = prepared as ({ path: string; iteration: number } & Awaited<ReturnType<typeof readAnnotatedFile>>)[];
       let beta = options.beta;
       if (beta === undefined && options.run !== undefined && existsSync(join(options.run, 'config.json'))) {
         const saved = await readJson<SavedConfig>(join(options.run, 'config.json'));
@@ -150,9 +159,8 @@ export function exportCommand() {
       const stepwiseRecords: ReturnType<typeof toStepwiseSupervision>[] = [];
       let header: AnnotatedHeader | null = null;
       for (const file of files) {
-        const read = await readAnnotatedFile(file.path);
-        header ??= read.header;
-        for (const r of read.records) {
+        header ??= file.header;
+        for (const r of file.records) {
           exported.push(exportRecord(r, beta, file.iteration));
           stepwiseRecords.push(toStepwiseSupervision(r));
         }

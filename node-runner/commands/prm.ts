@@ -7,12 +7,13 @@ import { defineCommand } from '../command.ts';
 import { loadPolicy, problemFromId } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { PRM_SCRATCH, trainPrm, type PrmLabelSource } from '../prm.ts';
-import { choice, int, num, type DefaultContext } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 interface PrmCliOptions {
   checkpoint: string;
   data: string;
+  trustRewards?: boolean;
   labels: PrmLabelSource;
   completions: number;
   responses?: number;
@@ -47,6 +48,7 @@ export function prmCommand() {
         kind: { type: 'file' },
         required: true,
       },
+      TRUST_REWARDS_OPTION,
       {
         key: 'labels',
         help: 'step labels: mc (soft Monte-Carlo), mc-hard (1 if any completion is right), oracle, rule',
@@ -106,7 +108,7 @@ export function prmCommand() {
       },
     ],
     examples: ['gemstone prm --checkpoint runs/ref --data runs/rollouts/rollouts.jsonl --labels mc --out runs/prm'],
-    prepare: (o) => readRolloutFile(o.data),
+    prepare: (o) => readRolloutFile(o.data, { trustRewards: o.trustRewards }),
     run: async ({ options, reporter, interrupt, prepared }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {

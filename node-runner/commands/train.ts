@@ -18,11 +18,12 @@ import { defineCommand } from '../command.ts';
 import { heldOutProblems, loadPolicy, type Policy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
-import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 export interface TrainCliOptions {
   data: string;
+  trustRewards?: boolean;
   checkpoint: string;
   objective: ObjectiveName;
   beta: number;
@@ -108,6 +109,7 @@ export function trainCommand() {
         kind: { type: 'file' },
         required: true,
       },
+      TRUST_REWARDS_OPTION,
       {
         key: 'checkpoint',
         help: 'π_ref: the policy that made the rollouts (training starts from it)',
@@ -153,7 +155,7 @@ export function trainCommand() {
     examples: [
       'gemstone train --data runs/annotated/annotated.jsonl --checkpoint runs/ref --objective bcpg-nsa --out runs/rl',
     ],
-    prepare: (o) => readAnnotatedFile(o.data),
+    prepare: (o) => readAnnotatedFile(o.data, { trustRewards: o.trustRewards }),
     run: async ({ options, reporter, interrupt, prepared }) => {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { annotatedRolloutSchema } from '../judge/annotate.ts';
 import { CONSENSUS_MODES, type ConsensusMode } from '../judge/consensus.ts';
-import { DataError } from './jsonl.ts';
+import { DataError, type JsonlFormat, parseJsonLine, readJsonlText, schemaError } from './jsonl.ts';
+import { RolloutSetCheck, type RolloutReadOptions } from './rollout-checks.ts';
 import { checkRollout, rolloutHeaderSchema, rolloutSchema, type RolloutHeader } from './rollouts.ts';
 
 export const ANNOTATED_FORMAT = 'gemstone-annotated';
@@ -36,20 +37,9 @@ export function annotatedHeaderFrom(
   return { ...rollouts, format: ANNOTATED_FORMAT, version: ANNOTATED_VERSION, annotation };
 }
 
-function firstIssue(error: z.ZodError, source: string, line: number, what: string): DataError {
-  const issue = error.issues[0];
-  return new DataError(source, line, issue.path.length > 0 ? issue.path.join('.') : null, `${what}${issue.message}`);
-}
-
 export function parseAnnotatedHeader(text: string, source: string, line: number): AnnotatedHeader {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DataError(source, line, null, `not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = annotatedHeaderSchema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source, line, `the header line of a ${ANNOTATED_FORMAT} file: `);
+  const parsed = annotatedHeaderSchema.safeParse(parseJsonLine(text, source, line));
+  if (!parsed.success) throw schemaError(parsed.error, source, line, `the header line of a ${ANNOTATED_FORMAT} file: `);
   return parsed.data;
 }
 
@@ -59,17 +49,12 @@ export function parseAnnotatedRecord(
   line: number,
   header: AnnotatedHeader,
 ): AnnotatedRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DataError(source, line, null, `not valid JSON (${(error as Error).message})`);
-  }
+  const value = parseJsonLine(text, source, line);
   const rollout = rolloutSchema.safeParse(value);
-  if (!rollout.success) throw firstIssue(rollout.error, source, line, '');
+  if (!rollout.success) throw schemaError(rollout.error, source, line);
   checkRollout(rollout.data, header, source, line);
   const annotation = annotatedRolloutSchema.safeParse(value);
-  if (!annotation.success) throw firstIssue(annotation.error, source, line, '');
+  if (!annotation.success) throw schemaError(annotation.error, source, line);
   if (annotation.data.beta_mask.length !== rollout.data.response_tokens.length) {
     throw new DataError(
       source,
@@ -79,4 +64,25 @@ export function parseAnnotatedRecord(
     );
   }
   return { ...rollout.data, ...annotation.data };
+}
+
+/** How annotated files are read: each line checked, then the records across the file as for rollouts. */
+export function annotatedFormat(
+  source: string,
+  options: RolloutReadOptions = {},
+): JsonlFormat<AnnotatedHeader, AnnotatedRecord> {
+  return {
+    parseHeader: (text, line) => parseAnnotatedHeader(text, source, line),
+    parseRecord: (text, line, header) => parseAnnotatedRecord(text, source, line, header),
+    check: (header, line) => new RolloutSetCheck(header, source, line, options),
+  };
+}
+
+/** Reads a whole annotated file's text (the browser's way; Node streams files with readAnnotatedFile). */
+export function parseAnnotatedText(
+  text: string,
+  source: string,
+  options: RolloutReadOptions = {},
+): { header: AnnotatedHeader; records: AnnotatedRecord[] } {
+  return readJsonlText(text, source, annotatedFormat(source, options));
 }

@@ -3,18 +3,19 @@
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { DataError } from './jsonl.ts';
-import { parseAnnotatedHeader, parseAnnotatedRecord, type AnnotatedHeader, type AnnotatedRecord } from './annotated.ts';
-import { parseRolloutLine, type Rollout, type RolloutHeader } from './rollouts.ts';
+import { annotatedFormat, type AnnotatedHeader, type AnnotatedRecord } from './annotated.ts';
+import { DataError, type JsonlFormat, withoutByteOrderMark } from './jsonl.ts';
+import type { RolloutReadOptions } from './rollout-checks.ts';
+import { rolloutFormat, type Rollout, type RolloutHeader } from './rollouts.ts';
 
 /**
  * Opens a JSONL file of a header line then records: checks the header, then
- * streams the records; the first bad line throws a DataError naming file, line and field.
+ * streams the records, checking each and, at the end, the set (format.check);
+ * the first bad line throws a DataError naming file, line and field.
  */
 export async function openJsonl<H, R>(
   path: string,
-  parseHeader: (text: string, line: number) => H,
-  parseRecord: (text: string, line: number, header: H) => R,
+  format: JsonlFormat<H, R>,
 ): Promise<{ header: H; records: AsyncGenerator<R> }> {
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })[
     Symbol.asyncIterator
@@ -25,29 +26,38 @@ export async function openJsonl<H, R>(
     const next = await lines.next();
     if (next.done) throw new DataError(path, Math.max(number, 1), null, 'empty file: expected a header line');
     number += 1;
-    if (next.value.trim() !== '') header = parseHeader(next.value, number);
+    const text = number === 1 ? withoutByteOrderMark(next.value) : next.value;
+    if (text.trim() !== '') header = format.parseHeader(text, number);
   }
   const known = header;
+  const check = format.check?.(known, number);
   async function* records(): AsyncGenerator<R> {
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       number += 1;
-      if (next.value.trim() !== '') yield parseRecord(next.value, number, known);
+      if (next.value.trim() === '') continue;
+      const record = format.parseRecord(next.value, number, known);
+      check?.record(record, number);
+      yield record;
     }
+    check?.finish(number);
   }
   return { header, records: records() };
 }
 
-/** Opens a rollout file (see openJsonl). */
-export function openRollouts(path: string): Promise<{ header: RolloutHeader; records: AsyncGenerator<Rollout> }> {
-  return openJsonl(
-    path,
-    (text, line) => parseRolloutLine(text, path, line, null) as RolloutHeader,
-    (text, line, header) => parseRolloutLine(text, path, line, header) as Rollout,
-  );
+/** Opens a rollout file (see openJsonl and RolloutSetCheck). */
+export function openRollouts(
+  path: string,
+  options: RolloutReadOptions = {},
+): Promise<{ header: RolloutHeader; records: AsyncGenerator<Rollout> }> {
+  return openJsonl(path, rolloutFormat(path, options));
 }
 
-export async function readRolloutFile(path: string): Promise<{ header: RolloutHeader; rollouts: Rollout[] }> {
-  const { header, records } = await openRollouts(path);
+/** Reads and checks a whole rollout file; any problem is a DataError, thrown before the caller writes anything. */
+export async function readRolloutFile(
+  path: string,
+  options: RolloutReadOptions = {},
+): Promise<{ header: RolloutHeader; rollouts: Rollout[] }> {
+  const { header, records } = await openRollouts(path, options);
   const rollouts: Rollout[] = [];
   for await (const r of records) rollouts.push(r);
   return { header, rollouts };
@@ -97,18 +107,16 @@ export const RolloutWriter = {
 /** Opens an annotated file (see openJsonl). */
 export function openAnnotated(
   path: string,
+  options: RolloutReadOptions = {},
 ): Promise<{ header: AnnotatedHeader; records: AsyncGenerator<AnnotatedRecord> }> {
-  return openJsonl(
-    path,
-    (text, line) => parseAnnotatedHeader(text, path, line),
-    (text, line, header) => parseAnnotatedRecord(text, path, line, header),
-  );
+  return openJsonl(path, annotatedFormat(path, options));
 }
 
 export async function readAnnotatedFile(
   path: string,
+  options: RolloutReadOptions = {},
 ): Promise<{ header: AnnotatedHeader; records: AnnotatedRecord[] }> {
-  const { header, records } = await openAnnotated(path);
+  const { header, records } = await openAnnotated(path, options);
   const out: AnnotatedRecord[] = [];
   for await (const r of records) out.push(r);
   return { header, records: out };

@@ -2,7 +2,8 @@
 // per sampled response. The same records feed annotation (steps, judges,
 // consensus) and training. Reading validates every line; writing is atomic.
 import { z } from 'zod';
-import { DataError } from './jsonl.ts';
+import { DataError, type JsonlFormat, parseJsonLine, readJsonlText, schemaError } from './jsonl.ts';
+import { RolloutSetCheck, type RolloutReadOptions } from './rollout-checks.ts';
 
 export const ROLLOUT_FORMAT = 'gemstone-rollouts';
 export const ROLLOUT_VERSION = 1;
@@ -27,6 +28,8 @@ export const rolloutHeaderSchema = z.object({
 export type RolloutHeader = z.infer<typeof rolloutHeaderSchema>;
 
 const tokenId = z.number().int().nonnegative();
+/** A log-probability: finite and ≤ 0 (float32 log-softmax may round a certain token a hair above 0). */
+const logprob = z.number().max(1e-5, 'a log-probability must be ≤ 0');
 
 export const rolloutSchema = z.object({
   /** The problem's id (task + seed): one group per prompt. */
@@ -39,9 +42,9 @@ export const rolloutSchema = z.object({
   prompt_tokens: z.array(tokenId).min(1),
   response_tokens: z.array(tokenId).min(1),
   /** log π_ref(y_j | x, y_<j) for each response token (the model at temperature 1). */
-  logprobs_ref: z.array(z.number()),
+  logprobs_ref: z.array(logprob),
   /** log π_s(y_j | …) under the sampling policy (temperature, top-k) that produced it. */
-  logprobs_sample: z.array(z.number()),
+  logprobs_sample: z.array(logprob),
   /** 1 when the verifier accepts the final answer. */
   reward: z.union([z.literal(0), z.literal(1)]),
   answer: z.string().nullable(),
@@ -93,21 +96,35 @@ export function parseRolloutLine(
   line: number,
   header: RolloutHeader | null,
 ): RolloutHeader | Rollout {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DataError(source, line, null, `not valid JSON (${(error as Error).message})`);
+  const value = parseJsonLine(text, source, line);
+  if (header === null) {
+    const parsed = rolloutHeaderSchema.safeParse(value);
+    if (!parsed.success) throw schemaError(parsed.error, source, line, `the header line of a ${ROLLOUT_FORMAT} file: `);
+    return parsed.data;
   }
-  const schema = header === null ? rolloutHeaderSchema : rolloutSchema;
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const what = header === null ? `the header line of a ${ROLLOUT_FORMAT} file: ${issue.message}` : issue.message;
-    throw new DataError(source, line, issue.path.length > 0 ? issue.path.join('.') : null, what);
-  }
-  if (header !== null) checkRollout(parsed.data as Rollout, header, source, line);
+  const parsed = rolloutSchema.safeParse(value);
+  if (!parsed.success) throw schemaError(parsed.error, source, line);
+  checkRollout(parsed.data, header, source, line);
   return parsed.data;
+}
+
+/** How rollout files are read: each line checked, then the records across the file (see RolloutSetCheck). */
+export function rolloutFormat(source: string, options: RolloutReadOptions = {}): JsonlFormat<RolloutHeader, Rollout> {
+  return {
+    parseHeader: (text, line) => parseRolloutLine(text, source, line, null) as RolloutHeader,
+    parseRecord: (text, line, header) => parseRolloutLine(text, source, line, header) as Rollout,
+    check: (header, line) => new RolloutSetCheck(header, source, line, options),
+  };
+}
+
+/** Reads a whole rollout file's text (the browser's way; Node streams files with readRolloutFile). */
+export function parseRolloutText(
+  text: string,
+  source: string,
+  options: RolloutReadOptions = {},
+): { header: RolloutHeader; rollouts: Rollout[] } {
+  const { header, records } = readJsonlText(text, source, rolloutFormat(source, options));
+  return { header, rollouts: records };
 }
 
 /** Table 2 of the paper, for this dataset. */

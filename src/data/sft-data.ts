@@ -1,7 +1,7 @@
 // Supervised fine-tuning data: {prompt, completion} records turned into
 // fixed-length token rows with a loss mask on completion tokens only.
 import { z } from 'zod';
-import { parseJsonl } from './jsonl.ts';
+import { DataError, parseJsonl, withoutByteOrderMark } from './jsonl.ts';
 import type { CharTokenizer } from './tokenizer.ts';
 
 export const promptCompletionSchema = z.object({
@@ -10,9 +10,16 @@ export const promptCompletionSchema = z.object({
 });
 export type PromptCompletion = z.infer<typeof promptCompletionSchema>;
 
+/**
+ * Reads and checks SFT data: every line a {prompt, completion}, at least one record. A record
+ * may repeat (the bundled examples do: repeating is how a small set weights an example).
+ */
 export function readPromptCompletions(text: string, source: string): PromptCompletion[] {
   const records = parseJsonl(text, source, promptCompletionSchema);
-  if (records.length === 0) throw new Error(`${source}: no records.`);
+  if (records.length === 0) {
+    const lines = withoutByteOrderMark(text).split('\n').length;
+    throw new DataError(source, Math.max(lines - 1, 1), null, 'no records: expected {"prompt", "completion"} lines');
+  }
   return records;
 }
 

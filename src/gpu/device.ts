@@ -17,6 +17,8 @@ export interface AdapterReport {
   limits: Record<string, number>;
   /** Adapters that were tried before this one, with the reason they were not used. */
   skipped: string[];
+  /** In a browser: its name and major version ("Chrome 131"), from the user agent. */
+  browser?: string;
 }
 
 export interface AcquireOptions {
@@ -71,10 +73,43 @@ export function classifyAdapter(info: GPUAdapterInfo | undefined, backend: strin
   return 'gpu';
 }
 
-function adapterName(info: GPUAdapterInfo | undefined): string {
+/**
+ * A name a person can read. Dawn fills `device` and `description`; browsers leave them empty (to
+ * limit fingerprinting) but give `vendor` and `architecture` ("google", "swiftshader").
+ */
+export function adapterName(info: Partial<GPUAdapterInfo> | undefined): string {
   // Some backends put a PCI id ("0") in `device`; keep only names a person can read.
-  const parts = [info?.device, info?.description].filter((s): s is string => !!s && /[a-z]/i.test(s));
-  return parts.length > 0 ? [...new Set(parts)].join(' / ') : 'unnamed adapter';
+  const readable = (s: string | undefined): s is string => !!s && /[a-z]/i.test(s);
+  const parts = [info?.device, info?.description].filter(readable);
+  if (parts.length > 0) return [...new Set(parts)].join(' / ');
+  const coarse = [info?.vendor, info?.architecture].filter(readable);
+  return coarse.length > 0 ? [...new Set(coarse)].join(' ') : 'unnamed adapter';
+}
+
+interface UserAgentSource {
+  userAgent?: string;
+  userAgentData?: { brands?: { brand: string; version: string }[] };
+}
+
+/** The browser's name and major version: navigator.userAgentData's brand (Chromium's), else the user agent. */
+export function browserName(nav: UserAgentSource | undefined = globalThis.navigator as UserAgentSource): string {
+  // Brands hold a deliberately odd "Not A;Brand" entry, and "Chromium" beside the product built on it.
+  const brands = (nav?.userAgentData?.brands ?? []).filter((b) => !/not.?a.?brand/i.test(b.brand));
+  const brand = brands.find((b) => b.brand !== 'Chromium') ?? brands[0];
+  if (brand) return `${brand.brand} ${brand.version}`;
+  const ua = nav?.userAgent ?? '';
+  const rules: [RegExp, string][] = [
+    [/Edg\/(\d+)/, 'Edge'],
+    [/Firefox\/(\d+)/, 'Firefox'],
+    [/HeadlessChrome\/(\d+)/, 'HeadlessChrome'],
+    [/Chrome\/(\d+)/, 'Chrome'],
+    [/Version\/(\d+)[.\d]* (Mobile\/\S+ )?Safari/, 'Safari'],
+  ];
+  for (const [pattern, name] of rules) {
+    const m = pattern.exec(ua);
+    if (m) return `${name} ${m[1]}`;
+  }
+  return 'a browser';
 }
 
 async function findAdapter(
@@ -141,6 +176,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
     features: [...device.features].sort(),
     limits: {},
     skipped,
+    ...(runtime === 'browser' ? { browser: browserName() } : {}),
   };
   report.fallback = report.kind !== 'gpu' || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   for (const name of REPORTED_LIMITS) {
@@ -156,5 +192,8 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
 
 /** One line a person can read: "node · opengles · llvmpipe (LLVM 15.0.6, 256 bits) · software". */
 export function describeReport(report: AdapterReport): string {
-  return `${report.runtime} · ${report.backend} · ${report.adapter} · ${report.fallback ? 'software' : 'hardware'}`;
+  const kind = report.fallback ? 'software' : 'hardware';
+  // A browser does not say which backend it runs WebGPU on: its name stands for runtime and backend.
+  if (report.runtime === 'browser') return `${report.browser ?? browserName()} · ${report.adapter} · ${kind}`;
+  return `${report.runtime} · ${report.backend} · ${report.adapter} · ${kind}`;
 }

@@ -13,7 +13,10 @@
 // - Tokens of an abstained step inside a negative are counted apart
 //   (negativeTokens.abstained), neither correct nor incorrect.
 // - Consensus rows are named `consensus:<mode>`; by default 'and' (the paper's)
-//   is added when there are two judges or more.
+//   is added when there are two judges or more. A row may instead be given
+//   whole (AgreementOptions.used): the consensus that made the β mask, with its
+//   voters — when the oracle is one of them, the row says so, since it is then
+//   measured partly against itself.
 import { consensus, type ConsensusMode } from './consensus.ts';
 
 export type Label = 0 | 1;
@@ -38,6 +41,8 @@ export interface JudgeAgreement {
   abstentionRate: number;
   /** Tokens of negative responses in steps this judge labelled correct / incorrect / abstained on. */
   negativeTokens: TokenSplit & { abstained: number };
+  /** For the consensus that made the β mask: the judges that voted in it (the oracle may be one). */
+  voters?: string[];
 }
 
 export interface AgreementReport {
@@ -55,6 +60,15 @@ export interface AgreementReport {
 export interface AgreementOptions {
   /** Consensus modes to add as rows (default ['and'] with two judges or more, else none). */
   consensus?: readonly ConsensusMode[];
+  /** The consensus actually used, given whole: it replaces the recomputed row of its mode. */
+  used?: UsedConsensus;
+}
+
+/** The labels a consensus gave (labels[response][step]) and the judges that voted in it. */
+export interface UsedConsensus {
+  mode: ConsensusMode;
+  voters: readonly string[];
+  labels: readonly (readonly (Label | null)[])[];
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
@@ -86,11 +100,13 @@ export function agreementReport(
     throw new Error(`agreementReport: negativeMask has ${negativeMask.length} entries for ${oracle.length} responses.`);
   for (const name of names) check(`judge "${name}"`, judged[name]);
 
-  const rows: { name: string; labels: readonly (readonly (Label | null)[])[] }[] = names.map((name) => ({
-    name,
-    labels: judged[name],
-  }));
-  const modes = options.consensus ?? (names.length >= 2 ? ['and'] : []);
+  const rows: { name: string; labels: readonly (readonly (Label | null)[])[]; voters?: string[] }[] = names.map(
+    (name) => ({ name, labels: judged[name] }),
+  );
+  const { used } = options;
+  if (used) check('the consensus used', used.labels);
+  const modes = (options.consensus ?? (names.length >= 2 ? ['and'] : [])).filter((m) => m !== used?.mode);
+  if (used) rows.push({ name: `consensus:${used.mode}`, labels: used.labels, voters: [...used.voters] });
   if (modes.length > 0 && names.length === 0) throw new Error('agreementReport: a consensus needs at least one judge.');
   for (const mode of modes) {
     rows.push({
@@ -115,7 +131,7 @@ export function agreementReport(
     }),
   );
 
-  const judges = rows.map(({ name, labels }): JudgeAgreement => {
+  const judges = rows.map(({ name, labels, voters }): JudgeAgreement => {
     let tp = 0;
     let fp = 0;
     let fn = 0;
@@ -152,6 +168,7 @@ export function agreementReport(
       f1: ratio(2 * precision * recall, precision + recall),
       abstentionRate: ratio(abstained, steps),
       negativeTokens,
+      ...(voters ? { voters } : {}),
     };
   });
 
@@ -166,11 +183,11 @@ export function agreementReport(
 }
 
 /** The report as a plain-text table (one row per judge and consensus). */
-export function formatAgreementReport(report: AgreementReport): string {
+export function formatAgreementReport(report: AgreementReport, oracleName = 'oracle'): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const header = ['judge', 'precision', 'recall', 'F1', 'abstain', 'neg tokens correct', 'neg tokens incorrect'];
   const body = report.judges.map((j) => [
-    j.name,
+    j.voters ? `${j.name} (${j.voters.join('+')})` : j.name,
     pct(j.precision),
     pct(j.recall),
     pct(j.f1),
@@ -191,9 +208,17 @@ export function formatAgreementReport(report: AgreementReport): string {
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
   const line = (r: string[]) =>
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const notes = report.judges
+    .filter((j) => j.voters?.includes(oracleName))
+    .map(
+      (j) =>
+        `${j.name} is the consensus that made the β mask, and the ${oracleName} is one of its voters: ` +
+        `its figures are measured partly against itself.`,
+    );
   return [
     `${report.responses} responses (${report.negatives} negative), ${report.steps} steps, ${pct(report.correctShare)} correct by the oracle (the precision of guessing "correct")`,
     line(header),
     ...body.map(line),
+    ...notes,
   ].join('\n');
 }

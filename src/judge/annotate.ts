@@ -238,10 +238,16 @@ export function toStepwiseSupervision(annotated: AnnotatedRollout): StepwiseSupe
  * (default 'oracle') taken as the truth and left out of the judged rows.
  * Refused when the oracle abstained on a step (its reason is given).
  */
+/**
+ * The agreement report of annotated records. Given `voters` (the judges the consensus combined, as
+ * the annotated header says), the consensus row is the consensus stored in the records — the one that
+ * made the β mask — even when the oracle voted; without it, consensus rows are recomputed from every
+ * judge but the oracle.
+ */
 export function agreementFromAnnotated(
   records: readonly AnnotatedRollout[],
   oracleName = 'oracle',
-  options: AgreementOptions = {},
+  options: AgreementOptions & { voters?: readonly string[] } = {},
 ): AgreementReport {
   const oracle: (0 | 1)[][] = [];
   const judged: Record<string, (0 | 1 | null)[][]> = {};
@@ -273,5 +279,14 @@ export function agreementFromAnnotated(
     if (rows.length !== records.length)
       throw new Error(`agreement: judge "${name}" labelled ${rows.length} of ${records.length} responses.`);
   }
-  return agreementReport(oracle, judged, tokenCounts, negativeMask, options);
+  const { voters, ...rest } = options;
+  const mode = records[0]?.consensus.mode;
+  const used =
+    voters !== undefined &&
+    (voters.length > 1 || voters.includes(oracleName)) &&
+    mode !== undefined &&
+    records.every((r) => r.consensus.mode === mode)
+      ? { mode, voters, labels: records.map((r) => r.consensus.labels) }
+      : undefined;
+  return agreementReport(oracle, judged, tokenCounts, negativeMask, { ...rest, used });
 }

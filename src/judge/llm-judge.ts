@@ -7,13 +7,13 @@
 // final-answer rule; the user message holds the problem, the reference answer
 // and the numbered steps; the reply is JSON, one {step, score, reason} per step.
 //
-// Failure policy: a reply that cannot be trusted — bad JSON, the wrong number
+// Failure policy: a reply that cannot be trusted — bad JSON content, the wrong number
 // of steps, missing fields, a refusal, an HTTP 4xx other than 429, or retries
 // spent — becomes an abstention (label null) on every step it concerns, with
 // the reason. Never a crash, never a silent "correct".
-// Transient failures (429, 5xx, network errors, timeouts) are retried with
-// exponential backoff and full jitter; Retry-After (and OpenAI's
-// retry-after-ms) is respected. At most `concurrency` requests are in flight.
+// Transient failures (429, 5xx, network errors, timeouts, a 2xx body cut off
+// before its JSON ends) are retried with exponential backoff and full jitter;
+// Retry-After (and OpenAI's retry-after-ms) is respected. At most `concurrency` requests are in flight.
 //
 // The API key (option or env GEMSTONE_LLM_API_KEY) goes only into the
 // Authorization header: it is kept in a private field, left out of the cache
@@ -418,20 +418,21 @@ export class LlmJudge implements Judge {
         }
         return { retry: false, reason: `HTTP ${status}${this.bodySnippet(text)}` };
       }
-      return this.readReply(text, count);
+      // A 2xx body that is not whole JSON is a transfer cut off (a dropped proxy connection): transient.
+      let reply: unknown;
+      try {
+        reply = JSON.parse(text);
+      } catch {
+        return { retry: true, reason: `the reply body is not complete JSON (cut off?)${this.bodySnippet(text)}` };
+      }
+      return this.readReply(reply, count);
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** A 2xx body → verdicts; anything that cannot be trusted → abstentions with the reason. */
-  private readReply(text: string, count: number): ReplyOutcome {
-    let reply: unknown;
-    try {
-      reply = JSON.parse(text);
-    } catch {
-      return this.malformed(count, `the reply body is not JSON${this.bodySnippet(text)}`, '', false);
-    }
+  private readReply(reply: unknown, count: number): ReplyOutcome {
     const r = (reply ?? {}) as {
       model?: unknown;
       gemstone_simulated?: unknown;

@@ -115,6 +115,14 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
   await page.waitForFunction(() => /SFT step/.test(document.getElementById('progress')?.textContent ?? ''), undefined, {
     timeout: 120_000,
   });
+  // The header names the browser and the adapter once: "HeadlessChrome 131 · google swiftshader · software".
+  const header = await page.evaluate(() => document.getElementById('adapter')?.textContent ?? '');
+  check(
+    'the header names the browser and the adapter',
+    /^(HeadlessChrome|Chrome|Chromium|Google Chrome) \d+ · \S/.test(header) &&
+      !/browser · browser|unnamed adapter/.test(header),
+    header,
+  );
   await page.evaluate(() => {
     const w = window as unknown as { __clicks: number[] };
     w.__clicks = [];

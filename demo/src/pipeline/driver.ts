@@ -483,6 +483,7 @@ export class Pipeline {
         annotation: { voters: [...config.judges], consensus: config.consensus, simulated },
         agreement: agreementFromAnnotated(records, 'oracle', {
           consensus: config.judges.length > 1 ? [config.consensus] : [],
+          voters: config.judges,
         }),
         records,
         policyLogprobs: records.map(() => null),

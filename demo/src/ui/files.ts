@@ -2,7 +2,7 @@
 // safetensors files (the CLI's gemstone-checkpoint format), and a CLI run
 // folder's annotated.jsonl read back into the credit view (and trainable).
 import { decodeCheckpoint } from '../../../src/checkpoint/checkpoint.ts';
-import { parseAnnotatedHeader, parseAnnotatedRecord, type AnnotatedRecord } from '../../../src/data/annotated.ts';
+import { parseAnnotatedText } from '../../../src/data/annotated.ts';
 import { rolloutStats } from '../../../src/data/rollouts.ts';
 import { agreementFromAnnotated } from '../../../src/judge/annotate.ts';
 import type { IterationRecord } from '../pipeline/run-record.ts';
@@ -27,14 +27,8 @@ export function importAnnotated(
   text: string,
   source: string,
 ): { data: IterationRecord; tokenizer: unknown; contextLength: number } {
-  const lines = text.split('\n');
-  const first = lines.findIndex((l) => l.trim() !== '');
-  if (first < 0) throw new Error(`${source} is empty.`);
-  const header = parseAnnotatedHeader(lines[first], source, first + 1);
-  const records: AnnotatedRecord[] = [];
-  for (let i = first + 1; i < lines.length; i++)
-    if (lines[i].trim() !== '') records.push(parseAnnotatedRecord(lines[i], source, i + 1, header));
-  if (records.length === 0) throw new Error(`${source} holds a header but no records.`);
+  // Every check the CLI makes (byte-order mark, duplicates, group sizes, rewards, tokens) runs here too.
+  const { header, records } = parseAnnotatedText(text, source);
   const hasOracle = records.every((r) => r.judges.some((j) => j.name === 'oracle'));
   const stats = rolloutStats(records);
   const data: IterationRecord = {
@@ -49,6 +43,7 @@ export function importAnnotated(
     agreement: hasOracle
       ? agreementFromAnnotated(records, 'oracle', {
           consensus: header.annotation.voters.length > 1 ? [header.annotation.consensus] : [],
+          voters: header.annotation.voters,
         })
       : null,
     records,
