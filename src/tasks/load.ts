@@ -53,7 +53,8 @@ function pickTask(module: Record<string, unknown>, path: string): Task {
     } catch (error) {
       if (error instanceof TaskContractError)
         throw new Error(
-          `The task module ${path} exports a ${module.default !== undefined ? 'default' : '`task`'} that is not a task: ${error.message}`,
+          `The task module ${path} exports a ${module.default !== undefined ? 'default' : '`task`'} ` +
+            `that is not a task: ${error.message}`,
         );
       throw error;
     }

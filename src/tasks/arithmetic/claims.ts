@@ -196,8 +196,12 @@ function readExpression(toks: Tok[], i: number): { operands: bigint[]; ops: Op[]
 const NOT_RE = /^\s*[,;(]?\s*(?:and\s+)?(?:not|instead\s+of|rather\s+than)\s+(-?\d+)(?![\d.]\d)/i;
 const REJECT_AFTER_RE =
   /^\s*(?:\?|[,;]?\s*(?:is|was)\s+(?:wrong|incorrect|a\s+mistake|an\s+error|not\s+(?:right|correct)))/i;
-const REPLACEMENT_RE =
-  /^[\s,;:.!—-]*(?:(?:so\s+)?(?:it|that|this)\s+(?:is|should\s+be)|it's|should\s+be|the\s+(?:correct|right)\s+(?:result|value|answer)\s+is|(?:it\s+is\s+)?actually|instead,?\s+(?:it\s+is)?)\s*(-?\d+)(?![\d.]\d)/i;
+const REPLACEMENT_RE = new RegExp(
+  String.raw`^[\s,;:.!—-]*(?:(?:so\s+)?(?:it|that|this)\s+(?:is|should\s+be)|it's|should\s+be|` +
+    String.raw`the\s+(?:correct|right)\s+(?:result|value|answer)\s+is|(?:it\s+is\s+)?actually|` +
+    String.raw`instead,?\s+(?:it\s+is)?)\s*(-?\d+)(?![\d.]\d)`,
+  'i',
+);
 const REJECT_BEFORE_RE = /\b(?:not|isn't|is\s+not|never)\s*$/i;
 
 /** Every arithmetic claim in a text, in order of position (see the rules at the top of this file). */

@@ -21,7 +21,7 @@ import {
   sameList,
 } from './format.ts';
 
-/** Defaults: at the default difficulty (4 numbers below 10) about half the traces end wrong (49.5% of seeds 0–199). */
+/** Defaults: at the default difficulty (4 numbers below 10) about half the traces end wrong (49.5%, seeds 0–199). */
 export const DEFAULT_SORTING_SOLVER: SolverOptions = {
   slipRate: 0.25,
   checkRate: 0.4,
