@@ -11,7 +11,7 @@ import { agreementFromAnnotated, annotatedRolloutSchema, annotateRollout } from 
 import type { Judge } from '../src/judge/judge.ts';
 import { LlmJudge } from '../src/judge/llm-judge.ts';
 import { OracleJudge } from '../src/judge/oracle-judge.ts';
-import { RuleJudge } from '../src/judge/rule-judge.ts';
+import { RuleJudge, ruleStepLabeller } from '../src/judge/rule-judge.ts';
 import { SimulatedLlmServer } from '../src/judge/simulated-llm-server.ts';
 import { joinSteps, oracleStepLabeller } from '../src/judge/step-labeller.ts';
 import { defaultSegmenter } from '../src/segment/index.ts';
@@ -136,7 +136,16 @@ for (const specifier of ['./examples/tasks/my-task.ts', 'sorting']) {
   });
 }
 
-describe('the task tokenizer keeps the arithmetic ids', () => {
+describe('what the CLI and the page call today keeps working', () => {
+  it('ruleStepLabeller() with no options judges as the default task; with {} it reads answers only', () => {
+    const steps = ['Step 1: 7+5=13', 'Step 2: 13*3=39', 'Answer: 39'];
+    const scores = (label: ReturnType<typeof ruleStepLabeller>) =>
+      label('Start 7: +5 *3\n', steps, { answer: '36' }).map((l) => l.score);
+    expect(scores(ruleStepLabeller())).toEqual([0, 0, 0]);
+    expect(scores(ruleStepLabeller({ task: arithmetic }))).toEqual([0, 0, 0]);
+    expect(scores(ruleStepLabeller({}))).toEqual([1, 1, 0]);
+  });
+
   it('equals the tokenizer the CLI has built: the traces plus every digit and sign', () => {
     const records = sftRecords(arithmetic, arithmetic.solver({ seed: 0 }), { count: 200, seedStart: 0, difficulty: 1 });
     const texts = records.flatMap((r) => [r.prompt, r.completion]);

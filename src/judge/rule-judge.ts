@@ -15,8 +15,9 @@
 // finds none (or there is no task), the generic rule of answers.ts.
 //
 // A task without a rule judge gets abstentions (with the reason) on every
-// step, never a silent "correct". With no task at all, only final answers
-// are checked.
+// step, never a silent "correct". With no task at all (options {}), only
+// final answers are checked.
+import { DEFAULT_TASK_NAME, getTask } from '../tasks/index.ts';
 import type { Problem, RuleFinding, StepReason, StepSpan, Task } from '../tasks/task.ts';
 import { findAnswers, sameAnswer } from './answers.ts';
 import type { Judge, JudgeInput, StepVerdict } from './judge.ts';
@@ -128,8 +129,10 @@ export function ruleVerdicts(
 /**
  * The rule judge over step texts (the shape of the simulated LLM server's
  * labeller): the steps are joined back into one response (joinSteps).
+ * Called with no options it judges with the registry's default task, as it
+ * did before tasks came in from outside; a run passes its own task.
  */
-export function ruleStepLabeller(options: RuleOptions = {}): StepLabeller {
+export function ruleStepLabeller(options: RuleOptions = { task: getTask(DEFAULT_TASK_NAME) }): StepLabeller {
   return (problem, stepTexts, reference) => {
     const { response, spans } = joinSteps(stepTexts);
     return ruleLabels(response, spans, { prompt: problem, answer: reference.answer }, options).map((l) => ({

@@ -10,6 +10,8 @@ const TASKS: Record<string, Task> = {
 };
 
 export const TASK_NAMES: readonly string[] = Object.keys(TASKS);
+/** The task a run uses when it is given none. */
+export const DEFAULT_TASK_NAME = TASK_NAMES[0];
 
 /** The built-in task of that name, or undefined. */
 export function findTask(name: string): Task | undefined {
