@@ -133,7 +133,7 @@ export interface Task {
   extractAnswer(response: string): string | null;
   /**
    * Labels each given step of the response, in order (steps cover the
-   * response exactly once), by ALGORITHMS.md stage 2: own errors, Error
+   * response exactly once), by the step-label rules: own errors, Error
    * Propagation (0) and Error Termination (1).
    */
   oracle(problem: Problem, response: string, steps: StepSpan[]): StepLabel[];

@@ -1,4 +1,4 @@
-// The rule judge of the built-in task `arithmetic` (ALGORITHMS.md, stage 2):
+// The rule judge of the built-in task `arithmetic` (step labels, stage 2):
 // it re-checks every arithmetic claim of a response (claims.ts) and applies
 // the two context rules, Error Propagation and Error Termination, by
 // following the values the response has established so far. The judge

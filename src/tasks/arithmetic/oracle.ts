@@ -1,4 +1,4 @@
-// The oracle of the built-in task `arithmetic` (ALGORITHMS.md, stage 2): line
+// The oracle of the built-in task `arithmetic` (step labels, stage 2): line
 // labels by the Error Propagation / Error Termination rules, then step labels.
 import { checkCoverage, type LineSpan, splitLines, stepLabelsFromLines } from '../lines.ts';
 import type { StepLabel, StepReason, StepSpan } from '../task.ts';
