@@ -147,16 +147,28 @@ describe('sorting: the solver', () => {
     expect(defaultSegmenter('sorting').segment(oneLine)).toHaveLength(2);
   });
 
-  it('has no rule judge: the rule judge abstains, with the reason', async () => {
-    const text = lines('Insert 2: 2 5', 'Answer: 1 2 5 8');
-    const verdicts = await new RuleJudge({ task: sorting }).judge({
-      problem: P,
-      response: text,
-      steps: sorting.naturalSteps(text),
-    });
-    expect(verdicts).toEqual([
-      { label: null, reason: 'rule judge failed: the task "sorting" has no rule judge' },
-      { label: null, reason: 'rule judge failed: the task "sorting" has no rule judge' },
-    ]);
+  it("its rule judge, blind to the prompt's order, agrees with the oracle on ≥ 99% of steps", async () => {
+    const judge = new RuleJudge({ task: sorting });
+    const solver = sorting.solver({ seed: 6, slipRate: 0.4, maxChars: Infinity });
+    let agree = 0;
+    let total = 0;
+    let zeros = 0;
+    for (let seed = 0; seed < 400; seed++) {
+      const problem = sorting.generate(seed, seed % 3);
+      const response = solver.solve(problem).text;
+      const steps = sorting.naturalSteps(response);
+      const truth = sorting.oracle(problem, response, steps).map((l) => l.score);
+      const judged = (await judge.judge({ problem, response, steps })).map((v) => v.label);
+      total += steps.length;
+      agree += judged.filter((l, k) => l === truth[k]).length;
+      zeros += judged.filter((l) => l === 0).length;
+    }
+    expect(agree / total).toBeGreaterThanOrEqual(0.99);
+    expect(zeros).toBeGreaterThan(0);
+    // A misread number passes the rule judge; the oracle catches it.
+    const misread = lines('Insert 8: 5 8', 'Answer: 1 2 5 8');
+    const steps = sorting.naturalSteps(misread);
+    expect((await judge.judge({ problem: P, response: misread, steps })).map((v) => v.label)).toEqual([1, 1]);
+    expect(sorting.oracle(P, misread, steps).map((l) => l.score)).toEqual([0, 1]);
   });
 });

@@ -18,6 +18,7 @@ import { defaultSegmenter } from '../src/segment/index.ts';
 import { arithmetic } from '../src/tasks/arithmetic.ts';
 import { checkTask } from '../src/tasks/check.ts';
 import { loadTask } from '../src/tasks/load.ts';
+import { sorting } from '../src/tasks/sorting/index.ts';
 import type { Problem, Task } from '../src/tasks/task.ts';
 import { taskTokenizer } from '../src/tasks/tokenizer.ts';
 import { sftRecords } from '../src/tasks/traces.ts';
@@ -135,6 +136,19 @@ for (const specifier of ['./examples/tasks/my-task.ts', 'sorting']) {
     });
   });
 }
+
+describe('a task without a rule judge', () => {
+  it('gets abstentions from the rule judge, with the reason, never a silent "correct"', async () => {
+    const task: Task = Object.assign(Object.create(sorting), { ruleFindings: undefined });
+    const problem = task.generate(0, 1);
+    const response = task.solver().solve(problem).text;
+    const steps = task.naturalSteps(response);
+    const verdicts = await new RuleJudge({ task }).judge({ problem, response, steps });
+    expect(verdicts).toHaveLength(steps.length);
+    for (const v of verdicts)
+      expect(v).toEqual({ label: null, reason: 'rule judge failed: the task "sorting" has no rule judge' });
+  });
+});
 
 describe('what the CLI and the page call today keeps working', () => {
   it('ruleStepLabeller() with no options judges as the default task; with {} it reads answers only', () => {

@@ -35,11 +35,8 @@
 //   correction of a wrong value still carried (it silently goes on from the
 //   right value, Error Termination), else correct.
 // Claims are found in the whole response, so a step boundary inside a claim
-// changes nothing; a claim's verdict applies to every step its text overlaps.
-// A step is 0 when any claim it overlaps is 0 (reasons, most specific first:
-// own-error, final-wrong, propagation); a step that states a final answer is
-// 1 only if that answer matches problem.answer; otherwise it is 1 (a step with
-// no claim and no answer has nothing wrong in it: restating, planning).
+// changes nothing; the rule judge applies a claim's verdict to every step its
+// text overlaps.
 //
 // ---- Limits ----
 // Only what is written as arithmetic is checked: a misread of the problem

@@ -4,8 +4,8 @@
 // not a number, and its slips are numbers out of place, so Error Propagation
 // means inserting rightly into a list that is already wrong. Small enough
 // for a ~1M-parameter character-level GPT-2 with a context of 128
-// characters. Format: format.ts; oracle: oracle.ts; traces: solver.ts. It has
-// no rule judge: the 'rule' judge abstains on it.
+// characters. Format: format.ts; oracle: oracle.ts; traces: solver.ts; the
+// rule judge, which does not check the prompt's order: rule-judge.ts.
 import { mixSeed } from '../../util/hash.ts';
 import { Random } from '../../util/random.ts';
 import { lineSteps } from '../lines.ts';
@@ -15,6 +15,7 @@ import {
   type NoisyTraceSolver,
   type Problem,
   problemId,
+  type RuleFinding,
   type SolverOptions,
   type StepLabel,
   type StepSpan,
@@ -22,10 +23,12 @@ import {
 } from '../task.ts';
 import { extractAnswer, formatPrompt, insert, listText, type SortingData } from './format.ts';
 import { labelSteps } from './oracle.ts';
+import { sortingRuleFindings } from './rule-judge.ts';
 import { SortingSolver } from './solver.ts';
 
 export * from './format.ts';
 export * from './oracle.ts';
+export * from './rule-judge.ts';
 export * from './solver.ts';
 
 /** The default: 4 numbers below 10, so a trace with a check and a correction fits 128 characters. */
@@ -86,6 +89,11 @@ export class SortingTask implements Task {
 
   solver(options: Partial<SolverOptions> = {}): NoisyTraceSolver {
     return new SortingSolver(options);
+  }
+
+  /** Each insertion re-checked against the running list (rule-judge.ts). */
+  ruleFindings(response: string, reference: { prompt: string; answer: string }): RuleFinding[] {
+    return sortingRuleFindings(response, reference);
   }
 }
 

@@ -1,7 +1,6 @@
 // The noisy solver of the built-in task `sorting`: insertion sort written one
 // line a step, the way long chain-of-thought models write. A step may slip
-// (two neighbouring numbers of its list swapped, so a number lands out of
-// place); after a step it may check its work: a check of a right step says
+// (the inserted number lands one place off); after a step it may check its work: a check of a right step says
 // so, a check of a slipped step catches it (writes the right list and goes on
 // from it) or misses it, and a missed slip is sometimes wrongly "confirmed".
 // Every line comes with its ground-truth label by the oracle's rules
@@ -21,7 +20,11 @@ import {
   sameList,
 } from './format.ts';
 
-/** Defaults: at the default difficulty (4 numbers below 10) about half the traces end wrong (49.5%, seeds 0–199). */
+/**
+ * Defaults, at the default difficulty (4 numbers below 10; seeds 0–1999):
+ * 47.5% of traces end wrong; 41.3% of the wrong ones hold a right line other
+ * than the first; mean prompt + trace 94 characters, none over 128.
+ */
 export const DEFAULT_SORTING_SOLVER: SolverOptions = {
   slipRate: 0.25,
   checkRate: 0.4,
@@ -34,16 +37,20 @@ export const DEFAULT_SORTING_SOLVER: SolverOptions = {
 const RIGHT = (reason: StepLabel['reason']): StepLabel => ({ score: 1, reason });
 const WRONG = (reason: StepLabel['reason']): StepLabel => ({ score: 0, reason });
 
-/** The list with one pair of unequal neighbours swapped (or, when all are equal, one number raised by 1). */
-function slip(list: readonly number[], rng: Random): number[] {
-  const out = [...list];
-  const pairs = out.flatMap((v, i) => (i + 1 < out.length && v !== out[i + 1] ? [i] : []));
-  if (pairs.length === 0) {
-    out[out.length - 1] += 1;
+/**
+ * x inserted into the list one place off: swapped with a neighbour unlike it
+ * (or, when every neighbour equals it, written as x + 1).
+ */
+function slip(list: readonly number[], x: number, rng: Random): number[] {
+  const out = insert(list, x);
+  const at = list.findIndex((v) => v > x) === -1 ? list.length : list.findIndex((v) => v > x);
+  const neighbours = [at - 1, at + 1].filter((i) => i >= 0 && i < out.length && out[i] !== x);
+  if (neighbours.length === 0) {
+    out[at] = x + 1;
     return out;
   }
-  const i = pairs[Math.floor(rng.next() * pairs.length)];
-  [out[i], out[i + 1]] = [out[i + 1], out[i]];
+  const j = neighbours[Math.floor(rng.next() * neighbours.length)];
+  [out[at], out[j]] = [out[j], out[at]];
   return out;
 }
 
@@ -79,7 +86,7 @@ export class SortingSolver implements NoisyTraceSolver {
       const truth = prefixes[k];
       const right = insert(cur, x);
       const slipped = rng.next() < slipRate;
-      const written = slipped ? slip(right, rng) : right;
+      const written = slipped ? slip(cur, x, rng) : right;
       // By the oracle's rules: a slip that happens to write the true list reads as a silent fix.
       const stepLabel = sameList(written, right)
         ? sameList(cur, trueInput)
