@@ -149,11 +149,21 @@ describe('checkTask: one broken rule each, refused with its name', () => {
     );
   });
 
-  it('solver-knobs: a solver that ignores its slip rate', () => {
+  it('solver-knobs: a solver that ignores the slip rate it is given, or slips at another than it states', () => {
     expectBreaks(
       broken({ solver: (o: Partial<SolverOptions> = {}) => example.solver({ ...o, slipRate: 0.2 }) }),
       'solver-knobs',
       /slipRate: 0.123/,
+    );
+    expectBreaks(
+      broken({
+        solver: (o: Partial<SolverOptions> = {}) => {
+          const real = example.solver({ ...o, slipRate: 0.6 });
+          return { options: example.solver(o).options, solve: (p: Problem) => real.solve(p) };
+        },
+      }),
+      'solver-knobs',
+      /the solver's step lines slip at \d+\.\d% \(\d+ lines\), its slip rate is 20.0%/,
     );
   });
 
@@ -186,9 +196,10 @@ describe('checkTask: one broken rule each, refused with its name', () => {
     expectBreaks(
       broken({
         solver: (o: Partial<SolverOptions> = {}) => {
+          // It slips at its rate but catches every slip, so no trace ends wrong.
           const stated = example.solver(o);
-          const never = example.solver({ ...o, slipRate: 0 });
-          return { options: stated.options, solve: (p: Problem) => never.solve(p) };
+          const catcher = example.solver({ ...o, checkRate: 1, catchRate: 1, maxChars: Infinity });
+          return { options: stated.options, solve: (p: Problem) => catcher.solve(p) };
         },
       }),
       'verifier-rate',

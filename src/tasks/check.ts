@@ -15,7 +15,10 @@
 // - alphabet: every character of every reference answer is in the alphabet,
 //   so a model can always write the answer.
 // - deterministic-solver: the same solver seed gives the same trace.
-// - solver-knobs: the solver takes the rates it is given.
+// - solver-knobs: the solver takes the rates it is given, and its step lines
+//   slip at its slip rate when traces are not redrawn to fit (within
+//   SLIP_RATE_TOLERANCE and 4 binomial standard deviations; where its trace
+//   lines say which slipped).
 // - natural-steps: naturalSteps covers each trace exactly once, in order.
 // - oracle-count: the oracle gives one label (score 0 or 1, a known reason)
 //   per step, for the natural steps, for one step holding everything, and for
@@ -65,6 +68,8 @@ export type ContractRule = (typeof CONTRACT_RULES)[number];
 
 /** How far the verifier's rejection rate may be from the rate the solver states. */
 export const VERIFIER_RATE_TOLERANCE = 0.05;
+/** How far the share of slipped step lines may be from the slip rate, beyond 4 binomial standard deviations. */
+export const SLIP_RATE_TOLERANCE = 0.05;
 /** The least share of trace lines on which the oracle must agree with the solver's ground truth. */
 export const ORACLE_AGREEMENT = 0.99;
 
@@ -265,6 +270,19 @@ export function checkTask(task: Task, options: CheckOptions = {}): CheckReport {
     );
   }
   const solverOptions = running(name, 'solver-knobs', 'solver()', () => task.solver({ seed: 1 }).options);
+  // Without a length limit, so no redraw favours short traces.
+  const unlimited = problems.map((p) => solve({ seed: 1, maxChars: Infinity }, p, 'solver-knobs'));
+  const stepLines = unlimited.flatMap((t) => (t.lines ?? []).filter((l) => l.kind === 'step'));
+  if (stepLines.length >= 30 && stepLines.every((l) => typeof l.slipped === 'boolean')) {
+    const slipped = stepLines.filter((l) => l.slipped).length / stepLines.length;
+    const p = solverOptions.slipRate;
+    rule(
+      name,
+      'solver-knobs',
+      Math.abs(slipped - p) <= SLIP_RATE_TOLERANCE + 4 * Math.sqrt((p * (1 - p)) / stepLines.length),
+      () => `the solver's step lines slip at ${pct(slipped)} (${stepLines.length} lines), its slip rate is ${pct(p)}.`,
+    );
+  }
 
   // ---- steps and the oracle ----
   const segmenter = defaultSegmenter(task);
