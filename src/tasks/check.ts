@@ -3,7 +3,7 @@
 // The rules, in the order they are checked:
 //
 // - shape: the members of Task exist with their types; the name is lower-case
-//   letters, digits and '-'; every alphabet entry is one character.
+//   letters, digits and '-'.
 // - deterministic-generator: the same (seed, difficulty) gives the same
 //   problem, and different seeds do not all give the same prompt.
 // - problem-id: a problem's id is `${name}-d${difficulty}-${seed}` (runs
@@ -170,8 +170,6 @@ export function checkTask(task: Task, options: CheckOptions = {}): CheckReport {
   const difficulty = options.difficulty ?? task.defaultDifficulty;
   const seeds = Array.from({ length: n }, (_, i) => i);
   const heldOutSeeds = seeds.slice(0, Math.max(4, Math.ceil(n / 8))).map((s) => HELD_OUT_SEED_BASE + s);
-  for (const [i, ch] of [...task.alphabet].entries())
-    rule(name, 'shape', [...ch].length === 1, () => `alphabet entry ${i} is not one character.`);
 
   // ---- problems ----
   const generate = (seed: number) =>
