@@ -67,6 +67,11 @@ describe('loadTask', () => {
     await expect(loadTask('./clash.mjs', { base: dir })).rejects.toThrow(/named "arithmetic", the name of a built-in/);
     writeFileSync(join(dir, 'named.mjs'), stub('stub'));
     expect((await loadTask(join(dir, 'named.mjs'))).name).toBe('stub');
+    // With check, the contract is held before the task is handed out.
+    await expect(loadTask(join(dir, 'named.mjs'), { check: true })).rejects.toThrow(
+      /Task "stub" breaks the task contract, rule problem-json: generate\(0\) gave null, not a problem/,
+    );
+    expect(await loadTask(EXAMPLE, { base: ROOT, check: { seeds: 16 } })).toBe(example);
   });
 });
 

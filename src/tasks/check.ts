@@ -8,8 +8,9 @@
 //   problem, and different seeds do not all give the same prompt.
 // - problem-id: a problem's id is `${name}-d${difficulty}-${seed}` (runs
 //   regenerate problems from it).
-// - problem-json: a problem survives a JSON round trip unchanged (rollout
-//   files carry problems as JSON).
+// - problem-json: a problem is {id, prompt, answer, data} with strings for the
+//   first three, and survives a JSON round trip unchanged (rollout files
+//   carry problems as JSON).
 // - held-out-split: training seeds never give a held-out prompt
 //   (isHeldOutPrompt) and held-out seeds only give held-out prompts.
 // - alphabet: every character of every reference answer is in the alphabet,
@@ -172,8 +173,18 @@ export function checkTask(task: Task, options: CheckOptions = {}): CheckReport {
   const heldOutSeeds = seeds.slice(0, Math.max(4, Math.ceil(n / 8))).map((s) => HELD_OUT_SEED_BASE + s);
 
   // ---- problems ----
-  const generate = (seed: number) =>
-    running(name, 'deterministic-generator', `generate(${seed})`, () => task.generate(seed, difficulty));
+  const generate = (seed: number): Problem => {
+    const p = running(name, 'deterministic-generator', `generate(${seed})`, () => task.generate(seed, difficulty));
+    const ok =
+      p !== null && typeof p === 'object' && ['id', 'prompt', 'answer'].every((k) => typeof p[k as 'id'] === 'string');
+    rule(
+      name,
+      'problem-json',
+      ok,
+      () => `generate(${seed}) gave ${JSON.stringify(p)}, not a problem {id, prompt, answer, data}.`,
+    );
+    return p;
+  };
   const problems = seeds.map(generate);
   for (const [i, p] of problems.entries()) {
     const again = generate(seeds[i]);
@@ -203,12 +214,6 @@ export function checkTask(task: Task, options: CheckOptions = {}): CheckReport {
   }
   for (const p of problems) {
     const text = JSON.stringify(p);
-    rule(
-      name,
-      'problem-json',
-      typeof p.prompt === 'string' && typeof p.answer === 'string',
-      () => `problem ${p.id}'s prompt and answer must be strings.`,
-    );
     const back = running(name, 'problem-json', `JSON.parse(JSON.stringify(${p.id}))`, () => JSON.parse(text));
     rule(
       name,

@@ -7,13 +7,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import { cwd } from 'node:process';
 import { pathToFileURL } from 'node:url';
-import { checkShape, TaskContractError } from './check.ts';
+import { type CheckOptions, checkShape, checkTask, TaskContractError } from './check.ts';
 import { findTask, TASK_NAMES } from './index.ts';
 import type { Task } from './task.ts';
 
 export interface LoadTaskOptions {
   /** The directory relative paths are resolved against (default: the working directory). */
   base?: string;
+  /** Hold the task to the whole contract (checkTask) before returning it; true uses checkTask's defaults. */
+  check?: boolean | CheckOptions;
 }
 
 /** Whether a specifier names a module file rather than a built-in task. */
@@ -23,6 +25,12 @@ export function isTaskPath(specifier: string): boolean {
 
 /** The task a specifier names: a built-in task, or the task a module exports. */
 export async function loadTask(specifier: string, options: LoadTaskOptions = {}): Promise<Task> {
+  const task = await findOrImport(specifier, options);
+  if (options.check) checkTask(task, options.check === true ? {} : options.check);
+  return task;
+}
+
+async function findOrImport(specifier: string, options: LoadTaskOptions): Promise<Task> {
   const builtIn = findTask(specifier);
   if (builtIn !== undefined) return builtIn;
   if (!isTaskPath(specifier))
