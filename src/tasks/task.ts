@@ -112,9 +112,9 @@ export interface RuleFinding {
 }
 
 export interface Task {
-  /** Lower-case letters, digits and '-': it is recorded in every file a run writes. */
+  /** Lower-case letters, digits and '-'; problem ids start with it. */
   readonly name: string;
-  /** One line for `--help` and the page. */
+  /** One line saying what the task asks (for listings). */
   readonly description: string;
   /** The difficulty a run uses unless told otherwise. */
   readonly defaultDifficulty: number;
