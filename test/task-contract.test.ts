@@ -95,9 +95,11 @@ describe('checkTask: the built-in tasks and the example keep the contract', () =
 });
 
 describe('checkTask: one broken rule each, refused with its name', () => {
-  it('shape: a missing method, a bad name', () => {
+  it('shape: a missing method, a bad name, segmenter markers that cannot match', () => {
     expectBreaks(broken({ solver: undefined }), 'shape', /solver must be a method/);
     expectBreaks(broken({ name: 'My Task' }), 'shape', /name must be lower-case/);
+    expectBreaks(broken({ stepMarkers: [String.raw`take\b`] }), 'shape', /must start with a capital letter/);
+    expectBreaks(broken({ stepMarkers: ['Take('] }), 'shape', /is not a regular expression/);
   });
 
   it('deterministic-generator: a generator that is not deterministic for a seed', () => {

@@ -3,7 +3,8 @@
 // The rules, in the order they are checked:
 //
 // - shape: the members of Task exist with their types; the name is lower-case
-//   letters, digits and '-'.
+//   letters, digits and '-'; step markers compile and start with a capital
+//   A–Z (the segmenter looks for markers only there).
 // - deterministic-generator: the same (seed, difficulty) gives the same
 //   problem, and different seeds do not all give the same prompt.
 // - problem-id: a problem's id is `${name}-d${difficulty}-${seed}` (runs
@@ -139,15 +140,29 @@ export function checkShape(value: unknown, label = 'the task'): asserts value is
   if (typeof t.description !== 'string') problems.push('description must be a string');
   if (!Number.isInteger(t.defaultDifficulty)) problems.push('defaultDifficulty must be an integer');
   if (typeof t.alphabet !== 'string') problems.push('alphabet must be a string');
-  if (
-    t.stepMarkers !== undefined &&
-    !(Array.isArray(t.stepMarkers) && t.stepMarkers.every((m) => typeof m === 'string'))
-  )
-    problems.push('stepMarkers must be an array of regular-expression sources');
+  if (t.stepMarkers !== undefined) {
+    if (!Array.isArray(t.stepMarkers) || !t.stepMarkers.every((m) => typeof m === 'string'))
+      problems.push('stepMarkers must be an array of regular-expression sources');
+    else for (const m of t.stepMarkers) problems.push(...markerProblems(m));
+  }
   for (const m of METHODS) if (typeof t[m] !== 'function') problems.push(`${m} must be a method`);
   if (t.ruleFindings !== undefined && typeof t.ruleFindings !== 'function')
     problems.push('ruleFindings must be a method when present');
   if (problems.length > 0) throw new TaskContractError(name, 'shape', `${problems.join('; ')}.`);
+}
+
+/** What is wrong with a segmenter marker: it must compile, and start with a capital A–Z (where markers are looked for). */
+function markerProblems(marker: string): string[] {
+  try {
+    new RegExp(marker);
+  } catch (error) {
+    return [`stepMarkers entry ${JSON.stringify(marker)} is not a regular expression (${(error as Error).message})`];
+  }
+  return /^[A-Z]/.test(marker)
+    ? []
+    : [
+        `stepMarkers entry ${JSON.stringify(marker)} must start with a capital letter A–Z (the segmenter cuts only there)`,
+      ];
 }
 
 function coversOnce(response: string, steps: readonly StepSpan[]): string | null {
