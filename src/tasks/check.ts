@@ -151,7 +151,7 @@ export function checkShape(value: unknown, label = 'the task'): asserts value is
   if (problems.length > 0) throw new TaskContractError(name, 'shape', `${problems.join('; ')}.`);
 }
 
-/** What is wrong with a segmenter marker: it must compile, and start with a capital A–Z (where markers are looked for). */
+/** What is wrong with a segmenter marker: it must compile and start with a capital A–Z (where markers are sought). */
 function markerProblems(marker: string): string[] {
   try {
     new RegExp(marker);
@@ -160,9 +160,7 @@ function markerProblems(marker: string): string[] {
   }
   return /^[A-Z]/.test(marker)
     ? []
-    : [
-        `stepMarkers entry ${JSON.stringify(marker)} must start with a capital letter A–Z (the segmenter cuts only there)`,
-      ];
+    : [`stepMarkers entry ${JSON.stringify(marker)} must start with a capital letter A–Z (markers are sought there)`];
 }
 
 function coversOnce(response: string, steps: readonly StepSpan[]): string | null {
