@@ -12,7 +12,7 @@ const steps = [
   { name: 'shaders packed', command: 'node scripts/pack-shaders.mjs --check' },
   { name: 'format and lint (biome)', command: 'npx biome check .' },
   { name: 'type check (tsc)', command: 'npx tsc -p .' },
-  { name: 'type check (deno)', command: 'npx deno check test/deno/run-kernel-cases.ts' },
+  { name: 'type check (deno)', command: 'npx deno check test/deno/run-kernel-cases.ts test/deno/task-stages.ts' },
   {
     name: 'node (vitest)',
     command: `npx vitest run --reporter=default --reporter=json --outputFile.json=${vitestJson}`,

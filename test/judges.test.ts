@@ -16,9 +16,9 @@ import {
 import { consensus } from '../src/judge/consensus.ts';
 import type { Judge, StepVerdict } from '../src/judge/judge.ts';
 import { OracleJudge } from '../src/judge/oracle-judge.ts';
-import { findClaims, ruleLabels, RuleJudge, ruleStepLabeller } from '../src/judge/rule-judge.ts';
+import { ruleLabels, RuleJudge, ruleStepLabeller } from '../src/judge/rule-judge.ts';
 import { defaultSegmenter, getSegmenter, type Segmenter } from '../src/segment/index.ts';
-import { arithmetic } from '../src/tasks/arithmetic.ts';
+import { arithmetic, findClaims } from '../src/tasks/arithmetic.ts';
 import { NoisySolver } from '../src/tasks/noisy-solver.ts';
 import type { Problem } from '../src/tasks/task.ts';
 import { ChunkTokenizer } from './util/tokenizers.ts';

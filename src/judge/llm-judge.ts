@@ -25,12 +25,12 @@ export const LLM_API_KEY_ENV = 'GEMSTONE_LLM_API_KEY';
 /** The model name the simulated server replies with (simulated-llm-server.ts). */
 export const SIMULATED_MODEL = 'gemstone-simulated-judge';
 /** Bumped whenever the prompt or the reply format changes (part of the cache key). */
-export const LLM_JUDGE_PROMPT_VERSION = 1;
+export const LLM_JUDGE_PROMPT_VERSION = 2;
 
 export const LLM_JUDGE_SYSTEM_PROMPT = `You grade step-by-step solutions, one step at a time. You are given a problem, its reference final answer, and a response cut into numbered steps. Label every step 1 (correct) or 0 (incorrect), judging each step only from the problem and the steps up to and including it.
 
 A step is 0 when it has an error of its own:
-- calculation error: an arithmetic or algebraic slip;
+- calculation error: a slip in a computation or in algebra;
 - invalid derivation: a conclusion that does not follow from what came before;
 - logical leap: a claim made without the reasoning it needs;
 - misread condition: a number or condition of the problem used wrongly or invented;

@@ -1,8 +1,9 @@
 // A local OpenAI-compatible chat-completions server that answers as a
 // SIMULATED judge, for tests and offline demos (Node and Deno, node:http).
 // It reads the steps back out of the LLM judge's user message
-// (parseUserMessage), labels them with the labeller it is given (the rule
-// judge, or any function), flips each label with probability `noise`
+// (parseUserMessage), labels them with the labeller it is given (a task's
+// oracle or rule judge, step-labeller.ts, or any function; the server itself
+// knows no task), flips each label with probability `noise`
 // (seeded by the request's content, so the same request always gets the same
 // labels whatever order requests arrive in), and marks every reply as
 // simulated: model "gemstone-simulated-judge", `gemstone_simulated: true`
@@ -17,13 +18,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Random } from '../util/random.ts';
 import { parseUserMessage, SIMULATED_MODEL } from './llm-judge.ts';
+import type { StepLabeller } from './step-labeller.ts';
 
-/** Labels the steps of a response to a problem (score 1 = correct), one entry per step. */
-export type StepLabeller = (
-  problem: string,
-  steps: string[],
-  reference: { answer: string },
-) => { score: 0 | 1; reason: string }[];
+export type { StepLabeller } from './step-labeller.ts';
 
 /** What the server does to one request instead of (or before) answering it normally. */
 export type Fault =

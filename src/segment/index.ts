@@ -2,36 +2,37 @@
 // 'default', the composition of both with merging and a cap.
 //
 // defaultSegmenter(task?): cuts at every line break (newline.ts) and before
-// every reflection / transition marker at a sentence start (markers.ts; for
-// a task named in TASK_MARKERS, its markers too: "Step" for the built-in
-// task), then merges segments shorter than minChars and marker-only ones, then
+// every reflection / transition marker at a sentence start (markers.ts; with
+// a task, its stepMarkers too), then merges segments shorter than minChars and marker-only ones, then
 // caps the step count (merge.ts). Defaults, this project's choice: minChars 8
 // (a bare "So 12." folds into the step before, while the built-in task's
 // shortest line, "Answer: 0", stays a step), maxSteps 64. On well-formed
 // built-in traces it gives the task's natural one-line-a-step segmentation.
+import { findTask } from '../tasks/index.ts';
 import type { Task } from '../tasks/task.ts';
 import { finishSpans, type MergeOptions } from './merge.ts';
-import { markerCuts, markerOnlyTest, MarkerSegmenter, TASK_MARKERS, type MarkerOptions } from './markers.ts';
+import { markerCuts, markerOnlyTest, MarkerSegmenter, type MarkerOptions } from './markers.ts';
 import { newlineCuts, NewlineSegmenter, type NewlineOptions } from './newline.ts';
 import type { Segmenter, StepSpan } from './segmenter.ts';
 
 export type { Segmenter, StepSpan } from './segmenter.ts';
 export { tokenSteps } from './segmenter.ts';
 export { capSteps, checkPartition, mergeShort, spansFromCuts, type MergeOptions } from './merge.ts';
-export { isSentenceStart, markerCuts, REFLECTION_MARKERS, TASK_MARKERS, type MarkerOptions } from './markers.ts';
+export { isSentenceStart, markerCuts, REFLECTION_MARKERS, type MarkerOptions } from './markers.ts';
 export { newlineCuts, type NewlineOptions } from './newline.ts';
 
 export interface SegmenterOptions extends NewlineOptions, MarkerOptions, MergeOptions {
-  /** The task (or its name): adds its own markers (TASK_MARKERS). */
+  /** The task (or a built-in task's name): adds its own markers (Task.stepMarkers). */
   task?: Task | string;
 }
 
 export const DEFAULT_MIN_CHARS = 8;
 export const DEFAULT_MAX_STEPS = 64;
 
+/** A task's own markers; a name that is no built-in task's adds none. */
 function taskMarkers(task: Task | string | undefined): readonly string[] {
-  const name = typeof task === 'string' ? task : task?.name;
-  return name !== undefined && Object.hasOwn(TASK_MARKERS, name) ? TASK_MARKERS[name] : [];
+  const found = typeof task === 'string' ? findTask(task) : task;
+  return found?.stepMarkers ?? [];
 }
 
 /** Newline and marker cuts together, then merging and the cap. */

@@ -1,8 +1,8 @@
 // Stage 1, rule 2: split before reflection and transition markers that start
 // a sentence (docs/algorithms.md §2): "Wait", "But wait", "Hmm",
 // "Alternatively", "Let me check", "Let me verify", "Let me double-check",
-// "On second thought", "Hold on", "Actually,", "Check:", and for the built-in
-// arithmetic task also "Step".
+// "On second thought", "Hold on", "Actually,", "Check:", and a task's own
+// markers (Task.stepMarkers).
 //
 // Project choices (the paper uses the SaT segmenter and lists no markers):
 // - Markers match case-sensitively, capitalised as written, so "wait" inside
@@ -32,15 +32,10 @@ export const REFLECTION_MARKERS: readonly string[] = [
   'Check:',
 ];
 
-/** Extra markers of a task's own format, by task name: the built-in task's "Step k:". */
-export const TASK_MARKERS: Readonly<Record<string, readonly string[]>> = {
-  arithmetic: [String.raw`Step\b`],
-};
-
 export interface MarkerOptions {
   /** Marker sources (regular expressions, matched at a sentence start). Default REFLECTION_MARKERS. */
   markers?: readonly string[];
-  /** Added to `markers` (e.g. TASK_MARKERS[task.name]). */
+  /** Added to `markers` (e.g. a task's stepMarkers). */
   extraMarkers?: readonly string[];
 }
 
