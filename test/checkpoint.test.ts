@@ -435,7 +435,11 @@ describe('gemstone checkpoint', () => {
   it('refuses a plain Hugging Face GPT-2 file and points to loadHfGpt2Weights', () => {
     const hf = encodeSafetensors(hfTensors(randomParameters(TINY, 4), 'transformer.'), { format: 'pt' });
     expect(() => decodeCheckpoint(hf, 'model.safetensors')).toThrow(
-      /^model\.safetensors: not a gemstone checkpoint \(it has format "pt", expected "gemstone-checkpoint"\)\. It looks like a Hugging Face GPT-2 weights file: load its weights with loadHfGpt2Weights/,
+      new RegExp(
+        /^model\.safetensors: not a gemstone checkpoint \(it has format "pt", /.source +
+          /expected "gemstone-checkpoint"\)\. It looks like a Hugging Face GPT-2 weights file: /.source +
+          /load its weights with loadHfGpt2Weights/.source,
+      ),
     );
     expect(() => decodeCheckpoint(encodeSafetensors({}), 'empty.safetensors')).toThrow(
       /empty\.safetensors: not a gemstone checkpoint \(it has no "format" in its metadata/,
@@ -537,7 +541,9 @@ describe('Hugging Face GPT-2 weights', () => {
     );
   });
 
-  it('reads the golden GPT-2 fixture (scripts/golden/make_gpt2_fixture.py) and writes it back byte for byte', async () => {
+  const goldenFixtureTitle =
+    'reads the golden GPT-2 fixture (scripts/golden/make_gpt2_fixture.py) and writes it back byte for byte';
+  it(goldenFixtureTitle, async () => {
     const bytes = await fixture('gpt2-tiny-golden.safetensors');
     const { tensors, metadata } = decodeSafetensors(bytes, 'gpt2-tiny-golden.safetensors');
     expect(JSON.parse(metadata.config)).toEqual(TINY);

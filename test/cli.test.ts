@@ -115,7 +115,9 @@ describe('gemstone CLI: help and options', () => {
     }
   });
 
-  it('doctor names the adapter, runs the smoke test, and says which profile a bare pipeline would use and why', async () => {
+  const doctorTitle =
+    'doctor names the adapter, runs the smoke test, and says which profile a bare pipeline would use and why';
+  it(doctorTitle, async () => {
     const { stdout, code } = await gemstone('doctor', '--json');
     expect(code).toBe(0);
     const done = events(stdout).at(-1)!;
@@ -480,7 +482,9 @@ describe('gemstone CLI: runs', () => {
     });
   });
 
-  it('pipeline from a config file with flags over it: summary, resolved config without secrets, --json events', async () => {
+  const configFileTitle =
+    'pipeline from a config file with flags over it: summary, resolved config without secrets, --json events';
+  it(configFileTitle, async () => {
     const dir = tempDir();
     const config = join(dir, 'run.json');
     writeFileSync(
@@ -576,7 +580,10 @@ describe('gemstone CLI: runs', () => {
     const lines = stdout.trim().split('\n');
     expect(lines).toEqual([
       expect.stringMatching(
-        /^held-out accuracy \(pass@1: \d+ samples at temperature 0\.7\) on 4 prompts: π_ref \d+\.\d% → bcpg-nsa \d+\.\d%$/,
+        new RegExp(
+          /^held-out accuracy \(pass@1: \d+ samples at temperature 0\.7\) on 4 prompts: /.source +
+            /π_ref \d+\.\d% → bcpg-nsa \d+\.\d%$/.source,
+        ),
       ),
       expect.stringMatching(/^ {2}greedy \d+\.\d% → \d+\.\d% · pass@1 .* → pass@1 /),
       expect.stringMatching(

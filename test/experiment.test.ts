@@ -419,7 +419,10 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     expect(results.units.flatMap((u) => u.roles)).toContain('labels:oracle');
   });
 
-  it('runs every method, both sweeps and two iterations on two seeds; killed mid-way, --resume finishes without redoing units', async () => {
+  const resumeTitle =
+    'runs every method, both sweeps and two iterations on two seeds; ' +
+    'killed mid-way, --resume finishes without redoing units';
+  it(resumeTitle, async () => {
     // Leg 1: killed once the first seed's GRPO-offline unit starts (π_ref, data and some units are done).
     const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-1/grpo-offline');
     expect(first.code).not.toBe(0);

@@ -77,14 +77,16 @@ describe('rule judge vs the oracle on noisy-solver traces', () => {
               if (t.label === judged[k].label) agree++;
               else if (disagreements.length < 5)
                 disagreements.push(
-                  `${problem.prompt}${response}\n  step ${k}: oracle ${t.label} (${t.reason}), rule ${judged[k].label} (${judged[k].reason})`,
+                  `${problem.prompt}${response}\n  step ${k}: oracle ${t.label} (${t.reason}), ` +
+                    `rule ${judged[k].label} (${judged[k].reason})`,
                 );
             });
           }
         }
         const rate = agree / total;
         console.log(
-          `rule vs oracle [${segName}, ${solverName}]: ${agree}/${total} steps agree (${(100 * rate).toFixed(3)}%); oracle/rule ${JSON.stringify(confusion)}`,
+          `rule vs oracle [${segName}, ${solverName}]: ${agree}/${total} steps agree ` +
+            `(${(100 * rate).toFixed(3)}%); oracle/rule ${JSON.stringify(confusion)}`,
         );
         if (disagreements.length > 0) console.log(disagreements.join('\n'));
         expect(rate).toBeGreaterThanOrEqual(0.99);

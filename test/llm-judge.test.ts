@@ -111,7 +111,10 @@ function judgeFor(server: SimulatedLlmServer, options: Partial<LlmJudgeOptions> 
 
 const judgeAll = (judge: LlmJudge, xs: JudgeInput[]) => Promise.all(xs.map((x) => judge.judge(x)));
 
-/** Every step has a verdict; a labelled one agrees with the labeller (never a silent "correct"); an abstention has a reason. */
+/**
+ * Every step has a verdict; a labelled one agrees with the labeller (never a silent "correct");
+ * an abstention has a reason.
+ */
 function expectSound(xs: JudgeInput[], results: StepVerdict[][]): { labelled: number; abstained: number } {
   let labelled = 0;
   let abstained = 0;
@@ -264,7 +267,9 @@ describe('LLM judge against the simulated server', () => {
     expect(dropping.stats.requests).toBe(3);
   });
 
-  it('malformed or refused reply content, or a 4xx, becomes abstentions with their reasons, without retrying', async () => {
+  const malformedReplyTitle =
+    'malformed or refused reply content, or a 4xx, becomes abstentions with their reasons, without retrying';
+  it(malformedReplyTitle, async () => {
     const cases: [Fault, RegExp][] = [
       [{ kind: 'malformed-content' }, /^\[simulated\] the reply is not JSON/],
       [{ kind: 'refusal' }, /^\[simulated\] the model refused: I'm sorry/],

@@ -92,7 +92,8 @@ describe('objective coefficients are ∂J/∂ℓ (central differences, float64)'
         { group: 0, reward: 1, offset: 0, length: 2 },
         { group: 0, reward: 0, offset: 2, length: 2 },
       ],
-      // ρ = e^{0.5} > 1.2 (clipped for A > 0), e^{-0.05} (inside); e^{-0.5} < 0.8 (clipped for A < 0), e^{0.5} (not clipped for A < 0)
+      // ρ = e^{0.5} > 1.2 (clipped for A > 0), e^{-0.05} (inside);
+      // e^{-0.5} < 0.8 (clipped for A < 0), e^{0.5} (not clipped for A < 0)
       logprobs: [-1, -1, -1, -1],
       refLogprobs: [-1.5, -0.95, -0.5, -1.5],
       betaMask: [0, 0, 0, 0],
@@ -186,7 +187,8 @@ describe('objective identities', () => {
   });
 
   it('GRPO-offline with every ratio inside the clip range is std-normalised REINFORCE plus the KL term', () => {
-    const inside = randomObjectiveBatch(new Random(5), { groups: [4, 3, 1, 5], maxLength: 8, spread: 0.15 }); // ρ ∈ (0.86, 1.17) ⊂ (0.8, 1.2)
+    // ρ ∈ (0.86, 1.17) ⊂ (0.8, 1.2)
+    const inside = randomObjectiveBatch(new Random(5), { groups: [4, 3, 1, 5], maxLength: 8, spread: 0.15 });
     for (const lossType of ['grpo', 'dapo'] as const) {
       const hyper = { ...DEFAULT_HYPER, lossType };
       const { coefficients, terms } = grpoOffline(inside, hyper);
@@ -226,7 +228,9 @@ describe('objective identities', () => {
     expect(none.objective).toBe(0);
   });
 
-  it('DPO gives every token of the chosen response one coefficient and every token of the rejected its negative', () => {
+  const dpoCoefficientsTitle =
+    'DPO gives every token of the chosen response one coefficient and every token of the rejected its negative';
+  it(dpoCoefficientsTitle, () => {
     // groups of one right and one wrong response: each response is in exactly one pair
     const oneToOne = randomObjectiveBatch(new Random(8), { groups: [2, 2, 2, 2], maxLength: 7 });
     const responses = oneToOne.responses.map((y) => ({ ...y }));
@@ -265,7 +269,9 @@ describe('objective identities', () => {
     }
   });
 
-  it('DPO default pairing: every negative once, a positive of its group, positives used evenly, deterministic by seed', () => {
+  const dpoPairingTitle =
+    'DPO default pairing: every negative once, a positive of its group, positives used evenly, deterministic by seed';
+  it(dpoPairingTitle, () => {
     const pairs = dpoPairs(batch.responses, 11);
     const negatives = batch.responses
       .map((y, i) => ({ y, i }))
@@ -283,7 +289,8 @@ describe('objective identities', () => {
       const uses = batch.responses
         .map((y, i) => (y.group === g && y.reward === 1 ? pairs.filter((p) => p.chosen === i).length : NaN))
         .filter((n) => !Number.isNaN(n));
-      if (uses.length > 0) expect(Math.max(...uses) - Math.min(...uses)).toBeLessThanOrEqual(1); // without replacement, cycling
+      // without replacement, cycling
+      if (uses.length > 0) expect(Math.max(...uses) - Math.min(...uses)).toBeLessThanOrEqual(1);
     }
     expect(dpoPairs(batch.responses, 11)).toEqual(pairs);
     const seeds = [1, 2, 3, 4, 5].map((s) => JSON.stringify(dpoPairs(batch.responses, s)));

@@ -29,9 +29,11 @@ async function gemstone(...args: string[]): Promise<{ stdout: string; stderr: st
 const DAWN_OUTPUT = [
   'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.',
   ' - While initializing adapter (backend=BackendType::Vulkan)',
-  '    at InitializeImpl (/home/runner/work/node-webgpu/third_party/dawn/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)',
+  '    at InitializeImpl (/home/runner/work/node-webgpu/third_party/dawn/' +
+    'src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)',
   '',
-  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.',
+  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 ' +
+    'to fit dynamic offset allocation limit.',
 ].join('\n');
 const OTHER_OUTPUT = [
   '(node:4242) Warning: a warning of Node itself',
@@ -58,8 +60,10 @@ describe('telling Dawn apart on native stderr', () => {
       expect(dawn.join('\n'), `chunks of ${size}`).toBe(DAWN_OUTPUT);
     }
     expect(dawnMessages(DAWN_OUTPUT.split('\n'))).toEqual([
-      'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required. — While initializing adapter (backend=BackendType::Vulkan)',
-      'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.',
+      'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required. ' +
+        '— While initializing adapter (backend=BackendType::Vulkan)',
+      'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 ' +
+        'to fit dynamic offset allocation limit.',
     ]);
   });
 });

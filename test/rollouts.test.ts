@@ -92,7 +92,10 @@ describe('rollout files', () => {
     ],
     [
       'an infinite log-prob',
-      `${JSON.stringify({ ...r1, logprobs_ref: [] }).replace('"logprobs_ref":[]', `"logprobs_ref":[${r1.logprobs_ref.map((v, j) => (j === 0 ? '-1e999' : v)).join(',')}]`)}`,
+      JSON.stringify({ ...r1, logprobs_ref: [] }).replace(
+        '"logprobs_ref":[]',
+        `"logprobs_ref":[${r1.logprobs_ref.map((v, j) => (j === 0 ? '-1e999' : v)).join(',')}]`,
+      ),
       /:3: field "logprobs_ref\.0": /,
     ],
     [

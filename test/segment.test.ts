@@ -164,7 +164,9 @@ describe('segmentation: spans partition the text, tokens map to exactly one step
 const show = (text: string, spans: StepSpan[]) => spans.map((s) => text.slice(s.start, s.end));
 
 describe('segmentation: the rules', () => {
-  it('cuts at line breaks, keeping blank lines and indentation with the step before; paragraphs at blank lines only', () => {
+  const lineBreaksTitle =
+    'cuts at line breaks, keeping blank lines and indentation with the step before; paragraphs at blank lines only';
+  it(lineBreaksTitle, () => {
     const text = 'one\ntwo\n\n  three\r\nfour\n';
     expect(show(text, getSegmenter('newline').segment(text))).toEqual(['one\n', 'two\n\n  ', 'three\r\n', 'four\n']);
     expect(show(text, getSegmenter('paragraph').segment(text))).toEqual(['one\ntwo\n\n  ', 'three\r\nfour\n']);

@@ -97,7 +97,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = '<bytes>'): Checkpo
         ? 'has no "format" in its metadata'
         : `has format ${JSON.stringify(metadata.format)}`;
     const hint = looksLikeHfGpt2(file)
-      ? ` It looks like a Hugging Face GPT-2 weights file: load its weights with loadHfGpt2Weights(bytes, ${JSON.stringify(source)}) and start training from them.`
+      ? ' It looks like a Hugging Face GPT-2 weights file: ' +
+        `load its weights with loadHfGpt2Weights(bytes, ${JSON.stringify(source)}) and start training from them.`
       : '';
     throw new CheckpointError(
       `${source}: not a gemstone checkpoint (it ${found}, expected "${CHECKPOINT_FORMAT}").${hint}`,
@@ -105,7 +106,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = '<bytes>'): Checkpo
   }
   if (metadata.format_version !== String(CHECKPOINT_VERSION)) {
     throw new CheckpointError(
-      `${source}: gemstone checkpoint format_version ${JSON.stringify(metadata.format_version ?? null)} is not supported; this gemstone reads version ${CHECKPOINT_VERSION}.`,
+      `${source}: gemstone checkpoint format_version ${JSON.stringify(metadata.format_version ?? null)} ` +
+        `is not supported; this gemstone reads version ${CHECKPOINT_VERSION}.`,
     );
   }
   const config = checkedConfig(parseJson(metadata, 'config', source), `${source}: metadata "config"`);
@@ -134,7 +136,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = '<bytes>'): Checkpo
   const leftover = Object.keys(tensors).filter((name) => !isExpected(name, specs, optimizer !== undefined));
   if (leftover.length > 0) {
     throw new CheckpointError(
-      `${source}: unexpected tensor${leftover.length > 1 ? 's' : ''} ${list(leftover)} (not a parameter${optimizer ? ' or moment' : ''} of config ${JSON.stringify(config)}).`,
+      `${source}: unexpected tensor${leftover.length > 1 ? 's' : ''} ${list(leftover)} ` +
+        `(not a parameter${optimizer ? ' or moment' : ''} of config ${JSON.stringify(config)}).`,
     );
   }
   return { config, step, rng, dataPosition, optimizer, parameters, extra };
@@ -175,7 +178,8 @@ export function loadHfGpt2Weights(
   const file = decodeSafetensors(bytes, source);
   if (file.metadata.format === CHECKPOINT_FORMAT) {
     throw new CheckpointError(
-      `${source}: this is a gemstone checkpoint, not a Hugging Face GPT-2 file; read it with decodeCheckpoint(bytes, ${JSON.stringify(source)}).`,
+      `${source}: this is a gemstone checkpoint, not a Hugging Face GPT-2 file; ` +
+        `read it with decodeCheckpoint(bytes, ${JSON.stringify(source)}).`,
     );
   }
   const tensors: Record<string, DecodedTensor> = {};
@@ -195,7 +199,8 @@ export function loadHfGpt2Weights(
   const wpe = tensors['wpe.weight'];
   if (wte === undefined || wpe === undefined) {
     throw new CheckpointError(
-      `${source}: not a GPT-2 weights file: no ${wte === undefined ? '"wte.weight"' : '"wpe.weight"'} tensor (with or without the "${HF_PREFIX}" prefix).`,
+      `${source}: not a GPT-2 weights file: no ${wte === undefined ? '"wte.weight"' : '"wpe.weight"'} tensor ` +
+        `(with or without the "${HF_PREFIX}" prefix).`,
     );
   }
   if (wte.shape.length !== 2 || wpe.shape.length !== 2) {
@@ -216,7 +221,8 @@ export function loadHfGpt2Weights(
   for (const key of ['vocabSize', 'contextLength', 'width', 'layers'] as const) {
     if (config[key] !== undefined && config[key] !== inferred[key]) {
       throw new CheckpointError(
-        `${source}: the file's ${key} is ${inferred[key]} (from the tensor shapes) but the given config says ${config[key]}.`,
+        `${source}: the file's ${key} is ${inferred[key]} (from the tensor shapes) ` +
+          `but the given config says ${config[key]}.`,
       );
     }
   }
@@ -224,7 +230,8 @@ export function loadHfGpt2Weights(
   const heads = config.heads ?? presetHeads(inferred) ?? (inferred.width % 64 === 0 ? inferred.width / 64 : undefined);
   if (heads === undefined) {
     throw new CheckpointError(
-      `${source}: cannot tell the number of heads for width ${inferred.width} (not a preset's shape, not a multiple of 64): pass config.heads.`,
+      `${source}: cannot tell the number of heads for width ${inferred.width} ` +
+        "(not a preset's shape, not a multiple of 64): pass config.heads.",
     );
   }
   const full = checkedConfig({ ...inferred, heads }, source);
@@ -313,7 +320,8 @@ function checkTensors(
       throw new CheckpointError(`${where}: ${what} "${spec.name}" must be a Float32Array, got ${describe(data)}.`);
     if (data.length !== count)
       throw new CheckpointError(
-        `${where}: ${what} "${spec.name}" has ${data.length} values, expected ${count} for shape [${spec.shape.join(', ')}].`,
+        `${where}: ${what} "${spec.name}" has ${data.length} values, ` +
+          `expected ${count} for shape [${spec.shape.join(', ')}].`,
       );
   }
   const known = new Set(specs.map((spec) => spec.name));

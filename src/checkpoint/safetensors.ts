@@ -1,8 +1,8 @@
 // The safetensors format, read and written in plain TypeScript (no runtime-specific code):
 //
 //   [8 bytes]  N, the header length, unsigned 64-bit little-endian
-//   [N bytes]  a UTF-8 JSON object {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}},
-//              padded with spaces so that the data starts on an 8-byte boundary
+//   [N bytes]  a UTF-8 JSON object {name: {dtype, shape, data_offsets: [begin, end]},
+//              "__metadata__": {string: string}}, padded with spaces so that the data starts on an 8-byte boundary
 //   [rest]     the tensors' raw little-endian bytes, row-major; offsets count from the start of this part
 //
 // Writing follows the reference implementation (huggingface/safetensors, `prepare` in tensor.rs):
@@ -87,7 +87,10 @@ const DTYPE_SIZES: [Dtype, number][] = [
 ];
 const DTYPE_SIZE = new Map<string, number>(DTYPE_SIZES);
 const DTYPE_RANK = new Map<string, number>(DTYPE_SIZES.map(([dtype], i) => [dtype, i]));
-/** Dtypes of the format that this reader does not decode, named in the error so it reads as "not supported", not "garbage". */
+/**
+ * Dtypes of the format that this reader does not decode, named in the error
+ * so it reads as "not supported", not "garbage".
+ */
 const KNOWN_UNSUPPORTED = ['F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64'];
 
 /** The reference refuses headers above 100 MB; so do we (a corrupt length would otherwise allocate wildly). */
@@ -109,7 +112,8 @@ export function isDtype(value: unknown): value is Dtype {
 
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   const entries = Object.entries(tensors).map(([name, tensor]) => ({ name, tensor, bytes: tensorBytes(name, tensor) }));
-  // Descending dtype alignment, then name (as the reference does), so every tensor's data is aligned to its element size.
+  // Descending dtype alignment, then name (as the reference does),
+  // so every tensor's data is aligned to its element size.
   entries.sort(
     (a, b) =>
       DTYPE_RANK.get(b.tensor.dtype)! - DTYPE_RANK.get(a.tensor.dtype)! ||
@@ -171,7 +175,8 @@ function tensorBytes(name: string, tensor: Tensor): Uint8Array {
       array = (dtype === 'F16' ? toFloat16Bits : toBfloat16Bits)(data);
     else
       throw new SafetensorsError(
-        `${where}: ${dtype} data must be a Float32Array, Float64Array or Uint16Array (raw bits), got ${data.constructor.name}.`,
+        `${where}: ${dtype} data must be a Float32Array, Float64Array or Uint16Array (raw bits), ` +
+          `got ${data.constructor.name}.`,
       );
   } else {
     const expected = ARRAY_TYPES[dtype];
@@ -218,7 +223,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     );
   if (8 + headerLength > bytes.byteLength)
     fail(
-      `header length ${headerLength} runs past the end of the file (file size ${bytes.byteLength}); the file is truncated or not safetensors.`,
+      `header length ${headerLength} runs past the end of the file (file size ${bytes.byteLength}); ` +
+        'the file is truncated or not safetensors.',
     );
 
   let text: string;
@@ -242,7 +248,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   const infos: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
 
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__proto__') fail('a tensor named "__proto__" is not allowed.'); // it would set the prototype of the result
+    // A tensor named "__proto__" would set the prototype of the result.
+    if (name === '__proto__') fail('a tensor named "__proto__" is not allowed.');
     if (name === METADATA_KEY) {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
         fail(`"${METADATA_KEY}" must be an object of strings.`);
@@ -272,13 +279,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     if (end < begin) fail(`${where}: data_offsets end ${end} is before begin ${begin}.`);
     if (end > dataSize)
       fail(
-        `${where}: data_offsets end ${end} exceeds the data size ${dataSize} (file size ${bytes.byteLength}, header ${8 + headerLength} bytes); the file is truncated.`,
+        `${where}: data_offsets end ${end} exceeds the data size ${dataSize} ` +
+          `(file size ${bytes.byteLength}, header ${8 + headerLength} bytes); the file is truncated.`,
       );
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     const expected = count * dtypeSize(dtype as Dtype);
     if (end - begin !== expected) {
       fail(
-        `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${count} × ${dtypeSize(dtype as Dtype)} = ${expected}.`,
+        `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, ` +
+          `but shape [${(shape as number[]).join(', ')}] of ${dtype} ` +
+          `needs ${count} × ${dtypeSize(dtype as Dtype)} = ${expected}.`,
       );
     }
     infos.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
@@ -291,17 +301,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     const info = infos[i];
     if (info.begin < cursor)
       fail(
-        `tensor "${info.name}": data_offsets [${info.begin}, ${info.end}] overlap tensor "${infos[i - 1].name}" (which ends at ${cursor}).`,
+        `tensor "${info.name}": data_offsets [${info.begin}, ${info.end}] ` +
+          `overlap tensor "${infos[i - 1].name}" (which ends at ${cursor}).`,
       );
     if (info.begin > cursor)
       fail(
-        `tensor "${info.name}": data_offsets begin ${info.begin} leaves a gap after byte ${cursor}${i > 0 ? ` (end of tensor "${infos[i - 1].name}")` : ''}; tensors must be contiguous.`,
+        `tensor "${info.name}": data_offsets begin ${info.begin} leaves a gap after byte ${cursor}` +
+          `${i > 0 ? ` (end of tensor "${infos[i - 1].name}")` : ''}; tensors must be contiguous.`,
       );
     cursor = info.end;
   }
   if (cursor !== dataSize)
     fail(
-      `the tensors cover ${cursor} bytes of data but the file has ${dataSize} after the header (${dataSize - cursor} unexplained bytes).`,
+      `the tensors cover ${cursor} bytes of data but the file has ${dataSize} after the header ` +
+        `(${dataSize - cursor} unexplained bytes).`,
     );
 
   const tensors: Record<string, DecodedTensor> = {};
@@ -364,7 +377,10 @@ export function fromFloat16Bits(bits: Uint16Array): Float32Array {
   return out;
 }
 
-/** Round to nearest even (from the f32 value, as PyTorch's .half() does), with subnormals, overflow to ±Inf, NaN kept. */
+/**
+ * Round to nearest even (from the f32 value, as PyTorch's .half() does),
+ * with subnormals, overflow to ±Inf, NaN kept.
+ */
 export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {

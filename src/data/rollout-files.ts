@@ -63,7 +63,10 @@ export async function readRolloutFile(
   return { header, rollouts };
 }
 
-/** Streams a header and records to `path.tmp-…`; commit() renames it into place, abort() removes it. The old file stays until commit. */
+/**
+ * Streams a header and records to `path.tmp-…`; commit() renames it into place, abort() removes it.
+ * The old file stays until commit.
+ */
 export class JsonlFileWriter<_Header = RolloutHeader, Item = Rollout> {
   private constructor(
     private readonly path: string,

@@ -216,7 +216,8 @@ export function formatAgreementReport(report: AgreementReport, oracleName = 'ora
         `its figures are measured partly against itself.`,
     );
   return [
-    `${report.responses} responses (${report.negatives} negative), ${report.steps} steps, ${pct(report.correctShare)} correct by the oracle (the precision of guessing "correct")`,
+    `${report.responses} responses (${report.negatives} negative), ${report.steps} steps, ` +
+      `${pct(report.correctShare)} correct by the oracle (the precision of guessing "correct")`,
     line(header),
     ...body.map(line),
     ...notes,

@@ -35,7 +35,10 @@ export const annotatedStepSchema = z.object({
   /** Characters [start, end) of the response. */
   start: count,
   end: count,
-  /** Response tokens [token_start, token_end): those whose first character lies in the step (the last step also holds tokens past the text); empty when none does. */
+  /**
+   * Response tokens [token_start, token_end): those whose first character lies in the step (the last step also
+   * holds tokens past the text); empty when none does.
+   */
   token_start: count,
   token_end: count,
 });
@@ -135,7 +138,9 @@ export function responseTokenOffsets(
   }
   if (!text.startsWith(response)) {
     throw new Error(
-      `annotate: the response tokens decode to ${JSON.stringify(text.slice(0, 40))}…, not to the response ${JSON.stringify(response.slice(0, 40))}…; is this the tokenizer the rollouts were made with?`,
+      `annotate: the response tokens decode to ${JSON.stringify(text.slice(0, 40))}…, ` +
+        `not to the response ${JSON.stringify(response.slice(0, 40))}…; ` +
+        'is this the tokenizer the rollouts were made with?',
     );
   }
   return out;
@@ -257,13 +262,15 @@ export function agreementFromAnnotated(
     const truth = r.judges.find((j) => j.name === oracleName);
     if (truth === undefined)
       throw new Error(
-        `agreement: ${r.prompt_id}#${r.index} has no "${oracleName}" labels; annotate with that judge to measure the others.`,
+        `agreement: ${r.prompt_id}#${r.index} has no "${oracleName}" labels; ` +
+          'annotate with that judge to measure the others.',
       );
     oracle.push(
       truth.verdicts.map((v, k) => {
         if (v.label === null)
           throw new Error(
-            `agreement: the ${oracleName} abstained on step ${k} of ${r.prompt_id}#${r.index} (${v.reason ?? 'no reason'}).`,
+            `agreement: the ${oracleName} abstained on step ${k} of ${r.prompt_id}#${r.index} ` +
+              `(${v.reason ?? 'no reason'}).`,
           );
         return v.label;
       }),

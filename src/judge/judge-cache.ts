@@ -60,7 +60,10 @@ export function cacheKey(material: unknown): Promise<string> {
 
 export const CACHE_KEY_RE = /^[0-9a-f]{64}$/;
 
-/** Whether a value has the shape of a CachedJudgement with every step labelled (a stored entry is checked before use). */
+/**
+ * Whether a value has the shape of a CachedJudgement with every step labelled
+ * (a stored entry is checked before use).
+ */
 export function isCachedJudgement(value: unknown): value is CachedJudgement {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Partial<CachedJudgement>;

@@ -27,26 +27,32 @@ export const SIMULATED_MODEL = 'gemstone-simulated-judge';
 /** Bumped whenever the prompt or the reply format changes (part of the cache key). */
 export const LLM_JUDGE_PROMPT_VERSION = 2;
 
-export const LLM_JUDGE_SYSTEM_PROMPT = `You grade step-by-step solutions, one step at a time. You are given a problem, its reference final answer, and a response cut into numbered steps. Label every step 1 (correct) or 0 (incorrect), judging each step only from the problem and the steps up to and including it.
-
-A step is 0 when it has an error of its own:
-- calculation error: a slip in a computation or in algebra;
-- invalid derivation: a conclusion that does not follow from what came before;
-- logical leap: a claim made without the reasoning it needs;
-- misread condition: a number or condition of the problem used wrongly or invented;
-- wrong formula: a formula or rule that is wrong or does not apply;
-- false claim: a statement that is untrue, including "confirming" a wrong result.
-
-A step with no error of its own is decided by the steps before it:
-- Error Propagation: an earlier step is wrong and this step keeps building on the wrong result without fixing it: 0, even when its own computation is right.
-- Error Termination: this step notices and fixes an earlier error, or starts a fresh, correct approach: 1.
-Steps that restate the problem, plan, or check earlier work, with nothing wrong in them, are 1.
-
-The final-answer step is 1 only if the answer it states matches the reference answer; otherwise it is 0.
-
-Reply with one JSON object and nothing else:
-{"steps": [{"step": 1, "score": 0, "reason": "..."}, ...]}
-with exactly one entry per step, in order, numbered from 1; score is 0 or 1; reason is one short sentence that names the error kind or the rule when the score is 0.`;
+export const LLM_JUDGE_SYSTEM_PROMPT = [
+  'You grade step-by-step solutions, one step at a time. You are given a problem, its reference final answer, and a ' +
+    'response cut into numbered steps. Label every step 1 (correct) or 0 (incorrect), judging each step only from ' +
+    'the problem and the steps up to and including it.',
+  '',
+  'A step is 0 when it has an error of its own:',
+  '- calculation error: a slip in a computation or in algebra;',
+  '- invalid derivation: a conclusion that does not follow from what came before;',
+  '- logical leap: a claim made without the reasoning it needs;',
+  '- misread condition: a number or condition of the problem used wrongly or invented;',
+  '- wrong formula: a formula or rule that is wrong or does not apply;',
+  '- false claim: a statement that is untrue, including "confirming" a wrong result.',
+  '',
+  'A step with no error of its own is decided by the steps before it:',
+  '- Error Propagation: an earlier step is wrong and this step keeps building on the wrong result without fixing it: ' +
+    '0, even when its own computation is right.',
+  '- Error Termination: this step notices and fixes an earlier error, or starts a fresh, correct approach: 1.',
+  'Steps that restate the problem, plan, or check earlier work, with nothing wrong in them, are 1.',
+  '',
+  'The final-answer step is 1 only if the answer it states matches the reference answer; otherwise it is 0.',
+  '',
+  'Reply with one JSON object and nothing else:',
+  '{"steps": [{"step": 1, "score": 0, "reason": "..."}, ...]}',
+  'with exactly one entry per step, in order, numbered from 1; score is 0 or 1; reason is one short sentence that ' +
+    'names the error kind or the rule when the score is 0.',
+].join('\n');
 
 // ---- the user message: written here, read back by the simulated server ----
 
@@ -131,7 +137,10 @@ export interface LlmJudgeOptions {
   random?: () => number;
 }
 
-/** The key from env GEMSTONE_LLM_API_KEY in Node or Deno; undefined where there is none (or no permission to read it). */
+/**
+ * The key from env GEMSTONE_LLM_API_KEY in Node or Deno; undefined where there is none
+ * (or no permission to read it).
+ */
 export function llmApiKeyFromEnv(name: string = LLM_API_KEY_ENV): string | undefined {
   const g = globalThis as {
     Deno?: { env?: { get(name: string): string | undefined } };
@@ -214,7 +223,8 @@ export class LlmJudge implements Judge {
   constructor(options: LlmJudgeOptions) {
     if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
       throw new Error(
-        `LlmJudge: baseUrl must be an http(s) URL such as http://127.0.0.1:8080/v1, got ${JSON.stringify(String(options.baseUrl))}.`,
+        'LlmJudge: baseUrl must be an http(s) URL such as http://127.0.0.1:8080/v1, ' +
+          `got ${JSON.stringify(String(options.baseUrl))}.`,
       );
     }
     if (typeof options.model !== 'string' || options.model === '')
@@ -367,7 +377,10 @@ export class LlmJudge implements Judge {
     }
   }
 
-  /** The request is built only once a slot is held, so it sees what earlier replies taught (e.g. no response_format). */
+  /**
+   * The request is built only once a slot is held, so it sees what earlier replies taught
+   * (e.g. no response_format).
+   */
   private async attemptHeld(user: string, count: number): Promise<ReplyOutcome | AttemptFailure> {
     const body: Record<string, unknown> = {
       model: this.config.model,
@@ -483,7 +496,8 @@ export class LlmJudge implements Judge {
       if (!Number.isInteger(k) || k < 1 || k > count || byStep.has(k)) {
         return this.malformed(
           count,
-          `the reply's entry ${i + 1} has step ${this.clip(JSON.stringify(n))}, not a distinct number from 1 to ${count}`,
+          `the reply's entry ${i + 1} has step ${this.clip(JSON.stringify(n))}, ` +
+            `not a distinct number from 1 to ${count}`,
           model,
           simulated,
         );
@@ -561,7 +575,10 @@ export class LlmJudge implements Judge {
   }
 }
 
-/** Milliseconds to wait from retry-after-ms (OpenAI) or Retry-After (seconds or an HTTP date); undefined when absent or unreadable. */
+/**
+ * Milliseconds to wait from retry-after-ms (OpenAI) or Retry-After (seconds or an HTTP date);
+ * undefined when absent or unreadable.
+ */
 export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | undefined {
   const ms = headers.get('retry-after-ms');
   if (ms !== null && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Number(ms);

@@ -24,7 +24,10 @@ export { coefficientsForLoss, dpoPairs } from './reference.ts';
 export const OBJECTIVE_NAMES = ['bcpg-nsa', 'bcpg', 'grpo-offline', 'topr', 'dpo', 'rft'] as const;
 export type ObjectiveName = (typeof OBJECTIVE_NAMES)[number];
 
-/** Paper values (arXiv 2505.14403: β = 0.5, τ = 1e-3, β_DPO = 0.5; GRPO's ε = 0.2, β_KL = 0.04) and this project's defaults for the rest. */
+/**
+ * Paper values (arXiv 2505.14403: β = 0.5, τ = 1e-3, β_DPO = 0.5; GRPO's ε = 0.2, β_KL = 0.04)
+ * and this project's defaults for the rest.
+ */
 export const DEFAULT_HYPER: ObjectiveHyper = {
   beta: 0.5,
   tau: 1e-3,
@@ -136,8 +139,10 @@ export const OBJECTIVES: Record<ObjectiveName, ObjectiveSpec> = {
     loss: dpoLoss,
     choices: [
       ...COMMON_CHOICES,
-      'Pairs within a group: each negative with a positive drawn without replacement from a seeded shuffle, cycling when positives run out (dpoPairs).',
-      'Mean over the M pairs of the batch; a positive may be chosen in several pairs, a response is rejected in at most one (the GPU layout needs that).',
+      'Pairs within a group: each negative with a positive drawn without replacement from a seeded shuffle, ' +
+        'cycling when positives run out (dpoPairs).',
+      'Mean over the M pairs of the batch; a positive may be chosen in several pairs, ' +
+        'a response is rejected in at most one (the GPU layout needs that).',
     ],
   },
   rft: {

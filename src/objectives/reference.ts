@@ -116,7 +116,8 @@ export function checkBatch(batch: ObjectiveBatch): number {
   const n = batch.logprobs.length;
   if (batch.refLogprobs.length !== n || batch.betaMask.length !== n) {
     throw new Error(
-      `objective batch: logprobs (${n}), refLogprobs (${batch.refLogprobs.length}) and betaMask (${batch.betaMask.length}) must have one value per token.`,
+      `objective batch: logprobs (${n}), refLogprobs (${batch.refLogprobs.length}) ` +
+        `and betaMask (${batch.betaMask.length}) must have one value per token.`,
     );
   }
   for (const [i, y] of batch.responses.entries()) {
@@ -445,7 +446,10 @@ export function dpoObjective(batch: ObjectiveBatch, hyper: ObjectiveHyper, logpr
   };
 }
 
-/** s = σ(−β_DPO · margin); c = +β_DPO s / M on every token of y_w, −β_DPO s / M on every token of y_l (summed over pairs). */
+/**
+ * s = σ(−β_DPO · margin);
+ * c = +β_DPO s / M on every token of y_w, −β_DPO s / M on every token of y_l (summed over pairs).
+ */
 export function dpo(batch: ObjectiveBatch, hyper: ObjectiveHyper): ObjectiveResult {
   const pairs = pairsOf(batch, hyper);
   const M = pairs.length;

@@ -19,7 +19,10 @@
 import type { StepSpan } from './segmenter.ts';
 
 export interface MergeOptions {
-  /** Segments whose content (trimmed) is shorter than this merge into a neighbour. Default 0 (only whitespace-only ones). */
+  /**
+   * Segments whose content (trimmed) is shorter than this merge into a neighbour.
+   * Default 0 (only whitespace-only ones).
+   */
   minChars?: number;
   /** At most this many steps (≥ 1); the shortest adjacent pair merges first. Default unlimited. */
   maxSteps?: number;

@@ -49,7 +49,8 @@ export function compareClose(actual: Numbers, expected: Numbers, { atol, rtol }:
     expected: expected[at],
     message: ok
       ? `max |error| ${worstError.toExponential(2)} within atol ${atol} + rtol ${rtol}`
-      : `at index ${worstIndex}: got ${actual[at]}, expected ${expected[at]} (|error| ${Math.abs(actual[at] - expected[at]).toExponential(2)} > atol ${atol} + rtol ${rtol}·|expected|)`,
+      : `at index ${worstIndex}: got ${actual[at]}, expected ${expected[at]} ` +
+        `(|error| ${Math.abs(actual[at] - expected[at]).toExponential(2)} > atol ${atol} + rtol ${rtol}·|expected|)`,
   };
 }
 
