@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import { toJsonl } from '../../src/data/jsonl.ts';
 import { readRolloutFile } from '../../src/data/rollout-files.ts';
-import { formatAgreementReport } from '../../src/judge/agreement.ts';
 import { toStepwiseSupervision } from '../../src/judge/annotate.ts';
 import { CONSENSUS_MODES, type ConsensusMode } from '../../src/judge/consensus.ts';
 import type { Judge } from '../../src/judge/judge.ts';
@@ -151,6 +150,28 @@ export function validateJudges(
     throw new ConfigError('--judges prm needs --prm DIR (train one with gemstone prm).');
 }
 
+/**
+ * The LLM judge of a command: the SIMULATED one (in-process) unless --llm-url names a real endpoint,
+ * whose replies are cached in <cacheDir>/llm-cache.jsonl so a resumed run asks only what it had not.
+ */
+export function cliLlmJudge(
+  options: { llmUrl?: string; llmModel: string; llmNoise: number; simulatedLlm?: boolean },
+  info: (line: string) => void,
+  warn: (line: string) => void,
+  cacheDir: string,
+): Judge {
+  if (options.llmUrl === undefined || options.simulatedLlm) {
+    info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise), answered in-process`);
+    return simulatedLlmJudge({ noise: options.llmNoise, seed: 1 });
+  }
+  const cache = new JudgeCache<CachedJudgement>(
+    new JsonlCacheFile<CachedJudgement>(join(cacheDir, 'llm-cache.jsonl')),
+    isCachedJudgement,
+  );
+  info(`llm judge: ${options.llmModel} at ${options.llmUrl}`);
+  return new LlmJudge({ baseUrl: options.llmUrl, model: options.llmModel, cache, log: warn });
+}
+
 export interface AnnotateResult {
   path: string;
   responses: number;
@@ -169,25 +190,14 @@ export async function runAnnotate(
   const task = getTask(header.task);
   const problems = problemsOf(task, rollouts);
 
-  let llm: Judge | undefined;
-  if (options.judges.includes('llm')) {
-    if (options.llmUrl === undefined || options.simulatedLlm) {
-      llm = simulatedLlmJudge({ noise: options.llmNoise, seed: 1 });
-      reporter.info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise), answered in-process`);
-    } else {
-      const cache = new JudgeCache<CachedJudgement>(
-        new JsonlCacheFile<CachedJudgement>(join(options.out, 'llm-cache.jsonl')),
-        isCachedJudgement,
-      );
-      llm = new LlmJudge({
-        baseUrl: options.llmUrl,
-        model: options.llmModel,
-        cache,
-        log: (line) => reporter.warn(line),
-      });
-      reporter.info(`llm judge: ${options.llmModel} at ${options.llmUrl}`);
-    }
-  }
+  const llm = options.judges.includes('llm')
+    ? cliLlmJudge(
+        options,
+        (line) => reporter.info(line),
+        (line) => reporter.warn(line),
+        options.out,
+      )
+    : undefined;
   const prm = options.judges.includes('prm')
     ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter)
     : null;
@@ -213,7 +223,6 @@ export async function runAnnotate(
       join(options.out, 'stepwise.jsonl'),
       new TextEncoder().encode(toJsonl(records.map(toStepwiseSupervision))),
     );
-  if (report) for (const line of formatAgreementReport(report).split('\n')) reporter.info(line);
   return {
     path: join(options.out, 'annotated.jsonl'),
     responses: records.length,

@@ -6,7 +6,7 @@ import { annotatedHeaderFrom, type AnnotatedHeader, type AnnotatedRecord } from 
 import { toJsonl } from '../data/jsonl.ts';
 import type { Rollout, RolloutHeader } from '../data/rollouts.ts';
 import { agreementFromAnnotated } from '../judge/annotate.ts';
-import type { AgreementReport } from '../judge/agreement.ts';
+import { formatAgreementReport, type AgreementReport } from '../judge/agreement.ts';
 import type { ConsensusMode } from '../judge/consensus.ts';
 import type { Judge } from '../judge/judge.ts';
 import type { PrmJudge } from '../judge/prm.ts';
@@ -98,6 +98,7 @@ export async function annotateStage(
   hooks.log(
     `annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${store.locate('annotated.jsonl')}; ${minedTokens} tokens of negatives carry β`,
   );
+  if (report) for (const line of formatAgreementReport(report).split('\n')) hooks.log(line);
   const abstained = records.reduce((s, r) => s + r.consensus.abstained.reduce((a, b) => a + b, 0), 0);
   if (abstained > 0)
     hooks.warn(
