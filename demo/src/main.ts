@@ -122,7 +122,7 @@ function renderSummary(): void {
     h(
       'div',
       { class: 'muted' },
-      `greedy accuracy on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
+      `${reference?.measure ?? 'greedy accuracy'} on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
     ),
   ];
   summary.append(...figures.filter((f): f is HTMLElement => f !== null));
