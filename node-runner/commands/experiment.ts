@@ -49,8 +49,8 @@ import { RL_DEFAULTS } from '../../src/pipeline/defaults.ts';
 import { evaluatePolicy, pct } from '../../src/pipeline/evaluate.ts';
 import { CHECKPOINT, openPolicy, type PolicyRef } from '../../src/pipeline/face.ts';
 import type { Policy } from '../../src/pipeline/policy.ts';
-import { rolloutSeedStart } from '../../src/pipeline/problems.ts';
 import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
+import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
 import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
 import { getTask } from '../../src/tasks/index.ts';
 import { referenceProblem, resolveReference } from '../bundled-reference.ts';
@@ -58,7 +58,6 @@ import { defineCommand, invocation, shown, type RunContext } from '../command.ts
 import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
-import { STAGE_DEFAULTS } from '../presets.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
 import { int, type OptionSpec } from '../spec.ts';
 import { PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
@@ -250,27 +249,11 @@ export async function runExperiment({
   let referenceSeconds = 0;
   let reference: PolicyRef;
   if (resolved === 'train') {
-    const S = STAGE_DEFAULTS.sft;
     const store = face.store.at('reference');
     const sft = await referenceRound(
       face,
       getTask('arithmetic'),
-      {
-        preset: o.preset,
-        records: o.records,
-        difficulty: DEFAULT_DIFFICULTY,
-        evalPrompts: 0,
-        steps: o.sftSteps,
-        batchSize: o.sftBatchSize,
-        microBatches: S.microBatches,
-        lr: o.sftLr,
-        warmup: o.sftWarmup,
-        weightDecay: S.weightDecay,
-        maxGradNorm: S.maxGradNorm,
-        seed: 1,
-        logEvery: S.taskLogEvery,
-        checkpointEvery: o.checkpointEvery,
-      },
+      referenceOptions(o, { difficulty: DEFAULT_DIFFICULTY, seed: 1, evalPrompts: 0 }),
       store,
       `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`,
     );
@@ -389,30 +372,13 @@ export async function runExperiment({
       store,
       policy,
       policyLabel: describe(policy),
-      rollout: {
-        prompts: o.prompts,
-        group: o.group,
-        temperature: o.temperature,
-        topK: 0,
-        // Each (seed, iteration) draws its own prompts, after SFT's and below the held-out range.
+      // Each (seed, iteration) draws its own prompts, after SFT's and below the held-out range.
+      ...roundSettings(o, {
+        round: (seed - 1) * o.iterations + (it - 1),
         seed: seed * 1000 + it,
-        seedStart: rolloutSeedStart((seed - 1) * o.iterations + (it - 1), o.prompts),
-        batch: o.batch,
-        keepAll: o.keepAll,
-      },
-      prm: needsPrm
-        ? {
-            completions: o.completions,
-            temperature: o.temperature,
-            steps: o.prmSteps,
-            batchSize: o.prmBatchSize,
-            lr: o.prmLr,
-            seed,
-            maxResponses: o.prmResponses,
-            batch: o.batch,
-            checkpointEvery: o.checkpointEvery,
-          }
-        : null,
+        prmSeed: seed,
+        prm: needsPrm,
+      }),
       // Every judge any label source needs, once; the sources are rebuilt from these labels.
       annotate: { ...o, judges: annotateJudges },
       annotateTitle: `${name}: annotation (${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`,

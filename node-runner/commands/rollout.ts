@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { RolloutStats } from '../../src/data/rollouts.ts';
 import { describeReport } from '../../src/gpu/device.ts';
 import { ROLLOUT_SEED_START } from '../../src/pipeline/problems.ts';
-import { ROLLOUT_SCRATCH, rolloutStage } from '../../src/pipeline/rollout.ts';
+import { ROLLOUT_SCRATCH, type RolloutStageOptions, rolloutStage } from '../../src/pipeline/rollout.ts';
 import type { MineableStats } from '../../src/train/rollouts.ts';
 import { defineCommand } from '../command.ts';
 import { FolderStore } from '../file-store.ts';
@@ -16,19 +16,10 @@ import { stageHooks, type StageIO } from '../reporter.ts';
 import { int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
-export interface RolloutCliOptions {
+export interface RolloutCliOptions extends RolloutStageOptions {
   checkpoint: string;
-  prompts: number;
-  group: number;
-  temperature: number;
-  topK: number;
-  seed: number;
-  seedStart?: number;
-  difficulty?: number;
   /** The folder for rollouts.jsonl (and its chunks while sampling). */
   out: string;
-  keepAll?: boolean;
-  batch: number;
   adapter?: string;
 }
 

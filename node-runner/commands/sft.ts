@@ -8,7 +8,7 @@ import { describeReport } from '../../src/gpu/device.ts';
 import { PRESETS } from '../../src/model/config.ts';
 import { generate } from '../../src/model/generate.ts';
 import { evaluatePolicy } from '../../src/pipeline/evaluate.ts';
-import { sftStage, taskRecords } from '../../src/pipeline/sft.ts';
+import { type SftStageOptions, sftStage, taskRecords } from '../../src/pipeline/sft.ts';
 import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
 import { getTask, TASK_NAMES } from '../../src/tasks/index.ts';
 import { defineCommand } from '../command.ts';
@@ -18,26 +18,12 @@ import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { stageHooks, type StageIO } from '../reporter.ts';
 import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
 
-export interface SftCliOptions {
-  preset: string;
+export interface SftCliOptions extends Omit<SftStageOptions, 'data'> {
   data?: string;
   task?: string;
   records: number;
-  difficulty: number;
   evalPrompts: number;
   out: string;
-  steps: number;
-  batchSize: number;
-  microBatches: number;
-  context?: number;
-  lr: number;
-  minLr?: number;
-  warmup: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  seed: number;
-  logEvery: number;
-  checkpointEvery: number;
   adapter?: string;
   samples: number;
 }

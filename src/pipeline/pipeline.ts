@@ -10,7 +10,15 @@ import { describeAccuracy, type Evaluation } from './evaluate.ts';
 import { CHECKPOINT, type PipelineFace, type PolicyRef } from './face.ts';
 import { RL_DEFAULTS } from './defaults.ts';
 import { rolloutSeedStart } from './problems.ts';
-import { dataRound, referenceRound, trainRound, type DataRoundResult, type RolloutSummary } from './rounds.ts';
+import {
+  dataRound,
+  referenceRound,
+  trainRound,
+  type DataRoundOptions,
+  type DataRoundResult,
+  type RolloutSummary,
+} from './rounds.ts';
+import type { SftStageOptions } from './sft.ts';
 
 export interface TrainRoundSummary {
   accuracyBefore: number | null;
@@ -33,6 +41,78 @@ export function datasetOf(r: RolloutSummary): Record<string, number> {
   return { prompts: r.kept.prompts, responses: r.kept.responses, negatives: r.kept.negatives, tokens: r.kept.tokens };
 }
 
+/** π_ref's SFT from the pipeline's options and the fixed choices of the SFT stage. */
+export function referenceOptions(
+  o: Pick<
+    PipelineOptions,
+    'preset' | 'records' | 'sftSteps' | 'sftBatchSize' | 'sftLr' | 'sftWarmup' | 'checkpointEvery'
+  >,
+  { difficulty, seed, evalPrompts }: { difficulty: number; seed: number; evalPrompts: number },
+): SftStageOptions & { records: number; evalPrompts: number } {
+  const S = STAGE_DEFAULTS.sft;
+  return {
+    preset: o.preset,
+    records: o.records,
+    difficulty,
+    evalPrompts,
+    steps: o.sftSteps,
+    batchSize: o.sftBatchSize,
+    microBatches: S.microBatches,
+    lr: o.sftLr,
+    warmup: o.sftWarmup,
+    weightDecay: S.weightDecay,
+    maxGradNorm: S.maxGradNorm,
+    seed,
+    logEvery: S.taskLogEvery,
+    checkpointEvery: o.checkpointEvery,
+  };
+}
+
+/** What one iteration's data round samples and how its PRM learns, from the run's settings. */
+export function roundSettings(
+  o: Pick<
+    PipelineOptions,
+    | 'prompts'
+    | 'group'
+    | 'temperature'
+    | 'batch'
+    | 'judges'
+    | 'completions'
+    | 'prmSteps'
+    | 'prmBatchSize'
+    | 'prmLr'
+    | 'prmResponses'
+    | 'checkpointEvery'
+  > & { keepAll?: boolean },
+  { round, seed, prmSeed, prm }: { round: number; seed: number; prmSeed: number; prm: boolean },
+): Pick<DataRoundOptions, 'rollout' | 'prm'> {
+  return {
+    rollout: {
+      prompts: o.prompts,
+      group: o.group,
+      temperature: o.temperature,
+      topK: 0,
+      seed,
+      seedStart: rolloutSeedStart(round, o.prompts),
+      batch: o.batch,
+      keepAll: o.keepAll,
+    },
+    prm: prm
+      ? {
+          completions: o.completions,
+          temperature: o.temperature,
+          steps: o.prmSteps,
+          batchSize: o.prmBatchSize,
+          lr: o.prmLr,
+          seed: prmSeed,
+          maxResponses: o.prmResponses,
+          batch: o.batch,
+          checkpointEvery: o.checkpointEvery,
+        }
+      : null,
+  };
+}
+
 /** Runs every stage (skipping those the face has recorded done) and returns the summary. */
 export async function runPipelineRounds(
   face: PipelineFace,
@@ -42,26 +122,10 @@ export async function runPipelineRounds(
   let reference: PolicyRef;
   if (run.reference === 'train') {
     const store = face.store.at('reference');
-    const S = STAGE_DEFAULTS.sft;
     await referenceRound(
       face,
       run.task,
-      {
-        preset: o.preset,
-        records: o.records,
-        difficulty: run.difficulty,
-        evalPrompts: o.evalPrompts,
-        steps: o.sftSteps,
-        batchSize: o.sftBatchSize,
-        microBatches: S.microBatches,
-        lr: o.sftLr,
-        warmup: o.sftWarmup,
-        weightDecay: S.weightDecay,
-        maxGradNorm: S.maxGradNorm,
-        seed: o.seed,
-        logEvery: S.taskLogEvery,
-        checkpointEvery: o.checkpointEvery,
-      },
+      referenceOptions(o, { difficulty: run.difficulty, seed: o.seed, evalPrompts: o.evalPrompts }),
       store,
       `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`,
     );
@@ -82,29 +146,7 @@ export async function runPipelineRounds(
       store,
       policy,
       policyLabel: run.describe(policy),
-      rollout: {
-        prompts: o.prompts,
-        group: o.group,
-        temperature: o.temperature,
-        topK: 0,
-        seed: o.seed + it,
-        seedStart: rolloutSeedStart(it - 1, o.prompts),
-        batch: o.batch,
-        keepAll: o.keepAll,
-      },
-      prm: o.judges.includes('prm')
-        ? {
-            completions: o.completions,
-            temperature: o.temperature,
-            steps: o.prmSteps,
-            batchSize: o.prmBatchSize,
-            lr: o.prmLr,
-            seed: o.seed,
-            maxResponses: o.prmResponses,
-            batch: o.batch,
-            checkpointEvery: o.checkpointEvery,
-          }
-        : null,
+      ...roundSettings(o, { round: it - 1, seed: o.seed + it, prmSeed: o.seed, prm: o.judges.includes('prm') }),
       annotate: o,
     });
     first ??= data;

@@ -229,11 +229,7 @@ export class OfflineRlTrainer {
   restore(state: CheckpointState): void {
     if (state.optimizer === undefined) throw new Error('Checkpoint has no optimizer state to resume from.');
     this.model.loadParameters(state.parameters);
-    for (const spec of this.model.specs) {
-      this.optimizer.m.upload(spec.name, state.optimizer.m[spec.name]);
-      this.optimizer.v.upload(spec.name, state.optimizer.v[spec.name]);
-    }
-    this.optimizer.step = state.step;
+    this.optimizer.restore(state);
     const position = state.dataPosition as { epoch?: number; cursor?: number } | undefined;
     if (!Number.isInteger(position?.epoch) || !Number.isInteger(position?.cursor))
       throw new Error('Checkpoint has no valid data position.');

@@ -31,7 +31,7 @@ import { CHECKPOINT, type PolicyRef } from '../../../src/pipeline/face.ts';
 import type { ProgressSink, StageHooks } from '../../../src/pipeline/hooks.ts';
 import { memoryFace, type MemoryFace } from '../../../src/pipeline/memory-face.ts';
 import type { PolicyExtra } from '../../../src/pipeline/policy.ts';
-import { rolloutSeedStart } from '../../../src/pipeline/problems.ts';
+import { roundSettings } from '../../../src/pipeline/pipeline.ts';
 import { dataRound, trainRound } from '../../../src/pipeline/rounds.ts';
 import { sftStage, taskRecords } from '../../../src/pipeline/sft.ts';
 import { getTask } from '../../../src/tasks/index.ts';
@@ -349,29 +349,22 @@ export class Pipeline {
       store,
       policy: this.policy!,
       policyLabel: iteration === 1 ? 'π_ref' : `the policy of iteration ${iteration - 1}`,
-      rollout: {
-        prompts: config.prompts,
-        group: config.group,
-        temperature: config.temperature,
-        topK: 0,
-        seed: config.seed + iteration,
-        seedStart: rolloutSeedStart(iteration - 1, config.prompts),
-        batch: GENERATION_ROWS,
-        keepAll: config.keepAll,
-      },
-      prm: config.judges.includes('prm')
-        ? {
-            completions: config.completions,
-            temperature: config.temperature,
-            steps: config.prmSteps,
-            batchSize: P.prmBatchSize,
-            lr: P.prmLr,
-            seed: config.seed,
-            maxResponses: config.prmResponses,
-            batch: GENERATION_ROWS,
-            checkpointEvery: P.checkpointEvery,
-          }
-        : null,
+      // The CLI's settings of a round: the same prompts and seeds for the same config.
+      ...roundSettings(
+        {
+          ...config,
+          prmBatchSize: P.prmBatchSize,
+          prmLr: P.prmLr,
+          batch: GENERATION_ROWS,
+          checkpointEvery: P.checkpointEvery,
+        },
+        {
+          round: iteration - 1,
+          seed: config.seed + iteration,
+          prmSeed: config.seed,
+          prm: config.judges.includes('prm'),
+        },
+      ),
       annotate: {
         ...ANNOTATE_DEFAULTS,
         judges: config.judges,
