@@ -6,24 +6,12 @@
 // ulps, because they are float64 from Math.exp on the CPU, which Node's V8 and
 // Chromium's round differently (the test counts how often). Prints
 // "N passed, N failed"; exit 1 on any failure.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../../src/gpu/context.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
+import { haveChromium, launchChromium, serveTestPages } from './chromium.ts';
 import { runTinyPipeline, type TinyOutcome } from './tiny-pipeline.ts';
 
-const CHROMIUM = process.env.GEMSTONE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 /** The PRM's probabilities are float64 from the CPU's Math.exp (see below): a few ulps. */
 const SCORE_TOLERANCE = 1e-12;
 /**
@@ -48,19 +36,12 @@ async function inNode(reference: Uint8Array): Promise<TinyOutcome> {
 }
 
 async function inChromium(reference: Uint8Array): Promise<TinyOutcome> {
-  const root = fileURLToPath(new URL('.', import.meta.url));
-  const server = await createServer({
-    configFile: false,
-    root,
-    logLevel: 'error',
-    server: { port: 0, host: '127.0.0.1', fs: { allow: [fileURLToPath(new URL('../..', import.meta.url))] } },
-  });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const { server, url } = await serveTestPages();
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => console.error(`pipeline: page error: ${error.message}`));
-    await page.goto(`${server.resolvedUrls!.local[0]}pipeline.html`);
+    await page.goto(`${url}pipeline.html`);
     await page.waitForFunction(() => window.__runTinyPipeline !== undefined, undefined, { timeout: 120_000 });
     const base64 = Buffer.from(reference).toString('base64');
     const outcome = await page.evaluate((b) => window.__runTinyPipeline!(b), base64);
@@ -97,7 +78,7 @@ function relativeDifference(a: number[], b: number[]): number {
 }
 
 async function expInChromium(inputs: number[]): Promise<number[]> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     return await page.evaluate((xs) => xs.map((x) => Math.exp(x)), inputs);
@@ -123,10 +104,7 @@ function maxDifference(a: Record<string, number[]>, b: Record<string, number[]>)
 }
 
 async function main(): Promise<number> {
-  if (!existsSync(CHROMIUM)) {
-    console.error(`pipeline: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set GEMSTONE_CHROMIUM).`);
-    return 1;
-  }
+  if (!haveChromium('pipeline')) return 1;
   const reference = new Uint8Array(readFileSync(new URL('../../demo/public/pi-ref-tiny.safetensors', import.meta.url)));
   const node = await inNode(reference);
   console.log(`pipeline: node · ${node.adapter}`);
