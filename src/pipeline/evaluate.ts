@@ -17,6 +17,11 @@ export interface EvaluationOptions {
   samples: number;
   /** Rows generated together. */
   batch: number;
+  /** pass@k for these k (default: 1 and the sample count). */
+  ks?: number[];
+  /** `gemstone eval` may ask for another temperature or seed; the pipeline's faces never do. */
+  temperature?: number;
+  seed?: number;
 }
 
 /** The k of pass@k reported: 1 and the sample count. */
@@ -30,10 +35,10 @@ export async function evaluatePolicy(
 ): Promise<EvalResult> {
   const problems = heldOutProblems(policy.task, options.prompts, policy.difficulty);
   return evaluate(policy.model, policy.tokenizer, policy.task, problems, {
-    ks: passKs(options.samples),
+    ks: options.ks ?? passKs(options.samples),
     samples: options.samples,
-    temperature: EVALUATION.temperature,
-    seed: EVALUATION.seed,
+    temperature: options.temperature ?? EVALUATION.temperature,
+    seed: options.seed ?? EVALUATION.seed,
     batchRows: options.batch,
   });
 }

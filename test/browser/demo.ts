@@ -161,6 +161,14 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
     figures.every((f) => /\d+\.\d%/.test(f)),
     figures.join(' | '),
   );
+  // The CLI's measure (src/pipeline/evaluate.ts describeAccuracy): pass@1 from samples at the evaluation temperature.
+  const measure = await page.evaluate(() => document.querySelector('#summary .muted')?.textContent ?? '');
+  check(
+    "the accuracy is the CLI's measure: pass@1 from samples at temperature 0.7, greedy beside it",
+    /^accuracy \(pass@1: 4 samples at temperature 0\.7\) on 32 held-out prompts/.test(measure) &&
+      (await page.evaluate(() => window.__demo?.run()?.accuracy.every((p) => typeof p.greedy === 'number') ?? false)),
+    measure,
+  );
   const charts = await page.evaluate(() =>
     Object.fromEntries(
       ['sft', 'rl', 'accuracy', 'agreement'].map((id) => [
