@@ -1,13 +1,13 @@
 // Training and loading the PRM judge for the command line: the PRM stage
 // (src/pipeline/prm.ts) into a folder, and a judge from such a folder.
 import { join } from 'node:path';
-import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
 import { readFileBytes } from '../src/checkpoint/files.ts';
 import type { Rollout } from '../src/data/rollouts.ts';
 import { GpuContext } from '../src/gpu/context.ts';
 import type { PrmJudge } from '../src/judge/prm.ts';
 import { quietHooks } from '../src/pipeline/hooks.ts';
-import { PRM_SCRATCH, prmJudge, prmStage, type PrmLabelSource, type PrmStageOptions } from '../src/pipeline/prm.ts';
+import { PRM_SCRATCH, prmStage, type PrmLabelSource, type PrmStageOptions } from '../src/pipeline/prm.ts';
+import { prmJudgeOn } from '../src/pipeline/rounds.ts';
 import type { Problem, Task } from '../src/tasks/task.ts';
 import { FolderStore } from './file-store.ts';
 import type { Policy } from './policy.ts';
@@ -43,19 +43,7 @@ export async function loadPrmJudge(
 ): Promise<{ judge: PrmJudge; close(): void }> {
   if (location === undefined) throw new Error('--judges prm needs --prm DIR (train one with gemstone prm).');
   const path = location.endsWith('.safetensors') ? location : join(location, 'checkpoint.safetensors');
-  const checkpoint = decodeCheckpoint(await readFileBytes(path), path);
+  const bytes = await readFileBytes(path);
   const context = await GpuContext.create({ adapter });
-  try {
-    const { judge, close } = prmJudge(context, checkpoint, threshold, path);
-    return {
-      judge,
-      close: () => {
-        close();
-        context.destroy();
-      },
-    };
-  } catch (error) {
-    context.destroy();
-    throw error;
-  }
+  return prmJudgeOn({ context, release: () => context.destroy() }, bytes, path, threshold);
 }

@@ -6,6 +6,8 @@
 // the stage is recorded.
 import { decodeCheckpoint } from '../checkpoint/checkpoint.ts';
 import type { RolloutStats } from '../data/rollouts.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { PrmJudge } from '../judge/prm.ts';
 import type { Task } from '../tasks/task.ts';
 import { getTask } from '../tasks/index.ts';
 import type { MineableStats } from '../train/rollouts.ts';
@@ -181,9 +183,18 @@ export async function dataRound(face: PipelineFace, o: DataRoundOptions): Promis
 async function openPrmJudge(face: PipelineFace, store: ArtifactStore, threshold: number) {
   const bytes = await store.read(CHECKPOINT);
   if (bytes === null) throw new Error(`${store.locate(CHECKPOINT)}: no PRM (the PRM stage did not run).`);
-  const gpu = await face.gpu();
+  return prmJudgeOn(await face.gpu(), bytes, store.locate(CHECKPOINT), threshold);
+}
+
+/** The PRM judge of a checkpoint's bytes on a face's GPU; close() releases the model and the GPU. */
+export function prmJudgeOn(
+  gpu: { context: GpuContext; release(): void },
+  bytes: Uint8Array,
+  path: string,
+  threshold: number,
+): { judge: PrmJudge; close(): void } {
   try {
-    const { judge, close } = prmJudge(gpu.context, decodeCheckpoint(bytes, store.locate(CHECKPOINT)), threshold);
+    const { judge, close } = prmJudge(gpu.context, decodeCheckpoint(bytes, path), threshold, path);
     return {
       judge,
       close: () => {
