@@ -52,6 +52,5 @@ export function nodeFace(o: NodeFaceOptions): PipelineFace {
         (line) => hooks.warn(line),
         store.locate(''),
       ),
-    log: (line) => reporter.info(line),
   };
 }

@@ -28,8 +28,6 @@ export interface PipelineFace {
   pool(workers: number): Promise<WorkerPool>;
   /** The LLM judge (a real endpoint, or the simulated one); called once per annotation stage. */
   llmJudge(hooks: StageHooks, store: ArtifactStore): Judge;
-  /** What the run says as it goes (headings and results the face shows). */
-  log(line: string): void;
 }
 
 /** A checkpoint artifact: π_ref's folder, or a policy a round trained. */

@@ -49,6 +49,5 @@ export function memoryFace(o: MemoryFaceOptions): MemoryFace {
     gpu: async () => ({ context: await o.context(), release: () => {} }),
     pool: o.pool,
     llmJudge: (hooks) => o.llmJudge?.(hooks) ?? simulatedLlmJudge({ noise: ANNOTATE_DEFAULTS.llmNoise, seed: 1 }),
-    log: (line) => o.hooks.log(line),
   };
 }
