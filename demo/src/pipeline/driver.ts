@@ -306,18 +306,6 @@ export class Pipeline {
     this.run.parameters = parameterCount(this.modelConfig!);
   }
 
-  private extra(kind: string, more: Record<string, unknown> = {}): PolicyExtra {
-    return {
-      kind,
-      tokenizer: this.tokenizer!.toJSON(),
-      T: this.modelConfig!.contextLength,
-      task: 'arithmetic',
-      difficulty: this.config.difficulty,
-      preset: this.config.preset,
-      ...more,
-    };
-  }
-
   // ---- rollouts, judges, consensus ---------------------------------------------------
 
   private async data(iteration: number): Promise<void> {
