@@ -6,7 +6,9 @@
 // trains from the same π_ref on that same data and is evaluated on the same
 // held-out prompts. With --iterations N, BCPG-NSA's policy samples the next
 // round's data and becomes its π_ref. Then results.json, report.md and the SVG
-// figures (src/experiment/), and with --docs the results page.
+// figures (src/experiment/), and with --docs the results page. The rounds
+// (π_ref, data, training) are the stage library's (src/pipeline/rounds.ts),
+// the same the pipeline and the page run.
 //
 // Resumable: every dataset stage and every (seed, iteration, unit) is a stage
 // of the run folder, and a unit's training resumes from its own checkpoint, so

@@ -5,7 +5,9 @@
 // Each stage is recorded in state.json once complete; an interrupted run
 // resumes at the first incomplete stage, which itself resumes from its own
 // last checkpoint or chunk, so the summary is the one an uninterrupted run
-// with the same seed and adapter writes.
+// with the same seed and adapter writes. The stages and the loop over them are
+// the stage library's (src/pipeline/pipeline.ts), which the page runs too; this
+// command keeps the options, the run folder and the terminal (node-runner/face.ts).
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PRESETS } from '../../src/model/config.ts';
