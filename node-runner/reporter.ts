@@ -6,6 +6,8 @@
 //          (stray console.log output is sent to stderr), so `| jq` always works.
 import process from 'node:process';
 import cliProgress from 'cli-progress';
+import type { StageHooks } from '../src/pipeline/hooks.ts';
+import type { InterruptFlag } from './interrupt.ts';
 
 export type OutputMode = 'human' | 'quiet' | 'json';
 
@@ -169,7 +171,23 @@ export const SILENT = new Reporter('quiet');
 /** What a stage function gets to talk and to be stopped: its reporter, the Ctrl-C flag, its name in events. */
 export interface StageIO {
   reporter: Reporter;
-  interrupt: import('./interrupt.ts').InterruptFlag;
+  interrupt: InterruptFlag;
   /** "reference", "iteration-1/train", or the command's name when run alone. */
   stage: string;
+}
+
+/** The stage library's hooks on the terminal: the reporter's lines and bars, Ctrl-C as the stop. */
+export function stageHooks({ reporter, interrupt, stage }: StageIO): StageHooks {
+  return {
+    stage,
+    log: (line) => reporter.info(line),
+    warn: (line) => reporter.warn(line),
+    event: (name, data) => {
+      if (name === 'evaluation') reporter.event(name, data);
+    },
+    progress: (options) => reporter.progress(options),
+    stopRequested: () => interrupt.requested,
+    stopHere: (where) => interrupt.check(where),
+    tick: async () => {},
+  };
 }

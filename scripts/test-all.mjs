@@ -20,6 +20,11 @@ const steps = [
   },
   { name: 'deno', command: 'npx deno run -A test/deno/run-kernel-cases.ts', counts: (out) => lastCounts(out) },
   { name: 'chromium', command: 'npx tsx test/browser/drive.ts', counts: (out) => lastCounts(out) },
+  {
+    name: 'pipeline: node vs chromium',
+    command: 'npx tsx test/browser/pipeline.ts',
+    counts: (out) => lastCounts(out),
+  },
   { name: 'demo (chromium)', command: 'npx tsx test/browser/demo.ts', counts: (out) => lastCounts(out) },
 ];
 

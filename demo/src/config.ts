@@ -32,6 +32,10 @@ export interface DemoConfig {
   /** Label noise of the SIMULATED LLM judge. */
   llmNoise: number;
   prmSteps: number;
+  /** Responses the PRM learns from (Monte-Carlo labels cost completions × steps generations each). */
+  prmResponses: number;
+  /** Monte-Carlo completions per step prefix for the PRM's labels. */
+  completions: number;
   objective: ObjectiveName;
   beta: number;
   tau: number;
@@ -40,6 +44,8 @@ export interface DemoConfig {
   groupsPerBatch: number;
   iterations: number;
   evalPrompts: number;
+  /** Samples per held-out prompt: accuracy is pass@1 from them at the evaluation temperature (0: greedy). */
+  evalSamples: number;
   /** Read losses back from the GPU every N steps (never per dispatch). */
   readEvery: number;
   /** A second objective trained on the same offline data at the end ('' for none). */
@@ -65,6 +71,8 @@ export const DEFAULT_CONFIG: DemoConfig = {
   consensus: 'and',
   llmNoise: 0.1,
   prmSteps: 100,
+  prmResponses: 64,
+  completions: 2,
   objective: 'bcpg-nsa',
   beta: 0.5,
   tau: 0.05,
@@ -73,6 +81,7 @@ export const DEFAULT_CONFIG: DemoConfig = {
   groupsPerBatch: 4,
   iterations: 1,
   evalPrompts: 64,
+  evalSamples: 4,
   readEvery: 5,
   compare: 'bcpg',
   seed: 1,
@@ -96,6 +105,8 @@ const KINDS: Record<keyof DemoConfig, Kind> = {
   consensus: 'str',
   llmNoise: 'num',
   prmSteps: 'int',
+  prmResponses: 'int',
+  completions: 'int',
   objective: 'str',
   beta: 'num',
   tau: 'num',
@@ -104,6 +115,7 @@ const KINDS: Record<keyof DemoConfig, Kind> = {
   groupsPerBatch: 'int',
   iterations: 'int',
   evalPrompts: 'int',
+  evalSamples: 'int',
   readEvery: 'int',
   compare: 'str',
   seed: 'int',
@@ -122,6 +134,8 @@ const RANGES: Partial<Record<keyof DemoConfig, [number, number]>> = {
   temperature: [0.05, 2],
   llmNoise: [0, 1],
   prmSteps: [1, 10_000],
+  prmResponses: [1, 4096],
+  completions: [1, 64],
   beta: [-1, 1],
   tau: [0, 10],
   lr: [1e-7, 0.1],
@@ -129,6 +143,7 @@ const RANGES: Partial<Record<keyof DemoConfig, [number, number]>> = {
   groupsPerBatch: [1, 64],
   iterations: [1, 10],
   evalPrompts: [1, 2000],
+  evalSamples: [0, 64],
   readEvery: [1, 1000],
   seed: [0, 2 ** 31 - 1],
 };

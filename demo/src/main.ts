@@ -8,7 +8,7 @@ import { WorkerPool } from '../../src/workers/pool.ts';
 import { configQuery, parseConfig, type DemoConfig } from './config.ts';
 import { Cancelled, RunControl, type RunState } from './pipeline/control.ts';
 import { Pipeline } from './pipeline/driver.ts';
-import { checkRunRecord, type IterationRecord, type RunRecord } from './pipeline/run-record.ts';
+import { checkRunRecord, emptyRun, type IterationRecord, type RunRecord } from './pipeline/run-record.ts';
 import { Charts } from './ui/charts.ts';
 import { Controls } from './ui/controls.ts';
 import { CreditView } from './ui/credit-view.ts';
@@ -61,22 +61,7 @@ function redraw(): void {
 }
 
 function emptyShown(): RunRecord {
-  return {
-    format: 'gemstone-demo-run',
-    version: 1,
-    config,
-    adapter: '',
-    task: 'arithmetic',
-    tokenizer: null,
-    contextLength: 0,
-    parameters: 0,
-    sft: [],
-    rl: [],
-    accuracy: [],
-    iterations: [],
-    resumes: 0,
-    seconds: 0,
-  };
+  return emptyRun(config);
 }
 
 /** The accuracy figures in words: π_ref, each epoch of the main run, the comparison. */
@@ -122,7 +107,7 @@ function renderSummary(): void {
     h(
       'div',
       { class: 'muted' },
-      `greedy accuracy on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
+      `${reference?.measure ?? 'greedy accuracy'} on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
     ),
   ];
   summary.append(...figures.filter((f): f is HTMLElement => f !== null));

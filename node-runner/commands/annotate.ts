@@ -2,34 +2,30 @@
 // Fast enough to redo whole after an interruption; a real LLM judge's replies are kept in a
 // cache that outlives run folders (--llm-cache, default in the user's cache folder), so a resumed
 // run, or annotating the same data again anywhere, asks the endpoint only what it had not answered.
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { annotatedHeaderFrom, type AnnotatedHeader, type AnnotatedRecord } from '../../src/data/annotated.ts';
-import { JsonlFileWriter, readRolloutFile } from '../../src/data/rollout-files.ts';
-import { toJsonl } from '../../src/data/jsonl.ts';
 import { writeFileAtomic } from '../../src/checkpoint/files.ts';
-import { agreementFromAnnotated, toStepwiseSupervision } from '../../src/judge/annotate.ts';
-import { formatAgreementReport, type AgreementReport } from '../../src/judge/agreement.ts';
+import { toJsonl } from '../../src/data/jsonl.ts';
+import { readRolloutFile } from '../../src/data/rollout-files.ts';
+import { toStepwiseSupervision } from '../../src/judge/annotate.ts';
 import { CONSENSUS_MODES, type ConsensusMode } from '../../src/judge/consensus.ts';
 import type { Judge } from '../../src/judge/judge.ts';
-import { JudgeCache, isCachedJudgement, type CachedJudgement } from '../../src/judge/judge-cache.ts';
+import { isCachedJudgement, JudgeCache, type CachedJudgement } from '../../src/judge/judge-cache.ts';
 import { JsonlCacheFile } from '../../src/judge/judge-cache-file.ts';
 import { LlmJudge } from '../../src/judge/llm-judge.ts';
-import { ruleStepLabeller } from '../../src/judge/rule-judge.ts';
-import { SimulatedLlmServer } from '../../src/judge/simulated-llm-server.ts';
+import { simulatedLlmJudge } from '../../src/judge/simulated-llm.ts';
+import { annotateStage, type AnnotateStageResult } from '../../src/pipeline/annotate.ts';
+import { problemsOf } from '../../src/pipeline/problems.ts';
 import { getTask } from '../../src/tasks/index.ts';
-import type { Problem } from '../../src/tasks/task.ts';
-import { annotateRollouts } from '../../src/workers/annotate-run.ts';
-import type { AnnotateConfig } from '../../src/workers/annotate-service.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError } from '../config.ts';
+import { FolderStore } from '../file-store.ts';
 import { loadPrmJudge } from '../prm.ts';
-import { problemFromId } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
-import { defaultLlmCachePath } from '../user-cache.ts';
-import type { StageIO } from '../reporter.ts';
+import { stageHooks, type StageIO } from '../reporter.ts';
 import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { defaultLlmCachePath } from '../user-cache.ts';
 import { profileHelp } from './sft.ts';
 
 export const JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
@@ -44,7 +40,6 @@ export interface AnnotateCliOptions {
   chunk: number;
   llmUrl?: string;
   llmModel: string;
-  /** The LLM judge's reply cache (default: defaultLlmCachePath()). */
   llmCache?: string;
   simulatedLlm?: boolean;
   llmNoise: number;
@@ -83,6 +78,12 @@ export const JUDGE_OPTIONS: OptionSpec[] = [
   },
   { key: 'llmModel', help: 'model name at --llm-url', kind: { type: 'string' }, default: A.llmModel },
   {
+    key: 'llmCache',
+    help: "the real llm judge's reply cache, shared across runs (keyed by endpoint, model, prompt; no API key)",
+    kind: { type: 'path' },
+    defaultHelp: '$XDG_CACHE_HOME/gemstone/llm-judge-cache.jsonl, else ~/.cache/gemstone/…',
+  },
+  {
     key: 'llmNoise',
     help: 'label noise of the SIMULATED llm judge',
     kind: num({ min: 0, max: 1 }),
@@ -120,12 +121,6 @@ export function annotateCommand() {
       },
       TRUST_REWARDS_OPTION,
       ...JUDGE_OPTIONS,
-      {
-        key: 'llmCache',
-        help: "the real llm judge's reply cache, shared across runs (keyed by endpoint, model, prompt; no API key)",
-        kind: { type: 'path' },
-        defaultHelp: '$XDG_CACHE_HOME/gemstone/llm-judge-cache.jsonl, else ~/.cache/gemstone/…',
-      },
       {
         key: 'simulatedLlm',
         help: 'use the SIMULATED local llm judge (the rule judge with label noise) even with --llm-url unset',
@@ -167,12 +162,33 @@ export function validateJudges(
     throw new ConfigError('--judges prm needs --prm DIR (train one with gemstone prm).');
 }
 
+/**
+ * The LLM judge of a command: the SIMULATED one (in-process) unless --llm-url names a real endpoint,
+ * whose replies are cached in --llm-cache (default: the user's cache folder), shared by every run,
+ * so a resumed run, or the same data annotated again elsewhere, asks only what it had not.
+ */
+export function cliLlmJudge(
+  options: { llmUrl?: string; llmModel: string; llmNoise: number; simulatedLlm?: boolean; llmCache?: string },
+  info: (line: string) => void,
+  warn: (line: string) => void,
+): Judge {
+  if (options.llmUrl === undefined || options.simulatedLlm) {
+    info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise), answered in-process`);
+    return simulatedLlmJudge({ noise: options.llmNoise, seed: 1 });
+  }
+  const cachePath = options.llmCache ?? defaultLlmCachePath();
+  mkdirSync(dirname(cachePath), { recursive: true });
+  const cache = new JudgeCache<CachedJudgement>(new JsonlCacheFile<CachedJudgement>(cachePath), isCachedJudgement);
+  info(`llm judge: ${options.llmModel} at ${options.llmUrl} · reply cache ${cachePath}`);
+  return new LlmJudge({ baseUrl: options.llmUrl, model: options.llmModel, cache, log: warn });
+}
+
 export interface AnnotateResult {
   path: string;
   responses: number;
   minedTokens: number;
   /** Each judge (and the consensus) against the oracle. */
-  judges: { name: string; precision: number; recall: number; f1: number; voters?: string[] }[];
+  judges: { name: string; precision: number; recall: number; f1: number }[];
 }
 
 export async function runAnnotate(
@@ -183,124 +199,46 @@ export async function runAnnotate(
   const { reporter } = io;
   const { header, rollouts } = input ?? (await readRolloutFile(options.data, { trustRewards: options.trustRewards }));
   const task = getTask(header.task);
-  const problems = new Map<string, Problem>();
-  for (const r of rollouts)
-    if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(task, r.prompt_id, r.prompt));
+  const problems = problemsOf(task, rollouts);
 
-  let server: SimulatedLlmServer | null = null;
-  let llm: Judge | undefined;
-  let realLlm: LlmJudge | undefined;
-  if (options.judges.includes('llm')) {
-    if (options.llmUrl === undefined || options.simulatedLlm) {
-      // One request per response, a few retried: the server's runaway bound sits well above that.
-      server = await SimulatedLlmServer.start({
-        labeller: ruleStepLabeller(),
-        noise: options.llmNoise,
-        seed: 1,
-        maxRequests: 2 * rollouts.length + 100,
-      });
-      // The key is redacted from every message, so it must not be a word that messages use.
-      llm = new LlmJudge({
-        baseUrl: server.baseUrl,
-        model: 'gemstone-simulated-judge',
-        apiKey: 'gemstone-simulated-key',
-        log: null,
-      });
-      reporter.info(`llm judge: SIMULATED (rule judge with ${options.llmNoise} label noise) at ${server.baseUrl}`);
-    } else {
-      const cachePath = options.llmCache ?? defaultLlmCachePath();
-      await mkdir(dirname(cachePath), { recursive: true });
-      const cache = new JudgeCache<CachedJudgement>(new JsonlCacheFile<CachedJudgement>(cachePath), isCachedJudgement);
-      llm = realLlm = new LlmJudge({
-        baseUrl: options.llmUrl,
-        model: options.llmModel,
-        cache,
-        log: (line) => reporter.warn(line),
-      });
-      reporter.info(`llm judge: ${options.llmModel} at ${options.llmUrl} · reply cache ${cachePath}`);
-    }
-  }
+  const llm = options.judges.includes('llm')
+    ? cliLlmJudge(
+        options,
+        (line) => reporter.info(line),
+        (line) => reporter.warn(line),
+      )
+    : undefined;
   const prm = options.judges.includes('prm')
     ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter)
     : null;
-
-  const config: AnnotateConfig = {
-    task: task.name,
-    tokenizer: header.tokenizer,
-    segmenter: { minChars: options.minChars, maxSteps: options.maxSteps },
-    judges: options.judges,
-    mode: options.consensus,
-    oracle: true,
-  };
   const pool = await WorkerPool.create(options.workers);
-  const progress = reporter.progress({ stage: io.stage, unit: 'responses', total: rollouts.length });
-  let records: AnnotatedRecord[];
+  let result: AnnotateStageResult;
   try {
-    const annotated = await annotateRollouts(rollouts, problems, config, {
-      pool,
-      chunk: options.chunk,
-      llm,
-      prm: prm?.judge,
-      onChunk: (done) => progress.update(done, { log: true }),
-    });
-    records = annotated.map((a, i) => ({ ...rollouts[i], ...a }));
+    result = await annotateStage(
+      header,
+      rollouts,
+      problems,
+      options,
+      { pool, llm, prm: prm?.judge },
+      new FolderStore(options.out),
+      stageHooks(io),
+    );
   } finally {
-    progress.stop();
     pool.terminate();
-    await server?.close();
     prm?.close();
   }
-  if (realLlm)
-    reporter.info(
-      `llm judge: ${realLlm.stats.requests} requests sent, ${realLlm.stats.cacheHits} replies from the cache`,
-    );
-  const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
-  const out = annotatedHeaderFrom(header, {
-    voters: options.judges,
-    consensus: options.consensus,
-    segmenter: `default(minChars=${options.minChars}, maxSteps=${options.maxSteps})`,
-    oracle: true,
-    simulated,
-  });
-  const path = join(options.out, 'annotated.jsonl');
-  const writer = await JsonlFileWriter.create<AnnotatedHeader, AnnotatedRecord>(path, out);
-  try {
-    for (const r of records) await writer.write(r);
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+  const { records, report } = result;
+  if (llm instanceof LlmJudge && options.llmUrl !== undefined && !options.simulatedLlm)
+    reporter.info(`llm judge: ${llm.stats.requests} requests sent, ${llm.stats.cacheHits} replies from the cache`);
   if (options.stepwise)
     await writeFileAtomic(
       join(options.out, 'stepwise.jsonl'),
       new TextEncoder().encode(toJsonl(records.map(toStepwiseSupervision))),
     );
-  const report: AgreementReport | null =
-    records.length > 0
-      ? agreementFromAnnotated(records, 'oracle', {
-          consensus: options.judges.length > 1 ? [options.consensus] : [],
-          voters: options.judges,
-        })
-      : null;
-  const minedTokens = records
-    .filter((r) => r.reward === 0)
-    .reduce((s, r) => s + r.beta_mask.reduce((a: number, b) => a + b, 0), 0);
-  reporter.info(
-    `annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${path}; ${minedTokens} tokens of negatives carry β`,
-  );
-  if (report) for (const line of formatAgreementReport(report).split('\n')) reporter.info(line);
   return {
-    path,
+    path: join(options.out, 'annotated.jsonl'),
     responses: records.length,
-    minedTokens,
-    judges:
-      report?.judges.map((j) => ({
-        name: j.name,
-        precision: j.precision,
-        recall: j.recall,
-        f1: j.f1,
-        ...(j.voters ? { voters: j.voters } : {}),
-      })) ?? [],
+    minedTokens: result.minedTokens,
+    judges: report?.judges.map((j) => ({ name: j.name, precision: j.precision, recall: j.recall, f1: j.f1 })) ?? [],
   };
 }

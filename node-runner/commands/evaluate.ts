@@ -1,8 +1,10 @@
-// `gemstone eval`: greedy accuracy and pass@k of a policy on held-out prompts.
+// `gemstone eval`: a policy's held-out accuracy as every stage measures it
+// (pass@1 from samples at the evaluation temperature), greedy accuracy and pass@k.
 import { describeReport } from '../../src/gpu/device.ts';
-import { evaluate } from '../../src/train/evaluate.ts';
+import { EVALUATION } from '../../src/pipeline/defaults.ts';
+import { describeAccuracy, evaluatePolicy } from '../../src/pipeline/evaluate.ts';
 import { defineCommand } from '../command.ts';
-import { heldOutProblems, loadPolicy } from '../policy.ts';
+import { loadPolicy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { int, num, type DefaultContext } from '../spec.ts';
 import { profileHelp } from './sft.ts';
@@ -55,10 +57,9 @@ export function evalCommand() {
       },
       {
         key: 'temperature',
-        help: 'sampling temperature for pass@k',
+        help: 'sampling temperature of pass@1 ("accuracy") and pass@k (the pipeline evaluates at this default)',
         kind: num({ positive: true }),
-        default: (c: DefaultContext) => P(c).temperature,
-        defaultHelp: profileHelp('temperature'),
+        default: EVALUATION.temperature,
       },
       { key: 'difficulty', help: "problem difficulty (default: the checkpoint's)", kind: int() },
       {
@@ -68,7 +69,12 @@ export function evalCommand() {
         default: (c: DefaultContext) => P(c).batch,
         defaultHelp: profileHelp('batch'),
       },
-      { key: 'seed', help: 'sampling seed', kind: int(), default: (c: DefaultContext) => P(c).seed, defaultHelp: '1' },
+      {
+        key: 'seed',
+        help: 'sampling seed (the pipeline evaluates every policy with this default)',
+        kind: int(),
+        default: EVALUATION.seed,
+      },
     ],
     examples: [
       'gemstone eval --checkpoint runs/pipeline/iteration-1/policy --prompts 500',
@@ -79,18 +85,22 @@ export function evalCommand() {
       try {
         const difficulty = options.difficulty ?? policy.difficulty;
         const ks = options.samples > 0 ? options.k.filter((k) => k <= options.samples) : [];
-        const problems = heldOutProblems(policy.task, options.prompts, difficulty);
         reporter.info(`eval · ${describeReport(policy.context.report)}`);
         reporter.info(
-          `${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${problems.length} held-out prompts`,
+          `${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${options.prompts} held-out prompts`,
         );
-        const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, {
-          ks,
-          samples: options.samples,
-          temperature: options.temperature,
-          seed: options.seed,
-          batchRows: options.batch,
-        });
+        const result = await evaluatePolicy(
+          { ...policy, difficulty },
+          {
+            prompts: options.prompts,
+            samples: options.samples,
+            batch: options.batch,
+            ks,
+            temperature: options.temperature,
+            seed: options.seed,
+          },
+        );
+        reporter.result(`held-out ${describeAccuracy(result)} ${pct(result.accuracy)}`);
         reporter.result(`greedy accuracy ${pct(result.greedyAccuracy)}`);
         for (const k of ks)
           reporter.result(

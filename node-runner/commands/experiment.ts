@@ -6,25 +6,20 @@
 // trains from the same π_ref on that same data and is evaluated on the same
 // held-out prompts. With --iterations N, BCPG-NSA's policy samples the next
 // round's data and becomes its π_ref. Then results.json, report.md and the SVG
-// figures (src/experiment/), and with --docs the results page.
+// figures (src/experiment/), and with --docs the results page. The rounds
+// (π_ref, data, training) are the stage library's (src/pipeline/rounds.ts),
+// the same the pipeline and the page run.
 //
 // Resumable: every dataset stage and every (seed, iteration, unit) is a stage
 // of the run folder, and a unit's training resumes from its own checkpoint, so
 // a crash loses at most the step in progress.
-import { referenceProblem, resolveReference } from '../bundled-reference.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import { join, relative } from 'node:path';
 import process from 'node:process';
+import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import type { AnnotatedHeader, AnnotatedRecord } from '../../src/data/annotated.ts';
-import { JsonlFileWriter, readAnnotatedFile, readRolloutFile } from '../../src/data/rollout-files.ts';
-import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
-import type { Problem } from '../../src/tasks/task.ts';
-import { describeReport } from '../../src/gpu/device.ts';
-import type { ConsensusMode } from '../../src/judge/consensus.ts';
-import { OBJECTIVE_NAMES } from '../../src/objectives/index.ts';
-import { evaluate } from '../../src/train/evaluate.ts';
+import { JsonlFileWriter, readAnnotatedFile } from '../../src/data/rollout-files.ts';
+import { judgeClaims } from '../../src/experiment/claims.ts';
 import { labelCounts, labelRule, relabel } from '../../src/experiment/labels.ts';
 import {
   judgesNeeded,
@@ -37,6 +32,7 @@ import {
   type PlannedUnit,
   type Sweeps,
 } from '../../src/experiment/plan.ts';
+import { timingTable } from '../../src/experiment/report.ts';
 import {
   familyRows,
   RESULTS_FORMAT,
@@ -48,20 +44,25 @@ import {
   type UnitResult,
 } from '../../src/experiment/results.ts';
 import { writeDocsPage, writeRunOutputs } from '../../src/experiment/write.ts';
-import { timingTable } from '../../src/experiment/report.ts';
-import { judgeClaims } from '../../src/experiment/claims.ts';
+import { describeReport } from '../../src/gpu/device.ts';
+import type { ConsensusMode } from '../../src/judge/consensus.ts';
+import { OBJECTIVE_NAMES } from '../../src/objectives/index.ts';
+import { RL_DEFAULTS } from '../../src/pipeline/defaults.ts';
+import { evaluatePolicy, pct } from '../../src/pipeline/evaluate.ts';
+import { CHECKPOINT, openPolicy, type PolicyRef } from '../../src/pipeline/face.ts';
+import type { Policy } from '../../src/pipeline/policy.ts';
+import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
+import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
+import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
+import { getTask } from '../../src/tasks/index.ts';
+import { referenceProblem, resolveReference } from '../bundled-reference.ts';
 import { defineCommand, invocation, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
-import { heldOutProblems, loadPolicy, problemFromId, type Policy } from '../policy.ts';
-import { STAGE_DEFAULTS } from '../presets.ts';
-import { PRM_SCRATCH, trainPrm } from '../prm.ts';
+import { nodeFace } from '../face.ts';
+import { FolderStore } from '../file-store.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
 import { int, type OptionSpec } from '../spec.ts';
-import { runAnnotate, type AnnotateResult } from './annotate.ts';
 import { PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
-import { ROLLOUT_SCRATCH, ROLLOUT_SEED_START, runRollout, type RolloutResult } from './rollout.ts';
-import { runSft, type SftResult } from './sft.ts';
-import { pct, runTrain, TRAIN_SCRATCH } from './train.ts';
 
 export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | 'seed'> {
   seeds: number;
@@ -70,11 +71,6 @@ export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | '
   docs?: string;
   keepPolicies?: boolean;
 }
-
-/** Sampling temperature of pass@k, as gemstone train's evaluations use. */
-const EVAL_TEMPERATURE = 0.7;
-/** Held-out sampling seed: the same for every policy, so pass@k differences are not sampling noise of the evaluation. */
-const EVAL_SEED = 0;
 
 // The pipeline's options (same names, same profile defaults, so the experiment runs
 // what the pipeline runs), less the ones the experiment sets per unit or per seed.
@@ -173,25 +169,13 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: nu
   return { value, seconds: (performance.now() - started) / 1000 };
 }
 
-async function closePolicy(policy: Policy): Promise<void> {
-  policy.model.destroy();
-  policy.context.destroy();
-}
-
-async function evaluatePolicy(policy: Policy, o: ExperimentOptions): Promise<EvalNumbers> {
-  const problems = heldOutProblems(policy.task, o.evalPrompts, policy.difficulty);
-  const ks = o.evalSamples > 0 ? [...new Set([1, o.evalSamples])] : [];
-  const r = await evaluate(policy.model, policy.tokenizer, policy.task, problems, {
-    ks,
-    samples: o.evalSamples,
-    temperature: EVAL_TEMPERATURE,
-    seed: EVAL_SEED,
-    batchRows: o.batch,
-  });
+/** The experiment's evaluation of every policy: the pipeline's (src/pipeline/evaluate.ts), as numbers. */
+async function evaluateNumbers(policy: Policy, o: ExperimentOptions): Promise<EvalNumbers> {
+  const r = await evaluatePolicy(policy, { prompts: o.evalPrompts, samples: o.evalSamples, batch: o.batch });
   return {
     accuracy: r.accuracy,
     greedy: r.greedyAccuracy,
-    passAtK: Object.fromEntries(Object.entries(r.passAtK).map(([k, v]) => [String(k), v])),
+    passAtK: Object.fromEntries(Object.entries(r.passAtK).map(([k, v]) => [String(k), v as number])),
     prompts: r.prompts,
     samples: r.samples,
   };
@@ -219,9 +203,22 @@ export async function runExperiment({
   interrupt,
   profile,
 }: RunContext<ExperimentOptions>): Promise<Record<string, unknown>> {
-  const io = (stage: string): StageIO => ({ reporter, interrupt, stage });
-  const before = (stage: string) => interrupt.check(`before ${stage}`);
-  const skipped = (title: string) => () => reporter.info(`(${title}: done in an earlier leg of this run)`);
+  // Every stage is timed: the report's timing table reads the seconds of each.
+  const seconds = new Map<string, number>();
+  const face = nodeFace({
+    folder,
+    reporter,
+    interrupt,
+    adapter: o.adapter,
+    llm: o,
+    before: (stage) => `before ${stage}`,
+    record: async <T>(stage: string, work: () => Promise<T>, onSkip: () => void): Promise<T> => {
+      const t = await folder.stage(stage, () => timed(work), onSkip);
+      seconds.set(stage, t.seconds);
+      return t.value;
+    },
+  });
+  const secondsOf = (stage: string) => seconds.get(stage) ?? 0;
   const sweeps: Sweeps = o.sweep !== undefined ? parseSweeps(o.sweep) : {};
   const methods = resolveMethods(o.methods);
   const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
@@ -249,57 +246,38 @@ export async function runExperiment({
   );
 
   // π_ref: once for every seed.
-  let reference = resolveReference(o.reference, o.preset, (line) => reporter.info(line));
-  const trained = reference === 'train';
+  const resolved = resolveReference(o.reference, o.preset, (line) => reporter.info(line));
+  const trained = resolved === 'train';
   let referenceSeconds = 0;
-  if (trained) {
-    const title = `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`;
-    reporter.stage('reference', title);
-    before('the reference stage');
-    reference = folder.path('reference');
-    const sft = await folder.stage<SftResult>(
-      'reference',
-      () =>
-        runSft(
-          {
-            preset: o.preset,
-            task: 'arithmetic',
-            records: o.records,
-            difficulty: DEFAULT_DIFFICULTY,
-            evalPrompts: 0,
-            out: reference,
-            steps: o.sftSteps,
-            batchSize: o.sftBatchSize,
-            microBatches: STAGE_DEFAULTS.sft.microBatches,
-            lr: o.sftLr,
-            warmup: o.sftWarmup,
-            weightDecay: STAGE_DEFAULTS.sft.weightDecay,
-            maxGradNorm: STAGE_DEFAULTS.sft.maxGradNorm,
-            seed: 1,
-            logEvery: STAGE_DEFAULTS.sft.taskLogEvery,
-            checkpointEvery: o.checkpointEvery,
-            adapter: o.adapter,
-            samples: 0,
-          },
-          io('reference'),
-        ),
-      skipped(title),
+  let reference: PolicyRef;
+  if (resolved === 'train') {
+    const store = face.store.at('reference');
+    const sft = await referenceRound(
+      face,
+      getTask('arithmetic'),
+      referenceOptions(o, { difficulty: DEFAULT_DIFFICULTY, seed: 1, evalPrompts: 0 }),
+      store,
+      `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`,
     );
     referenceSeconds = sft.seconds;
-  }
-  reporter.stage('reference/evaluate', 'π_ref on the held-out prompts (the start model row)');
-  const refEval = await folder.stage(
+    reference = { store, name: CHECKPOINT };
+  } else reference = { store: new FolderStore(resolved), name: CHECKPOINT };
+  const describe = (ref: PolicyRef) => {
+    const dir = ref.store.locate('');
+    return relative(folder.dir, dir) || dir;
+  };
+  const refEval = await face.stages.run(
     'reference/evaluate',
+    'π_ref on the held-out prompts (the start model row)',
     async () => {
-      const policy = await loadPolicy(reference, o.adapter);
+      const policy = await openPolicy(face, reference);
       try {
-        const t = await timed(() => evaluatePolicy(policy, o));
+        const t = await timed(() => evaluateNumbers(policy, o));
         return { eval: t.value, seconds: t.seconds, adapter: describeReport(policy.context.report) };
       } finally {
-        await closePolicy(policy);
+        policy.close();
       }
     },
-    skipped('π_ref evaluation'),
   );
   reporter.info(
     `π_ref: ${describeEval(refEval.eval)} on ${refEval.eval.prompts} held-out prompts · ${refEval.adapter}`,
@@ -309,21 +287,22 @@ export async function runExperiment({
   const labels: LabelResult[] = [];
   const units: UnitResult[] = [];
   for (const seed of seeds) {
-    let policyDir = reference;
+    let policyRef = reference;
     for (let it = 1; it <= o.iterations; it++) {
       const name = `seed-${seed}/iteration-${it}`;
       const planned = planUnits(plan, it);
       const sources = [...new Set(planned.map((u) => u.variant.labels))];
-      const data = await datasetStage(name, seed, it, policyDir, sources);
+      const data = await datasetStage(name, seed, it, policyRef, sources);
       datasets.push(data.dataset);
       labels.push(...data.labels);
-      let chainDir: string | null = null;
+      let chain: PolicyRef | null = null;
       for (const unit of planned) {
-        const result = await unitStage(name, seed, it, unit, policyDir, data);
+        const result = await unitStage(name, seed, it, unit, policyRef, data);
         units.push(result);
-        if (unit.roles.includes(`iteration:${it}`)) chainDir = folder.path(name, unit.key);
+        if (unit.roles.includes(`iteration:${it}`))
+          chain = { store: face.store.at(`${name}/${unit.key}`), name: CHECKPOINT };
       }
-      if (chainDir !== null) policyDir = chainDir;
+      if (chain !== null) policyRef = chain;
     }
   }
 
@@ -345,7 +324,7 @@ export async function runExperiment({
     beta: o.beta,
     passK: o.evalSamples > 0 ? o.evalSamples : null,
     reference: {
-      path: relative(folder.dir, reference) || reference,
+      path: describe(reference),
       trained,
       eval: refEval.eval,
       seconds: referenceSeconds,
@@ -385,156 +364,55 @@ export async function runExperiment({
     name: string,
     seed: number,
     it: number,
-    policyDir: string,
+    policy: PolicyRef,
     sources: LabelSource[],
   ): Promise<DatasetStage> {
-    const dir = await folder.folder(name);
-    let title = `${name}: rollouts from ${relative(folder.dir, policyDir) || policyDir}`;
-    reporter.stage(`${name}/rollout`, title);
-    before(`${name}/rollout`);
-    const rollout = (await folder.stage(
-      `${name}/rollout`,
-      () =>
-        timed(() =>
-          runRollout(
-            {
-              checkpoint: policyDir,
-              prompts: o.prompts,
-              group: o.group,
-              temperature: o.temperature,
-              topK: 0,
-              // Each (seed, iteration) draws its own prompts, after SFT's and below the held-out range.
-              seed: seed * 1000 + it,
-              seedStart: ROLLOUT_SEED_START + ((seed - 1) * o.iterations + (it - 1)) * o.prompts,
-              out: dir,
-              batch: o.batch,
-              adapter: o.adapter,
-              keepAll: o.keepAll,
-            },
-            io(`${name}/rollout`),
-          ),
-        ),
-      skipped(title),
-    )) as { value: RolloutResult; seconds: number };
-    await cleanScratch(dir, ROLLOUT_SCRATCH);
-    if (rollout.value.kept.responses === 0)
-      throw new Error(
-        `${name}: every group was all right or all wrong; nothing to learn from (train π_ref longer, raise --group, or pass --keep-all).`,
-      );
+    const store = face.store.at(name);
+    const dir = store.locate('');
+    const { rollout, annotate } = await dataRound(face, {
+      name,
+      store,
+      policy,
+      policyLabel: describe(policy),
+      // Each (seed, iteration) draws its own prompts, after SFT's and below the held-out range.
+      ...roundSettings(o, {
+        round: (seed - 1) * o.iterations + (it - 1),
+        seed: seed * 1000 + it,
+        prmSeed: seed,
+        prm: needsPrm,
+      }),
+      // Every judge any label source needs, once; the sources are rebuilt from these labels.
+      annotate: { ...o, judges: annotateJudges },
+      annotateTitle: `${name}: annotation (${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`,
+    });
 
-    let prmDir: string | undefined;
-    let prmSeconds = 0;
-    if (needsPrm) {
-      title = `${name}: PRM from Monte-Carlo labels (${o.completions} completions per step prefix)`;
-      reporter.stage(`${name}/prm`, title);
-      before(`${name}/prm`);
-      prmDir = await folder.folder(name, 'prm');
-      const prm = await folder.stage(
-        `${name}/prm`,
-        () =>
-          timed(async () => {
-            const policy = await loadPolicy(policyDir, o.adapter);
-            try {
-              const { rollouts } = await readRolloutFile(rollout.value.path);
-              const problems = new Map<string, Problem>();
-              for (const r of rollouts)
-                if (!problems.has(r.prompt_id))
-                  problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
-              return await trainPrm(
-                policy,
-                policy.task,
-                rollouts,
-                problems,
-                {
-                  labels: 'mc',
-                  completions: o.completions,
-                  temperature: o.temperature,
-                  steps: o.prmSteps,
-                  batchSize: o.prmBatchSize,
-                  lr: o.prmLr,
-                  seed,
-                  out: prmDir!,
-                  maxResponses: o.prmResponses,
-                  batch: o.batch,
-                  checkpointEvery: o.checkpointEvery,
-                },
-                io(`${name}/prm`),
-              );
-            } finally {
-              await closePolicy(policy);
-            }
-          }),
-        skipped(title),
-      );
-      prmSeconds = prm.seconds;
-      await cleanScratch(prmDir, PRM_SCRATCH);
-    }
-
-    // Every judge any label source needs, once; the sources are rebuilt from these labels.
-    title = `${name}: annotation (${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`;
-    reporter.stage(`${name}/annotate`, title);
-    before(`${name}/annotate`);
-    const annotate = (await folder.stage(
-      `${name}/annotate`,
-      () =>
-        timed(() =>
-          runAnnotate(
-            {
-              data: rollout.value.path,
-              judges: annotateJudges,
-              consensus: o.consensus,
-              out: dir,
-              workers: o.workers,
-              chunk: o.chunk,
-              llmUrl: o.llmUrl,
-              llmModel: o.llmModel,
-              llmNoise: o.llmNoise,
-              prm: prmDir,
-              prmThreshold: o.prmThreshold,
-              minChars: o.minChars,
-              maxSteps: o.maxSteps,
-              adapter: o.adapter,
-            },
-            io(`${name}/annotate`),
-          ),
-        ),
-      skipped(title),
-    )) as { value: AnnotateResult; seconds: number };
-
-    title = `${name}: β masks of ${sources.join(', ')}`;
+    const title = `${name}: β masks of ${sources.join(', ')}`;
     // Keyed by the sources: a resumed leg that adds a label sweep remakes the masks (cheap) rather than reusing a stage without them.
     const labelsStage = `${name}/labels:${sources.join('+')}`;
-    reporter.stage(labelsStage, title);
-    before(labelsStage);
-    const masks = await folder.stage(
-      labelsStage,
-      () =>
-        timed(async () => {
-          const { header, records } = await readAnnotatedFile(annotate.value.path);
-          const files: Partial<Record<LabelSource, string>> = {};
-          const counts: LabelResult[] = [];
-          for (const source of sources) {
-            const rule = labelRule(source, o.judges, o.consensus as ConsensusMode);
-            const relabelled = relabel(records, rule);
-            const path = join(dir, `annotated-${source}.jsonl`);
-            await writeAnnotated(
-              path,
-              { ...header, annotation: { ...header.annotation, voters: rule.voters, consensus: rule.mode } },
-              relabelled,
-            );
-            files[source] = path;
-            const c = labelCounts(relabelled);
-            counts.push({ seed, iteration: it, source, voters: rule.voters, mode: rule.mode, ...c });
-            reporter.info(
-              `${source} (${rule.voters.join(` ${rule.mode} `)}): tokens of negatives labelled correct ${c.negativeTokensCorrect}, incorrect ${c.negativeTokensIncorrect} · step precision ${pct(c.precision)} · recall ${pct(c.recall)} against the oracle`,
-            );
-          }
-          return { files, counts };
-        }),
-      skipped(title),
-    );
+    const masks = await face.stages.run(labelsStage, title, async () => {
+      const { header, records } = await readAnnotatedFile(annotate.path);
+      const files: Partial<Record<LabelSource, string>> = {};
+      const counts: LabelResult[] = [];
+      for (const source of sources) {
+        const rule = labelRule(source, o.judges, o.consensus as ConsensusMode);
+        const relabelled = relabel(records, rule);
+        const path = join(dir, `annotated-${source}.jsonl`);
+        await writeAnnotated(
+          path,
+          { ...header, annotation: { ...header.annotation, voters: rule.voters, consensus: rule.mode } },
+          relabelled,
+        );
+        files[source] = path;
+        const c = labelCounts(relabelled);
+        counts.push({ seed, iteration: it, source, voters: rule.voters, mode: rule.mode, ...c });
+        reporter.info(
+          `${source} (${rule.voters.join(` ${rule.mode} `)}): tokens of negatives labelled correct ${c.negativeTokensCorrect}, incorrect ${c.negativeTokensIncorrect} · step precision ${pct(c.precision)} · recall ${pct(c.recall)} against the oracle`,
+        );
+      }
+      return { files, counts };
+    });
 
-    const r = rollout.value;
+    const r = rollout;
     return {
       dataset: {
         seed,
@@ -546,10 +424,12 @@ export async function runExperiment({
         negativeTokens: r.kept.negativeTokens,
         sampledAccuracy: r.sampled.positives / Math.max(1, r.sampled.responses),
         droppedGroups: r.droppedGroups,
-        seconds: rollout.seconds + prmSeconds + annotate.seconds + masks.seconds,
+        seconds:
+          ['rollout', 'prm', 'annotate'].reduce((sum, stage) => sum + secondsOf(`${name}/${stage}`), 0) +
+          secondsOf(labelsStage),
       },
-      labels: masks.value.counts,
-      files: masks.value.files,
+      labels: masks.counts,
+      files: masks.files,
     };
   }
 
@@ -559,57 +439,40 @@ export async function runExperiment({
     seed: number,
     it: number,
     unit: PlannedUnit,
-    policyDir: string,
+    policy: PolicyRef,
     data: DatasetStage,
   ): Promise<UnitResult> {
     const v = unit.variant;
     const stage = `${name}/${unit.key}`;
-    const title = `${name}: ${v.objective}${v.objective === 'bcpg-nsa' ? ` (β ${v.beta}, ${v.labels} labels)` : ''} — ${unit.roles.join(', ')}`;
-    reporter.stage(stage, title);
-    before(stage);
-    const out = folder.path(name, unit.key);
-    const result = await folder.stage(
-      stage,
-      () =>
-        timed(async () => {
-          const policy = await loadPolicy(policyDir, o.adapter);
-          try {
-            // gemstone train's own evaluation is off (evalPrompts 0): every policy is evaluated here, the same way.
-            const r = await runTrain(
-              policy,
-              {
-                data: data.files[v.labels]!,
-                checkpoint: policyDir,
-                objective: v.objective,
-                beta: v.beta,
-                tau: o.tau,
-                epochs: o.epochs,
-                groupsPerBatch: o.groupsPerBatch,
-                lr: o.lr,
-                seed,
-                evalPrompts: 0,
-                samples: 0,
-                out,
-                adapter: o.adapter,
-                logEvery: 10,
-                batch: o.batch,
-                checkpointEvery: o.checkpointEvery,
-              },
-              io(stage),
-            );
-            return { eval: await evaluatePolicy(policy, o), steps: r.steps };
-          } finally {
-            await closePolicy(policy);
-          }
-        }),
-      skipped(title),
+    const out = face.store.at(`${name}/${unit.key}`);
+    const dataStore = face.store.at(name);
+    const result = await trainRound(
+      face,
+      {
+        stage,
+        title: `${name}: ${v.objective}${v.objective === 'bcpg-nsa' ? ` (β ${v.beta}, ${v.labels} labels)` : ''} — ${unit.roles.join(', ')}`,
+        policy,
+        data: { store: dataStore, name: relative(dataStore.locate(''), data.files[v.labels]!) },
+        out,
+        // The stage's own evaluation is off (evalPrompts 0): every policy is evaluated here, the same way.
+        rl: {
+          ...o,
+          objective: v.objective,
+          beta: v.beta,
+          seed,
+          evalPrompts: 0,
+          evalSamples: 0,
+          logEvery: RL_DEFAULTS.logEvery,
+        },
+      },
+      async (trained, r) => ({ eval: await evaluateNumbers(trained, o), steps: r.steps }),
     );
-    await cleanScratch(out, TRAIN_SCRATCH);
     // A later iteration samples from BCPG-NSA's chain policy; the others are not needed once evaluated.
     const needed = unit.roles.includes(`iteration:${it}`) && it < o.iterations;
-    if (!o.keepPolicies && !needed) await rm(join(out, 'checkpoint.safetensors'), { force: true });
+    if (!o.keepPolicies && !needed) await out.remove(CHECKPOINT);
+    const took = secondsOf(stage);
     reporter.info(
-      `seed ${seed} · iteration ${it} · ${unit.key}: ${describeEval(result.value.eval)} · ${result.value.steps} steps · ${formatSeconds(result.seconds)}`,
+      `seed ${seed} · iteration ${it} · ${unit.key}: ${describeEval(result.eval)} · ${result.steps} steps · ${formatSeconds(took)}`,
     );
     return {
       seed,
@@ -617,9 +480,9 @@ export async function runExperiment({
       key: unit.key,
       variant: v,
       roles: unit.roles,
-      eval: result.value.eval,
-      steps: result.value.steps,
-      seconds: result.seconds,
+      eval: result.eval,
+      steps: result.steps,
+      seconds: took,
     };
   }
 }
@@ -633,10 +496,6 @@ async function writeAnnotated(path: string, header: AnnotatedHeader, records: An
     await writer.abort();
     throw error;
   }
-}
-
-async function cleanScratch(dir: string, names: string[]): Promise<void> {
-  for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
 }
 
 /** The end-of-run lines of one comparison: mean ± std and Δ against its reference row. */

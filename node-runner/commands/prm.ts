@@ -2,9 +2,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRolloutFile } from '../../src/data/rollout-files.ts';
-import type { Problem } from '../../src/tasks/task.ts';
 import { defineCommand } from '../command.ts';
-import { loadPolicy, problemFromId } from '../policy.ts';
+import { problemsOf } from '../../src/pipeline/problems.ts';
+import { loadPolicy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { PRM_SCRATCH, trainPrm, type PrmLabelSource } from '../prm.ts';
 import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext } from '../spec.ts';
@@ -113,9 +113,7 @@ export function prmCommand() {
       const policy = await loadPolicy(options.checkpoint, options.adapter);
       try {
         const { rollouts } = prepared as Awaited<ReturnType<typeof readRolloutFile>>;
-        const problems = new Map<string, Problem>();
-        for (const r of rollouts)
-          if (!problems.has(r.prompt_id)) problems.set(r.prompt_id, problemFromId(policy.task, r.prompt_id, r.prompt));
+        const problems = problemsOf(policy.task, rollouts);
         const result = await trainPrm(
           policy,
           policy.task,

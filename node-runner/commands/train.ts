@@ -1,23 +1,18 @@
 // `gemstone train`: offline RL (BCPG-NSA or a baseline) from π_ref on an annotated dataset.
 // Resumable: <out>/resume.safetensors holds the policy, AdamW's moments, the step and the
 // evaluations so far; the batch order is replayed from the seed up to that step.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
-import { readFileBytes, writeFileAtomic } from '../../src/checkpoint/files.ts';
-import type { AnnotatedRecord } from '../../src/data/annotated.ts';
-import { toJsonl } from '../../src/data/jsonl.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 import { describeReport } from '../../src/gpu/device.ts';
-import { OBJECTIVE_NAMES, resolveHyper, type ObjectiveName } from '../../src/objectives/index.ts';
-import { evaluate, type EvalResult } from '../../src/train/evaluate.ts';
-import { OfflineRlTrainer, type RlExample } from '../../src/train/offline-rl.ts';
-import { DEFAULT_ADAMW } from '../../src/train/optimizer.ts';
+import { OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
+import { describeAccuracy, pct, type Evaluation } from '../../src/pipeline/evaluate.ts';
+import { offlineRlStage, RL_SCRATCH, rlExamples } from '../../src/pipeline/offline-rl.ts';
 import { defineCommand } from '../command.ts';
-import { heldOutProblems, loadPolicy, type Policy } from '../policy.ts';
+import { FolderStore } from '../file-store.ts';
+import { closePolicy, loadPolicy, type Policy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
-import type { StageIO } from '../reporter.ts';
+import { stageHooks, type StageIO } from '../reporter.ts';
 import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
@@ -179,32 +174,16 @@ export function trainCommand() {
           checkpoint: result.path,
         };
       } finally {
-        policy.model.destroy();
-        policy.context.destroy();
+        closePolicy(policy);
       }
     },
   });
 }
 
-export function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`;
-}
-
-export function rlExamples(records: AnnotatedRecord[]): RlExample[] {
-  return records.map((r) => ({
-    group: r.prompt_id,
-    promptTokens: r.prompt_tokens,
-    responseTokens: r.response_tokens,
-    refLogprobs: r.logprobs_ref,
-    reward: r.reward,
-    betaMask: r.beta_mask,
-  }));
-}
+export { describeAccuracy, pct, rlExamples, type Evaluation };
 
 /** Files a finished train stage no longer needs (remove them once the stage is marked done). */
-export const TRAIN_SCRATCH = ['resume.safetensors'];
-
-export type Evaluation = EvalResult & { epoch: number };
+export const TRAIN_SCRATCH = RL_SCRATCH;
 
 export interface TrainSummary {
   accuracyBefore: number | null;
@@ -221,133 +200,24 @@ export async function runTrain(
   io: StageIO,
   input?: Awaited<ReturnType<typeof readAnnotatedFile>>,
 ): Promise<TrainSummary> {
-  const { reporter, interrupt } = io;
   const { header, records } = input ?? (await readAnnotatedFile(options.data));
-  await mkdir(options.out, { recursive: true });
-  const hyper = resolveHyper(options.objective, { beta: options.beta, tau: options.tau });
-  const trainer = new OfflineRlTrainer(policy.model, rlExamples(records), {
-    objective: options.objective,
-    hyper,
-    groupsPerBatch: options.groupsPerBatch,
-    seed: options.seed,
-    adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
-    schedule: { maxLr: options.lr, minLr: options.lr, warmupSteps: 5, totalSteps: 1 },
-  });
-  const resumePath = join(options.out, 'resume.safetensors');
-  const metricsPath = join(options.out, 'metrics.jsonl');
-  let evaluations: Evaluation[] = [];
-  let metrics: Record<string, unknown>[] = [];
-  if (existsSync(resumePath)) {
-    const state = decodeCheckpoint(await readFileBytes(resumePath), resumePath);
-    // The trainer's batch order is a function of (seed, step): replay it to the saved step.
-    for (let s = 0; s < state.step; s++) trainer.nextBatch();
-    policy.model.loadParameters(state.parameters);
-    for (const spec of policy.model.specs) {
-      trainer.optimizer.m.upload(spec.name, state.optimizer!.m[spec.name]);
-      trainer.optimizer.v.upload(spec.name, state.optimizer!.v[spec.name]);
-    }
-    trainer.optimizer.step = state.step;
-    evaluations = (state.extra as { evaluations?: Evaluation[] }).evaluations ?? [];
-    if (existsSync(metricsPath))
-      metrics = (await readFile(metricsPath, 'utf8'))
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .filter((m) => (m.step as number) <= state.step);
-  }
-  reporter.info(`train · ${describeReport(policy.context.report)}`);
-  reporter.info(
-    `${options.objective} (β ${hyper.beta}, τ ${hyper.tau}) from ${policy.path} on ${records.length} responses (${header.annotation.voters.join(' + ')}, ${header.annotation.consensus}); ${trainer.stepsPerEpoch} steps an epoch${trainer.step > 0 ? `; resuming at step ${trainer.step}` : ''}`,
+  const store = new FolderStore(options.out);
+  io.reporter.info(`train · ${describeReport(policy.context.report)}`);
+  const r = await offlineRlStage(
+    policy,
+    records,
+    { ...options, evalSamples: options.samples, extra: { data: options.data } },
+    store,
+    stageHooks(io),
+    ` (${header.annotation.voters.join(' + ')}, ${header.annotation.consensus})`,
   );
-
-  const saveState = async () => {
-    await writeFileAtomic(resumePath, encodeCheckpoint(await trainer.checkpointState({ evaluations })));
+  const path = store.locate('checkpoint.safetensors');
+  io.reporter.info(`trained policy → ${path}`);
+  return {
+    accuracyBefore: r.accuracyBefore,
+    accuracyAfter: r.accuracyAfter,
+    evaluations: r.evaluations,
+    steps: r.steps,
+    path,
   };
-  const problems = options.evalPrompts > 0 ? heldOutProblems(policy.task, options.evalPrompts, policy.difficulty) : [];
-  const evalNow = async (epoch: number) => {
-    if (problems.length === 0 || evaluations.some((e) => e.epoch === epoch)) return;
-    const samples = options.samples;
-    const ks = samples > 0 ? [...new Set([1, samples])] : [];
-    const result = await evaluate(policy.model, policy.tokenizer, policy.task, problems, {
-      ks,
-      samples,
-      temperature: 0.7,
-      seed: 0,
-      batchRows: options.batch,
-    });
-    evaluations.push({ ...result, epoch });
-    const passes = ks.map((k) => ` · pass@${k} ${(100 * result.passAtK[k]).toFixed(1)}%`).join('');
-    reporter.info(
-      `epoch ${epoch}: held-out ${describeAccuracy(result)} ${(100 * result.accuracy).toFixed(1)}% · greedy ${(100 * result.greedyAccuracy).toFixed(1)}%${passes} on ${problems.length} prompts`,
-    );
-    reporter.event('evaluation', { stage: io.stage, epoch, ...result });
-    await saveState();
-  };
-
-  const total = trainer.stepsPerEpoch * options.epochs;
-  // Positions one step processes (whole groups, padded to the context), for tokens/s.
-  const groupSizes = new Map<string, number>();
-  for (const r of records) groupSizes.set(r.prompt_id, (groupSizes.get(r.prompt_id) ?? 0) + 1);
-  const tokensPerStep =
-    Math.min(options.groupsPerBatch, groupSizes.size) * Math.max(...groupSizes.values()) * trainer.T;
-  const progress = reporter.progress({ stage: io.stage, unit: 'steps', total, start: trainer.step });
-  try {
-    // At step 0, or resumed exactly at the end of an epoch whose evaluation was not saved yet.
-    if (trainer.step % trainer.stepsPerEpoch === 0) await evalNow(trainer.step / trainer.stepsPerEpoch);
-    interrupt.check(`during ${io.stage}, after an evaluation`);
-    while (trainer.step < total) {
-      const read = (trainer.step + 1) % options.logEvery === 0 || trainer.step + 1 === total;
-      const result = await trainer.trainStep({ readTerms: read });
-      const epoch = Math.ceil(result.step / trainer.stepsPerEpoch);
-      const t = result.terms;
-      if (read && t) {
-        metrics.push({ step: result.step, epoch, lr: result.lr, grad_norm: result.gradNorm, ...t });
-        await writeFileAtomic(metricsPath, new TextEncoder().encode(toJsonl(metrics)));
-      }
-      progress.update(result.step, {
-        tokens: tokensPerStep,
-        metrics: t
-          ? { J: t.objective, constraint: t.constraint, '|D|': t.meanAbsD, 'β-share': t.betaShare }
-          : undefined,
-        log: read,
-      });
-      if (result.step % trainer.stepsPerEpoch === 0) {
-        await saveState();
-        await evalNow(epoch);
-      } else if (result.step % options.checkpointEvery === 0 || interrupt.requested) {
-        await saveState();
-      }
-      interrupt.check(`during ${io.stage}, at step ${result.step}/${total}`);
-    }
-  } catch (error) {
-    progress.stop();
-    trainer.destroy();
-    throw error;
-  }
-  progress.stop();
-  const accuracyBefore = evaluations.find((e) => e.epoch === 0)?.accuracy ?? null;
-  const accuracyAfter = evaluations.length > 1 ? evaluations.at(-1)!.accuracy : null;
-  const path = join(options.out, 'checkpoint.safetensors');
-  const refExtra = (policy.checkpoint.extra ?? {}) as Record<string, unknown>;
-  const state = await trainer.checkpointState({
-    ...refExtra,
-    kind: 'policy',
-    objective: options.objective,
-    hyper,
-    data: options.data,
-    reference: policy.path,
-  });
-  await writeFileAtomic(path, encodeCheckpoint(state));
-  // resume.safetensors stays until the caller has recorded this stage as done (TRAIN_SCRATCH).
-  const steps = trainer.step;
-  trainer.destroy();
-  reporter.info(`trained policy → ${path}`);
-  return { accuracyBefore, accuracyAfter, evaluations, steps, path };
-}
-
-/** What `accuracy` measured, for the lines a person reads. */
-export function describeAccuracy(e: Pick<EvalResult, 'accuracyKind' | 'samples' | 'temperature'>): string {
-  return e.accuracyKind === 'sampled'
-    ? `accuracy (pass@1: ${e.samples} samples at temperature ${e.temperature})`
-    : 'greedy accuracy';
 }

@@ -16,11 +16,10 @@
 // counts, missing fields, and dropped connections.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Random } from '../util/random.ts';
-import { parseUserMessage, SIMULATED_MODEL } from './llm-judge.ts';
-import type { StepLabeller } from './step-labeller.ts';
+import { SIMULATED_MODEL } from './llm-judge.ts';
+import { simulatedVerdicts, type SimulatedStep, type StepLabeller } from './simulated-llm.ts';
 
-export type { StepLabeller } from './step-labeller.ts';
+export type { StepLabeller } from './simulated-llm.ts';
 
 /** What the server does to one request instead of (or before) answering it normally. */
 export type Fault =
@@ -76,17 +75,6 @@ export interface SimulatedLlmServerStats {
 }
 
 const MAX_BODY_BYTES = 1 << 20;
-
-/** FNV-1a over UTF-16 code units, then an avalanche: a seed from a text. */
-function hashText(text: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 export class SimulatedLlmServer {
   readonly stats: SimulatedLlmServerStats = {
@@ -225,28 +213,25 @@ export class SimulatedLlmServer {
     }
     const messages = Array.isArray(request.messages) ? request.messages : [];
     const user = [...messages].reverse().find((m) => m?.role === 'user' && typeof m.content === 'string');
-    const parsed = user ? parseUserMessage(user.content as string) : null;
-    if (!parsed)
+    let steps: SimulatedStep[] | null;
+    try {
+      steps = user
+        ? simulatedVerdicts(
+            user.content as string,
+            this.options.labeller,
+            this.options.noise ?? 0,
+            this.options.seed ?? 0,
+          )
+        : null;
+    } catch (error) {
+      return this.error(res, 500, `the simulated judge's labeller failed: ${(error as Error).message}`);
+    }
+    if (!steps)
       return this.error(
         res,
         400,
         "the simulated judge reads only gemstone's LLM-judge prompt (no steps found in the user message)",
       );
-
-    let labels: { score: 0 | 1; reason: string }[];
-    try {
-      labels = this.options.labeller(parsed.problem, parsed.steps, { answer: parsed.answer });
-    } catch (error) {
-      return this.error(res, 500, `the simulated judge's labeller failed: ${(error as Error).message}`);
-    }
-    const noise = this.options.noise ?? 0;
-    const rng = new Random(hashText(user!.content as string, this.options.seed ?? 0));
-    let steps: { step: number; score?: 0 | 1; reason: string }[] = labels.map((l, i) => {
-      const flip = rng.next() < noise;
-      return flip
-        ? { step: i + 1, score: (1 - l.score) as 0 | 1, reason: `${l.reason} (label flipped by simulated noise)` }
-        : { step: i + 1, score: l.score, reason: l.reason };
-    });
     if (twist === 'wrong-count') steps = steps.slice(0, Math.max(0, steps.length - 1));
     if (twist === 'missing-fields' && steps.length > 0) delete steps[0].score;
     let content = JSON.stringify({ simulated: true, steps });

@@ -153,13 +153,7 @@ export class OfflineRlTrainer {
     let row = 0;
     groups.forEach((group, g) => {
       for (const e of group) {
-        const sequence = [...e.promptTokens, ...e.responseTokens];
-        for (let t = 0; t + 1 < sequence.length; t++) {
-          batch.tokens[row * T + t] = sequence[t];
-          batch.targets[row * T + t] = sequence[t + 1];
-        }
-        // Response token j is the target at position |prompt| − 1 + j.
-        const offset = row * T + e.promptTokens.length - 1;
+        const offset = packResponse(batch.tokens, batch.targets, row, T, e.promptTokens, e.responseTokens);
         batch.refLogprobs.set(e.refLogprobs, offset);
         batch.betaMask.set(e.betaMask, offset);
         batch.responses.push({ group: g, reward: e.reward, offset, length: e.responseTokens.length });
@@ -228,6 +222,22 @@ export class OfflineRlTrainer {
     }
   }
 
+  /**
+   * Continues a run from its checkpoint: parameters, AdamW's moments and step, and the
+   * data position (the batch order is a function of seed and epoch, so it is replayed exactly).
+   */
+  restore(state: CheckpointState): void {
+    if (state.optimizer === undefined) throw new Error('Checkpoint has no optimizer state to resume from.');
+    this.model.loadParameters(state.parameters);
+    this.optimizer.restore(state);
+    const position = state.dataPosition as { epoch?: number; cursor?: number } | undefined;
+    if (!Number.isInteger(position?.epoch) || !Number.isInteger(position?.cursor))
+      throw new Error('Checkpoint has no valid data position.');
+    this.epoch = position!.epoch!;
+    this.shuffle();
+    this.cursor = position!.cursor!;
+  }
+
   /** The trained policy with its optimizer state, as a checkpoint. */
   async checkpointState(extra?: unknown): Promise<CheckpointState> {
     return {
@@ -250,4 +260,24 @@ export class OfflineRlTrainer {
     this.model.context.destroyBuffer(this.coefficients.buffer);
     this.model.context.destroyBuffer(this.refLogprobs.buffer);
   }
+}
+
+/**
+ * Lays prompt + response out as row `row` of a B × T batch (inputs and next-token targets);
+ * returns the flat position of the first response token's target (response token j is at |prompt| − 1 + j).
+ */
+export function packResponse(
+  tokens: Uint32Array,
+  targets: Uint32Array,
+  row: number,
+  T: number,
+  promptTokens: readonly number[],
+  responseTokens: readonly number[],
+): number {
+  const sequence = [...promptTokens, ...responseTokens];
+  for (let t = 0; t + 1 < sequence.length && t < T; t++) {
+    tokens[row * T + t] = sequence[t];
+    targets[row * T + t] = sequence[t + 1];
+  }
+  return row * T + promptTokens.length - 1;
 }

@@ -1,5 +1,6 @@
 // AdamW (decoupled weight decay) with clipping by global norm, on the GPU.
 // The clip factor stays on the GPU (one float), so a step needs no read-back.
+import type { CheckpointState } from '../checkpoint/checkpoint.ts';
 import { Arena } from '../gpu/arena.ts';
 import type { BufferView } from '../gpu/context.ts';
 import { adamw, clipByGlobalNorm } from '../kernels/adamw.ts';
@@ -41,6 +42,16 @@ export class AdamW {
     await fill(this.model.context, this.m.length, 0, this.m.all());
     await fill(this.model.context, this.v.length, 0, this.v.all());
     this.step = 0;
+  }
+
+  /** Loads both moments and the step count from a checkpoint (resume). */
+  restore(state: Pick<CheckpointState, 'optimizer' | 'step'>): void {
+    if (state.optimizer === undefined) throw new Error('Checkpoint has no optimizer state to resume from.');
+    for (const spec of this.model.specs) {
+      this.m.upload(spec.name, state.optimizer.m[spec.name]);
+      this.v.upload(spec.name, state.optimizer.v[spec.name]);
+    }
+    this.step = state.step;
   }
 
   /** Clips, then updates every parameter with learning rate lr. Records dispatches only. */

@@ -155,13 +155,9 @@ export class SftTrainer {
 
   /** Loads parameters, moments, step and data position from a checkpoint. */
   restore(state: CheckpointState): void {
-    this.model.loadParameters(state.parameters);
     if (state.optimizer === undefined) throw new Error('Checkpoint has no optimizer state to resume from.');
-    for (const spec of this.model.specs) {
-      this.optimizer.m.upload(spec.name, state.optimizer.m[spec.name]);
-      this.optimizer.v.upload(spec.name, state.optimizer.v[spec.name]);
-    }
-    this.optimizer.step = state.step;
+    this.model.loadParameters(state.parameters);
+    this.optimizer.restore(state);
     const position = state.dataPosition as DataPosition;
     if (!Number.isInteger(position?.epoch) || !Number.isInteger(position?.cursor))
       throw new Error('Checkpoint has no valid data position.');

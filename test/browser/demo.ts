@@ -16,21 +16,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
+import { haveChromium, launchChromium } from './chromium.ts';
 
-const CHROMIUM = process.env.GEMSTONE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const CLICK_BUDGET_MS = 200;
 /** A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 12 prompts × 4, two epochs, two iterations. */
 const TINY_RUN =
@@ -51,10 +42,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const artifacts = mkdtempSync(join(tmpdir(), 'gemstone-demo-artifacts-'));
 
 async function main(): Promise<number> {
-  if (!existsSync(CHROMIUM)) {
-    console.error(`demo: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set GEMSTONE_CHROMIUM).`);
-    return 1;
-  }
+  if (!haveChromium('demo')) return 1;
   const started = performance.now();
   const outDir = join(artifacts, 'dist');
   await build({
@@ -77,7 +65,7 @@ async function main(): Promise<number> {
   const url = server.resolvedUrls?.local[0];
   if (url === undefined) throw new Error('vite preview gave no address');
   console.log(`demo: serving the build at ${url}; artifacts in ${artifacts}`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     await trainingPage(browser, url);
     await failingEndpointPage(browser, url);
@@ -180,6 +168,14 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
     'accuracy figures appear for π_ref, the objective and the comparison',
     figures.every((f) => /\d+\.\d%/.test(f)),
     figures.join(' | '),
+  );
+  // The CLI's measure (src/pipeline/evaluate.ts describeAccuracy): pass@1 from samples at the evaluation temperature.
+  const measure = await page.evaluate(() => document.querySelector('#summary .muted')?.textContent ?? '');
+  check(
+    "the accuracy is the CLI's measure: pass@1 from samples at temperature 0.7, greedy beside it",
+    /^accuracy \(pass@1: 4 samples at temperature 0\.7\) on 32 held-out prompts/.test(measure) &&
+      (await page.evaluate(() => window.__demo?.run()?.accuracy.every((p) => typeof p.greedy === 'number') ?? false)),
+    measure,
   );
   const charts = await page.evaluate(() =>
     Object.fromEntries(

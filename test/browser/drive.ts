@@ -1,41 +1,16 @@
 // Serves test/browser/ with vite, opens it in Debian's headless Chromium through
 // playwright-core, and prints the kernel cases' results. Exit 1 on any failure,
 // including a browser or WebGPU that cannot start.
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const CHROMIUM = process.env.GEMSTONE_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { haveChromium, launchChromium, serveTestPages } from './chromium.ts';
 
 async function main(): Promise<number> {
-  if (!existsSync(CHROMIUM)) {
-    console.error(`browser: no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set GEMSTONE_CHROMIUM).`);
-    return 1;
-  }
-  const root = fileURLToPath(new URL('.', import.meta.url));
-  const server = await createServer({
-    configFile: false,
-    root,
-    logLevel: 'error',
-    server: { port: 0, host: '127.0.0.1', fs: { allow: [fileURLToPath(new URL('../..', import.meta.url))] } },
-  });
-  await server.listen();
-  const url = server.resolvedUrls?.local[0];
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  if (!haveChromium('browser')) return 1;
+  const { server, url } = await serveTestPages();
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => console.error(`browser: page error: ${error.message}`));
-    await page.goto(url!);
+    await page.goto(url);
     await page.waitForFunction(() => window.__gemstoneResults !== undefined, undefined, {
       timeout: 600_000,
       polling: 500,

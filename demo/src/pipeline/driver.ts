@@ -1,52 +1,46 @@
 // The whole pipeline as the page runs it (and demo/scripts/make-example.ts, in
-// Node): π_ref SFT → per iteration: rollouts → (PRM) → segmentation, judges and
-// consensus in workers → offline RL with held-out evaluation per epoch → the
-// next iteration samples from the trained policy; then, optionally, a second
+// Node), over the stage library (src/pipeline/) that the CLI runs too: π_ref
+// SFT → per iteration: rollouts → (PRM) → segmentation, judges and consensus
+// in workers → offline RL with held-out evaluation per epoch → the next
+// iteration samples from the trained policy; then, optionally, a second
 // objective trained on the first iteration's data for comparison.
 //
-// Runtime-neutral: the GPU context, the worker pool and the bundled π_ref come
-// in as dependencies. It yields at every unit of work (control.tick), reads
-// the GPU back only every `readEvery` steps (and at evaluations), and waits for
-// each step's submitted work so the GPU queue never runs far ahead of a pause.
-// A lost GPU device is recovered from: a new device, the stage restarted from
-// its last checkpoint (SFT: every few steps; RL: every epoch).
+// What is the page's: the artifacts live in memory (a MemoryStore), every unit
+// of work yields to the page (control.tick) where pause and reset take effect,
+// the GPU is read back only every `readEvery` steps, and the run is recorded
+// for the charts and the credit view. A lost GPU device is recovered from: a
+// new device, and the stage run again, which resumes from its last checkpoint
+// exactly as a resumed CLI run does (the same batch order).
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../../../src/checkpoint/checkpoint.ts';
-import { annotatedHeaderFrom, type AnnotatedRecord } from '../../../src/data/annotated.ts';
-import {
-  keepMixedGroups,
-  ROLLOUT_FORMAT,
-  ROLLOUT_VERSION,
-  rolloutStats,
-  type Rollout,
-} from '../../../src/data/rollouts.ts';
-import { toSftRow } from '../../../src/data/sft-data.ts';
+import { annotatedHeaderFrom } from '../../../src/data/annotated.ts';
+import { ROLLOUT_FORMAT, ROLLOUT_VERSION, rolloutStats } from '../../../src/data/rollouts.ts';
 import { CharTokenizer } from '../../../src/data/tokenizer.ts';
 import type { GpuContext } from '../../../src/gpu/context.ts';
 import { describeReport } from '../../../src/gpu/device.ts';
 import { agreementFromAnnotated } from '../../../src/judge/annotate.ts';
 import type { Judge } from '../../../src/judge/judge.ts';
-import { LlmJudge, SIMULATED_MODEL } from '../../../src/judge/llm-judge.ts';
-import { parameterCount, presetConfig, type ModelConfig } from '../../../src/model/config.ts';
-import { Gpt2 } from '../../../src/model/gpt2.ts';
-import { resolveHyper, type ObjectiveName } from '../../../src/objectives/index.ts';
+import { LlmJudge } from '../../../src/judge/llm-judge.ts';
+import { simulatedLlmJudge } from '../../../src/judge/simulated-llm.ts';
+import { parameterCount, type ModelConfig } from '../../../src/model/config.ts';
+import type { ObjectiveName } from '../../../src/objectives/index.ts';
+import { segmenterName } from '../../../src/pipeline/annotate.ts';
+import { readAnnotated } from '../../../src/pipeline/artifacts.ts';
+import { ANNOTATE_DEFAULTS, PROFILES } from '../../../src/pipeline/defaults.ts';
+import { describeAccuracy } from '../../../src/pipeline/evaluate.ts';
+import { CHECKPOINT, type PolicyRef } from '../../../src/pipeline/face.ts';
+import type { ProgressSink, StageHooks } from '../../../src/pipeline/hooks.ts';
+import { memoryFace, type MemoryFace } from '../../../src/pipeline/memory-face.ts';
+import type { PolicyExtra } from '../../../src/pipeline/policy.ts';
+import { roundSettings } from '../../../src/pipeline/pipeline.ts';
+import { dataRound, trainRound } from '../../../src/pipeline/rounds.ts';
+import { sftStage, taskRecords } from '../../../src/pipeline/sft.ts';
 import { getTask } from '../../../src/tasks/index.ts';
-import { DEFAULT_NOISY_SOLVER, NoisySolver, sftRecords } from '../../../src/tasks/noisy-solver.ts';
-import type { Problem } from '../../../src/tasks/task.ts';
-import { evaluate } from '../../../src/train/evaluate.ts';
-import { OfflineRlTrainer, type RlExample } from '../../../src/train/offline-rl.ts';
 import { DEFAULT_ADAMW } from '../../../src/train/optimizer.ts';
-import { sampleRollouts } from '../../../src/train/rollouts.ts';
-import { SftTrainer, type SftOptions } from '../../../src/train/sft.ts';
-import type { AnnotateConfig } from '../../../src/workers/annotate-service.ts';
-import { annotateRollouts } from '../../../src/workers/annotate-run.ts';
 import type { WorkerPool } from '../../../src/workers/pool.ts';
 import type { DemoConfig } from '../config.ts';
 import { Cancelled, type RunControl } from './control.ts';
 import { responseLogprobs } from './logprobs.ts';
-import { heldOutProblems, rolloutProblems } from './problems.ts';
-import { trainPagePrm } from './prm.ts';
 import { emptyRun, type IterationRecord, type RunRecord } from './run-record.ts';
-import { SIMULATED_BASE_URL, simulatedJudgeFetch } from './simulated-llm.ts';
 
 /** A real OpenAI-compatible endpoint for the LLM judge. Held in memory only; never logged, never stored. */
 export interface LlmEndpoint {
@@ -76,20 +70,12 @@ export interface PipelineHooks {
   notice(message: string, level: 'info' | 'warn'): void;
 }
 
-const ANNOTATION_SEGMENTER = { minChars: 8, maxSteps: 64 };
+/** Rows generated together: one call stays short, so a click waits at most one batch. */
 const GENERATION_ROWS = 64;
 const MAX_RESUMES = 3;
-
-/** Checkpoint metadata in the CLI's shape (node-runner/policy.ts reads tokenizer, task, difficulty), so files move both ways. */
-interface PolicyExtra {
-  kind: string;
-  tokenizer: unknown;
-  T: number;
-  task: string;
-  difficulty: number;
-  preset: string;
-  [key: string]: unknown;
-}
+/** Traces need up to 128 characters: every preset gets that context here (the tiny preset's 32 would cut them). */
+const PAGE_CONTEXT = 128;
+const NO_PROGRESS: ProgressSink = { update() {}, stop() {} };
 
 export class Pipeline {
   readonly run: RunRecord;
@@ -100,8 +86,9 @@ export class Pipeline {
   private lostReason: string | null = null;
   private tokenizer: CharTokenizer | null = null;
   private modelConfig: ModelConfig | null = null;
-  private sftCheckpoint: Uint8Array | null = null;
-  private readonly rlResume = new Map<string, { bytes: Uint8Array; epochs: number }>();
+  /** The policy the next round samples from. */
+  private policy: PolicyRef | null = null;
+  private readonly face: MemoryFace;
   private readonly task = getTask('arithmetic');
   private readonly started = performance.now();
 
@@ -112,23 +99,30 @@ export class Pipeline {
     private readonly control: RunControl,
   ) {
     this.run = emptyRun(structuredClone(config));
+    this.face = memoryFace({
+      context: () => this.gpu(),
+      pool: () => this.deps.createPool(),
+      hooks: this.stageHooks(),
+      llmJudge: () => this.llmJudge(),
+    });
   }
 
   /** Runs every stage; resolves when done, rejects with Cancelled after reset. */
   async start(): Promise<void> {
     try {
       await this.stage('π_ref', () => this.reference());
+      const reference = this.policy!;
       for (let it = 1; it <= this.config.iterations; it++) {
         await this.stage(`iteration ${it}: rollouts and judges`, () => this.data(it));
-        const start = this.policyBytes!;
-        this.policyBytes = await this.stage(`iteration ${it}: ${this.config.objective}`, () =>
+        const start = this.policy!;
+        this.policy = await this.stage(`iteration ${it}: ${this.config.objective}`, () =>
           this.train('main', this.config.objective, it, start),
         );
       }
       if (this.config.compare !== '' && this.run.iterations.length > 0) {
         const objective = this.config.compare;
         await this.stage(`comparison: ${objective} on iteration 1's data`, () =>
-          this.train('compare', objective, 1, this.referenceBytes!),
+          this.train('compare', objective, 1, reference),
         );
       }
       this.run.seconds = (performance.now() - this.started) / 1000;
@@ -152,6 +146,32 @@ export class Pipeline {
   /** Destroys the GPU device now, as a driver crash would (the page's "simulate device loss" and the test use it). */
   loseDevice(): void {
     this.context?.device.destroy();
+  }
+
+  /** The stage library's hooks in the page: lines on the status line, the SFT chart, pause and reset at each tick. */
+  private stageHooks(): StageHooks {
+    return {
+      stage: 'page',
+      log: (line) => this.hooks.progress(line),
+      warn: (line) => this.hooks.notice(line, 'warn'),
+      event: (name, data) => {
+        if (name !== 'sft') return;
+        const point = { step: data.step as number, loss: data.loss as number, lr: data.lr as number };
+        // A stage resumed after a device loss repeats the steps after its checkpoint.
+        this.run.sft = this.run.sft.filter((p) => p.step < point.step);
+        this.run.sft.push(point);
+        this.hooks.update('sft');
+        this.hooks.progress(`π_ref SFT step ${point.step}/${this.config.sftSteps} · loss ${point.loss.toFixed(4)}`);
+      },
+      progress: () => NO_PROGRESS,
+      stopRequested: () => false,
+      stopHere: () => {},
+      tick: async () => {
+        await this.control.tick();
+        // Submitted work is waited for, so the GPU queue never runs far ahead of a pause.
+        await this.context?.sync();
+      },
+    };
   }
 
   // ---- device loss -----------------------------------------------------------------
@@ -203,24 +223,16 @@ export class Pipeline {
 
   private async reference(): Promise<void> {
     const { config } = this;
-    const context = await this.gpu();
+    const store = this.face.store.at('reference');
+    this.policy = { store, name: CHECKPOINT };
     if (this.deps.reference !== undefined) {
       // A checkpoint the person brought: it is π_ref as it is.
-      const state = decodeCheckpoint(this.deps.reference, 'the loaded checkpoint');
-      this.adopt(state);
+      this.adopt(decodeCheckpoint(this.deps.reference, 'the loaded checkpoint'));
+      await store.write(CHECKPOINT, this.deps.reference);
       this.referenceBytes = this.deps.reference;
       this.policyBytes = this.deps.reference;
-      const model = new Gpt2(context, state.config);
-      model.loadParameters(state.parameters);
-      await this.evaluateInto(model, 'π_ref', 0, 0, 'main');
-      model.destroy();
       return;
     }
-    const records = sftRecords(this.task, new NoisySolver({ ...DEFAULT_NOISY_SOLVER, seed: config.seed }), {
-      count: config.records,
-      seedStart: 0,
-      difficulty: config.difficulty,
-    });
     let warm: CheckpointState | null = null;
     if (config.ref === 'bundled') {
       if (config.preset !== 'tiny')
@@ -238,76 +250,42 @@ export class Pipeline {
           );
       }
     }
-    if (warm !== null) this.adopt(warm);
-    else {
-      // A task's alphabet also holds every digit and sign, so rollouts never meet an unknown character (as the CLI).
-      this.tokenizer ??= CharTokenizer.fromTexts([
-        ...records.flatMap((r) => [r.prompt, r.completion]),
-        '0123456789+-*/%=:., \n',
-      ]);
-      const longest = Math.max(...records.map((r) => [...r.prompt].length + [...r.completion].length + 1));
-      // Traces need up to 128 characters: every preset gets that context here (the tiny preset's 32 would cut them).
-      this.modelConfig ??= presetConfig(config.preset, {
-        vocabSize: this.tokenizer.size,
-        contextLength: Math.min(128, longest),
-      });
-    }
-    const tokenizer = this.tokenizer!;
-    const modelConfig = this.modelConfig!;
-    this.describeModel();
-    const T = modelConfig.contextLength;
+    const context = await this.gpu();
     // Continuing a trained π_ref: a tenth of the learning rate, so fresh AdamW moments do not knock it off what it learned.
     const lr = warm !== null ? config.sftLr / 10 : config.sftLr;
-    const sft: SftOptions = {
-      batchSize: config.sftBatch,
-      microBatches: 1,
-      seed: config.seed,
-      adamw: { ...DEFAULT_ADAMW },
-      schedule: {
-        maxLr: lr,
-        minLr: lr / 10,
-        warmupSteps: Math.min(20, Math.max(1, Math.floor(config.sftSteps / 10))),
-        totalSteps: Math.max(1, config.sftSteps),
-      },
-    };
-    const model = new Gpt2(context, modelConfig);
-    const trainer = new SftTrainer(
-      model,
-      records.map((r) => toSftRow(r, tokenizer, T)),
-      sft,
+    const records = taskRecords(this.task, config.records, config.difficulty, config.seed);
+    const result = await this.face.stages.run('reference', 'π_ref', (hooks) =>
+      sftStage(
+        context,
+        this.task,
+        records,
+        {
+          preset: config.preset,
+          steps: config.sftSteps,
+          batchSize: config.sftBatch,
+          microBatches: 1,
+          lr,
+          warmup: Math.min(20, Math.max(1, Math.floor(config.sftSteps / 10))),
+          weightDecay: DEFAULT_ADAMW.weightDecay,
+          maxGradNorm: DEFAULT_ADAMW.maxGradNorm,
+          seed: config.seed,
+          logEvery: config.readEvery,
+          checkpointEvery: Math.max(config.readEvery * 4, 20),
+          contextCap: PAGE_CONTEXT,
+          difficulty: config.difficulty,
+        },
+        store,
+        hooks,
+        warm,
+      ).then((r) => {
+        r.policy.model.destroy();
+        return r.state;
+      }),
     );
-    try {
-      if (this.sftCheckpoint !== null) {
-        trainer.restore(decodeCheckpoint(this.sftCheckpoint, 'the last SFT checkpoint'));
-        this.run.sft = this.run.sft.filter((p) => p.step <= trainer.step);
-      } else if (warm !== null) model.loadParameters(warm.parameters);
-      else model.initialize(config.seed);
-      const checkpointEvery = Math.max(config.readEvery * 4, 20);
-      const extra = this.extra('sft');
-      while (trainer.step < config.sftSteps) {
-        await this.control.tick();
-        const read = (trainer.step + 1) % config.readEvery === 0 || trainer.step + 1 === config.sftSteps;
-        const result = await trainer.trainStep({ readLoss: read });
-        await context.sync();
-        if (read) {
-          this.run.sft.push({ step: result.step, loss: result.loss!, lr: result.lr });
-          this.hooks.update('sft');
-          this.hooks.progress(`π_ref SFT step ${result.step}/${config.sftSteps} · loss ${result.loss!.toFixed(4)}`);
-        }
-        if (trainer.step % checkpointEvery === 0 && trainer.step < config.sftSteps) {
-          this.sftCheckpoint = encodeCheckpoint(await trainer.checkpointState(extra));
-        }
-      }
-      const state = await trainer.checkpointState(extra);
-      this.referenceBytes = encodeCheckpoint({ ...state, optimizer: undefined });
-      this.policyBytes = this.referenceBytes;
-      this.sftCheckpoint = encodeCheckpoint(state);
-      this.hooks.update('checkpoint');
-      await this.evaluateInto(model, 'π_ref', 0, 0, 'main');
-    } finally {
-      trainer.destroy();
-      model.destroy();
-    }
+    this.adopt(result);
+    this.referenceBytes = encodeCheckpoint({ ...result, optimizer: undefined });
+    this.policyBytes = this.referenceBytes;
+    this.hooks.update('checkpoint');
   }
 
   /** Takes tokenizer and model shape from a checkpoint written by this page or by `gemstone sft --task`. */
@@ -328,56 +306,12 @@ export class Pipeline {
     this.run.parameters = parameterCount(this.modelConfig!);
   }
 
-  private extra(kind: string, more: Record<string, unknown> = {}): PolicyExtra {
-    return {
-      kind,
-      tokenizer: this.tokenizer!.toJSON(),
-      T: this.modelConfig!.contextLength,
-      task: 'arithmetic',
-      difficulty: this.config.difficulty,
-      preset: this.config.preset,
-      ...more,
-    };
-  }
-
-  private async evaluateInto(
-    model: Gpt2,
-    objective: string,
-    iteration: number,
-    epoch: number,
-    run: string,
-  ): Promise<number> {
-    await this.control.tick();
-    this.hooks.progress(`evaluating ${objective} on ${this.config.evalPrompts} held-out prompts…`);
-    const problems = heldOutProblems(this.task, this.config.evalPrompts, this.config.difficulty);
-    const result = await evaluate(model, this.tokenizer!, this.task, problems, {
-      ks: [],
-      samples: 0,
-      temperature: 1,
-      seed: 0,
-      batchRows: GENERATION_ROWS,
-    });
-    const x = run === 'main' ? (iteration === 0 ? 0 : (iteration - 1) * this.config.epochs + epoch) : epoch;
-    this.run.accuracy.push({
-      run,
-      objective,
-      iteration,
-      epoch,
-      x,
-      accuracy: result.greedyAccuracy,
-      prompts: problems.length,
-    });
-    this.hooks.update('accuracy');
-    this.hooks.progress(
-      `${objective}${iteration > 0 ? `, iteration ${iteration}, epoch ${epoch}` : ''}: held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}%`,
-    );
-    return result.greedyAccuracy;
-  }
-
   // ---- rollouts, judges, consensus ---------------------------------------------------
 
   private async data(iteration: number): Promise<void> {
     const { config } = this;
+    const name = `iteration-${iteration}`;
+    const store = this.face.store.at(name);
     const imported = this.deps.importedData;
     if (iteration === 1 && imported !== undefined) {
       if (JSON.stringify(imported.tokenizer) !== JSON.stringify(this.run.tokenizer)) {
@@ -385,135 +319,80 @@ export class Pipeline {
           'The imported annotated data was tokenized by another π_ref: load the checkpoint of the run that made it (its reference/checkpoint.safetensors) first.',
         );
       }
-      this.run.iterations.push({
+      const record: IterationRecord = {
         ...imported.data,
         iteration: 1,
         policyLogprobs: imported.data.records.map(() => null),
         policyLabel: null,
-      });
+      };
+      this.run.iterations.push(record);
+      await store.write('annotated.jsonl', new TextEncoder().encode(this.annotatedJsonl(1)));
       this.hooks.update('iteration');
       this.hooks.progress(`iteration 1: training on the imported data (${imported.data.records.length} responses)`);
       return;
     }
-    const context = await this.gpu();
-    const state = decodeCheckpoint(this.policyBytes!, 'the policy');
-    const model = new Gpt2(context, state.config);
-    model.loadParameters(state.parameters);
-    const tokenizer = this.tokenizer!;
-    let closePrm: (() => void) | null = null;
-    const pool = await this.deps.createPool();
-    try {
-      const problems = rolloutProblems(this.task, config.prompts, config.difficulty, iteration);
-      const byId = new Map<string, Problem>(problems.map((p) => [p.id, p]));
-      const total = problems.length * config.group;
-      this.hooks.progress(
-        `iteration ${iteration}: sampling ${total} responses (${config.group} per prompt) at temperature ${config.temperature}…`,
-      );
-      // One prompt's group per GPU call keeps each call short, so a click waits at most one batch.
-      const sampled: Rollout[] = [];
-      const perCall = Math.max(1, Math.floor(GENERATION_ROWS / config.group));
-      for (let start = 0; start < problems.length; start += perCall) {
-        await this.control.tick();
-        const chunk = problems.slice(start, start + perCall);
-        sampled.push(
-          ...(await sampleRollouts(model, tokenizer, this.task, chunk, {
-            group: config.group,
-            temperature: config.temperature,
-            topK: 0,
-            seed: (config.seed + iteration * 7919 + start) >>> 0,
-            batchRows: GENERATION_ROWS,
-          })),
-        );
-        this.hooks.progress(`iteration ${iteration}: sampled ${sampled.length}/${total} responses`);
-      }
-      const all = rolloutStats(sampled);
-      const { kept, droppedGroups } = config.keepAll ? { kept: sampled, droppedGroups: 0 } : keepMixedGroups(sampled);
-      if (kept.length === 0) {
-        throw new Error(
-          `iteration ${iteration}: every group was all right or all wrong (sampled accuracy ${((100 * all.positives) / all.responses).toFixed(1)}%), so no response carries an advantage. Train π_ref longer, raise G, or tick "keep all groups".`,
-        );
-      }
-
-      let prm: Judge | undefined;
-      if (config.judges.includes('prm')) {
-        const trained = await trainPagePrm(context, { model, tokenizer, checkpoint: state }, this.task, kept, byId, {
-          steps: config.prmSteps,
-          maxResponses: 64,
-          completions: 2,
-          temperature: config.temperature,
-          seed: config.seed,
-          tick: () => this.control.tick(),
-          progress: (line) => this.hooks.progress(`iteration ${iteration}: ${line}`),
-        });
-        prm = trained.judge;
-        closePrm = trained.close;
-      }
-      const llm = config.judges.includes('llm') ? this.llmJudge() : undefined;
-      const annotateConfig: AnnotateConfig = {
-        task: this.task.name,
-        tokenizer: tokenizer.toJSON(),
-        segmenter: ANNOTATION_SEGMENTER,
+    const P = PROFILES.software.pipeline;
+    const { rollout } = await dataRound(this.face, {
+      name,
+      store,
+      policy: this.policy!,
+      policyLabel: iteration === 1 ? 'π_ref' : `the policy of iteration ${iteration - 1}`,
+      // The CLI's settings of a round: the same prompts and seeds for the same config.
+      ...roundSettings(
+        {
+          ...config,
+          prmBatchSize: P.prmBatchSize,
+          prmLr: P.prmLr,
+          batch: GENERATION_ROWS,
+          checkpointEvery: P.checkpointEvery,
+        },
+        {
+          round: iteration - 1,
+          seed: config.seed + iteration,
+          prmSeed: config.seed,
+          prm: config.judges.includes('prm'),
+        },
+      ),
+      annotate: {
+        ...ANNOTATE_DEFAULTS,
         judges: config.judges,
-        mode: config.consensus,
-        oracle: true,
-      };
-      this.hooks.progress(
-        `iteration ${iteration}: segmenting and judging ${kept.length} responses in a worker (${config.judges.join(' + ')}, ${config.consensus})…`,
-      );
-      const annotated = await annotateRollouts(kept, byId, annotateConfig, {
-        pool,
-        chunk: 8,
-        llm,
-        prm: prm as never,
-        onChunk: (done, n) => this.hooks.progress(`iteration ${iteration}: judged ${done}/${n} responses`),
-      });
-      const records: AnnotatedRecord[] = annotated.map((a, i) => ({ ...kept[i], ...a }));
-      const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
-      const abstained = records.reduce((s, r) => s + r.consensus.abstained.reduce((a, b) => a + b, 0), 0);
-      if (abstained > 0)
-        this.hooks.notice(
-          `Judges abstained on ${abstained} step verdicts (shown in the credit view); under "${config.consensus}" an abstention never makes a step correct. Training goes on.`,
-          'warn',
-        );
-      const stats = rolloutStats(kept);
-      const record: IterationRecord = {
-        iteration,
-        source: `rollouts of iteration ${iteration}`,
-        dataset: { ...stats, droppedGroups, sampledAccuracy: all.positives / Math.max(1, all.responses) },
-        annotation: { voters: [...config.judges], consensus: config.consensus, simulated },
-        agreement: agreementFromAnnotated(records, 'oracle', {
-          consensus: config.judges.length > 1 ? [config.consensus] : [],
-          voters: config.judges,
-        }),
-        records,
-        policyLogprobs: records.map(() => null),
-        policyLabel: null,
-      };
-      this.run.iterations = this.run.iterations.filter((r) => r.iteration !== iteration);
-      this.run.iterations.push(record);
-      this.hooks.update('iteration');
-      const mined = records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length;
-      this.hooks.progress(
-        `iteration ${iteration}: ${stats.prompts} prompts, ${stats.responses} responses, ${stats.negatives} negatives (${mined} with mined steps); ${droppedGroups} all-right/all-wrong groups dropped`,
-      );
-    } finally {
-      pool.terminate();
-      closePrm?.();
-      model.destroy();
-    }
+        consensus: config.consensus,
+        workers: 1,
+      },
+    });
+    const { records } = await readAnnotated(store);
+    const simulated = records[0]?.judges.filter((j) => j.simulated).map((j) => j.name) ?? [];
+    const stats = rolloutStats(records);
+    const record: IterationRecord = {
+      iteration,
+      source: `rollouts of iteration ${iteration}`,
+      dataset: {
+        ...stats,
+        droppedGroups: rollout.droppedGroups,
+        sampledAccuracy: rollout.sampled.positives / Math.max(1, rollout.sampled.responses),
+      },
+      annotation: { voters: [...config.judges], consensus: config.consensus, simulated },
+      agreement: agreementFromAnnotated(records, 'oracle', {
+        consensus: config.judges.length > 1 ? [config.consensus] : [],
+        voters: config.judges,
+      }),
+      records,
+      policyLogprobs: records.map(() => null),
+      policyLabel: null,
+    };
+    this.run.iterations = this.run.iterations.filter((r) => r.iteration !== iteration);
+    this.run.iterations.push(record);
+    this.hooks.update('iteration');
+    const mined = records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length;
+    this.hooks.progress(
+      `iteration ${iteration}: ${stats.prompts} prompts, ${stats.responses} responses, ${stats.negatives} negatives (${mined} with mined steps); ${rollout.droppedGroups} all-right/all-wrong groups dropped`,
+    );
   }
 
   private llmJudge(): Judge {
     const endpoint = this.deps.llmEndpoint;
     if (endpoint === null) {
-      return new LlmJudge({
-        baseUrl: SIMULATED_BASE_URL,
-        model: SIMULATED_MODEL,
-        apiKey: 'gemstone-simulated-key',
-        fetch: simulatedJudgeFetch({ noise: this.config.llmNoise, seed: 1 }),
-        log: null,
-        cache: null,
-      });
+      return simulatedLlmJudge({ noise: this.config.llmNoise, seed: 1 });
     }
     // A failing endpoint must not stall the run: few retries, short backoff; its failures become abstentions.
     let shown = 0;
@@ -556,7 +435,7 @@ export class Pipeline {
       {
         voters: it.annotation.voters,
         consensus: it.annotation.consensus as never,
-        segmenter: `default(minChars=${ANNOTATION_SEGMENTER.minChars}, maxSteps=${ANNOTATION_SEGMENTER.maxSteps})`,
+        segmenter: segmenterName(ANNOTATE_DEFAULTS),
         oracle: true,
         simulated: it.annotation.simulated,
       },
@@ -566,58 +445,46 @@ export class Pipeline {
 
   // ---- offline RL ----------------------------------------------------------------------
 
-  /** Trains `objective` from the policy in `startBytes` on iteration `iteration`'s data; returns the trained policy's checkpoint. */
+  /** Trains `objective` from `start` on iteration `iteration`'s data; returns where the trained policy is. */
   private async train(
     run: 'main' | 'compare',
     objective: ObjectiveName,
     iteration: number,
-    startBytes: Uint8Array,
-  ): Promise<Uint8Array> {
+    start: PolicyRef,
+  ): Promise<PolicyRef> {
     const { config } = this;
-    const context = await this.gpu();
     const data = this.run.iterations.find((r) => r.iteration === iteration)!;
-    const key = `${run}:${iteration}`;
-    const resume = this.rlResume.get(key);
-    const state = decodeCheckpoint(resume?.bytes ?? startBytes, 'the policy');
-    const model = new Gpt2(context, state.config);
-    model.loadParameters(state.parameters);
-    const hyper = resolveHyper(objective, { beta: config.beta, tau: config.tau });
-    const examples: RlExample[] = data.records.map((r) => ({
-      group: r.prompt_id,
-      promptTokens: r.prompt_tokens,
-      responseTokens: r.response_tokens,
-      refLogprobs: r.logprobs_ref,
-      reward: r.reward,
-      betaMask: r.beta_mask,
-    }));
-    const done = resume?.epochs ?? 0;
-    const trainer = new OfflineRlTrainer(model, examples, {
-      // A resumed run reshuffles its remaining epochs with another seed (the trainer's order is not part of its checkpoint).
-      objective,
-      hyper,
-      groupsPerBatch: config.groupsPerBatch,
-      seed: config.seed + 1000 * done,
-      adamw: { ...DEFAULT_ADAMW, weightDecay: 0 },
-      schedule: { maxLr: config.lr, minLr: config.lr, warmupSteps: 5, totalSteps: 1 },
-    });
-    try {
-      if (resume !== undefined && state.optimizer !== undefined) {
-        for (const spec of model.specs) {
-          trainer.optimizer.m.upload(spec.name, state.optimizer.m[spec.name]);
-          trainer.optimizer.v.upload(spec.name, state.optimizer.v[spec.name]);
-        }
-        trainer.optimizer.step = state.step;
-      }
-      this.run.rl = this.run.rl.filter((p) => !(p.run === run && p.iteration === iteration && p.step > trainer.step));
-      const total = trainer.stepsPerEpoch * config.epochs;
-      let bytes = resume?.bytes ?? startBytes;
-      for (let epoch = done + 1; epoch <= config.epochs; epoch++) {
-        for (let s = 0; s < trainer.stepsPerEpoch; s++) {
-          await this.control.tick();
-          const read = (trainer.step + 1) % config.readEvery === 0 || s + 1 === trainer.stepsPerEpoch;
-          const result = await trainer.trainStep({ readTerms: read });
-          await context.sync();
-          if (read && result.terms) {
+    const name = run === 'main' ? `iteration-${iteration}` : `compare-${objective}`;
+    const out = this.face.store.at(run === 'main' ? `iteration-${iteration}/policy` : `compare/${objective}`);
+    const total = { steps: 0 };
+    await trainRound(
+      this.face,
+      {
+        stage: `${name}/train`,
+        title: `${objective}, iteration ${iteration}`,
+        policy: start,
+        data: { store: this.face.store.at(`iteration-${iteration}`), name: 'annotated.jsonl' },
+        out,
+        rl: {
+          objective,
+          beta: config.beta,
+          tau: config.tau,
+          groupsPerBatch: config.groupsPerBatch,
+          lr: config.lr,
+          seed: config.seed,
+          epochs: config.epochs,
+          evalPrompts: config.evalPrompts,
+          evalSamples: config.evalSamples,
+          batch: GENERATION_ROWS,
+          logEvery: config.readEvery,
+          checkpointEvery: PROFILES.software.pipeline.checkpointEvery,
+          extra: { iteration },
+          onStep: (result, epoch) => {
+            if (!result.terms) return;
+            // A stage resumed after a device loss repeats the steps after its checkpoint.
+            this.run.rl = this.run.rl.filter(
+              (p) => !(p.run === run && p.iteration === iteration && p.step >= result.step),
+            );
             this.run.rl.push({
               run,
               objective,
@@ -627,37 +494,67 @@ export class Pipeline {
               terms: result.terms,
               gradNorm: result.gradNorm ?? 0,
             });
+            total.steps = Math.max(total.steps, result.step);
             this.hooks.update('rl');
             this.hooks.progress(
-              `${objective}, iteration ${iteration}: step ${result.step}/${total} · J ${result.terms.objective.toFixed(4)} · |D| ${result.terms.meanAbsD.toFixed(3)}`,
+              `${objective}, iteration ${iteration}: step ${result.step} · J ${result.terms.objective.toFixed(4)} · |D| ${result.terms.meanAbsD.toFixed(3)}`,
             );
-          }
-        }
-        const checkpoint = await trainer.checkpointState(this.extra('policy', { objective, hyper, iteration, epoch }));
-        bytes = encodeCheckpoint(checkpoint);
+          },
+          onEpoch: async (epoch, trainer) => {
+            if (run !== 'main') return;
+            const state = await trainer.checkpointState({
+              ...(decodeCheckpoint((await start.store.read(start.name))!, 'the policy').extra as object),
+              kind: 'policy',
+              objective,
+              iteration,
+              epoch,
+            });
+            this.policyBytes = encodeCheckpoint({ ...state, optimizer: undefined });
+            this.hooks.update('checkpoint');
+            // The credit view's ℓ: this policy's log-probs on the data it trains on.
+            this.hooks.progress(`${objective}: log-probs of the training data for the credit view…`);
+            data.policyLogprobs = await responseLogprobs(
+              trainer.model,
+              data.records.map((r) => ({ promptTokens: r.prompt_tokens, responseTokens: r.response_tokens })),
+              16,
+              () => this.control.tick(),
+            );
+            data.policyLabel = `${objective} after epoch ${epoch} of iteration ${iteration}`;
+            this.hooks.update('credit');
+          },
+          onEvaluation: (e) => {
+            // Epoch 0 is the starting policy: π_ref once, and already shown for a later iteration or the comparison.
+            if (e.epoch === 0 && (run !== 'main' || iteration > 1)) return;
+            const reference = e.epoch === 0;
+            this.run.accuracy = this.run.accuracy.filter(
+              (p) => !(p.run === run && p.iteration === (reference ? 0 : iteration) && p.epoch === e.epoch),
+            );
+            this.run.accuracy.push({
+              run,
+              objective: reference ? 'π_ref' : objective,
+              iteration: reference ? 0 : iteration,
+              epoch: e.epoch,
+              x: run === 'main' ? (reference ? 0 : (iteration - 1) * config.epochs + e.epoch) : e.epoch,
+              accuracy: e.accuracy,
+              greedy: e.greedyAccuracy,
+              measure: describeAccuracy(e),
+              prompts: e.prompts,
+            });
+            this.hooks.update('accuracy');
+            this.hooks.progress(
+              `${reference ? 'π_ref' : `${objective}, iteration ${iteration}, epoch ${e.epoch}`}: held-out ${describeAccuracy(e)} ${(100 * e.accuracy).toFixed(1)}% · greedy ${(100 * e.greedyAccuracy).toFixed(1)}%`,
+            );
+          },
+        },
+      },
+      async (_trained, r) => {
         if (run === 'main') {
-          // The credit view's ℓ: this policy's log-probs on the data it trains on.
-          this.hooks.progress(`${objective}: log-probs of the training data for the credit view…`);
-          data.policyLogprobs = await responseLogprobs(
-            model,
-            data.records.map((r) => ({ promptTokens: r.prompt_tokens, responseTokens: r.response_tokens })),
-            16,
-            () => this.control.tick(),
-          );
-          data.policyLabel = `${objective} after epoch ${epoch} of iteration ${iteration}`;
-          this.hooks.update('credit');
-        }
-        await this.evaluateInto(model, objective, iteration, epoch, run);
-        this.rlResume.set(key, { bytes, epochs: epoch });
-        if (run === 'main') {
-          this.policyBytes = encodeCheckpoint({ ...checkpoint, optimizer: undefined });
+          this.policyBytes = encodeCheckpoint(r.state);
           this.hooks.update('checkpoint');
         }
-      }
-      return run === 'main' ? this.policyBytes! : bytes;
-    } finally {
-      trainer.destroy();
-      model.destroy();
-    }
+        return r.steps;
+      },
+    );
+    return { store: out, name: CHECKPOINT };
   }
 }

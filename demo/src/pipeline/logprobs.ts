@@ -2,6 +2,7 @@
 // batch of rows and one read-back per batch, for the credit view (c_ij needs
 // ℓ_ij to form D_i). Run after an epoch, not inside the training loop.
 import type { Gpt2 } from '../../../src/model/gpt2.ts';
+import { packResponse } from '../../../src/train/offline-rl.ts';
 
 export interface ScoredSequence {
   promptTokens: readonly number[];
@@ -22,20 +23,10 @@ export async function responseLogprobs(
     const B = rows; // a fixed shape keeps the activation arena from being rebuilt per chunk
     const tokens = new Uint32Array(B * T);
     const targets = new Uint32Array(B * T);
-    chunk.forEach((s, b) => {
-      const sequence = [...s.promptTokens, ...s.responseTokens];
-      for (let t = 0; t + 1 < sequence.length && t < T; t++) {
-        tokens[b * T + t] = sequence[t];
-        targets[b * T + t] = sequence[t + 1];
-      }
-    });
+    const offsets = chunk.map((s, b) => packResponse(tokens, targets, b, T, s.promptTokens, s.responseTokens));
     await model.forward({ tokens, targets, coefficients: new Float32Array(B * T), B, T });
     const logprobs = await model.context.read(model.logprobsView());
-    chunk.forEach((s, b) => {
-      // Response token j is the target at position |prompt| − 1 + j.
-      const offset = b * T + s.promptTokens.length - 1;
-      out.push(Array.from(logprobs.subarray(offset, offset + s.responseTokens.length)));
-    });
+    chunk.forEach((s, b) => out.push(Array.from(logprobs.subarray(offsets[b], offsets[b] + s.responseTokens.length))));
   }
   return out;
 }

@@ -34,7 +34,12 @@ export interface AccuracyPoint {
   epoch: number;
   /** Epochs of training behind this policy (0 = π_ref). */
   x: number;
+  /** pass@1 from samples at the evaluation temperature (greedy when the run took no samples). */
   accuracy: number;
+  /** Greedy accuracy, beside it (absent in runs saved before it was recorded). */
+  greedy?: number;
+  /** What `accuracy` measured, in words (src/pipeline/evaluate.ts describeAccuracy). */
+  measure?: string;
   prompts: number;
 }
 

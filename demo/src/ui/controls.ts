@@ -2,6 +2,7 @@
 // the judges and consensus, the optional LLM endpoint (kept in memory only —
 // its key field is a password input that the page never writes anywhere),
 // and play / pause / step / reset with a live progress line.
+import { EVALUATION } from '../../../src/pipeline/defaults.ts';
 import { CONSENSUS_MODES } from '../../../src/judge/consensus.ts';
 import { OBJECTIVE_NAMES } from '../../../src/objectives/index.ts';
 import { DEMO_JUDGES, DEMO_PRESETS, type DemoConfig } from '../config.ts';
@@ -65,6 +66,8 @@ const GROUPS: { title: string; fields: Field[] }[] = [
       },
       { key: 'llmNoise', label: 'simulated LLM noise', kind: 'number', step: '0.05', min: 0, max: 1 },
       { key: 'prmSteps', label: 'PRM steps', kind: 'number', min: 1 },
+      { key: 'prmResponses', label: 'PRM responses', kind: 'number', min: 1 },
+      { key: 'completions', label: 'MC completions', kind: 'number', min: 1, help: 'per step prefix' },
     ],
   },
   {
@@ -92,6 +95,13 @@ const GROUPS: { title: string; fields: Field[] }[] = [
         options: [['', '(none)'], ...OBJECTIVE_NAMES.map((o) => [o, o] as [string, string])],
       },
       { key: 'evalPrompts', label: 'held-out prompts', kind: 'number', min: 1 },
+      {
+        key: 'evalSamples',
+        label: 'samples per prompt',
+        kind: 'number',
+        min: 0,
+        help: `accuracy = pass@1 at temperature ${EVALUATION.temperature} (0: greedy)`,
+      },
       { key: 'readEvery', label: 'GPU read-back every', kind: 'number', min: 1, help: 'steps' },
       { key: 'seed', label: 'seed', kind: 'number', min: 0 },
     ],
