@@ -50,26 +50,32 @@ async function checkMatmul(
   kernel: 'simple' | 'fast',
   seed: number,
   block?: MatmulBlock,
+  withBias = false,
 ): Promise<void> {
   const { M, N, K, batch = 1 } = shape;
   const random = new Random(seed);
   const a = random.floats(batch * M * K);
   const b = random.floats(batch * K * N);
   const c0 = random.floats(batch * M * N);
+  const bias = random.floats(N);
   const expected = matmulReference(a, b, Float64Array.from(c0), shape);
+  // C (+)= A·B + bias: the bias goes on every row, once, whether or not C accumulates.
+  if (withBias) for (let i = 0; i < expected.length; i++) expected[i] += bias[i % N];
   const views = { a: context.tensor('test.a', a), b: context.tensor('test.b', b), c: context.tensor('test.c', c0) };
+  const biasView = withBias ? context.tensor('test.bias', bias) : undefined;
   try {
-    await matmul(context, { ...shape, ...views, kernel, block });
+    await matmul(context, { ...shape, ...views, kernel, block, bias: biasView });
     const got = await context.read(views.c);
     const form = matmulForm(shape) ?? 'tt';
     assertClose(
-      `matmul ${kernel} ${form} ${batch}×${M}×${N}×${K}${shape.accumulate ? ' +=' : ''}`,
+      `matmul ${kernel} ${form} ${batch}×${M}×${N}×${K}${shape.accumulate ? ' +=' : ''}${withBias ? ' + bias' : ''}`,
       got,
       expected,
       matmulTolerance(K),
     );
   } finally {
     for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
+    if (biasView !== undefined) context.destroyBuffer(biasView.buffer);
   }
 }
 
@@ -112,6 +118,23 @@ function matmulCases(): KernelCase[] {
       },
     });
   }
+  cases.push({
+    name: 'matmul A·B with a fused bias (and residual accumulate), fast and simple',
+    async run(context) {
+      let seed = 300;
+      for (const [M, N, K] of [
+        [1, 4, 4],
+        [37, 44, 20],
+        [130, 36, 132],
+      ]) {
+        for (const accumulate of [false, true]) {
+          await checkMatmul(context, { M, N, K, accumulate }, 'fast', seed++, undefined, true);
+          await checkMatmul(context, { M, N, K, accumulate }, 'fast', seed++, SMALL_BLOCK, true);
+          await checkMatmul(context, { M, N: N + 1, K: K + 3, accumulate }, 'simple', seed++, undefined, true);
+        }
+      }
+    },
+  });
   cases.push({
     name: 'matmul with both operands transposed falls back to the simple kernel',
     async run(context) {
