@@ -7,13 +7,14 @@ import { Command, Option } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
 import { describeReport } from '../src/gpu/device.ts';
 import { matmul, matmulForm } from '../src/kernels/matmul.ts';
+import { defaultGenerationRows } from '../src/model/generate.ts';
 import type { MatmulShape } from '../src/reference/matmul.ts';
 import { Random } from '../src/util/random.ts';
 import { measureFmaPeak } from './peak.ts';
 import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
 import { benchAnnotate } from './annotate.ts';
-import { benchGenerate, benchTrain } from './train.ts';
+import { benchConfig, benchGenerate, benchTrain, SHIPPED } from './train.ts';
 
 interface BenchCase {
   name: string;
@@ -137,12 +138,18 @@ if (options.only === 'all' || options.only === 'train') {
           : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
     );
   }
-  const gen = await benchGenerate(context);
-  if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
-  else
-    say(
-      `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
-    );
+  // Today's rollout batch (32) and the larger ones generation now takes by default on this adapter.
+  const sizes = [...new Set([32, 128, defaultGenerationRows({ context, config: benchConfig(SHIPPED) })])].sort(
+    (a, b) => a - b,
+  );
+  for (const B of sizes) {
+    const gen = await benchGenerate(context, { B, peakGflops: peak, runs: B > 64 ? 2 : 3 });
+    if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
+    else
+      say(
+        `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${(100 * gen.decode_gflops) / peak < 10 ? ' ' : ''}${((100 * gen.decode_gflops) / peak).toFixed(1)}% of peak  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
+      );
+  }
 }
 if (options.only === 'all' || options.only === 'annotate') {
   for (const c of await benchAnnotate()) {

@@ -12,6 +12,7 @@ import { geluForward } from '../kernels/gelu.ts';
 import { layernormForward } from '../kernels/layernorm.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { sampleNext } from '../kernels/sample.ts';
+import type { ModelConfig } from './config.ts';
 import { layerNames, type Gpt2 } from './gpt2.ts';
 
 export interface GenerateOptions {
@@ -44,8 +45,7 @@ const CHECK_EOS_EVERY = 8;
  * dispatch's fixed cost is shared by more rows), more on a GPU, within the adapter's binding limit
  * for one layer's key cache.
  */
-export function defaultGenerationRows(model: Gpt2): number {
-  const { context, config } = model;
+export function defaultGenerationRows({ context, config }: { context: GpuContext; config: ModelConfig }): number {
   const wanted = context.report.kind === 'gpu' ? 1024 : 256;
   const cacheRowBytes = config.contextLength * config.width * 4;
   const byBinding = Math.floor(context.device.limits.maxStorageBufferBindingSize / cacheRowBytes);
