@@ -2,7 +2,10 @@
 // labelled buffers with bytes in use counted, a uniform ring so many dispatches
 // go in one submission, upload and read-back, and GPU errors surfaced as
 // exceptions at the next sync point instead of hangs.
+import type { TuningMode } from '../kernels/autotune.ts';
+import type { MatmulTuning } from '../kernels/tuning.ts';
 import { acquireDevice, type AcquireOptions, type AdapterReport } from './device.ts';
+import { readEnv, type RuntimeName } from './runtime.ts';
 import {
   definesKey,
   entryPointIdentifiers,
@@ -69,6 +72,13 @@ export class GpuContext {
   private readonly uniformStaging = new Uint8Array(UNIFORM_SLOT * UNIFORM_SLOTS);
   private uniformUsed = 0;
   private dispatchCount = 0;
+  /** Block shapes measured on this device (null: the defaults in src/kernels/tuning.ts). */
+  matmulTuning: MatmulTuning | null = null;
+  /** Where matmulTuning came from, for reports. */
+  tuning: { source: 'defaults' | 'cache' | 'search'; where: string } = {
+    source: 'defaults',
+    where: 'src/kernels/tuning.ts',
+  };
 
   private constructor(device: GPUDevice, report: AdapterReport) {
     this.device = device;
@@ -84,7 +94,12 @@ export class GpuContext {
     });
   }
 
-  static async create(options: AcquireOptions = {}): Promise<GpuContext> {
+  /**
+   * A device and its context. Tuning (default: env GEMSTONE_TUNING, else 'auto' in Node and Deno and
+   * 'defaults' in a browser): 'auto' uses the block shapes measured on this adapter before, measuring
+   * them first (a few seconds) when there are none; 'defaults' uses src/kernels/tuning.ts.
+   */
+  static async create(options: AcquireOptions & { tuning?: TuningMode } = {}): Promise<GpuContext> {
     let context: GpuContext | null = null;
     const acquired = await acquireDevice({
       ...options,
@@ -94,6 +109,14 @@ export class GpuContext {
       },
     });
     context = new GpuContext(acquired.device, acquired.report);
+    const mode = options.tuning ?? tuningModeFromEnv(acquired.report.runtime);
+    if (mode !== 'defaults') {
+      // Loaded lazily: most of the kernel code is not needed to make a device.
+      const modulePath = '../kernels/autotune.ts';
+      const { applyTuning } = (await import(/* @vite-ignore */ modulePath)) as typeof import('../kernels/autotune.ts');
+      const outcome = await applyTuning(context, mode);
+      context.tuning = { source: outcome.source, where: outcome.where };
+    }
     return context;
   }
 
@@ -424,4 +447,11 @@ function inputsSharingWrittenBuffers(kernel: CompiledKernel, buffers: Record<str
   const inUse = kernel.bindings.filter((b) => kernel.used.has(b.name) && buffers[b.name] !== undefined);
   const written = new Set(inUse.filter((b) => b.kind === 'storage').map((b) => buffers[b.name].buffer));
   return inUse.filter((b) => b.kind === 'read-only-storage' && written.has(buffers[b.name].buffer)).map((b) => b.name);
+}
+
+function tuningModeFromEnv(runtime: RuntimeName): TuningMode {
+  const value = readEnv('GEMSTONE_TUNING');
+  if (value === undefined || value === '') return runtime === 'browser' ? 'defaults' : 'auto';
+  if (value === 'auto' || value === 'defaults' || value === 'search') return value;
+  throw new Error(`GEMSTONE_TUNING="${value}" is not one of: auto, defaults, search.`);
 }

@@ -4,7 +4,7 @@
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { SHADER_SOURCES } from '../gpu/shader-sources.generated.ts';
 import type { MatmulShape } from '../reference/matmul.ts';
-import { matmulBlock, type MatmulBlock, type MatmulForm } from './tuning.ts';
+import { matmulBlock, widthClass, type MatmulBlock, type MatmulForm } from './tuning.ts';
 
 export interface MatmulArgs extends MatmulShape {
   a: BufferView;
@@ -66,7 +66,8 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
   const buffers = { a: args.a, b: args.b, c: args.c, bias: bias ?? args.b };
   const uniform = dimsUniform(args);
   if (fast && form !== null) {
-    const block = args.block ?? matmulBlock(context.report.kind, form, N);
+    const block =
+      args.block ?? context.matmulTuning?.[form][widthClass(N)] ?? matmulBlock(context.report.kind, form, N);
     const defines = { TM: block.TM, TN: block.TN, WG: block.WG, ...(bias ? { BIAS: true } : {}) };
     await context.run({
       kernel: { shader: `matmul_${form}`, defines },

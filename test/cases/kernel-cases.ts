@@ -4,7 +4,7 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { add, axpy, fill, mul, scale } from '../../src/kernels/elementwise.ts';
 import { fastKernelAccepts, matmul, matmulForm } from '../../src/kernels/matmul.ts';
-import type { MatmulBlock } from '../../src/kernels/tuning.ts';
+import { allMatmulCandidates, matmulBlock, type MatmulBlock } from '../../src/kernels/tuning.ts';
 import { rowMax, rowSum, scaleRows, softmax, softmaxBackward } from '../../src/kernels/rows.ts';
 import { elementwiseReference } from '../../src/reference/elementwise.ts';
 import { matmulReference, type MatmulShape } from '../../src/reference/matmul.ts';
@@ -79,6 +79,26 @@ async function checkMatmul(
   }
 }
 
+async function runMatmul(
+  context: GpuContext,
+  shape: MatmulShape,
+  seed: number,
+  block: MatmulBlock,
+): Promise<{ c: Float32Array; expected: Float64Array }> {
+  const { M, N, K } = shape;
+  const random = new Random(seed);
+  const a = random.floats(M * K);
+  const b = random.floats(K * N);
+  const expected = matmulReference(a, b, new Float64Array(M * N), shape);
+  const views = { a: context.tensor('test.a', a), b: context.tensor('test.b', b), c: context.tensor('test.c', M * N) };
+  try {
+    await matmul(context, { ...shape, ...views, kernel: 'fast', block });
+    return { c: await context.read(views.c), expected };
+  } finally {
+    for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
+  }
+}
+
 function matmulCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   const forms: [string, Partial<MatmulShape>][] = [
@@ -132,6 +152,31 @@ function matmulCases(): KernelCase[] {
           await checkMatmul(context, { M, N, K, accumulate }, 'fast', seed++, SMALL_BLOCK, true);
           await checkMatmul(context, { M, N: N + 1, K: K + 3, accumulate }, 'simple', seed++, undefined, true);
         }
+      }
+    },
+  });
+  cases.push({
+    name: 'matmul: every tuning candidate matches the twin and gives the same bits as the default block',
+    async run(context) {
+      // Tuning picks any of these on this adapter (or a GPU); each must be right, and none may change a result.
+      // (Other software kinds' large blocks are covered where they run: compiling them all here takes minutes.)
+      let seed = 400;
+      for (const flags of [{}, { transB: true }, { transA: true }]) {
+        const shape: MatmulShape = { M: 36, N: 40, K: 44, ...flags };
+        const reference = await runMatmul(
+          context,
+          shape,
+          seed,
+          matmulBlock(context.report.kind, matmulForm(shape)!, 40),
+        );
+        for (const block of allMatmulCandidates([context.report.kind, 'gpu'])) {
+          const got = await runMatmul(context, shape, seed, block);
+          const label = `matmul ${matmulForm(shape)} block ${block.TM}×${block.TN}×${block.WG}`;
+          assertClose(label, got.c, got.expected, matmulTolerance(shape.K));
+          const differs = got.c.findIndex((x, i) => !Object.is(x, reference.c[i]));
+          if (differs >= 0) throw new Error(`${label}: element ${differs} differs from the default block's result`);
+        }
+        seed++;
       }
     },
   });
