@@ -8,7 +8,14 @@ import { defaultTuningStore, tuningKey, TUNING_VERSION, type TuningStore } from 
 import type { MatmulShape } from '../reference/matmul.ts';
 import { Random } from '../util/random.ts';
 import { matmul } from './matmul.ts';
-import { matmulCandidates, type MatmulBlock, type MatmulForm, type MatmulTuning, type WidthClass } from './tuning.ts';
+import {
+  matmulBlock,
+  matmulCandidates,
+  type MatmulBlock,
+  type MatmulForm,
+  type MatmulTuning,
+  type WidthClass,
+} from './tuning.ts';
 
 export type TuningMode = 'auto' | 'defaults' | 'search';
 
@@ -40,16 +47,22 @@ function searchShape(form: MatmulForm, width: WidthClass): MatmulShape {
   return { M: 1024, N, K: 256, transB: form === 'nt' };
 }
 
-/** Measures every candidate of every form and width class; the fastest of each is chosen. */
+/** Measures every candidate of every form and width class (or `only` those); the fastest of each is chosen. */
 export async function searchMatmulBlocks(
   context: GpuContext,
   onSearch?: (search: TuningSearch) => void,
+  only: { forms?: MatmulForm[]; widths?: WidthClass[] } = {},
 ): Promise<TuningEntry> {
   const matmulTable = {} as MatmulTuning;
   const searches: TuningSearch[] = [];
   for (const form of ['nn', 'nt', 'tn'] as MatmulForm[]) {
-    matmulTable[form] = {} as Record<WidthClass, MatmulBlock>;
+    matmulTable[form] = {
+      narrow: matmulBlock(context.report.kind, form, WIDTHS.narrow),
+      wide: matmulBlock(context.report.kind, form, Infinity),
+    };
+    if (only.forms !== undefined && !only.forms.includes(form)) continue;
     for (const width of ['narrow', 'wide'] as WidthClass[]) {
+      if (only.widths !== undefined && !only.widths.includes(width)) continue;
       const shape = searchShape(form, width);
       const candidates: CandidateTiming[] = [];
       for (const block of matmulCandidates(context.report.kind, form, width))
