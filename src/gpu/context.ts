@@ -46,6 +46,7 @@ export interface Dispatch {
 
 const UNIFORM_SLOT = 256; // ≥ minUniformBufferOffsetAlignment on every adapter
 const UNIFORM_SLOTS = 1024;
+const MAX_BIND_GROUPS = 4096;
 export class GpuContext {
   readonly device: GPUDevice;
   readonly report: AdapterReport;
@@ -72,6 +73,10 @@ export class GpuContext {
   private readonly uniformStaging = new Uint8Array(UNIFORM_SLOT * UNIFORM_SLOTS);
   private uniformUsed = 0;
   private dispatchCount = 0;
+  private readonly bindGroups = new Map<string, { group: GPUBindGroup; buffers: Set<GPUBuffer> }>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  private bindGroupCount = 0;
   /** Block shapes measured on this device (null: the defaults in src/kernels/tuning.ts). */
   matmulTuning: MatmulTuning | null = null;
   /** Where matmulTuning came from, for reports. */
@@ -129,6 +134,11 @@ export class GpuContext {
     return this.dispatchCount;
   }
 
+  /** Bind groups made so far (dispatches over the same buffers reuse one). */
+  get bindGroupsMade(): number {
+    return this.bindGroupCount;
+  }
+
   // ---- buffers -------------------------------------------------------------
 
   createBuffer(
@@ -150,6 +160,7 @@ export class GpuContext {
     if (size === undefined) return;
     this.live.delete(buffer);
     this.bytes -= size;
+    this.forgetBindGroups(buffer);
     buffer.destroy();
   }
 
@@ -227,7 +238,9 @@ export class GpuContext {
         entries: bindings.map((b) => ({
           binding: b.binding,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: b.kind },
+          // The uniform's slot in the ring is a dynamic offset, so one bind group serves every dispatch
+          // with the same buffers.
+          buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' },
         })),
       });
       const layout = this.device.createPipelineLayout({ label: `${file}:layout`, bindGroupLayouts: [bindGroupLayout] });
@@ -275,6 +288,8 @@ export class GpuContext {
     if (promote.length > 0) kernel = await this.pipeline({ ...dispatch.kernel, promote });
     this.throwIfFailed();
     const entries: GPUBindGroupEntry[] = [];
+    const dynamicOffsets: number[] = [];
+    let cacheKey = kernel.key;
     for (const binding of kernel.bindings) {
       if (binding.kind === 'uniform') {
         if (dispatch.uniform === undefined) throw new Error(`${kernel.key}: uniform "${binding.name}" was not given.`);
@@ -288,7 +303,11 @@ export class GpuContext {
         this.uniformStaging.fill(0, offset, offset + UNIFORM_SLOT);
         this.uniformStaging.set(bytes, offset);
         this.uniformUsed += 1;
-        entries.push({ binding: binding.binding, resource: { buffer: this.uniformRing, offset, size: UNIFORM_SLOT } });
+        dynamicOffsets.push(offset);
+        entries.push({
+          binding: binding.binding,
+          resource: { buffer: this.uniformRing, offset: 0, size: UNIFORM_SLOT },
+        });
         continue;
       }
       if (!kernel.used.has(binding.name)) {
@@ -306,12 +325,11 @@ export class GpuContext {
           `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} (use a smaller model or batch).`,
         );
       }
-      entries.push({
-        binding: binding.binding,
-        resource: { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 4) * 4 },
-      });
+      const size = Math.ceil(view.size / 4) * 4;
+      entries.push({ binding: binding.binding, resource: { buffer: view.buffer, offset: view.offset, size } });
+      cacheKey += `|${this.bufferId(view.buffer)}:${view.offset}:${size}`;
     }
-    const bindGroup = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
+    const bindGroup = this.cachedBindGroup(cacheKey, kernel, entries);
     const [x, y = 1, z = 1] = dispatch.workgroups;
     const maxPerDim = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxPerDim || y > maxPerDim || z > maxPerDim) {
@@ -319,7 +337,7 @@ export class GpuContext {
     }
     const pass = this.openPass();
     pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, dynamicOffsets);
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount += 1;
   }
@@ -374,6 +392,33 @@ export class GpuContext {
     this.spares?.read.destroy();
     this.spares?.write.destroy();
     this.device.destroy();
+  }
+
+  /** A bind group per pipeline and set of buffer ranges, made once and reused (training and generation
+   * repeat the same dispatches step after step). Entries go when one of their buffers is destroyed. */
+  private cachedBindGroup(key: string, kernel: CompiledKernel, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    const cached = this.bindGroups.get(key);
+    if (cached !== undefined) return cached.group;
+    const group = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
+    this.bindGroupCount += 1;
+    const buffers = new Set<GPUBuffer>();
+    for (const entry of entries) buffers.add((entry.resource as GPUBufferBinding).buffer);
+    if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear(); // shapes keep changing: start over
+    this.bindGroups.set(key, { group, buffers });
+    return group;
+  }
+
+  private forgetBindGroups(buffer: GPUBuffer): void {
+    for (const [key, entry] of this.bindGroups) if (entry.buffers.has(buffer)) this.bindGroups.delete(key);
+  }
+
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return id;
   }
 
   /** A 256-byte slot per binding index in one of two buffers (read-only and writable uses must not share a buffer). */
