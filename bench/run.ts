@@ -159,10 +159,6 @@ if (options.only === 'all' || options.only === 'train') {
       JSON.stringify({ ...roundAll(train), default_blocks_tokens_per_s: trainDefaults?.ours_tokens_per_s, adapter }),
     );
   else {
-    if (trainDefaults !== null)
-      say(
-        `${`${train.name} (default blocks)`.padEnd(32)} ours ${trainDefaults.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * trainDefaults.mfu).toFixed(1).padStart(5)}%`,
-      );
     const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
     say(
       `${train.name.padEnd(32)} ours ${ours.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * train.mfu).toFixed(1).padStart(5)}%` +
@@ -170,6 +166,10 @@ if (options.only === 'all' || options.only === 'train') {
           ? ''
           : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
     );
+    if (trainDefaults !== null)
+      say(
+        `${`${train.name} (default blocks)`.padEnd(32)} ours ${trainDefaults.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * trainDefaults.mfu).toFixed(1).padStart(5)}%`,
+      );
   }
   // Today's rollout batch (32) and the larger ones generation now takes by default on this adapter.
   const sizes = [...new Set([32, 128, defaultGenerationRows({ context, config: benchConfig(SHIPPED) })])].sort(
