@@ -39,6 +39,9 @@ export interface TuningEntry {
   searches: TuningSearch[];
 }
 
+/** How much faster than the default a candidate must measure to replace it. */
+export const MARGIN = 1.1;
+
 // Shapes like the shipped model's layers (width 128, 4× MLP, a B16×T128 batch), cut to keep the search short.
 const WIDTHS: Record<WidthClass, number> = { narrow: 128, wide: 512 };
 function searchShape(form: MatmulForm, width: WidthClass): MatmulShape {
@@ -47,7 +50,8 @@ function searchShape(form: MatmulForm, width: WidthClass): MatmulShape {
   return { M: 1024, N, K: 256, transB: form === 'nt' };
 }
 
-/** Measures every candidate of every form and width class (or `only` those); the fastest of each is chosen. */
+/** Measures every candidate of every form and width class (or `only` those); the fastest of each is chosen
+ * when it beats the default by MARGIN. */
 export async function searchMatmulBlocks(
   context: GpuContext,
   onSearch?: (search: TuningSearch) => void,
@@ -72,7 +76,10 @@ export async function searchMatmulBlocks(
       }));
       for (let round = 0; round < 2; round++)
         for (const c of candidates) c.gflops = Math.max(c.gflops, await timeMatmul(context, shape, c.block));
-      const chosen = candidates.reduce((best, c) => (c.gflops > best.gflops ? c : best)).block;
+      // The default (first) stays unless another is clearly faster: a shared machine's noise alone
+      // should not move a block shape.
+      const fastest = candidates.reduce((best, c) => (c.gflops > best.gflops ? c : best));
+      const chosen = fastest.gflops > MARGIN * candidates[0].gflops ? fastest.block : candidates[0].block;
       matmulTable[form][width] = chosen;
       const search = { form, width, shape, candidates, chosen };
       searches.push(search);
