@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 300_000,
     hookTimeout: 120_000,
+    // The block shapes of src/kernels/tuning.ts, never this machine's tuning cache (nor a search).
+    env: { GEMSTONE_TUNING: 'defaults' },
   },
 });

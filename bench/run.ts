@@ -3,21 +3,25 @@
 // Then training and generation throughput of the `small` GPT-2 (bench/train.ts),
 // training also against the same model in TensorFlow.js.
 // `npm run bench -- --json` prints one JSON object per case; `--only train` skips the matmuls.
+import { cpus } from 'node:os';
 import { Command, Option } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
 import { describeReport } from '../src/gpu/device.ts';
 import { matmul, matmulForm } from '../src/kernels/matmul.ts';
+import { defaultGenerationRows } from '../src/model/generate.ts';
 import type { MatmulShape } from '../src/reference/matmul.ts';
 import { Random } from '../src/util/random.ts';
 import { measureFmaPeak } from './peak.ts';
 import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
 import { benchAnnotate } from './annotate.ts';
-import { benchGenerate, benchTrain } from './train.ts';
+import { benchConfig, benchGenerate, benchTrain, SHIPPED } from './train.ts';
 
 interface BenchCase {
   name: string;
   ours_gflops: number;
+  /** The same with src/kernels/tuning.ts's default blocks (null when the run is untuned). */
+  ours_default_blocks_gflops: number | null;
   peer_gflops: number | null;
   peak_gflops: number;
   ours_fraction_of_peak: number;
@@ -98,6 +102,23 @@ const say = (line: string) => {
   if (!options.json) console.log(line);
 };
 say(`adapter: ${adapter}${options.unsafeFast ? ' (robustness off)' : ''}`);
+say(`cpu: ${cpus()[0]?.model ?? 'unknown'} ×${cpus().length}`);
+// Tuned blocks (measured on this adapter, or cached from an earlier measurement) against the defaults.
+const tuned = context.matmulTuning;
+say(
+  tuned === null
+    ? 'kernels: the default blocks (GEMSTONE_TUNING=defaults), no tuned comparison'
+    : `kernels: tuned (${context.tuning.source === 'search' ? 'measured now' : `cached in ${context.tuning.where}`}), each case also with the default blocks`,
+);
+async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
+  if (tuned === null) return null;
+  context.matmulTuning = null;
+  try {
+    return await run();
+  } finally {
+    context.matmulTuning = tuned;
+  }
+}
 const peak = await measureFmaPeak(context);
 say(`f32 FMA peak: ${peak.toFixed(1)} GFLOP/s`);
 const peer = options.peer ? await startTfPeer(context) : null;
@@ -105,10 +126,12 @@ const peer = options.peer ? await startTfPeer(context) : null;
 const results: BenchCase[] = [];
 for (const { name, shape } of options.only === 'all' || options.only === 'matmul' ? MATMUL_CASES : []) {
   const ours = await benchOurs(context, shape);
+  const defaults = await untuned(() => benchOurs(context, shape));
   const theirs = peer ? await benchPeer(peer, shape) : null;
   const result: BenchCase = {
     name,
     ours_gflops: round(ours),
+    ours_default_blocks_gflops: defaults === null ? null : round(defaults),
     peer_gflops: theirs === null ? null : round(theirs),
     peak_gflops: round(peak),
     ours_fraction_of_peak: round(ours / peak, 4),
@@ -120,6 +143,9 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
   else
     say(
       `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
+        (defaults === null
+          ? ''
+          : `  (default blocks ${defaults.toFixed(2)}, ${((100 * defaults) / peak).toFixed(1)}%)`) +
         (theirs === null
           ? ''
           : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
@@ -127,7 +153,11 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
 }
 if (options.only === 'all' || options.only === 'train') {
   const train = await benchTrain(context, peak, peer);
-  if (options.json) console.log(JSON.stringify({ ...roundAll(train), adapter }));
+  const trainDefaults = await untuned(() => benchTrain(context, peak, null));
+  if (options.json)
+    console.log(
+      JSON.stringify({ ...roundAll(train), default_blocks_tokens_per_s: trainDefaults?.ours_tokens_per_s, adapter }),
+    );
   else {
     const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
     say(
@@ -136,13 +166,27 @@ if (options.only === 'all' || options.only === 'train') {
           ? ''
           : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
     );
+    if (trainDefaults !== null)
+      say(
+        `${`${train.name} (default blocks)`.padEnd(32)} ours ${trainDefaults.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * trainDefaults.mfu).toFixed(1).padStart(5)}%`,
+      );
   }
-  const gen = await benchGenerate(context);
-  if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
-  else
-    say(
-      `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
-    );
+  // Today's rollout batch (32) and the larger ones generation now takes by default on this adapter.
+  const sizes = [...new Set([32, 128, defaultGenerationRows({ context, config: benchConfig(SHIPPED) })])].sort(
+    (a, b) => a - b,
+  );
+  const largest = sizes[sizes.length - 1];
+  for (const [B, blocks] of [...sizes.map((B) => [B, 'tuned'] as const), [largest, 'default'] as const]) {
+    const run = () => benchGenerate(context, { B, peakGflops: peak, runs: B > 64 ? 2 : 3 });
+    const gen = blocks === 'tuned' ? await run() : await untuned(run);
+    if (gen === null) continue;
+    if (blocks === 'default') gen.name += ' (default blocks)';
+    if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
+    else
+      say(
+        `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${(100 * gen.decode_gflops) / peak < 10 ? ' ' : ''}${((100 * gen.decode_gflops) / peak).toFixed(1)}% of peak  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
+      );
+  }
 }
 if (options.only === 'all' || options.only === 'annotate') {
   for (const c of await benchAnnotate()) {

@@ -2,6 +2,7 @@
 // architecture in TensorFlow.js (bench/tfjs-gpt.ts) on the same GPUDevice.
 // A training step is zero grads + forward + backward + clip + AdamW; tokens/s
 // from the median of several steps, each waited for on the GPU.
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Dispatch, GpuContext } from '../src/gpu/context.ts';
 import { parameterCount, presetConfig, type ModelConfig } from '../src/model/config.ts';
@@ -41,6 +42,26 @@ export interface GenerateBenchResult {
   new_tokens: number;
   ours_tokens_per_s: number;
   ours_seconds: number;
+  /** The decode's FLOP/s (matmuls and attention over the KV cache), and as a share of the FMA peak. */
+  decode_gflops: number;
+  decode_fraction_of_peak: number | null;
+}
+
+/** The model users run: the bundled π_ref's configuration (assets/pi-ref-small, V = 39). */
+export const SHIPPED = 'pi-ref-small';
+export function benchConfig(preset: string): ModelConfig {
+  if (preset !== SHIPPED) return presetConfig(preset);
+  const url = new URL(`../assets/${SHIPPED}/provenance.json`, import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')).config as ModelConfig;
+}
+
+/**
+ * FLOPs of one decode step at `position` (attending to position + 1 keys), eq. per token:
+ * 2·(12·L·C²) for the linear layers, 2·V·C for the head, 2·2·L·C·(position + 1) for q·k and p·v.
+ */
+export function decodeFlops(config: ModelConfig, position: number): number {
+  const { width: C, layers: L, vocabSize: V } = config;
+  return 2 * 12 * L * C * C + 2 * V * C + 4 * L * C * (position + 1);
 }
 
 export interface TrainBenchOptions {
@@ -96,8 +117,8 @@ export async function benchTrain(
   peer: TfPeer | null,
   options: TrainBenchOptions = {},
 ): Promise<TrainBenchResult> {
-  const { preset = 'small', B = 16, T = 128, steps = 5, seed = 1, lr = 1e-3 } = options;
-  const config = presetConfig(preset);
+  const { preset = SHIPPED, B = 16, T = 128, steps = 5, seed = 1, lr = 1e-3 } = options;
+  const config = benchConfig(preset);
   const parameters = parameterCount(config);
   const batches = randomBatches(config, B, T, 4, seed);
 
@@ -174,6 +195,8 @@ export interface GenerateBenchOptions {
   newTokens?: number;
   runs?: number;
   seed?: number;
+  /** The FMA peak, for the decode's share of it. */
+  peakGflops?: number;
 }
 
 /** New tokens/s of generate() (KV cache), temperature 1, no top-k, no eos; the median of a few runs after a warm-up. */
@@ -181,8 +204,8 @@ export async function benchGenerate(
   context: GpuContext,
   options: GenerateBenchOptions = {},
 ): Promise<GenerateBenchResult> {
-  const { preset = 'small', B = 32, promptTokens = 8, newTokens = 120, runs = 3, seed = 1 } = options;
-  const config = presetConfig(preset);
+  const { preset = SHIPPED, B = 32, promptTokens = 8, newTokens = 120, runs = 3, seed = 1 } = options;
+  const config = benchConfig(preset);
   if (promptTokens + newTokens > config.contextLength)
     throw new Error(
       `generate bench: ${promptTokens} + ${newTokens} tokens exceed the context of ${config.contextLength}.`,
@@ -213,6 +236,11 @@ export async function benchGenerate(
     const samples: number[] = [];
     for (let r = 1; r <= runs; r++) samples.push(await once(r));
     const seconds = median(samples);
+    // Every position from 0 runs a decode step for every row (prompt positions included).
+    let flops = 0;
+    for (let position = 0; position + 1 < promptTokens + newTokens; position++)
+      flops += B * decodeFlops(config, position);
+    const gflops = flops / seconds / 1e9;
     return {
       name: `generate ${preset} B=${B}`,
       preset,
@@ -221,6 +249,8 @@ export async function benchGenerate(
       new_tokens: newTokens,
       ours_tokens_per_s: (B * newTokens) / seconds,
       ours_seconds: seconds,
+      decode_gflops: gflops,
+      decode_fraction_of_peak: options.peakGflops === undefined ? null : gflops / options.peakGflops,
     };
   } finally {
     model.destroy();
@@ -251,8 +281,8 @@ function dispatchKey(dispatch: Dispatch): string {
 
 /** Where our training step spends its time: phases (synced between), then every dispatch synced on its own. */
 export async function profileTrainStep(context: GpuContext, options: TrainBenchOptions = {}): Promise<TrainProfile> {
-  const { preset = 'small', B = 16, T = 128, steps = 3, seed = 1, lr = 1e-3 } = options;
-  const config = presetConfig(preset);
+  const { preset = SHIPPED, B = 16, T = 128, steps = 3, seed = 1, lr = 1e-3 } = options;
+  const config = benchConfig(preset);
   const batches = randomBatches(config, B, T, 2, seed);
   const model = new Gpt2(context, config);
   model.initialize(seed);

@@ -30,7 +30,9 @@ const steps = [
 
 function run(command) {
   return new Promise((resolve) => {
-    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Tests use the default block shapes, never this machine's tuning cache (nor a search).
+    const env = { ...process.env, GEMSTONE_TUNING: process.env.GEMSTONE_TUNING ?? 'defaults' };
+    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     let output = '';
     child.stdout.on('data', (d) => {
       output += d;

@@ -1,7 +1,10 @@
-// Helpers for generation with a KV cache (one new position for B sequences).
-// embed:    x[b, c] = wte[tokens[b·maxT + position], c] + wpe[position, c]
-// kv_write: q[b, :] = qkv[b, 0:C]; kCache[b, position, :] = qkv[b, C:2C]; vCache[b, position, :] = qkv[b, 2C:3C]
-// Dispatch: ceil(B·C / WG) workgroups (x only).
+// Helpers for generation with a KV cache (one new position for the live rows).
+// Row a of x and qkv is sequence b = rows[a] of tokens and the caches (the live
+// sequences packed first, so finished ones cost nothing).
+// embed:    x[a, c] = wte[tokens[b·maxT + position], c] + wpe[position, c]
+// kv_write: kCache[b, position, :] = qkv[a, C:2C]; vCache[b, position, :] = qkv[a, 2C:3C]
+//           (attention_decode reads the query in place, qkv[a, 0:C])
+// Dispatch: ceil(B·C / WG) workgroups (x only), B the live rows.
 struct Params { B: u32, C: u32, position: u32, maxT: u32 }
 
 const WG: u32 = 64u;
@@ -11,7 +14,7 @@ const WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read> wpe: array<f32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
 @group(0) @binding(4) var<storage, read> qkv: array<f32>;
-@group(0) @binding(5) var<storage, read_write> q: array<f32>;
+@group(0) @binding(5) var<storage, read> rows: array<u32>;
 @group(0) @binding(6) var<storage, read_write> kCache: array<f32>;
 @group(0) @binding(7) var<storage, read_write> vCache: array<f32>;
 @group(0) @binding(8) var<uniform> params: Params;
@@ -20,9 +23,9 @@ const WG: u32 = 64u;
 fn embed(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i >= params.B * params.C) { return; }
-  let b = i / params.C;
+  let a = i / params.C;
   let c = i % params.C;
-  let token = tokens[b * params.maxT + params.position];
+  let token = tokens[rows[a] * params.maxT + params.position];
   x[i] = wte[token * params.C + c] + wpe[params.position * params.C + c];
 }
 
@@ -30,11 +33,10 @@ fn embed(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn kv_write(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i >= params.B * params.C) { return; }
-  let b = i / params.C;
+  let a = i / params.C;
   let c = i % params.C;
-  let row = b * 3u * params.C;
-  let slot = (b * params.maxT + params.position) * params.C + c;
-  q[i] = qkv[row + c];
+  let row = a * 3u * params.C;
+  let slot = (rows[a] * params.maxT + params.position) * params.C + c;
   kCache[slot] = qkv[row + params.C + c];
   vCache[slot] = qkv[row + 2u * params.C + c];
 }

@@ -1,10 +1,12 @@
 // requires: K % 4 == 0, N % 4 == 0
-// C[M×N] (+)= A[M×K] · B[K×N], row-major f32, batched over workgroup_id.z.
+// C[M×N] (+)= A[M×K] · B[K×N] (+ bias[N] with BIAS), row-major f32, batched over workgroup_id.z.
+// With BIAS and accumulate, C = C + (A·B + bias): a linear layer and its residual add in one dispatch.
 // Each thread computes a TM×TN block of C (TN/4 vec4 columns) in registers;
 // no workgroup memory. Dispatch: x = ceil(N / (TN*WG)), y = ceil(M / TM), z = batch.
 const TM: u32 = 16u;
 const TN: u32 = 32u;
 const WG: u32 = 8u;
+const BIAS: bool = false;
 
 //#include "common/matmul_dims.wgsl"
 
@@ -12,6 +14,7 @@ const WG: u32 = 8u;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> d: Dims;
+@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 
 const TN4: u32 = TN / 4u;
 
@@ -50,5 +53,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   }
 
-//#include "common/matmul_store_vec4.wgsl"
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + i;
+    if (r >= d.M) { break; }
+    for (var j = 0u; j < TN4; j++) {
+      let cc = col0 + j;
+      if (cc >= N4) { break; }
+      let idx = cBase + r * N4 + cc;
+      var y = acc[i][j];
+      if (BIAS) { y = y + bias[cc]; }
+      if (d.accumulate != 0u) { c[idx] = c[idx] + y; } else { c[idx] = y; }
+    }
+  }
 }

@@ -1,4 +1,4 @@
-// C = op(A) · op(B) (+ C when accumulate), one output per thread, any shape.
+// C = op(A) · op(B) (+ bias[N] with BIAS) (+ C when accumulate), one output per thread, any shape.
 // op(A) is A[M×K] or, with TRANS_A, A[K×M]ᵀ; op(B) is B[K×N] or, with TRANS_B, B[N×K]ᵀ.
 // The fallback for shapes the fast kernels do not take, and the easy one to read.
 // Dispatch: x = ceil(N / 8), y = ceil(M / 8), z = batch.
@@ -6,11 +6,13 @@
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+override BIAS: bool = false;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> dims: Dims;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -26,5 +28,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     sum = fma(av, bv, sum);
   }
   let i = gid.z * dims.strideC + row * dims.N + col;
+  if (BIAS) { sum = sum + bias[col]; }
   if (dims.accumulate != 0u) { c[i] += sum; } else { c[i] = sum; }
 }

@@ -5,7 +5,13 @@
 //   π_s(i) ∝ exp((x_i − max x)/τ) over the k largest logits (ties at the k-th kept)
 //   writes tokens[b, p+1], logprobs[b, p+1] = log π_s(token), modelLogprobs[b, p+1] = log softmax(x)[token]
 // u ~ U[0,1) from a hash of (seed, position, row), the same in src/reference/sample.ts.
-struct Params { B: u32, V: u32, position: u32, maxT: u32, topK: u32, seed: u32, temperature: f32, pad: u32 }
+// Thread a samples from logits row a for sequence b = rows[a] when `mapped` (generation packs
+// the live sequences first), else b = a; the hash takes b. With eos1 = eos + 1 > 0, a sampled
+// eos sets done[b] = 1, which generation reads back now and then to drop finished rows.
+struct Params {
+  B: u32, V: u32, position: u32, maxT: u32, topK: u32, seed: u32, temperature: f32, mapped: u32, eos1: u32,
+  pad0: u32, pad1: u32, pad2: u32,
+}
 
 const WG: u32 = 64u;
 
@@ -15,6 +21,8 @@ const WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read_write> logprobs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> modelLogprobs: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> rows: array<u32>;
+@group(0) @binding(7) var<storage, read_write> done: array<u32>;
 
 fn pcg(v: u32) -> u32 {
   let state = v * 747796405u + 2891336453u;
@@ -29,12 +37,13 @@ fn uniform01(seed: u32, position: u32, row: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let b = gid.x;
-  if (b >= params.B) { return; }
+  let a = gid.x;
+  if (a >= params.B) { return; }
   let next = params.position + 1u;
   if (next >= params.maxT) { return; }
+  let b = select(a, rows[a], params.mapped != 0u);
   let V = params.V;
-  let base = b * V;
+  let base = a * V;
   var m = -3.402823e38;
   for (var i = 0u; i < V; i++) { m = max(m, logits[base + i]); }
   // k-th largest logit: walk down the distinct values, counting ties.
@@ -79,6 +88,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     if (!found) { token = last; }
     tokens[slot] = token;
+    if (params.eos1 != 0u && token + 1u == params.eos1) { done[b] = 1u; }
   }
   let xt = logits[base + token];
   logprobs[slot] = select(-3.402823e38, (xt - m) * invT - log(zs), xt >= threshold);

@@ -84,4 +84,31 @@ describe('generation with a KV cache (llvmpipe)', () => {
     expect(out.tokens[0].length).toBeLessThan(free.tokens[0].length);
     expect(ended).toBeGreaterThan(0);
   });
+
+  it('drops finished rows without changing any row: eos runs equal eos-free runs cut at eos', async () => {
+    // A longer context so rows finish at different positions and the live rows are repacked.
+    const long: ModelConfig = { ...config, contextLength: 48 };
+    const longModel = new Gpt2(context, long);
+    try {
+      longModel.loadParameters(randomParameters(long, 6));
+      const many = Array.from({ length: 10 }, (_, b) => [1 + (b % 7), 2 + (b % 5)]);
+      const options = { prompts: many, maxNewTokens: 46, temperature: 1.5, topK: 0, seed: 21 };
+      const free = await generate(longModel, options);
+      // The most frequent token as eos: most rows stop early, at different positions.
+      const counts = new Map<number, number>();
+      for (const row of free.tokens) for (const t of row) counts.set(t, (counts.get(t) ?? 0) + 1);
+      const eos = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+      const firstEos = free.tokens.map((row) => row.indexOf(eos));
+      expect(firstEos.filter((i) => i >= 0 && i < 30).length).toBeGreaterThan(3);
+      const stopped = await generate(longModel, { ...options, eos });
+      for (let b = 0; b < many.length; b++) {
+        const end = firstEos[b] < 0 ? free.tokens[b].length : firstEos[b] + 1;
+        expect(stopped.tokens[b]).toEqual(free.tokens[b].slice(0, end));
+        expect(stopped.logprobs[b]).toEqual(free.logprobs[b].slice(0, end));
+        expect(stopped.modelLogprobs[b]).toEqual(free.modelLogprobs[b].slice(0, end));
+      }
+    } finally {
+      longModel.destroy();
+    }
+  });
 });

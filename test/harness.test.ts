@@ -80,6 +80,37 @@ describe('GPU harness (llvmpipe)', () => {
     expect(a.pipeline.label).toContain('matmul_nn');
   });
 
+  it('reuses a bind group for the same buffers, with each dispatch its own uniform', async () => {
+    const x = context.tensor('bg.x', Float32Array.from([1, 2, 3, 4]));
+    const y = context.tensor('bg.y', Float32Array.from([10, 20, 30, 40]));
+    const out = context.tensor('bg.out', 4);
+    const scaled = async (s: number, input = x) => {
+      const uniform = new ArrayBuffer(16); // Params { n: u32, alpha: f32, … }
+      new Uint32Array(uniform)[0] = 4;
+      new Float32Array(uniform)[1] = s;
+      await context.run({
+        kernel: { shader: 'elementwise', entryPoint: 'scale' },
+        buffers: { x: input, y: input, out },
+        uniform,
+        workgroups: [1],
+      });
+      return Array.from(await context.read(out));
+    };
+    const before = context.bindGroupsMade;
+    const first = await scaled(2);
+    const second = await scaled(3);
+    expect(context.bindGroupsMade - before).toBe(1);
+    expect(second.map((v, i) => v / first[i])).toEqual([1.5, 1.5, 1.5, 1.5]);
+    await scaled(2, y);
+    expect(context.bindGroupsMade - before).toBe(2);
+    // A destroyed buffer takes its bind groups with it; a new buffer gets a new one.
+    context.destroyBuffer(x.buffer);
+    const z = context.tensor('bg.z', Float32Array.from([1, 1, 1, 1]));
+    expect(await scaled(5, z)).toEqual([5, 5, 5, 5]);
+    expect(context.bindGroupsMade - before).toBe(3);
+    for (const v of [y, z, out]) context.destroyBuffer(v.buffer);
+  });
+
   it('keeps named tensors in one arena and counts bytes in use', async () => {
     const before = context.bytesInUse;
     const arena = new Arena(context, 'params', {

@@ -3,7 +3,10 @@ import { BUNDLED_REFERENCE } from '../bundled-reference.ts';
 import process from 'node:process';
 import { GpuContext } from '../../src/gpu/context.ts';
 import type { AdapterReport } from '../../src/gpu/device.ts';
+import { defaultTuningStore, tuningKey } from '../../src/gpu/tuning-store.ts';
+import { applyTuning, readTuningEntry, type TuningOutcome, type TuningSearch } from '../../src/kernels/autotune.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
+import type { MatmulBlock } from '../../src/kernels/tuning.ts';
 import { matmulReference } from '../../src/reference/matmul.ts';
 import { compareClose } from '../../src/util/compare.ts';
 import { Random } from '../../src/util/random.ts';
@@ -13,17 +16,30 @@ import { chooseProfile, PROFILES, type ProfileName } from '../presets.ts';
 import type { Reporter } from '../reporter.ts';
 
 export function doctorCommand() {
-  return defineCommand<{ adapter?: string; profile?: ProfileName }>({
+  return defineCommand<{ adapter?: string; profile?: ProfileName; tune?: boolean }>({
     name: 'doctor',
     description:
       'find a WebGPU adapter, report it, run one small kernel as a smoke test, and say which defaults (profile) a bare `gemstone pipeline` would use and why',
-    options: [],
+    options: [
+      {
+        key: 'tune',
+        help: "measure the kernels' block shapes on this adapter again (a search of a minute or so), keep them in the tuning cache, and print each candidate's speed",
+        kind: { type: 'boolean' },
+      },
+    ],
     runFolder: false,
     profiled: false,
-    examples: ['gemstone doctor', 'gemstone doctor --adapter swiftshader', 'gemstone doctor --json | tail -1'],
+    examples: [
+      'gemstone doctor',
+      'gemstone doctor --adapter swiftshader',
+      'gemstone doctor --tune',
+      'gemstone doctor --json | tail -1',
+    ],
     run: async ({ options, reporter }) => {
-      const context = await GpuContext.create({ adapter: options.adapter });
+      // --tune searches below, printing as it goes; otherwise the cached blocks are reported, never searched for.
+      const context = await GpuContext.create({ adapter: options.adapter, tuning: 'defaults' });
       try {
+        const tuning = await tune(context, options.tune === true, reporter);
         const smoke = await smokeTest(context);
         const dawn = await probeDawnMessages(options.adapter);
         const chosen = chooseProfile(context.report);
@@ -32,10 +48,11 @@ export function doctorCommand() {
           options.profile !== undefined
             ? `asked for with --profile (the adapter would pick ${chosen.profile}: ${chosen.reason})`
             : chosen.reason;
-        if (reporter.mode !== 'json') printReport(reporter, context.report, smoke, profile, reason, dawn);
+        if (reporter.mode !== 'json') printReport(reporter, context.report, smoke, profile, reason, dawn, tuning);
         if (!smoke.ok) process.exitCode = 1;
         return {
           ...context.report,
+          tuning,
           smokeTest: smoke,
           dawnMessages: dawn,
           profile: { name: profile, reason, pipeline: PROFILES[profile].pipeline },
@@ -58,6 +75,27 @@ export function describeProfile(profile: ProfileName): string {
     `${reference}; ${p.prompts} prompts × ${p.group} rollouts; ` +
     `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts × ${p.evalSamples} samples`
   );
+}
+
+/** With `search`, a new measured search (stored); else what the tuning cache holds for this adapter. */
+async function tune(context: GpuContext, search: boolean, reporter: Reporter): Promise<TuningOutcome> {
+  const block = (b: MatmulBlock) => `${b.TM}×${b.TN}×${b.WG}`;
+  const onSearch = (s: TuningSearch) => {
+    const { M, N, K } = s.shape;
+    const timings = s.candidates.map((c) => `${block(c.block)} ${c.gflops.toFixed(2)}`).join(', ');
+    if (reporter.mode !== 'json')
+      reporter.result(
+        `tuning matmul ${s.form} ${s.width} (${M}×${N}×${K}): chose ${block(s.chosen)}; GFLOP/s ${timings}`,
+      );
+  };
+  if (search && reporter.mode !== 'json')
+    reporter.result('tuning: measuring block shapes (TM×TN×WG) on this adapter ...');
+  if (search) return applyTuning(context, 'search', { onSearch });
+  const store = await defaultTuningStore();
+  const cached = readTuningEntry(await store.load(await tuningKey(context.report)));
+  if (cached === null) return { source: 'defaults', where: 'src/kernels/tuning.ts', entry: null };
+  context.matmulTuning = cached.matmul;
+  return { source: 'cache', where: store.where, entry: cached };
 }
 
 async function smokeTest(context: GpuContext): Promise<{ ok: boolean; detail: string }> {
@@ -87,6 +125,7 @@ function printReport(
   profile: ProfileName,
   reason: string,
   dawn: string[] | null,
+  tuning: TuningOutcome,
 ): void {
   const rows: [string, string][] = [
     ['runtime', report.runtime],
@@ -98,6 +137,11 @@ function printReport(
   ];
   for (const [name, value] of Object.entries(report.limits)) rows.push([name, formatLimit(name, value)]);
   if (report.skipped.length > 0) rows.push(['skipped', report.skipped.join('; ')]);
+  const tuned =
+    tuning.entry === null
+      ? 'the defaults (no measured blocks for this adapter: `gemstone doctor --tune` measures them)'
+      : `measured ${tuning.entry.measuredAt} (${tuning.source === 'search' ? 'just now' : 'cached'}), kept in ${tuning.where}`;
+  rows.push(['kernel tuning', tuned]);
   rows.push(['smoke test', `${smoke.ok ? 'ok' : 'FAILED'}: ${smoke.detail}`]);
   // Held back from every other command's stderr (shown there with --verbose).
   if (dawn === null) rows.push(['dawn messages', "none: this runtime's WebGPU is not Dawn"]);

@@ -2,7 +2,10 @@
 // labelled buffers with bytes in use counted, a uniform ring so many dispatches
 // go in one submission, upload and read-back, and GPU errors surfaced as
 // exceptions at the next sync point instead of hangs.
+import type { TuningMode } from '../kernels/autotune.ts';
+import type { MatmulTuning } from '../kernels/tuning.ts';
 import { acquireDevice, type AcquireOptions, type AdapterReport } from './device.ts';
+import { readEnv, type RuntimeName } from './runtime.ts';
 import {
   definesKey,
   entryPointIdentifiers,
@@ -43,6 +46,7 @@ export interface Dispatch {
 
 const UNIFORM_SLOT = 256; // ≥ minUniformBufferOffsetAlignment on every adapter
 const UNIFORM_SLOTS = 1024;
+const MAX_BIND_GROUPS = 4096;
 export class GpuContext {
   readonly device: GPUDevice;
   readonly report: AdapterReport;
@@ -69,6 +73,17 @@ export class GpuContext {
   private readonly uniformStaging = new Uint8Array(UNIFORM_SLOT * UNIFORM_SLOTS);
   private uniformUsed = 0;
   private dispatchCount = 0;
+  private readonly bindGroups = new Map<string, { group: GPUBindGroup; buffers: Set<GPUBuffer> }>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  private bindGroupCount = 0;
+  /** Block shapes measured on this device (null: the defaults in src/kernels/tuning.ts). */
+  matmulTuning: MatmulTuning | null = null;
+  /** Where matmulTuning came from, for reports. */
+  tuning: { source: 'defaults' | 'cache' | 'search'; where: string } = {
+    source: 'defaults',
+    where: 'src/kernels/tuning.ts',
+  };
 
   private constructor(device: GPUDevice, report: AdapterReport) {
     this.device = device;
@@ -84,7 +99,12 @@ export class GpuContext {
     });
   }
 
-  static async create(options: AcquireOptions = {}): Promise<GpuContext> {
+  /**
+   * A device and its context. Tuning (default: env GEMSTONE_TUNING, else 'auto' in Node and Deno and
+   * 'defaults' in a browser): 'auto' uses the block shapes measured on this adapter before, measuring
+   * them first (a few seconds) when there are none; 'defaults' uses src/kernels/tuning.ts.
+   */
+  static async create(options: AcquireOptions & { tuning?: TuningMode } = {}): Promise<GpuContext> {
     let context: GpuContext | null = null;
     const acquired = await acquireDevice({
       ...options,
@@ -94,6 +114,14 @@ export class GpuContext {
       },
     });
     context = new GpuContext(acquired.device, acquired.report);
+    const mode = options.tuning ?? tuningModeFromEnv(acquired.report.runtime);
+    if (mode !== 'defaults') {
+      // Loaded lazily: most of the kernel code is not needed to make a device.
+      const modulePath = '../kernels/autotune.ts';
+      const { applyTuning } = (await import(/* @vite-ignore */ modulePath)) as typeof import('../kernels/autotune.ts');
+      const outcome = await applyTuning(context, mode);
+      context.tuning = { source: outcome.source, where: outcome.where };
+    }
     return context;
   }
 
@@ -104,6 +132,11 @@ export class GpuContext {
 
   get dispatches(): number {
     return this.dispatchCount;
+  }
+
+  /** Bind groups made so far (dispatches over the same buffers reuse one). */
+  get bindGroupsMade(): number {
+    return this.bindGroupCount;
   }
 
   // ---- buffers -------------------------------------------------------------
@@ -127,6 +160,7 @@ export class GpuContext {
     if (size === undefined) return;
     this.live.delete(buffer);
     this.bytes -= size;
+    this.forgetBindGroups(buffer);
     buffer.destroy();
   }
 
@@ -204,7 +238,9 @@ export class GpuContext {
         entries: bindings.map((b) => ({
           binding: b.binding,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: b.kind },
+          // The uniform's slot in the ring is a dynamic offset, so one bind group serves every dispatch
+          // with the same buffers.
+          buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' },
         })),
       });
       const layout = this.device.createPipelineLayout({ label: `${file}:layout`, bindGroupLayouts: [bindGroupLayout] });
@@ -252,6 +288,8 @@ export class GpuContext {
     if (promote.length > 0) kernel = await this.pipeline({ ...dispatch.kernel, promote });
     this.throwIfFailed();
     const entries: GPUBindGroupEntry[] = [];
+    const dynamicOffsets: number[] = [];
+    let cacheKey = kernel.key;
     for (const binding of kernel.bindings) {
       if (binding.kind === 'uniform') {
         if (dispatch.uniform === undefined) throw new Error(`${kernel.key}: uniform "${binding.name}" was not given.`);
@@ -265,7 +303,11 @@ export class GpuContext {
         this.uniformStaging.fill(0, offset, offset + UNIFORM_SLOT);
         this.uniformStaging.set(bytes, offset);
         this.uniformUsed += 1;
-        entries.push({ binding: binding.binding, resource: { buffer: this.uniformRing, offset, size: UNIFORM_SLOT } });
+        dynamicOffsets.push(offset);
+        entries.push({
+          binding: binding.binding,
+          resource: { buffer: this.uniformRing, offset: 0, size: UNIFORM_SLOT },
+        });
         continue;
       }
       if (!kernel.used.has(binding.name)) {
@@ -283,12 +325,11 @@ export class GpuContext {
           `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} (use a smaller model or batch).`,
         );
       }
-      entries.push({
-        binding: binding.binding,
-        resource: { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 4) * 4 },
-      });
+      const size = Math.ceil(view.size / 4) * 4;
+      entries.push({ binding: binding.binding, resource: { buffer: view.buffer, offset: view.offset, size } });
+      cacheKey += `|${this.bufferId(view.buffer)}:${view.offset}:${size}`;
     }
-    const bindGroup = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
+    const bindGroup = this.cachedBindGroup(cacheKey, kernel, entries);
     const [x, y = 1, z = 1] = dispatch.workgroups;
     const maxPerDim = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxPerDim || y > maxPerDim || z > maxPerDim) {
@@ -296,7 +337,7 @@ export class GpuContext {
     }
     const pass = this.openPass();
     pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, dynamicOffsets);
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount += 1;
   }
@@ -351,6 +392,33 @@ export class GpuContext {
     this.spares?.read.destroy();
     this.spares?.write.destroy();
     this.device.destroy();
+  }
+
+  /** A bind group per pipeline and set of buffer ranges, made once and reused (training and generation
+   * repeat the same dispatches step after step). Entries go when one of their buffers is destroyed. */
+  private cachedBindGroup(key: string, kernel: CompiledKernel, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    const cached = this.bindGroups.get(key);
+    if (cached !== undefined) return cached.group;
+    const group = this.device.createBindGroup({ label: kernel.key, layout: kernel.bindGroupLayout, entries });
+    this.bindGroupCount += 1;
+    const buffers = new Set<GPUBuffer>();
+    for (const entry of entries) buffers.add((entry.resource as GPUBufferBinding).buffer);
+    if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear(); // shapes keep changing: start over
+    this.bindGroups.set(key, { group, buffers });
+    return group;
+  }
+
+  private forgetBindGroups(buffer: GPUBuffer): void {
+    for (const [key, entry] of this.bindGroups) if (entry.buffers.has(buffer)) this.bindGroups.delete(key);
+  }
+
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return id;
   }
 
   /** A 256-byte slot per binding index in one of two buffers (read-only and writable uses must not share a buffer). */
@@ -424,4 +492,11 @@ function inputsSharingWrittenBuffers(kernel: CompiledKernel, buffers: Record<str
   const inUse = kernel.bindings.filter((b) => kernel.used.has(b.name) && buffers[b.name] !== undefined);
   const written = new Set(inUse.filter((b) => b.kind === 'storage').map((b) => buffers[b.name].buffer));
   return inUse.filter((b) => b.kind === 'read-only-storage' && written.has(buffers[b.name].buffer)).map((b) => b.name);
+}
+
+function tuningModeFromEnv(runtime: RuntimeName): TuningMode {
+  const value = readEnv('GEMSTONE_TUNING');
+  if (value === undefined || value === '') return runtime === 'browser' ? 'defaults' : 'auto';
+  if (value === 'auto' || value === 'defaults' || value === 'search') return value;
+  throw new Error(`GEMSTONE_TUNING="${value}" is not one of: auto, defaults, search.`);
 }

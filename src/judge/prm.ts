@@ -12,7 +12,7 @@
 import type { Rollout } from '../data/rollouts.ts';
 import type { SftRow } from '../data/sft-data.ts';
 import { CharTokenizer } from '../data/tokenizer.ts';
-import { generate } from '../model/generate.ts';
+import { defaultGenerationRows, generate } from '../model/generate.ts';
 import type { Gpt2 } from '../model/gpt2.ts';
 import type { Problem, StepSpan, Task } from '../tasks/task.ts';
 import { Random } from '../util/random.ts';
@@ -88,7 +88,8 @@ export interface MonteCarloOptions {
   completions: number;
   temperature: number;
   seed: number;
-  batchRows: number;
+  /** Sequences generated together (default: defaultGenerationRows, sized by the adapter). */
+  batchRows?: number;
 }
 
 /**
@@ -114,8 +115,9 @@ export async function monteCarloLabels(
   });
   const rows = prefixes.flatMap((p) => Array.from({ length: options.completions }, () => p));
   const right = new Map<string, number>();
-  for (let start = 0, batch = 0; start < rows.length; start += options.batchRows, batch++) {
-    const chunk = rows.slice(start, start + options.batchRows);
+  const batchRows = options.batchRows ?? defaultGenerationRows(policy);
+  for (let start = 0, batch = 0; start < rows.length; start += batchRows, batch++) {
+    const chunk = rows.slice(start, start + batchRows);
     const longest = Math.max(...chunk.map((r) => r.tokens.length));
     const out = await generate(policy, {
       prompts: chunk.map((r) => r.tokens),

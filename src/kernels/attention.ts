@@ -155,8 +155,12 @@ export async function attentionBackward(context: GpuContext, args: AttentionBack
 }
 
 export interface AttentionDecodeArgs {
-  /** [B, C]: the new token's query, heads concatenated */
+  /** [B, qStride]: the new token's query, heads concatenated, in the first C values of each row */
   q: BufferView;
+  /** Values from one row of q to the next: C (default), or 3C to read the query in place from qkv. */
+  qStride?: number;
+  /** [B] u32: row a of q and out is sequence rows[a] of the caches (default: sequence a). */
+  rows?: BufferView;
   /** [B, maxT, C]: keys of positions 0 … position already written */
   kCache: BufferView;
   /** [B, maxT, C]: values of positions 0 … position already written */
@@ -175,16 +179,18 @@ export interface AttentionDecodeArgs {
 
 /** One sampling step with a KV cache: out = row `position` of causal attention over the cached sequence. */
 export async function attentionDecode(context: GpuContext, args: AttentionDecodeArgs): Promise<void> {
-  const { q, kCache, vCache, out, B, H, d, C, position, maxT } = args;
+  const { q, kCache, vCache, out, B, H, d, C, position, maxT, qStride = C, rows } = args;
   for (const [name, value] of Object.entries({ B, H, d, C, maxT })) {
     if (!Number.isInteger(value) || value < 1)
       throw new Error(`attentionDecode: ${name} must be a positive integer, got ${value}.`);
   }
   if (d * H !== C) throw new Error(`attentionDecode: d ${d} × H ${H} ≠ C ${C}.`);
+  if (!Number.isInteger(qStride) || qStride < C)
+    throw new Error(`attentionDecode: qStride ${qStride} is less than C ${C}.`);
   if (!Number.isInteger(position) || position < 0 || position >= maxT)
     throw new Error(`attentionDecode: position ${position} outside the cache of ${maxT}.`);
   const need: Record<string, [BufferView, number]> = {
-    q: [q, B * C],
+    q: [q, (B - 1) * qStride + C],
     kCache: [kCache, B * maxT * C],
     vCache: [vCache, B * maxT * C],
     out: [out, B * C],
@@ -193,10 +199,15 @@ export async function attentionDecode(context: GpuContext, args: AttentionDecode
     if (view.size < elements * 4)
       throw new Error(`attentionDecode: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
+  if (rows !== undefined && rows.size < B * 4)
+    throw new Error(`attentionDecode: rows holds ${Math.floor(rows.size / 4)} values, needs ${B}.`);
+  // Head sizes that are multiples of 4 keep q and the output in vec4 registers (one pipeline per head size).
+  const vec4 = d % 4 === 0 && qStride % 4 === 0;
   await context.run({
-    kernel: { shader: 'attention_decode' },
-    buffers: { q, kCache, vCache, out },
-    uniform: new Uint32Array([B, H, C, position, maxT, 0, 0, 0]),
+    kernel: vec4 ? { shader: 'attention_decode_vec4', defines: { D4: d / 4 } } : { shader: 'attention_decode' },
+    // Unmapped, the kernel never reads rows: q fills the binding.
+    buffers: { q, kCache, vCache, out, rows: rows ?? q },
+    uniform: new Uint32Array([B, H, C, position, maxT, rows === undefined ? 0 : 1, qStride, 0]),
     workgroups: [Math.ceil((B * H) / WG)],
   });
 }

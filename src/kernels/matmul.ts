@@ -4,7 +4,7 @@
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { SHADER_SOURCES } from '../gpu/shader-sources.generated.ts';
 import type { MatmulShape } from '../reference/matmul.ts';
-import { matmulBlock, type MatmulBlock, type MatmulForm } from './tuning.ts';
+import { matmulBlock, widthClass, type MatmulBlock, type MatmulForm } from './tuning.ts';
 
 export interface MatmulArgs extends MatmulShape {
   a: BufferView;
@@ -14,6 +14,8 @@ export interface MatmulArgs extends MatmulShape {
   kernel?: 'auto' | 'fast' | 'simple';
   /** Override the adapter's block shape (benchmarks, tests). */
   block?: MatmulBlock;
+  /** [N] added to every row of A·B before any accumulate: C (+)= A·B + bias. Form nn only. */
+  bias?: BufferView;
 }
 
 export function matmulForm(shape: MatmulShape): MatmulForm | null {
@@ -54,12 +56,21 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
       `matmul: no fast kernel takes M=${M} N=${N} K=${K}${form ? ` (form ${form})` : ' with both operands transposed'}.`,
     );
   }
-  const buffers = { a: args.a, b: args.b, c: args.c };
+  const bias = args.bias;
+  if (bias !== undefined) {
+    if (form !== 'nn') throw new Error('matmul: a bias is added only to A·B, not with a transposed operand.');
+    if (batch !== 1) throw new Error(`matmul: a bias is added only to one product, not a batch of ${batch}.`);
+    checkSize('bias', bias, N);
+  }
+  // Without a bias the kernel never reads its bias binding: any read-only view fills it.
+  const buffers = { a: args.a, b: args.b, c: args.c, bias: bias ?? args.b };
   const uniform = dimsUniform(args);
   if (fast && form !== null) {
-    const block = args.block ?? matmulBlock(context.report.kind, form, N);
+    const block =
+      args.block ?? context.matmulTuning?.[form][widthClass(N)] ?? matmulBlock(context.report.kind, form, N);
+    const defines = { TM: block.TM, TN: block.TN, WG: block.WG, ...(bias ? { BIAS: true } : {}) };
     await context.run({
-      kernel: { shader: `matmul_${form}`, defines: { TM: block.TM, TN: block.TN, WG: block.WG } },
+      kernel: { shader: `matmul_${form}`, defines },
       buffers,
       uniform,
       workgroups: [Math.ceil(N / (block.TN * block.WG)), Math.ceil(M / block.TM), batch],
@@ -67,7 +78,10 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
     return;
   }
   await context.run({
-    kernel: { shader: 'matmul_simple', constants: { TRANS_A: args.transA ? 1 : 0, TRANS_B: args.transB ? 1 : 0 } },
+    kernel: {
+      shader: 'matmul_simple',
+      constants: { TRANS_A: args.transA ? 1 : 0, TRANS_B: args.transB ? 1 : 0, ...(bias ? { BIAS: 1 } : {}) },
+    },
     buffers,
     uniform,
     workgroups: [Math.ceil(N / 8), Math.ceil(M / 8), batch],

@@ -20,18 +20,41 @@ export interface SampleArgs {
   /** 0 keeps every token. */
   topK: number;
   seed: number;
+  /** [B] u32: logits row a samples for sequence rows[a] (default: row a for sequence a). */
+  rows?: BufferView;
+  /** With eos, [maxB] u32: done[b] is set to 1 when sequence b samples eos. */
+  done?: BufferView;
+  eos?: number;
 }
 
 export async function sampleNext(context: GpuContext, args: SampleArgs): Promise<void> {
   if (!(args.temperature > 0)) throw new Error(`sample: temperature must be > 0, got ${args.temperature}.`);
-  const uniform = new ArrayBuffer(32);
-  new Uint32Array(uniform, 0, 6).set([args.B, args.V, args.position, args.maxT, args.topK, args.seed >>> 0]);
+  if ((args.eos === undefined) !== (args.done === undefined))
+    throw new Error('sample: eos and done are given together or not at all.');
+  const uniform = new ArrayBuffer(48);
+  const words = new Uint32Array(uniform);
+  words.set([args.B, args.V, args.position, args.maxT, args.topK, args.seed >>> 0]);
   new Float32Array(uniform, 24, 1)[0] = args.temperature;
+  words[7] = args.rows === undefined ? 0 : 1;
+  words[8] = args.eos === undefined ? 0 : args.eos + 1;
   const { logits, promptLengths, tokens, logprobs, modelLogprobs } = args;
+  // Unmapped or without eos the kernel never reads rows / writes done: other views of the right kind fill them.
+  const buffers = { logits, promptLengths, tokens, logprobs, modelLogprobs };
   await context.run({
     kernel: { shader: 'sample' },
-    buffers: { logits, promptLengths, tokens, logprobs, modelLogprobs },
+    buffers: { ...buffers, rows: args.rows ?? promptLengths, done: args.done ?? unusedFlags(context) },
     uniform,
     workgroups: [Math.ceil(args.B / 64)],
   });
+}
+
+// A writable binding of its own for `done` when no eos is asked (it is then never written).
+const unused = new WeakMap<GpuContext, BufferView>();
+function unusedFlags(context: GpuContext): BufferView {
+  let view = unused.get(context);
+  if (view === undefined) {
+    view = context.tensor('sample.unused-done', 4);
+    unused.set(context, view);
+  }
+  return view;
 }

@@ -44,6 +44,54 @@ const GPU: Table = {
   tn: { TM: 4, TN: 4, WG: 64 },
 };
 
+/** Output widths: narrow ones want blocks that keep every thread busy. */
+export type WidthClass = 'narrow' | 'wide';
+export function widthClass(N: number): WidthClass {
+  return N < 512 ? 'narrow' : 'wide';
+}
+
+/** Blocks measured on this device (src/kernels/autotune.ts), per form and width class. */
+export type MatmulTuning = Record<MatmulForm, Record<WidthClass, MatmulBlock>>;
+
+/**
+ * The candidates a search on this kind of adapter measures for one form and width class: the
+ * default first, then a few neighbours (few: each is a pipeline, and software adapters crash when
+ * one process compiles many). The kernel tests run every one of them.
+ */
+export function matmulCandidates(kind: AdapterKind, form: MatmulForm, width: WidthClass): MatmulBlock[] {
+  const fallback = matmulBlock(kind, form, width === 'narrow' ? 128 : Infinity);
+  const others: MatmulBlock[] =
+    kind === 'gpu'
+      ? [
+          { TM: 4, TN: 8, WG: 32 },
+          { TM: 8, TN: 8, WG: 16 },
+          { TM: 4, TN: 4, WG: 32 },
+        ]
+      : width === 'narrow'
+        ? [
+            { TM: 8, TN: 16, WG: 8 },
+            { TM: 16, TN: 8, WG: 8 },
+            { TM: 32, TN: 16, WG: 4 },
+          ]
+        : [
+            { TM: 16, TN: 16, WG: 8 },
+            { TM: 32, TN: 32, WG: 8 },
+            { TM: 8, TN: 32, WG: 8 },
+          ];
+  const same = (a: MatmulBlock, b: MatmulBlock) => a.TM === b.TM && a.TN === b.TN && a.WG === b.WG;
+  return [fallback, ...others.filter((b) => !same(b, fallback))].slice(0, 4);
+}
+
+/** Every block the search may pick on these kinds of adapter (TM and TN multiples of 4), for the kernel tests. */
+export function allMatmulCandidates(kinds: AdapterKind[] = ['gpu', 'llvmpipe', 'swiftshader']): MatmulBlock[] {
+  const seen = new Map<string, MatmulBlock>();
+  for (const kind of kinds)
+    for (const form of ['nn', 'nt', 'tn'] as MatmulForm[])
+      for (const width of ['narrow', 'wide'] as WidthClass[])
+        for (const b of matmulCandidates(kind, form, width)) seen.set(`${b.TM}×${b.TN}×${b.WG}`, b);
+  return [...seen.values()];
+}
+
 export function matmulBlock(kind: AdapterKind, form: MatmulForm, N = Infinity): MatmulBlock {
   switch (kind) {
     case 'gpu':

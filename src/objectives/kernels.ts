@@ -104,6 +104,43 @@ export function createObjectiveBuffers(context: GpuContext, layout: ObjectiveLay
   };
 }
 
+/**
+ * Buffers for a new batch's layout, reusing `previous` when each of its buffers is large enough
+ * (the trainer keeps one set across steps instead of four allocations a step); otherwise previous
+ * is destroyed and a new set made. Statistics and terms start from zero either way.
+ */
+export function reuseObjectiveBuffers(
+  context: GpuContext,
+  previous: ObjectiveBuffers | null,
+  layout: ObjectiveLayout,
+): ObjectiveBuffers {
+  if (previous === null) return createObjectiveBuffers(context, layout);
+  const packed = packObjectiveLayout(layout);
+  const N = layout.responses.length;
+  const fits =
+    previous.tokenInfo.size >= packed.tokenInfo.byteLength &&
+    previous.responses.size >= packed.responses.byteLength &&
+    previous.scratch.size >= (4 + 4 * packed.nGroups + STATS * N) * 4 &&
+    previous.terms.size >= Math.max(1, TERMS * N) * 4;
+  if (!fits) {
+    context.flush(); // submitted work keeps what it uses
+    destroyObjectiveBuffers(context, previous);
+    return createObjectiveBuffers(context, layout);
+  }
+  // Uploads land after the work already recorded (context.upload flushes first).
+  context.upload(previous.tokenInfo, packed.tokenInfo);
+  context.upload(previous.responses, packed.responses);
+  context.upload(previous.scratch, new Float32Array(previous.scratch.size / 4));
+  context.upload(previous.terms, new Float32Array(previous.terms.size / 4));
+  return {
+    ...previous,
+    nTokens: layout.nTokens,
+    nResponses: N,
+    nGroups: packed.nGroups,
+    hasPairs: layout.pairs !== undefined,
+  };
+}
+
 export function destroyObjectiveBuffers(context: GpuContext, buffers: ObjectiveBuffers): void {
   for (const view of [buffers.tokenInfo, buffers.responses, buffers.scratch, buffers.terms])
     context.destroyBuffer(view.buffer);

@@ -36,7 +36,14 @@ export async function evaluate(
   tokenizer: CharTokenizer,
   task: Task,
   problems: Problem[],
-  options: { ks: number[]; samples: number; temperature: number; seed: number; batchRows: number },
+  options: {
+    ks: number[];
+    samples: number;
+    temperature: number;
+    seed: number;
+    /** Sequences generated together (default: sized by the adapter). */
+    batchRows?: number;
+  },
 ): Promise<EvalResult> {
   const greedy = await sampleRollouts(model, tokenizer, task, problems, {
     group: 1,

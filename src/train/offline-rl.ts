@@ -7,10 +7,10 @@
 import type { CheckpointState } from '../checkpoint/checkpoint.ts';
 import type { BufferView } from '../gpu/context.ts';
 import {
-  createObjectiveBuffers,
   destroyObjectiveBuffers,
   objectiveCoefficients,
   readObjectiveTerms,
+  reuseObjectiveBuffers,
   type ObjectiveBuffers,
 } from '../objectives/kernels.ts';
 import { dpoPairs, type ObjectiveHyper, type ResponseSpan } from '../objectives/reference.ts';
@@ -70,6 +70,8 @@ export class OfflineRlTrainer {
   private cursor = 0;
   epoch = 0;
   private readonly coefficients: BufferView;
+  /** The objective's buffers, kept across steps (reused while a batch's layout fits). */
+  private objectiveBuffers: ObjectiveBuffers | null = null;
   private readonly refLogprobs: BufferView;
 
   constructor(
@@ -163,17 +165,17 @@ export class OfflineRlTrainer {
     return batch;
   }
 
-  /** Zeroes the gradients and accumulates ∇(−J) of one batch; returns the objective's buffers (destroy them). */
+  /**
+   * Zeroes the gradients and accumulates ∇(−J) of one batch; returns the objective's buffers, which the
+   * trainer keeps (reused by the next batch, freed by destroy()).
+   */
   async computeGradients(batch: RlBatch): Promise<ObjectiveBuffers> {
     const { B, T } = batch;
     const context = this.model.context;
     const pairs = this.options.objective === 'dpo' ? dpoPairs(batch.responses, this.options.hyper.dpoSeed) : undefined;
-    const buffers = createObjectiveBuffers(context, {
-      nTokens: B * T,
-      responses: batch.responses,
-      betaMask: batch.betaMask,
-      pairs,
-    });
+    const layout = { nTokens: B * T, responses: batch.responses, betaMask: batch.betaMask, pairs };
+    const buffers = reuseObjectiveBuffers(context, this.objectiveBuffers, layout);
+    this.objectiveBuffers = buffers;
     context.upload(this.refLogprobs, batch.refLogprobs);
     await this.model.zeroGradients();
     // c = 1 first: the output kernel then leaves (softmax − onehot), which c scales once known.
@@ -216,9 +218,7 @@ export class OfflineRlTrainer {
       }
       return result;
     } finally {
-      // Submitted work keeps what it uses; later work never sees these buffers.
       context.flush();
-      destroyObjectiveBuffers(context, buffers);
     }
   }
 
@@ -256,6 +256,7 @@ export class OfflineRlTrainer {
   }
 
   destroy(): void {
+    if (this.objectiveBuffers !== null) destroyObjectiveBuffers(this.model.context, this.objectiveBuffers);
     this.optimizer.destroy();
     this.model.context.destroyBuffer(this.coefficients.buffer);
     this.model.context.destroyBuffer(this.refLogprobs.buffer);

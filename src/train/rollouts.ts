@@ -2,7 +2,7 @@
 // the task's verifier, with log π_ref of every response token.
 import type { Rollout } from '../data/rollouts.ts';
 import type { CharTokenizer } from '../data/tokenizer.ts';
-import { generate } from '../model/generate.ts';
+import { defaultGenerationRows, generate } from '../model/generate.ts';
 import type { Gpt2 } from '../model/gpt2.ts';
 import type { Problem, Task } from '../tasks/task.ts';
 
@@ -11,8 +11,8 @@ export interface RolloutOptions {
   temperature: number;
   topK: number;
   seed: number;
-  /** Sequences generated together on the GPU. */
-  batchRows: number;
+  /** Sequences generated together on the GPU (default: defaultGenerationRows, sized by the adapter). */
+  batchRows?: number;
 }
 
 /** Samples options.group responses for every problem; calls onBatch after each GPU batch. */
@@ -34,8 +34,9 @@ export async function sampleRollouts(
     for (let index = 0; index < options.group; index++) rows.push({ problem, index, prompt });
   }
   const rollouts: Rollout[] = [];
-  for (let start = 0, batch = 0; start < rows.length; start += options.batchRows, batch++) {
-    const chunk = rows.slice(start, start + options.batchRows);
+  const batchRows = options.batchRows ?? defaultGenerationRows(model);
+  for (let start = 0, batch = 0; start < rows.length; start += batchRows, batch++) {
+    const chunk = rows.slice(start, start + batchRows);
     const longest = Math.max(...chunk.map((r) => r.prompt.length));
     const out = await generate(model, {
       prompts: chunk.map((r) => r.prompt),
@@ -65,7 +66,7 @@ export async function sampleRollouts(
         answer,
       });
     });
-    onBatch?.(Math.min(start + options.batchRows, rows.length), rows.length);
+    onBatch?.(Math.min(start + batchRows, rows.length), rows.length);
   }
   return rollouts;
 }

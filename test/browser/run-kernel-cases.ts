@@ -24,7 +24,7 @@ const log = (line: string) => {
 async function main(): Promise<PageResults> {
   let context: GpuContext;
   try {
-    context = await GpuContext.create();
+    context = await GpuContext.create({ tuning: 'defaults' });
   } catch (error) {
     return { adapter: 'none', error: `the GPU could not start: ${(error as Error).message}`, results: [] };
   }

@@ -4,7 +4,7 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { add, axpy, fill, mul, scale } from '../../src/kernels/elementwise.ts';
 import { fastKernelAccepts, matmul, matmulForm } from '../../src/kernels/matmul.ts';
-import type { MatmulBlock } from '../../src/kernels/tuning.ts';
+import { allMatmulCandidates, matmulBlock, type MatmulBlock } from '../../src/kernels/tuning.ts';
 import { rowMax, rowSum, scaleRows, softmax, softmaxBackward } from '../../src/kernels/rows.ts';
 import { elementwiseReference } from '../../src/reference/elementwise.ts';
 import { matmulReference, type MatmulShape } from '../../src/reference/matmul.ts';
@@ -50,24 +50,50 @@ async function checkMatmul(
   kernel: 'simple' | 'fast',
   seed: number,
   block?: MatmulBlock,
+  withBias = false,
 ): Promise<void> {
   const { M, N, K, batch = 1 } = shape;
   const random = new Random(seed);
   const a = random.floats(batch * M * K);
   const b = random.floats(batch * K * N);
   const c0 = random.floats(batch * M * N);
+  const bias = random.floats(N);
   const expected = matmulReference(a, b, Float64Array.from(c0), shape);
+  // C (+)= A·B + bias: the bias goes on every row, once, whether or not C accumulates.
+  if (withBias) for (let i = 0; i < expected.length; i++) expected[i] += bias[i % N];
   const views = { a: context.tensor('test.a', a), b: context.tensor('test.b', b), c: context.tensor('test.c', c0) };
+  const biasView = withBias ? context.tensor('test.bias', bias) : undefined;
   try {
-    await matmul(context, { ...shape, ...views, kernel, block });
+    await matmul(context, { ...shape, ...views, kernel, block, bias: biasView });
     const got = await context.read(views.c);
     const form = matmulForm(shape) ?? 'tt';
     assertClose(
-      `matmul ${kernel} ${form} ${batch}×${M}×${N}×${K}${shape.accumulate ? ' +=' : ''}`,
+      `matmul ${kernel} ${form} ${batch}×${M}×${N}×${K}${shape.accumulate ? ' +=' : ''}${withBias ? ' + bias' : ''}`,
       got,
       expected,
       matmulTolerance(K),
     );
+  } finally {
+    for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
+    if (biasView !== undefined) context.destroyBuffer(biasView.buffer);
+  }
+}
+
+async function runMatmul(
+  context: GpuContext,
+  shape: MatmulShape,
+  seed: number,
+  block: MatmulBlock,
+): Promise<{ c: Float32Array; expected: Float64Array }> {
+  const { M, N, K } = shape;
+  const random = new Random(seed);
+  const a = random.floats(M * K);
+  const b = random.floats(K * N);
+  const expected = matmulReference(a, b, new Float64Array(M * N), shape);
+  const views = { a: context.tensor('test.a', a), b: context.tensor('test.b', b), c: context.tensor('test.c', M * N) };
+  try {
+    await matmul(context, { ...shape, ...views, kernel: 'fast', block });
+    return { c: await context.read(views.c), expected };
   } finally {
     for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
   }
@@ -112,6 +138,48 @@ function matmulCases(): KernelCase[] {
       },
     });
   }
+  cases.push({
+    name: 'matmul A·B with a fused bias (and residual accumulate), fast and simple',
+    async run(context) {
+      let seed = 300;
+      for (const [M, N, K] of [
+        [1, 4, 4],
+        [37, 44, 20],
+        [130, 36, 132],
+      ]) {
+        for (const accumulate of [false, true]) {
+          await checkMatmul(context, { M, N, K, accumulate }, 'fast', seed++, undefined, true);
+          await checkMatmul(context, { M, N, K, accumulate }, 'fast', seed++, SMALL_BLOCK, true);
+          await checkMatmul(context, { M, N: N + 1, K: K + 3, accumulate }, 'simple', seed++, undefined, true);
+        }
+      }
+    },
+  });
+  cases.push({
+    name: 'matmul: every tuning candidate matches the twin and gives the same bits as the default block',
+    async run(context) {
+      // Tuning picks any of these on this adapter (or a GPU); each must be right, and none may change a result.
+      // (Other software kinds' large blocks are covered where they run: compiling them all here takes minutes.)
+      let seed = 400;
+      for (const flags of [{}, { transB: true }, { transA: true }]) {
+        const shape: MatmulShape = { M: 36, N: 40, K: 44, ...flags };
+        const reference = await runMatmul(
+          context,
+          shape,
+          seed,
+          matmulBlock(context.report.kind, matmulForm(shape)!, 40),
+        );
+        for (const block of allMatmulCandidates([context.report.kind, 'gpu'])) {
+          const got = await runMatmul(context, shape, seed, block);
+          const label = `matmul ${matmulForm(shape)} block ${block.TM}×${block.TN}×${block.WG}`;
+          assertClose(label, got.c, got.expected, matmulTolerance(shape.K));
+          const differs = got.c.findIndex((x, i) => !Object.is(x, reference.c[i]));
+          if (differs >= 0) throw new Error(`${label}: element ${differs} differs from the default block's result`);
+        }
+        seed++;
+      }
+    },
+  });
   cases.push({
     name: 'matmul with both operands transposed falls back to the simple kernel',
     async run(context) {

@@ -205,6 +205,63 @@ function attentionCases(): KernelCase[] {
         }
       },
     },
+    {
+      name: 'attention decode reads q in place from qkv and maps packed rows to cached sequences (vec4 and scalar)',
+      async run(context) {
+        // d = 8 runs the vec4 kernel, d = 3 the scalar one.
+        for (const [C, H, seed] of [
+          [16, 2, 471],
+          [6, 2, 472],
+        ]) {
+          const sequences = 5;
+          const maxT = 9;
+          const position = 6;
+          const rows = Uint32Array.from([4, 1, 3]); // live sequences, packed first
+          const A = rows.length;
+          const random = new Random(seed);
+          const qkv = random.floats(A * 3 * C);
+          const kCache = random.floats(sequences * maxT * C);
+          const vCache = random.floats(sequences * maxT * C);
+          const views = {
+            qkv: context.tensor('test.qkv', qkv),
+            kCache: context.tensor('test.kCache', kCache),
+            vCache: context.tensor('test.vCache', vCache),
+            rows: context.tensor('test.rows', rows),
+            out: context.tensor('test.out', A * C),
+          };
+          try {
+            await attentionDecode(context, {
+              q: views.qkv,
+              qStride: 3 * C,
+              rows: views.rows,
+              kCache: views.kCache,
+              vCache: views.vCache,
+              out: views.out,
+              B: A,
+              H,
+              d: C / H,
+              C,
+              position,
+              maxT,
+            });
+            const got = await context.read(views.out);
+            // The twin over the gathered rows: q from each qkv row, the caches of sequence rows[a].
+            const q = new Float32Array(A * C);
+            const k = new Float32Array(A * maxT * C);
+            const v = new Float32Array(A * maxT * C);
+            rows.forEach((b, a) => {
+              q.set(qkv.subarray(a * 3 * C, a * 3 * C + C), a * C);
+              k.set(kCache.subarray(b * maxT * C, (b + 1) * maxT * C), a * maxT * C);
+              v.set(vCache.subarray(b * maxT * C, (b + 1) * maxT * C), a * maxT * C);
+            });
+            const want = attentionDecodeReference(q, k, v, A, C, H, position, maxT);
+            assertClose(`decode mapped C=${C} H=${H}`, got, want, ATT_TOL);
+          } finally {
+            destroyAll(context, Object.values(views));
+          }
+        }
+      },
+    },
   ];
 }
 

@@ -16,6 +16,8 @@ import {
   destroyObjectiveBuffers,
   objectiveCoefficients,
   readObjectiveTerms,
+  reuseObjectiveBuffers,
+  type ObjectiveBuffers,
 } from '../../src/objectives/kernels.ts';
 import { dpoPairs, type ObjectiveBatch, type ResponseSpan } from '../../src/objectives/reference.ts';
 import { assertClose } from '../../src/util/compare.ts';
@@ -123,17 +125,16 @@ async function checkObjective(
   variant: Variant,
   batch: ObjectiveBatch,
   what: string,
-): Promise<void> {
+  previous: ObjectiveBuffers | null,
+): Promise<ObjectiveBuffers> {
   const hyper = { ...DEFAULT_HYPER, ...variant.hyper, ...OBJECTIVES[variant.objective].fixed };
   const pairs = variant.objective === 'dpo' ? dpoPairs(batch.responses, hyper.dpoSeed) : undefined;
   const expected = OBJECTIVES[variant.objective].reference({ ...batch, pairs }, hyper);
   const n = batch.logprobs.length;
-  const buffers = createObjectiveBuffers(context, {
-    nTokens: n,
-    responses: batch.responses,
-    betaMask: batch.betaMask,
-    pairs,
-  });
+  // The buffers of the previous batch are reused when they fit (larger and smaller batches alternate below).
+  const layout = { nTokens: n, responses: batch.responses, betaMask: batch.betaMask, pairs };
+  const buffers =
+    previous === null ? createObjectiveBuffers(context, layout) : reuseObjectiveBuffers(context, previous, layout);
   const views = {
     logprobs: context.tensor('test.logprobs', Float32Array.from(batch.logprobs)),
     refLogprobs: context.tensor('test.refLogprobs', Float32Array.from(batch.refLogprobs)),
@@ -154,8 +155,11 @@ async function checkObjective(
         name === 'pairs' ? { atol: 0, rtol: 0 } : TERM_TOLERANCE,
       );
     }
-  } finally {
+    return buffers;
+  } catch (error) {
     destroyObjectiveBuffers(context, buffers);
+    throw error;
+  } finally {
     for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
   }
 }
@@ -164,6 +168,7 @@ export const objectiveCases: KernelCase[] = [...new Set(VARIANTS.map((v) => v.ob
   name: `objective ${objective}: GPU coefficients and terms match the twin`,
   async run(context: GpuContext) {
     let seed = 300;
+    let buffers: ObjectiveBuffers | null = null;
     for (const variant of VARIANTS.filter((v) => v.objective === objective)) {
       const clipMargin =
         objective === 'grpo-offline'
@@ -171,8 +176,9 @@ export const objectiveCases: KernelCase[] = [...new Set(VARIANTS.map((v) => v.ob
           : undefined;
       for (const { label, options } of BATCHES) {
         const batch = randomObjectiveBatch(new Random(seed++), { ...options, f32: true, clipMargin });
-        await checkObjective(context, variant, batch, `${objective} (${variant.label}) on ${label}`);
+        buffers = await checkObjective(context, variant, batch, `${objective} (${variant.label}) on ${label}`, buffers);
       }
     }
+    if (buffers !== null) destroyObjectiveBuffers(context, buffers);
   },
 }));

@@ -107,4 +107,44 @@ export const sampleCases: KernelCase[] = [
       if (got.tokens[1] !== 1) throw new Error(`row 1 should sample the argmax 1 with top-k 1, got ${got.tokens[1]}`);
     },
   },
+  {
+    name: 'sampling maps packed rows to sequences (draw hashed by sequence) and flags eos',
+    async run(context) {
+      const B = 6;
+      const V = 5;
+      const maxT = 2;
+      const rows = Uint32Array.from([5, 2, 0]); // logits row a is sequence rows[a]
+      const A = rows.length;
+      // Greedy (top-k 1) picks 3, 1 and 4: eos = 3 is sampled by the first packed row only.
+      const logits = Float32Array.from([0, 1, 0, 2, 0, 0, 3, 1, 0, 0, 1, 0, 0, 0, 2]);
+      const views = {
+        logits: context.tensor('test.logits', logits),
+        promptLengths: context.tensor('test.lengths', new Uint32Array(B).fill(1)),
+        tokens: context.tensor('test.tokens', new Uint32Array(B * maxT)),
+        logprobs: context.tensor('test.lp', B * maxT),
+        modelLogprobs: context.tensor('test.mlp', B * maxT),
+        rows: context.tensor('test.rows', rows),
+        done: context.tensor('test.done', new Uint32Array(B)),
+      };
+      try {
+        const seed = 77;
+        const draws = Array.from(rows, (b, a) => sampleReference(logits, V, a, 1, 1, sampleUniform(seed, 0, b)));
+        const eos = 3;
+        await sampleNext(context, { ...views, B: A, V, position: 0, maxT, temperature: 1, topK: 1, seed, eos });
+        const tokens = await context.readU32(views.tokens);
+        const done = await context.readU32(views.done);
+        rows.forEach((b, a) => {
+          if (tokens[b * maxT + 1] !== draws[a].token)
+            throw new Error(`sequence ${b}: got token ${tokens[b * maxT + 1]}, twin ${draws[a].token}`);
+        });
+        const want = Array.from({ length: B }, (_, b) => (b === rows[0] ? 1 : 0));
+        if (Array.from(done).join() !== want.join()) throw new Error(`done flags ${Array.from(done)}, want ${want}`);
+        for (let b = 0; b < B; b++)
+          if (!rows.includes(b) && tokens[b * maxT + 1] !== 0)
+            throw new Error(`sequence ${b} is not live but was written`);
+      } finally {
+        for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
+      }
+    },
+  },
 ];

@@ -9,7 +9,7 @@ if (!Deno.env.get('XDG_RUNTIME_DIR')) Deno.env.set('XDG_RUNTIME_DIR', Deno.makeT
 
 let context: GpuContext;
 try {
-  context = await GpuContext.create();
+  context = await GpuContext.create({ tuning: 'defaults' }); // never this machine's tuning cache
 } catch (error) {
   console.error(`deno: the GPU could not start: ${(error as Error).message}`);
   Deno.exit(1);
