@@ -98,7 +98,8 @@ if (baseline) {
   await baselineBackward(vatt, vdqkv);
   const [out0, att0, dq0] = [await context.read(vout), await context.read(vatt), await context.read(vdqkv)];
   console.log(
-    `max |ours − baseline|: out ${maxDiff(out1, out0).toExponential(2)}, att ${maxDiff(att1, att0).toExponential(2)}, dqkv ${maxDiff(dq1, dq0).toExponential(2)}`,
+    `max |ours − baseline|: out ${maxDiff(out1, out0).toExponential(2)}, ` +
+      `att ${maxDiff(att1, att0).toExponential(2)}, dqkv ${maxDiff(dq1, dq0).toExponential(2)}`,
   );
 }
 

@@ -108,7 +108,9 @@ const tuned = context.matmulTuning;
 say(
   tuned === null
     ? 'kernels: the default blocks (GEMSTONE_TUNING=defaults), no tuned comparison'
-    : `kernels: tuned (${context.tuning.source === 'search' ? 'measured now' : `cached in ${context.tuning.where}`}), each case also with the default blocks`,
+    : 'kernels: tuned ' +
+        `(${context.tuning.source === 'search' ? 'measured now' : `cached in ${context.tuning.where}`}), ` +
+        'each case also with the default blocks',
 );
 async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
   if (tuned === null) return null;
@@ -142,7 +144,8 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
   if (options.json) console.log(JSON.stringify({ ...result, form: matmulForm(shape) }));
   else
     say(
-      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
+      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ` +
+        `${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
         (defaults === null
           ? ''
           : `  (default blocks ${defaults.toFixed(2)}, ${((100 * defaults) / peak).toFixed(1)}%)`) +
@@ -161,14 +164,18 @@ if (options.only === 'all' || options.only === 'train') {
   else {
     const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
     say(
-      `${train.name.padEnd(32)} ours ${ours.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * train.mfu).toFixed(1).padStart(5)}%` +
+      `${train.name.padEnd(32)} ours ${ours.toFixed(0).padStart(7)} tokens/s  ` +
+        `MFU ${(100 * train.mfu).toFixed(1).padStart(5)}%` +
         (theirs === null
           ? ''
-          : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
+          : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  ` +
+            `(TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
     );
     if (trainDefaults !== null)
       say(
-        `${`${train.name} (default blocks)`.padEnd(32)} ours ${trainDefaults.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s  MFU ${(100 * trainDefaults.mfu).toFixed(1).padStart(5)}%`,
+        `${`${train.name} (default blocks)`.padEnd(32)} ` +
+          `ours ${trainDefaults.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s  ` +
+          `MFU ${(100 * trainDefaults.mfu).toFixed(1).padStart(5)}%`,
       );
   }
   // Today's rollout batch (32) and the larger ones generation now takes by default on this adapter.
@@ -184,7 +191,10 @@ if (options.only === 'all' || options.only === 'train') {
     if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
     else
       say(
-        `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${(100 * gen.decode_gflops) / peak < 10 ? ' ' : ''}${((100 * gen.decode_gflops) / peak).toFixed(1)}% of peak  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
+        `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  ` +
+          `decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${(100 * gen.decode_gflops) / peak < 10 ? ' ' : ''}` +
+          `${((100 * gen.decode_gflops) / peak).toFixed(1)}% of peak  ` +
+          `(${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
       );
   }
 }

@@ -146,7 +146,8 @@ export class TfGpt {
       );
       let scaled: NamedTensorMap = grads;
       if (this.maxGradNorm > 0) {
-        // Pairwise adds, not tf.addN: its WebGPU kernel binds every input at once (over 16 storage buffers on llvmpipe).
+        // Pairwise adds, not tf.addN: its WebGPU kernel binds every input at once
+        // (over 16 storage buffers on llvmpipe).
         const norm = tf.sqrt(
           Object.values(grads)
             .map((g) => tf.sum(tf.square(g)))

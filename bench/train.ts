@@ -358,7 +358,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   console.log(`dispatch by dispatch (each waited for): ${(1000 * profile.dispatchTotal).toFixed(0)} ms`);
   for (const k of profile.kernels.slice(0, 30)) {
     console.log(
-      `${(1000 * k.seconds).toFixed(1).padStart(8)} ms ${((100 * k.seconds) / profile.dispatchTotal).toFixed(1).padStart(5)}%  ×${String(k.count).padStart(3)}  ${k.phase.padEnd(9)} ${k.key}`,
+      `${(1000 * k.seconds).toFixed(1).padStart(8)} ms ` +
+        `${((100 * k.seconds) / profile.dispatchTotal).toFixed(1).padStart(5)}%  ` +
+        `×${String(k.count).padStart(3)}  ${k.phase.padEnd(9)} ${k.key}`,
     );
   }
   context.destroy();

@@ -80,7 +80,8 @@ for (const step of steps) {
   if (!ok && (counts === null || counts.failed === 0)) failed += 1; // a step that broke without counting
   if (ok && counts === null) passed += 1;
   summary.push(
-    `${ok ? 'ok  ' : 'FAIL'} ${step.name}${counts ? ` (${counts.passed} passed, ${counts.failed} failed)` : ''}${code !== 0 ? ` exit ${code}` : ''}`,
+    `${ok ? 'ok  ' : 'FAIL'} ${step.name}` +
+      `${counts ? ` (${counts.passed} passed, ${counts.failed} failed)` : ''}${code !== 0 ? ` exit ${code}` : ''}`,
   );
 }
 console.log('\n=== summary');

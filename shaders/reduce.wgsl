@@ -11,7 +11,11 @@ const WG: u32 = 64u;
 //#include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG)
-fn row_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+fn row_sum(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) local: u32
+) {
   let row = wid.x + wid.y * groups.x;
   if (row >= params.rows) { return; }
   let base = row * params.cols;
@@ -22,7 +26,11 @@ fn row_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) group
 }
 
 @compute @workgroup_size(WG)
-fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+fn row_max(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) local: u32
+) {
   let row = wid.x + wid.y * groups.x;
   if (row >= params.rows) { return; }
   let base = row * params.cols;

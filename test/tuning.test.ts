@@ -22,7 +22,10 @@ describe('tuning (llvmpipe)', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('measures each candidate and chooses the fastest when it beats the default by the margin; unsearched forms keep the defaults', async () => {
+  const choosesFastestTitle =
+    'measures each candidate and chooses the fastest when it beats the default by the margin; ' +
+    'unsearched forms keep the defaults';
+  it(choosesFastestTitle, async () => {
     const seen: string[] = [];
     const entry = await searchMatmulBlocks(context, (s) => seen.push(`${s.form} ${s.width}`), {
       forms: ['nn'],

@@ -119,7 +119,9 @@ export function judgeClaims(results: ExperimentResults): Claim[] {
         source: 'Tables 4–5 (annotation ablation)',
         statement: 'consensus labels the fewest tokens of negatives correct (it mines the least)',
         verdict: fewest ? 'holds' : 'does not hold',
-        evidence: `tokens of negatives labelled correct, summed over seeds: consensus ${c}, ${others.map((o) => `${o.s} ${o.n}`).join(', ')}`,
+        evidence:
+          `tokens of negatives labelled correct, summed over seeds: consensus ${c}, ` +
+          `${others.map((o) => `${o.s} ${o.n}`).join(', ')}`,
       });
     }
   }
@@ -171,7 +173,9 @@ function betaShape(results: ExperimentResults, betas: number[]): Claim {
   return {
     ...base,
     verdict: shown ? 'holds' : 'suggested',
-    evidence: `best mean at β ${peak} (${curve}); β ${peak} − β ${ends[0]}: ${describeDifference(vsEnds[0])}; β ${peak} − β ${ends[1]}: ${describeDifference(vsEnds[1])}`,
+    evidence:
+      `best mean at β ${peak} (${curve}); β ${peak} − β ${ends[0]}: ${describeDifference(vsEnds[0])}; ` +
+      `β ${peak} − β ${ends[1]}: ${describeDifference(vsEnds[1])}`,
   };
 }
 

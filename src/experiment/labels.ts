@@ -33,7 +33,8 @@ export function relabel(records: readonly AnnotatedRecord[], rule: LabelRule): A
       const judge = r.judges.find((j) => j.name === name);
       if (judge === undefined)
         throw new Error(
-          `labels "${rule.source}": ${r.prompt_id}#${r.index} has no labels from judge "${name}" (it has ${r.judges.map((j) => j.name).join(', ')}).`,
+          `labels "${rule.source}": ${r.prompt_id}#${r.index} has no labels from judge "${name}" ` +
+            `(it has ${r.judges.map((j) => j.name).join(', ')}).`,
         );
       return judge.verdicts;
     });

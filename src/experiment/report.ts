@@ -44,7 +44,8 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
   const config = results.config as Record<string, unknown>;
 
   out.push(
-    `# BCPG-NSA and its baselines at small scale (${String(config.preset)} preset, ${results.seeds.length} seed${results.seeds.length === 1 ? '' : 's'})`,
+    `# BCPG-NSA and its baselines at small scale (${String(config.preset)} preset, ` +
+      `${results.seeds.length} seed${results.seeds.length === 1 ? '' : 's'})`,
     '',
   );
   if (options.preamble) out.push(options.preamble, '');
@@ -53,9 +54,17 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     ...(results.resumedWith ?? []).map((c) => `- then resumed with: \`${c}\``),
     `- adapter: ${results.adapter} (profile ${results.profile})`,
     `- time: ${seconds(results.seconds)} of work over every leg of the run`,
-    `- seeds: ${results.seeds.join(', ')} — each seed samples its own rollouts (its own prompts) from the same π_ref; every method trains on that seed's data and is evaluated on the same ${ref.prompts} held-out prompts`,
-    `- evaluation: ${ref.samples > 0 ? `accuracy = pass@1, the mean correctness of ${ref.samples} samples per prompt at temperature 0.7 (the paper samples; it does not decode greedily)` : 'greedy accuracy'}${k === null ? '' : `, and pass@${k} from the same samples`}; mean ± sample standard deviation over seeds, in %`,
-    `- Δ: the paired difference BCPG-NSA − row (per seed, then mean), in percentage points, with a 95% t-interval over seeds`,
+    `- seeds: ${results.seeds.join(', ')} — each seed samples its own rollouts (its own prompts) ` +
+      "from the same π_ref; every method trains on that seed's data " +
+      `and is evaluated on the same ${ref.prompts} held-out prompts`,
+    `- evaluation: ${
+      ref.samples > 0
+        ? `accuracy = pass@1, the mean correctness of ${ref.samples} samples per prompt at temperature 0.7 ` +
+          '(the paper samples; it does not decode greedily)'
+        : 'greedy accuracy'
+    }${k === null ? '' : `, and pass@${k} from the same samples`}; mean ± sample standard deviation over seeds, in %`,
+    '- Δ: the paired difference BCPG-NSA − row (per seed, then mean), in percentage points, ' +
+      'with a 95% t-interval over seeds',
     '',
   );
 
@@ -110,7 +119,8 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     out.push(
       '## β ablation (Figure 2)',
       '',
-      `BCPG-NSA at each β with the consensus labels (${consensusOf(results)}); β = 1 is BCPG.${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`,
+      `BCPG-NSA at each β with the consensus labels (${consensusOf(results)}); β = 1 is BCPG.` +
+        `${hasOne ? ' Δ here: β − 1 (the row against β = 1).' : ''}`,
       '',
     );
     const rows = familyRows(results, 'beta', betas, hasOne ? '1' : null);
@@ -135,7 +145,11 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     out.push(
       '## Annotation ablation (Tables 4–5)',
       '',
-      `BCPG-NSA at β = ${results.beta}, its β mask made from each source's step labels (judged once; see labels below). Token counts: tokens of negative responses in steps labelled correct / incorrect, summed over seeds. Precision and recall: step labels against the task's oracle.${hasConsensus ? ' Δ: consensus − row.' : ''}`,
+      `BCPG-NSA at β = ${results.beta}, its β mask made from each source's step labels ` +
+        '(judged once; see labels below). ' +
+        'Token counts: tokens of negative responses in steps labelled correct / incorrect, summed over seeds. ' +
+        "Precision and recall: step labels against the task's oracle." +
+        `${hasConsensus ? ' Δ: consensus − row.' : ''}`,
       '',
     );
     const rows = familyRows(results, 'labels', sources, hasConsensus ? 'consensus' : null);
@@ -181,7 +195,8 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     out.push(
       '## Iterations',
       '',
-      "BCPG-NSA's policy samples the next round's rollouts and becomes its π_ref (a fresh PRM and annotation each round). Δ: iteration − iteration 1.",
+      "BCPG-NSA's policy samples the next round's rollouts and becomes its π_ref " +
+        '(a fresh PRM and annotation each round). Δ: iteration − iteration 1.',
       '',
     );
     const levels = Array.from({ length: results.iterations }, (_, i) => String(i + 1));
@@ -207,7 +222,8 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
   out.push(
     '## Datasets',
     '',
-    "Per seed and iteration, after dropping groups that are all right or all wrong (the paper's protocol) unless keepAll.",
+    'Per seed and iteration, after dropping groups that are all right or all wrong ' +
+      "(the paper's protocol) unless keepAll.",
     '',
   );
   out.push(
@@ -292,17 +308,23 @@ function readingNotes(results: ExperimentResults, claims: Claim[]): string[] {
   else if (widths.length > 0) {
     const w = spread(widths).mean!;
     notes.push(
-      `- With ${n} seeds the 95% intervals of the method differences are ±${(100 * w).toFixed(1)} pp wide on average; the paper's gaps between methods are 0.8–3.8 pp on average (Table 3), so smaller effects than ±${(100 * w).toFixed(1)} pp cannot be resolved by this run.`,
+      `- With ${n} seeds the 95% intervals of the method differences ` +
+        `are ±${(100 * w).toFixed(1)} pp wide on average; ` +
+        "the paper's gaps between methods are 0.8–3.8 pp on average (Table 3), " +
+        `so smaller effects than ±${(100 * w).toFixed(1)} pp cannot be resolved by this run.`,
     );
   }
   const ref = results.reference.eval;
   const se = Math.sqrt(Math.max(ref.accuracy * (1 - ref.accuracy), 1e-12) / Math.max(1, ref.prompts));
   notes.push(
-    `- One evaluation of π_ref on ${ref.prompts} held-out prompts has a binomial standard error of ${(100 * se).toFixed(1)} pp (accuracy ${pct(ref.accuracy)}%).`,
+    `- One evaluation of π_ref on ${ref.prompts} held-out prompts has a binomial standard error ` +
+      `of ${(100 * se).toFixed(1)} pp (accuracy ${pct(ref.accuracy)}%).`,
   );
   if (ref.accuracy < 0.05 || ref.accuracy > 0.95)
     notes.push(
-      `- π_ref is ${ref.accuracy < 0.05 ? 'almost never' : 'almost always'} right: there is ${ref.accuracy < 0.05 ? 'little signal in its rollouts' : 'little room to improve'}, so the methods cannot separate.`,
+      `- π_ref is ${ref.accuracy < 0.05 ? 'almost never' : 'almost always'} right: ` +
+        `there is ${ref.accuracy < 0.05 ? 'little signal in its rollouts' : 'little room to improve'}, ` +
+        'so the methods cannot separate.',
     );
   const consensus = results.labels.filter((l) => l.source === 'consensus' && l.iteration === 1);
   const mined = consensus.reduce((s, l) => s + l.negativeTokensCorrect, 0);
@@ -310,16 +332,21 @@ function readingNotes(results: ExperimentResults, claims: Claim[]): string[] {
   if (negTokens > 0) {
     const share = mined / negTokens;
     notes.push(
-      `- The consensus labels ${(100 * share).toFixed(1)}% of the tokens of negatives correct (the paper: 26M of 118M, 22%); BCPG-NSA differs from BCPG only on those tokens${share < 0.05 ? ', so here the two can hardly differ' : ''}.`,
+      `- The consensus labels ${(100 * share).toFixed(1)}% of the tokens of negatives correct ` +
+        '(the paper: 26M of 118M, 22%); BCPG-NSA differs from BCPG only on those tokens' +
+        `${share < 0.05 ? ', so here the two can hardly differ' : ''}.`,
     );
   }
   const judges = (results.config.judges as string[] | undefined) ?? [];
   if (judges.includes('llm') && results.config.llmUrl == null)
     notes.push(
-      "- The llm judge is SIMULATED (the rule judge with label noise), not a language model: the annotation ablation compares gemstone's stand-ins, not Claude and a trained PRM.",
+      '- The llm judge is SIMULATED (the rule judge with label noise), not a language model: ' +
+        "the annotation ablation compares gemstone's stand-ins, not Claude and a trained PRM.",
     );
   notes.push(
-    `- Scale: a ${String(results.config.preset)}-preset GPT-2 on gemstone's arithmetic task against a 14B model on competition maths in the paper; the claims are about the objective, but effect sizes need not carry over.`,
+    `- Scale: a ${String(results.config.preset)}-preset GPT-2 on gemstone's arithmetic task ` +
+      'against a 14B model on competition maths in the paper; ' +
+      'the claims are about the objective, but effect sizes need not carry over.',
   );
   if (claims.length === 0) notes.push('- No claim was tested: the run had no comparison of methods, β or labels.');
   return ['How to read the verdicts here:', '', ...notes];

@@ -12,7 +12,10 @@ export const RESULTS_VERSION = 1;
 
 /** One evaluation on the held-out prompts (the same prompts and sampling seeds for every policy). */
 export interface EvalNumbers {
-  /** Accuracy as the paper measures it: pass@1, the mean correctness of the samples at temperature 0.7 (greedy accuracy when samples is 0). */
+  /**
+   * Accuracy as the paper measures it: pass@1, the mean correctness of the samples at temperature 0.7
+   * (greedy accuracy when samples is 0).
+   */
   accuracy: number;
   /** Greedy accuracy: the fraction of prompts whose greedy answer is right. */
   greedy?: number;

@@ -322,7 +322,9 @@ export class GpuContext {
       if (view === undefined) throw new Error(`${kernel.key}: buffer "${binding.name}" was not given.`);
       if (view.size > this.device.limits.maxStorageBufferBindingSize) {
         throw new Error(
-          `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} (use a smaller model or batch).`,
+          `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; ` +
+            `this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} ` +
+            '(use a smaller model or batch).',
         );
       }
       const size = Math.ceil(view.size / 4) * 4;
@@ -346,7 +348,8 @@ export class GpuContext {
   async copy(source: BufferView, target: BufferView, bytes = Math.min(source.size, target.size)): Promise<void> {
     if (bytes > source.size || bytes > target.size)
       throw new Error(
-        `copy of ${bytes} bytes from ${source.buffer.label} (${source.size}) to ${target.buffer.label} (${target.size}).`,
+        `copy of ${bytes} bytes from ${source.buffer.label} (${source.size}) ` +
+          `to ${target.buffer.label} (${target.size}).`,
       );
     if (source.buffer === target.buffer) {
       // copyBufferToBuffer refuses one buffer as both ends: copy with a kernel instead.
@@ -484,7 +487,10 @@ export function pipelineKey(kernel: KernelSpec): string {
         .map((k) => `${k}=${kernel.constants![k]}`)
         .join(',')
     : '';
-  return `${kernel.shader}:${kernel.entryPoint ?? 'main'}[${definesKey(kernel.defines)}]{${constants}}${kernel.promote?.length ? `:rw(${kernel.promote.join(',')})` : ''}`;
+  return (
+    `${kernel.shader}:${kernel.entryPoint ?? 'main'}[${definesKey(kernel.defines)}]{${constants}}` +
+    `${kernel.promote?.length ? `:rw(${kernel.promote.join(',')})` : ''}`
+  );
 }
 
 /** The read-only inputs in use whose buffer an output in use also binds (views of one arena). */

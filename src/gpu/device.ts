@@ -22,7 +22,10 @@ export interface AdapterReport {
 }
 
 export interface AcquireOptions {
-  /** Force an adapter: 'gpu' | 'llvmpipe' | 'swiftshader' (Node). Default: env GEMSTONE_ADAPTER, else the fastest found. */
+  /**
+   * Force an adapter: 'gpu' | 'llvmpipe' | 'swiftshader' (Node).
+   * Default: env GEMSTONE_ADAPTER, else the fastest found.
+   */
   adapter?: string;
   /** Node only: drop bounds checks (Dawn's disable_robustness). Kernels must never read out of bounds. */
   unsafeFast?: boolean;
@@ -54,7 +57,8 @@ const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'sub
 
 export const NO_ADAPTER_HELP =
   'No WebGPU adapter found: install a GPU driver, or a software one ' +
-  '(Debian: `apt-get install chromium` for SwiftShader, `mesa-vulkan-drivers` and `libegl-mesa0` for llvmpipe/lavapipe).';
+  '(Debian: `apt-get install chromium` for SwiftShader, ' +
+  '`mesa-vulkan-drivers` and `libegl-mesa0` for llvmpipe/lavapipe).';
 
 export class NoAdapterError extends Error {
   constructor(detail: string[]) {

@@ -97,7 +97,8 @@ export class ShaderCompileError extends Error {
     const first = locations[0];
     const where = first && first.line > 0 ? `${first.file}:${first.line}:${first.column}` : shaderFile(shader);
     super(
-      `${where}: ${first?.message ?? 'WGSL compile error'}${messages.length > 1 ? ` (+${messages.length - 1} more)` : ''}`,
+      `${where}: ${first?.message ?? 'WGSL compile error'}` +
+        `${messages.length > 1 ? ` (+${messages.length - 1} more)` : ''}`,
     );
     this.name = 'ShaderCompileError';
     this.file = first?.file ?? shaderFile(shader);
@@ -115,8 +116,11 @@ export interface BindingInfo {
 /** The group-0 bindings a WGSL module declares, read from its source (so no byte offsets are kept by hand). */
 export function parseBindings(source: string): BindingInfo[] {
   const found: BindingInfo[] = [];
-  const pattern =
-    /@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s*<\s*(storage|uniform)\s*(?:,\s*(read_write|read))?\s*>\s*(\w+)/g;
+  const pattern = new RegExp(
+    String.raw`@group\(\s*0\s*\)\s*@binding\(\s*(\d+)\s*\)\s*` +
+      String.raw`var\s*<\s*(storage|uniform)\s*(?:,\s*(read_write|read))?\s*>\s*(\w+)`,
+    'g',
+  );
   for (const match of source.matchAll(pattern)) {
     const kind: BindingKind =
       match[2] === 'uniform' ? 'uniform' : match[3] === 'read_write' ? 'storage' : 'read-only-storage';

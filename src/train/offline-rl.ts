@@ -56,7 +56,10 @@ export interface RlStepResult {
   step: number;
   epoch: number;
   lr: number;
-  /** The objective's named terms (objective, policyGradient, constraint, meanAbsD, maxAbsD, betaShare, …), when read. */
+  /**
+   * The objective's named terms (objective, policyGradient, constraint, meanAbsD, maxAbsD, betaShare, …),
+   * when read.
+   */
   terms?: Record<string, number>;
   gradNorm?: number;
 }
@@ -92,12 +95,14 @@ export class OfflineRlTrainer {
     for (const e of examples) {
       if (e.promptTokens.length + e.responseTokens.length > this.T + 1) {
         throw new Error(
-          `Offline RL: a response of group ${e.group} needs ${e.promptTokens.length + e.responseTokens.length} tokens; the context holds ${this.T + 1}.`,
+          `Offline RL: a response of group ${e.group} ` +
+            `needs ${e.promptTokens.length + e.responseTokens.length} tokens; the context holds ${this.T + 1}.`,
         );
       }
       if (e.refLogprobs.length !== e.responseTokens.length || e.betaMask.length !== e.responseTokens.length) {
         throw new Error(
-          `Offline RL: a response of group ${e.group} has ${e.responseTokens.length} tokens but ${e.refLogprobs.length} log-probs and ${e.betaMask.length} β-mask values.`,
+          `Offline RL: a response of group ${e.group} has ${e.responseTokens.length} tokens ` +
+            `but ${e.refLogprobs.length} log-probs and ${e.betaMask.length} β-mask values.`,
         );
       }
     }

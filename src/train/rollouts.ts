@@ -29,7 +29,8 @@ export async function sampleRollouts(
     const prompt = tokenizer.encode(problem.prompt);
     if (prompt.length >= model.config.contextLength)
       throw new Error(
-        `${problem.id}: the prompt has ${prompt.length} tokens, no room in the context of ${model.config.contextLength}.`,
+        `${problem.id}: the prompt has ${prompt.length} tokens, ` +
+          `no room in the context of ${model.config.contextLength}.`,
       );
     for (let index = 0; index < options.group; index++) rows.push({ problem, index, prompt });
   }

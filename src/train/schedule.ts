@@ -6,7 +6,10 @@ export interface ScheduleOptions {
   totalSteps: number;
 }
 
-/** lr(step) for a 1-based step: step/warmup · maxLr during warmup, then minLr + ½(maxLr − minLr)(1 + cos π·progress). */
+/**
+ * lr(step) for a 1-based step: step/warmup · maxLr during warmup,
+ * then minLr + ½(maxLr − minLr)(1 + cos π·progress).
+ */
 export function learningRate(step: number, { maxLr, minLr, warmupSteps, totalSteps }: ScheduleOptions): number {
   if (warmupSteps > 0 && step <= warmupSteps) return (maxLr * step) / warmupSteps;
   const span = Math.max(1, totalSteps - warmupSteps);

@@ -6,8 +6,8 @@
 // must appear, the β slider must recolour the BCPG-NSA tokens (and not the
 // BCPG ones), checkpoints and annotated data must go out in the CLI's formats
 // and come back in; an LLM endpoint that refuses every request must leave
-// abstentions and a finished run (and its key nowhere but the header); then a page without navigator.gpu must say what to do and
-// show the bundled example run. No console errors anywhere. Prints
+// abstentions and a finished run (and its key nowhere but the header); then a
+// page without navigator.gpu must say what to do and show the bundled example run. No console errors anywhere. Prints
 // "N passed, N failed"; exit 1 on any failure. Screenshots go to a temp folder
 // (printed); GEMSTONE_DEMO_SCREENSHOT=docs/demo.png also copies one there.
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -23,10 +23,14 @@ import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 import { haveChromium, launchChromium } from './chromium.ts';
 
 const CLICK_BUDGET_MS = 200;
-/** A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 12 prompts × 4, two epochs, two iterations. */
+/**
+ * A pipeline sized for SwiftShader on two cores: a few SFT steps on top of the bundled π_ref, 12 prompts × 4,
+ * two epochs, two iterations.
+ */
 const TINY_RUN =
   process.env.GEMSTONE_DEMO_QUERY ??
-  'run=1&sftSteps=6&sftBatch=8&records=400&prompts=12&group=4&epochs=2&iterations=2&evalPrompts=32&readEvery=2&groupsPerBatch=4&compare=bcpg';
+  'run=1&sftSteps=6&sftBatch=8&records=400&prompts=12&group=4&epochs=2&iterations=2' +
+    '&evalPrompts=32&readEvery=2&groupsPerBatch=4&compare=bcpg';
 /** The failing-endpoint drill: one iteration, one epoch. */
 const ENDPOINT_RUN =
   'run=0&keepAll=1&sftSteps=2&sftBatch=8&records=200&prompts=8&group=4&epochs=1&evalPrompts=8&readEvery=2&compare=';
@@ -131,7 +135,8 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
   check(
     `clicks during training are handled within ${CLICK_BUDGET_MS} ms`,
     latencies.length === 4 && Math.max(...latencies) < CLICK_BUDGET_MS,
-    `handler latency ${latencies.map((l) => l.toFixed(0)).join(', ')} ms; playwright round trip ${roundTrips.map((l) => l.toFixed(0)).join(', ')} ms`,
+    `handler latency ${latencies.map((l) => l.toFixed(0)).join(', ')} ms; ` +
+      `playwright round trip ${roundTrips.map((l) => l.toFixed(0)).join(', ')} ms`,
   );
   check(
     'pause pauses and play resumes',
@@ -290,7 +295,10 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
   await context.close();
 }
 
-/** An LLM endpoint that refuses every request (401, with CORS so the page can read it): the judge abstains, training goes on. */
+/**
+ * An LLM endpoint that refuses every request (401, with CORS so the page can read it):
+ * the judge abstains, training goes on.
+ */
 async function failingEndpointPage(browser: Browser, url: string): Promise<void> {
   let authorized = 0;
   const endpoint = createServer((req, res) => {

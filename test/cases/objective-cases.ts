@@ -138,7 +138,8 @@ async function checkObjective(
   const views = {
     logprobs: context.tensor('test.logprobs', Float32Array.from(batch.logprobs)),
     refLogprobs: context.tensor('test.refLogprobs', Float32Array.from(batch.refLogprobs)),
-    coefficients: context.tensor('test.coefficients', new Float32Array(n).fill(7)), // padding must be overwritten with 0
+    // Padding must be overwritten with 0.
+    coefficients: context.tensor('test.coefficients', new Float32Array(n).fill(7)),
   };
   try {
     await objectiveCoefficients(context, { objective: variant.objective, hyper, buffers, ...views });

@@ -67,7 +67,8 @@ export const sampleCases: KernelCase[] = [
           const nearBoundary = Math.abs(u - below) < 1e-5 || Math.abs(u - below - p[want.token]) < 1e-5;
           if (got.tokens[b] !== want.token && !nearBoundary)
             throw new Error(
-              `row ${b} (V=${V}, τ=${temperature}, k=${topK}): GPU picked ${got.tokens[b]}, twin ${want.token} for u=${u}`,
+              `row ${b} (V=${V}, τ=${temperature}, k=${topK}): ` +
+                `GPU picked ${got.tokens[b]}, twin ${want.token} for u=${u}`,
             );
           if (got.tokens[b] === want.token) {
             assertClose(`log π_s row ${b}`, [got.logprobs[b]], [want.logprob], { atol: 1e-5, rtol: 1e-5 });
