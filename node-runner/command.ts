@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { Command } from 'commander';
+import { GpuContext } from '../src/gpu/context.ts';
 import { acquireDevice, type AdapterReport } from '../src/gpu/device.ts';
 import { ConfigError, flagSources, readConfigFile, resolveOptions, type Source } from './config.ts';
 import { Interrupted, InterruptFlag } from './interrupt.ts';
@@ -204,6 +205,12 @@ async function execute<O>(
     const outputMode: OutputMode =
       given.json?.value === true ? 'json' : given.quiet?.value === true ? 'quiet' : 'human';
     if (outputMode !== mode) reporter = new Reporter(outputMode, { progress: given.progress?.value !== false });
+    const tuningReporter = reporter;
+    GpuContext.onTuningSearch = (where) =>
+      tuningReporter.info(
+        "measuring the kernels' block shapes on this adapter (first use: about a minute on two idle cores; " +
+          `kept in ${where}; \`gemstone doctor --tune\` measures them again)`,
+      );
 
     // The profile: --profile, else the one the run was started with, else the adapter's.
     let profile: ProfileName = 'software';

@@ -104,6 +104,12 @@ export class GpuContext {
    * 'defaults' in a browser): 'auto' uses the block shapes measured on this adapter before, measuring
    * them first (a few seconds) when there are none; 'defaults' uses src/kernels/tuning.ts.
    */
+  /**
+   * Told when a context is about to measure block shapes (first use of an adapter: about a minute on a
+   * software adapter), so a face can say why nothing else happens meanwhile. The CLI sets it.
+   */
+  static onTuningSearch: ((where: string) => void) | null = null;
+
   static async create(options: AcquireOptions & { tuning?: TuningMode } = {}): Promise<GpuContext> {
     let context: GpuContext | null = null;
     const acquired = await acquireDevice({
@@ -119,7 +125,7 @@ export class GpuContext {
       // Loaded lazily: most of the kernel code is not needed to make a device.
       const modulePath = '../kernels/autotune.ts';
       const { applyTuning } = (await import(/* @vite-ignore */ modulePath)) as typeof import('../kernels/autotune.ts');
-      const outcome = await applyTuning(context, mode);
+      const outcome = await applyTuning(context, mode, { onStart: GpuContext.onTuningSearch ?? undefined });
       context.tuning = { source: outcome.source, where: outcome.where };
     }
     return context;

@@ -142,7 +142,7 @@ export interface TuningOutcome {
 export async function applyTuning(
   context: GpuContext,
   mode: TuningMode,
-  options: { store?: TuningStore; onSearch?: (search: TuningSearch) => void } = {},
+  options: { store?: TuningStore; onSearch?: (search: TuningSearch) => void; onStart?: (where: string) => void } = {},
 ): Promise<TuningOutcome> {
   if (mode === 'defaults') {
     context.matmulTuning = null;
@@ -158,6 +158,7 @@ export async function applyTuning(
     }
   }
   context.matmulTuning = null; // measure each candidate as itself
+  options.onStart?.(store.where);
   const entry = await searchMatmulBlocks(context, options.onSearch);
   await store.save(key, entry);
   context.matmulTuning = entry.matmul;
