@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_REFERENCE = {
   preset: 'small',
+  task: 'arithmetic',
   dir: fileURLToPath(new URL('../assets/pi-ref-small', import.meta.url)),
 } as const;
 
@@ -24,6 +25,16 @@ export function resolveReference(reference: string, preset: string, say: (line: 
     return BUNDLED_REFERENCE.dir;
   }
   say(`π_ref: none is bundled for the ${preset} preset (only ${BUNDLED_REFERENCE.preset}), so it is trained here`);
+  return 'train';
+}
+
+/**
+ * resolveReference for a run on `task`: the bundled π_ref learned arithmetic, so on another task
+ * "bundled" trains π_ref here instead.
+ */
+export function referenceForTask(reference: string, preset: string, task: string, say: (line: string) => void): string {
+  if (reference !== 'bundled' || task === BUNDLED_REFERENCE.task) return resolveReference(reference, preset, say);
+  say(`π_ref: the bundled one learned ${BUNDLED_REFERENCE.task}, not ${task}, so it is trained here`);
   return 'train';
 }
 

@@ -53,9 +53,8 @@ import { CHECKPOINT, openPolicy, type PolicyRef } from '../../src/pipeline/face.
 import type { Policy } from '../../src/pipeline/policy.ts';
 import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
 import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
-import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
-import { getTask } from '../../src/tasks/index.ts';
-import { referenceProblem, resolveReference } from '../bundled-reference.ts';
+import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
+import { referenceForTask, referenceProblem } from '../bundled-reference.ts';
 import { defineCommand, invocation, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
@@ -202,7 +201,10 @@ export async function runExperiment({
   reporter,
   interrupt,
   profile,
+  task: loaded,
 }: RunContext<ExperimentOptions>): Promise<Record<string, unknown>> {
+  const task = loaded ?? getTask(DEFAULT_TASK_NAME);
+  reporter.info(`task ${describeTask(task)} (difficulty ${task.defaultDifficulty})`);
   // Every stage is timed: the report's timing table reads the seconds of each.
   const seconds = new Map<string, number>();
   const face = nodeFace({
@@ -211,6 +213,7 @@ export async function runExperiment({
     interrupt,
     adapter: o.adapter,
     llm: o,
+    task,
     before: (stage) => `before ${stage}`,
     record: async <T>(stage: string, work: () => Promise<T>, onSkip: () => void): Promise<T> => {
       const t = await folder.stage(stage, () => timed(work), onSkip);
@@ -246,7 +249,7 @@ export async function runExperiment({
   );
 
   // π_ref: once for every seed.
-  const resolved = resolveReference(o.reference, o.preset, (line) => reporter.info(line));
+  const resolved = referenceForTask(o.reference, o.preset, task.name, (line) => reporter.info(line));
   const trained = resolved === 'train';
   let referenceSeconds = 0;
   let reference: PolicyRef;
@@ -254,8 +257,8 @@ export async function runExperiment({
     const store = face.store.at('reference');
     const sft = await referenceRound(
       face,
-      getTask('arithmetic'),
-      referenceOptions(o, { difficulty: DEFAULT_DIFFICULTY, seed: 1, evalPrompts: 0 }),
+      task,
+      referenceOptions(o, { difficulty: task.defaultDifficulty, seed: 1, evalPrompts: 0 }),
       store,
       `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`,
     );
@@ -349,6 +352,7 @@ export async function runExperiment({
     reporter.result(`results page: ${shown(page.report)}`);
   }
   return {
+    ...taskRecord(task),
     results: written.results,
     report: written.report,
     figures: written.figures,

@@ -3,6 +3,7 @@
 // responses), a 2-way head trained on the policy's transformer, written as
 // checkpoint.safetensors with a resume checkpoint while it trains. Every face
 // trains its PRM here; prmJudge turns the result into a judge.
+import { taskRecord } from '../tasks/index.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../checkpoint/checkpoint.ts';
 import type { Rollout } from '../data/rollouts.ts';
 import { CharTokenizer } from '../data/tokenizer.ts';
@@ -157,7 +158,7 @@ export async function prmStage(
     tokenizer: tokenizer.toJSON(),
     labels: options.labels,
     completions: options.completions,
-    task: task.name,
+    ...taskRecord(task),
   };
   const every = options.checkpointEvery ?? 100;
   const progress = hooks.progress({

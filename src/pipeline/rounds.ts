@@ -9,7 +9,7 @@ import type { RolloutStats } from '../data/rollouts.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { PrmJudge } from '../judge/prm.ts';
 import type { Task } from '../tasks/task.ts';
-import { getTask } from '../tasks/index.ts';
+import { checkSameTask, getTask } from '../tasks/index.ts';
 import type { MineableStats } from '../train/rollouts.ts';
 import { annotateStage, type AnnotateStageOptions } from './annotate.ts';
 import { readAnnotated, readRollouts } from './artifacts.ts';
@@ -158,7 +158,8 @@ export async function dataRound(face: PipelineFace, o: DataRoundOptions): Promis
     o.annotateTitle ?? `${name}: annotation (${a.judges.join(' + ')}, ${a.consensus})`,
     async (hooks) => {
       const { header, rollouts } = await readRollouts(store);
-      const problems = problemsOf(getTask(header.task), rollouts);
+      if (face.task !== undefined) checkSameTask(store.locate('rollouts.jsonl'), header.task, face.task);
+      const problems = problemsOf(face.task ?? getTask(header.task), rollouts);
       const llm = a.judges.includes('llm') ? face.llmJudge(hooks, store) : undefined;
       const prm = a.judges.includes('prm') ? await openPrmJudge(face, prmStore, a.prmThreshold) : null;
       const pool = await face.pool(a.workers);
@@ -236,6 +237,7 @@ export async function trainRound<T>(
     const policy = await openPolicy(face, o.policy);
     try {
       const { header, records } = await readAnnotated(o.data.store, o.data.name);
+      checkSameTask(o.data.store.locate(o.data.name), header.task, policy.task);
       const r = await offlineRlStage(
         policy,
         records,
