@@ -299,7 +299,7 @@ export function isWord(kind: Kind, value: unknown): boolean {
 export function taskOption(help: string, defaultTask?: string): OptionSpec {
   return {
     key: 'task',
-    help: `${help}: a built-in task (${TASK_NAMES.join(', ')}) or the path of a module that exports one (docs/tasks.md)`,
+    help: `${help}: a built-in task (${TASK_NAMES.join(', ')}) or the path of a module that exports one`,
     kind: { type: 'task' },
     ...(defaultTask !== undefined ? { default: defaultTask } : {}),
   };

@@ -90,7 +90,8 @@ export function evalCommand() {
         const ks = options.samples > 0 ? options.k.filter((k) => k <= options.samples) : [];
         reporter.info(`eval · ${describeReport(policy.context.report)}`);
         reporter.info(
-          `${policy.path} (step ${policy.checkpoint.step}) · ${describeTask(policy.task)}, difficulty ${difficulty} · ${options.prompts} held-out prompts`,
+          `${policy.path} (step ${policy.checkpoint.step}) · ${describeTask(policy.task)}, ` +
+            `difficulty ${difficulty} · ${options.prompts} held-out prompts`,
         );
         const result = await evaluatePolicy(
           { ...policy, difficulty },

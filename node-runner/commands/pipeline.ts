@@ -49,7 +49,8 @@ export const PIPELINE_OPTIONS: OptionSpec[] = [
   fromProfile('preset', 'model size of π_ref', choice(Object.keys(PRESETS))),
   fromProfile(
     'reference',
-    `π_ref: "bundled" (arithmetic's, small preset, trained by gemstone; assets/pi-ref-small; another task or preset trains one), "train" (SFT here with the options below), or a folder from gemstone sft --task`,
+    `π_ref: "bundled" (arithmetic's, small preset, trained by gemstone; assets/pi-ref-small; another task or ` +
+      'preset trains one), "train" (SFT here with the options below), or a folder from gemstone sft --task',
     { type: 'dir', or: REFERENCE_MODES },
   ),
   fromProfile('records', 'noisy-solver traces π_ref learns from', int()),
@@ -91,7 +92,8 @@ export function pipelineCommand() {
   return defineCommand<PipelineOptions>({
     name: 'pipeline',
     description:
-      "the whole BCPG-NSA pipeline on a task (--task; arithmetic by default): π_ref SFT → rollouts → PRM → judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
+      'the whole BCPG-NSA pipeline on a task (--task; arithmetic by default): π_ref SFT → rollouts → PRM → ' +
+      "judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
     options: PIPELINE_OPTIONS,
     examples: [
       'gemstone pipeline',

@@ -149,7 +149,7 @@ export function sftCommand() {
   return defineCommand<SftCliOptions>({
     name: 'sft',
     description:
-      'supervised fine-tuning: on your {prompt, completion} JSONL (--data), or π_ref on a built-in task (--task)',
+      'supervised fine-tuning: on your {prompt, completion} JSONL (--data), or π_ref on a task (--task NAME|PATH)',
     options: SFT_OPTIONS,
     examples: [
       'gemstone sft --task arithmetic --out runs/ref',
@@ -228,7 +228,8 @@ export async function runSft(
         const result = await evaluatePolicy(policy, { prompts: options.evalPrompts, samples: 0, batch: 64 });
         heldOutAccuracy = result.greedyAccuracy;
         reporter.info(
-          `held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${result.prompts} prompts (difficulty ${difficulty})`,
+          `held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${result.prompts} prompts ` +
+            `(difficulty ${difficulty})`,
         );
       }
       if (options.samples > 0) {
