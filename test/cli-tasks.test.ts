@@ -229,7 +229,8 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
     ]);
     expect(pipeline.code).toBe(1);
     expect(pipeline.stderr).toContain(
-      `${join(bundled, 'checkpoint.safetensors')} was made with the task "arithmetic", but this run's task is "sorting"`,
+      `${join(bundled, 'checkpoint.safetensors')} was made with the task "arithmetic", ` +
+        `but this run's task is "sorting"`,
     );
   });
 
@@ -242,7 +243,7 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
         '  oracle: (problem, response, steps) => reverse.oracle(problem, response, steps).slice(1) };\n',
     );
     for (const command of ['pipeline', 'sft']) {
-      const out = join(dir, `never-${command}`);
+      const out = join(dir, `broken-${command}`);
       const { code, stderr } = await gemstone([command, '--task', broken, '--preset', 'tiny', '--out', out]);
       expect(code, stderr).toBe(2);
       expect(errors(stderr)).toEqual([
@@ -258,7 +259,10 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
     const unknown = await gemstone(['pipeline', '--task', 'chess', '--out', join(dir, 'never-unknown')]);
     expect(unknown.code).toBe(2);
     expect(errors(unknown.stderr)[0]).toMatch(
-      /^error: option '--task <name\|path>' argument 'chess' is invalid\. must be a built-in task \(arithmetic, sorting\) or the path of a task module/,
+      new RegExp(
+        /^error: option '--task <name\|path>' argument 'chess' is invalid\. /.source +
+          /must be a built-in task \(arithmetic, sorting\) or the path of a task module/.source,
+      ),
     );
   });
 });
