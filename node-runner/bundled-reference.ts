@@ -2,7 +2,13 @@
 // arithmetic task (assets/pi-ref-small/provenance.json says how). The software
 // profile's pipeline starts from it, because training it takes ~40 minutes on
 // a few CPU cores; `--reference train` trains one instead, as the gpu profile does.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
+import type { PolicyExtra } from '../src/pipeline/policy.ts';
+import { checkSameTask, DEFAULT_TASK_NAME, getTask } from '../src/tasks/index.ts';
+import type { Task } from '../src/tasks/task.ts';
 
 export const BUNDLED_REFERENCE = {
   preset: 'small',
@@ -36,6 +42,14 @@ export function referenceForTask(reference: string, preset: string, task: string
   if (reference !== 'bundled' || task === BUNDLED_REFERENCE.task) return resolveReference(reference, preset, say);
   say(`π_ref: the bundled one learned ${BUNDLED_REFERENCE.task}, not ${task}, so it is trained here`);
   return 'train';
+}
+
+/** Refuses a --reference folder whose π_ref learned another task than the run's, before any run folder is made. */
+export function checkReferenceTask(reference: string, task: Task | null): void {
+  if ((REFERENCE_MODES as readonly string[]).includes(reference)) return;
+  const path = join(reference, 'checkpoint.safetensors');
+  const extra = (decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra ?? {}) as PolicyExtra;
+  checkSameTask(path, extra.task, task ?? getTask(DEFAULT_TASK_NAME));
 }
 
 /** The error for a --reference that is neither a mode nor a folder with a checkpoint, or null. */

@@ -227,10 +227,39 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
       '--out',
       out,
     ]);
-    expect(pipeline.code).toBe(1);
-    expect(pipeline.stderr).toContain(
-      `${join(bundled, 'checkpoint.safetensors')} was made with the task "arithmetic", ` +
-        `but this run's task is "sorting"`,
+    expect(pipeline.code).toBe(2);
+    expect(errors(pipeline.stderr)).toEqual([
+      `gemstone pipeline: ${join(bundled, 'checkpoint.safetensors')} was made with the task "arithmetic", ` +
+        `but this run's task is "sorting": give --task arithmetic (or a file made with sorting).`,
+    ]);
+    expect(existsSync(out), 'no run folder').toBe(false);
+    // A PRM of another task is refused by annotate too (the sorting run's rollouts, a PRM trained on reverse).
+    const reverseRollouts = join(dir, 'reverse-rollouts', 'rollouts.jsonl');
+    const prmOut = join(dir, 'reverse-prm');
+    const prm = await gemstone(
+      ['prm', '--checkpoint', join(dir, 'reverse-ref'), '--data', reverseRollouts, '--labels', 'oracle'].concat([
+        '--steps',
+        '2',
+        '--out',
+        prmOut,
+      ]),
+    );
+    expect(prm.code, prm.stderr).toBe(0);
+    expect(checkpointExtra(join(prmOut, 'checkpoint.safetensors'))).toMatchObject({ kind: 'prm', task: 'reverse' });
+    const withPrm = await gemstone([
+      'annotate',
+      '--data',
+      rollouts,
+      '--judges',
+      'prm',
+      '--prm',
+      prmOut,
+      '--out',
+      join(dir, 'never-prm'),
+    ]);
+    expect(withPrm.code).toBe(1);
+    expect(withPrm.stderr).toContain(
+      `${join(prmOut, 'checkpoint.safetensors')} was made with the task "reverse", but this run's task is "sorting"`,
     );
   });
 

@@ -216,7 +216,7 @@ export async function runAnnotate(
       )
     : undefined;
   const prm = options.judges.includes('prm')
-    ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter)
+    ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter, task)
     : null;
   const pool = await WorkerPool.create(options.workers);
   let result: AnnotateStageResult;

@@ -54,7 +54,7 @@ import type { Policy } from '../../src/pipeline/policy.ts';
 import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
 import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
 import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
-import { referenceForTask, referenceProblem } from '../bundled-reference.ts';
+import { checkReferenceTask, referenceForTask, referenceProblem } from '../bundled-reference.ts';
 import { defineCommand, invocation, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
@@ -111,7 +111,7 @@ export function experimentCommand() {
   const command = defineCommand<ExperimentOptions>({
     name: 'experiment',
     description:
-      "the paper's comparisons on the built-in task: every objective (and --sweep β or label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
+      "the paper's comparisons on a task (--task; arithmetic by default): every objective (and --sweep β or label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
     options: EXPERIMENT_OPTIONS,
     examples: [
       'gemstone experiment --seeds 3 --out runs/exp',
@@ -120,6 +120,7 @@ export function experimentCommand() {
       'gemstone experiment --resume runs/exp --docs docs/results      # (re)write the results page of a run',
     ],
     validate,
+    prepare: (o, task) => checkReferenceTask(o.reference, task),
     run: runExperiment,
   });
   // --sweep may be given twice (--sweep beta=… --sweep labels=…): collect rather than keep the last.

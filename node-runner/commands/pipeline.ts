@@ -16,7 +16,7 @@ import { pct } from '../../src/pipeline/evaluate.ts';
 import { CHECKPOINT, type PolicyRef } from '../../src/pipeline/face.ts';
 import { runPipelineRounds } from '../../src/pipeline/pipeline.ts';
 import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
-import { REFERENCE_MODES, referenceForTask, referenceProblem } from '../bundled-reference.ts';
+import { checkReferenceTask, REFERENCE_MODES, referenceForTask, referenceProblem } from '../bundled-reference.ts';
 import { defineCommand, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
@@ -110,6 +110,7 @@ export function pipelineCommand() {
         throw new ConfigError(problem);
       }
     },
+    prepare: (o, task) => checkReferenceTask(o.reference, task),
     run: runPipeline,
   });
 }
