@@ -113,6 +113,36 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
     }
     expect(recordedTasks(out)).toEqual(new Array(5).fill({ task: 'reverse', task_module: EXAMPLE }));
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).options.task).toBe(EXAMPLE);
+    // export reads the run's annotated files with the module their headers record.
+    const exported = join(dir, 'reverse-export');
+    const exporting = await gemstone(['export', '--run', out, '--out', exported]);
+    expect(exporting.code, exporting.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(exported, 'manifest.json'), 'utf8'))).toMatchObject({
+      task: 'reverse',
+      task_module: EXAMPLE,
+      records: 8,
+    });
+  });
+
+  it('experiment runs on the module too, and records it in summary.json and results.json', async () => {
+    const out = join(dir, 'reverse-experiment');
+    const { stderr, code } = await gemstone(
+      ['experiment', '--task', EXAMPLE, ...TINY_FLAGS, '--batch', '8', '--eval-samples', '2'].concat([
+        '--seeds',
+        '2',
+        '--methods',
+        'bcpg',
+        '--out',
+        out,
+      ]),
+    );
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({
+      task: 'reverse',
+      task_module: EXAMPLE,
+    });
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).config.task).toBe(EXAMPLE);
+    expect(firstLine(join(out, 'seed-1', 'iteration-1', 'annotated.jsonl')).task).toBe('reverse');
   });
 
   it('sft, rollout and eval take the module by a path relative to the working folder', async () => {

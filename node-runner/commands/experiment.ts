@@ -395,7 +395,7 @@ export async function runExperiment({
     // Keyed by the sources: a resumed leg that adds a label sweep remakes the masks (cheap) rather than reusing a stage without them.
     const labelsStage = `${name}/labels:${sources.join('+')}`;
     const masks = await face.stages.run(labelsStage, title, async () => {
-      const { header, records } = await readAnnotatedFile(annotate.path);
+      const { header, records } = await readAnnotatedFile(annotate.path, { task });
       const files: Partial<Record<LabelSource, string>> = {};
       const counts: LabelResult[] = [];
       for (const source of sources) {
