@@ -140,7 +140,7 @@ export async function sftStage(
       sft,
       data: options.data ?? null,
       task: task?.name ?? null,
-      ...(task !== null ? taskRecord(task) : {}),
+      ...(task !== null ? taskRecord(task) : {}), // and, for a task from a module, its path
       difficulty: options.difficulty,
       preset: options.preset,
     };
