@@ -111,7 +111,9 @@ export function experimentCommand() {
   const command = defineCommand<ExperimentOptions>({
     name: 'experiment',
     description:
-      "the paper's comparisons on a task (--task; arithmetic by default): every objective (and --sweep β or label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
+      "the paper's comparisons on a task (--task; arithmetic by default): every objective (and --sweep β or " +
+      "label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired " +
+      "differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
     options: EXPERIMENT_OPTIONS,
     examples: [
       'gemstone experiment --seeds 3 --out runs/exp',
