@@ -10,6 +10,8 @@ import process from 'node:process';
 import { Command } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
 import { acquireDevice, type AdapterReport } from '../src/gpu/device.ts';
+import { loadTask } from '../src/tasks/load.ts';
+import type { Task } from '../src/tasks/task.ts';
 import { ConfigError, flagSources, readConfigFile, resolveOptions, type Source } from './config.ts';
 import { Interrupted, InterruptFlag } from './interrupt.ts';
 import { chooseProfile, PROFILE_NAMES, type ProfileName } from './presets.ts';
@@ -94,6 +96,8 @@ export interface RunContext<O> {
   adapter: AdapterReport | null;
   /** What definition.prepare returned. */
   prepared: unknown;
+  /** The task --task named, loaded and held to the contract (checkTask); null when the command got none. */
+  task: Task | null;
 }
 
 export interface CommandDefinition<O> {
@@ -109,7 +113,7 @@ export interface CommandDefinition<O> {
   /** Checks across options, after each is known to be well-formed (throw ConfigError). */
   validate?: (options: O) => void;
   /** Reads and checks input files before the run folder exists; its errors are bad input (status 2). Its value is context.prepared. */
-  prepare?: (options: O) => Promise<unknown> | unknown;
+  prepare?: (options: O, task: Task | null) => Promise<unknown> | unknown;
   /** Does the work; what it returns is written to summary.json. */
   run: (context: RunContext<O>) => Promise<Record<string, unknown> | undefined>;
 }
@@ -236,9 +240,10 @@ async function execute<O>(
     }
     const options = resolveOptions(specs, given, profile) as O & { out?: string; adapter?: string };
     definition.validate?.(options);
+    const task = await commandTask(specs, options as Record<string, unknown>, given);
     let prepared: unknown;
     try {
-      prepared = await definition.prepare?.(options);
+      prepared = await definition.prepare?.(options, task);
     } catch (error) {
       throw error instanceof ConfigError ? error : new ConfigError((error as Error).message);
     }
@@ -298,6 +303,7 @@ async function execute<O>(
       resumed: resumeDir !== undefined,
       adapter,
       prepared,
+      task,
     };
     const summary = await definition.run(context);
     if (summary !== undefined && folder !== null) {
@@ -335,4 +341,23 @@ function stamp(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/**
+ * The task of a command with a --task option: loaded (a built-in name, or a module by path) and held to the task
+ * contract, so a broken task is refused with the rule it broke before any run folder is made.
+ */
+async function commandTask(
+  specs: OptionSpec[],
+  options: Record<string, unknown>,
+  given: Record<string, Source>,
+): Promise<Task | null> {
+  const value = options.task;
+  if (!specs.some((s) => s.kind.type === 'task') || typeof value !== 'string') return null;
+  const difficulty = typeof options.difficulty === 'number' ? options.difficulty : undefined;
+  try {
+    return await loadTask(value, { check: { difficulty } });
+  } catch (error) {
+    throw new ConfigError(`${given.task?.where ?? '--task'}: ${(error as Error).message}`);
+  }
 }

@@ -26,7 +26,7 @@ export interface ConfigFile {
   command?: string;
 }
 
-const PATH_KINDS = new Set(['file', 'dir', 'existing', 'path']);
+const PATH_KINDS = new Set(['file', 'dir', 'existing', 'path', 'task']);
 
 /**
  * Reads a JSON config file: a flat object of options, keys as in --help without

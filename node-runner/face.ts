@@ -4,6 +4,7 @@
 // context of its own for each stage.
 import { GpuContext } from '../src/gpu/context.ts';
 import type { PipelineFace } from '../src/pipeline/face.ts';
+import type { Task } from '../src/tasks/task.ts';
 import { WorkerPool } from '../src/workers/pool.ts';
 import { cliLlmJudge } from './commands/annotate.ts';
 import { FolderStore } from './file-store.ts';
@@ -17,6 +18,8 @@ export interface NodeFaceOptions {
   interrupt: InterruptFlag;
   adapter?: string;
   llm: { llmUrl?: string; llmModel: string; llmNoise: number; llmCache?: string };
+  /** The run's task (every checkpoint and rollout file the rounds read must have been made with it). */
+  task?: Task;
   /** Where a stop before `stage` is reported ("before the iteration-1/train stage"). */
   before?: (stage: string) => string;
   /** Runs a stage's work and records it (default: folder.stage); the experiment also times it. */
@@ -44,6 +47,7 @@ export function nodeFace(o: NodeFaceOptions): PipelineFace {
       const context = await GpuContext.create({ adapter: o.adapter });
       return { context, release: () => context.destroy() };
     },
+    task: o.task,
     pool: (workers) => WorkerPool.create(workers),
     llmJudge: (hooks, store) =>
       cliLlmJudge(

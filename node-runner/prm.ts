@@ -40,10 +40,12 @@ export async function loadPrmJudge(
   location: string | undefined,
   threshold: number,
   adapter?: string,
+  /** The rollouts' task: a PRM trained on another task's is refused. */
+  task?: Task,
 ): Promise<{ judge: PrmJudge; close(): void }> {
   if (location === undefined) throw new Error('--judges prm needs --prm DIR (train one with gemstone prm).');
   const path = location.endsWith('.safetensors') ? location : join(location, 'checkpoint.safetensors');
   const bytes = await readFileBytes(path);
   const context = await GpuContext.create({ adapter });
-  return prmJudgeOn({ context, release: () => context.destroy() }, bytes, path, threshold);
+  return prmJudgeOn({ context, release: () => context.destroy() }, bytes, path, threshold, task);
 }

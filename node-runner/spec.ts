@@ -4,6 +4,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
+import { TASK_NAMES } from '../src/tasks/index.ts';
+import { isTaskPath } from '../src/tasks/load.ts';
 import type { ProfileName } from './presets.ts';
 
 export type Kind =
@@ -23,7 +25,9 @@ export type Kind =
   /** A file or folder: either, as long as it exists. */
   | { type: 'existing' }
   /** An output path (need not exist). */
-  | { type: 'path' };
+  | { type: 'path' }
+  /** A built-in task's name, or the path of a module that exports a task (loaded and checked before the run). */
+  | { type: 'task' };
 
 export const int = (min = 1): Kind => ({ type: 'int', min });
 export const num = (extra: Omit<Extract<Kind, { type: 'number' }>, 'type'> = {}): Kind => ({
@@ -80,6 +84,8 @@ function placeholder(spec: OptionSpec): string {
       return '<path>';
     case 'path':
       return '<path>';
+    case 'task':
+      return '<name|path>';
     case 'url':
       return '<url>';
     case 'list':
@@ -185,6 +191,11 @@ export function schemaOf(kind: Kind): z.ZodType {
     case 'path':
       schema = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
       break;
+    case 'task':
+      schema = z.string({ error: 'must be a string' }).refine((s) => isTaskPath(s) || TASK_NAMES.includes(s), {
+        error: `must be a built-in task (${TASK_NAMES.join(', ')}) or the path of a task module (e.g. ./my-task.ts)`,
+      });
+      break;
     case 'url':
       // No credentials in a URL: options are logged and saved; the key goes in GEMSTONE_LLM_API_KEY.
       schema = z
@@ -239,11 +250,12 @@ export function checkValue(
   }
   if (checkPaths && typeof value === 'string' && !isWord(spec.kind, value)) {
     const kind = spec.kind.type;
-    if ((kind === 'file' || kind === 'dir' || kind === 'existing') && !existsSync(value))
+    if ((kind === 'file' || kind === 'dir' || kind === 'existing' || kind === 'task') && !existsSync(value))
       return {
-        message: `no such ${kind === 'dir' ? 'folder' : kind === 'file' ? 'file' : 'file or folder'}: ${value}`,
+        message: `no such ${kind === 'dir' ? 'folder' : kind === 'existing' ? 'file or folder' : 'file'}: ${value}`,
       };
-    if (kind === 'file' && !statSync(value).isFile()) return { message: `is a folder, not a file: ${value}` };
+    if ((kind === 'file' || kind === 'task') && !statSync(value).isFile())
+      return { message: `is a folder, not a file: ${value}` };
     if (kind === 'dir' && !statSync(value).isDirectory()) return { message: `is a file, not a folder: ${value}` };
   }
   return null;
@@ -276,7 +288,21 @@ function editDistance(a: string, b: string): number {
 
 /** Whether a path option's value is one of the words it takes instead of a path. */
 export function isWord(kind: Kind, value: unknown): boolean {
+  if (kind.type === 'task') return typeof value === 'string' && !isTaskPath(value);
   return kind.type === 'dir' && typeof value === 'string' && (kind.or ?? []).includes(value);
+}
+
+/**
+ * `--task NAME|PATH`: a built-in task or a module that exports one; a relative path is read from the working
+ * folder (or the --config file's folder). The task is checked (checkTask) before any run folder is made.
+ */
+export function taskOption(help: string, defaultTask?: string): OptionSpec {
+  return {
+    key: 'task',
+    help: `${help}: a built-in task (${TASK_NAMES.join(', ')}) or the path of a module that exports one`,
+    kind: { type: 'task' },
+    ...(defaultTask !== undefined ? { default: defaultTask } : {}),
+  };
 }
 
 /** For the commands that read rollout or annotated files: their rewards are checked against the task's verifier. */

@@ -1,6 +1,7 @@
 // The same CLI under Deno (`deno run -A node-runner/main.ts …`, WebGPU from Deno's own
 // navigator.gpu): doctor, and the whole tiny pipeline, uninterrupted and interrupted by
-// Ctrl-C then resumed, with the same summary and the same policy to the bit.
+// Ctrl-C then resumed, with the same summary and the same policy to the bit; and the tiny
+// pipeline on the sorting task and on the example task module loaded by path (--task).
 //
 // Deno runs on lavapipe (Vulkan) and Node on llvmpipe (OpenGL ES) here: different adapters,
 // so their numbers are compared within each runtime, not across them.
@@ -127,5 +128,36 @@ describe('gemstone CLI in Deno', () => {
         .parameters;
     const [a, b] = [policy(whole), policy(split)];
     for (const name of Object.keys(a)) expect(Array.from(b[name]), name).toEqual(Array.from(a[name]));
+  });
+
+  it('--task: the tiny pipeline on sorting, and on examples/tasks/my-task.ts loaded by path', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gemstone-deno-tasks-'));
+    const tiny = [
+      ...['--preset', 'tiny', '--records', '64', '--sft-steps', '8', '--prompts', '4', '--group', '2'],
+    ].concat(['--judges', 'rule,llm', '--epochs', '1', '--eval-prompts', '4', '--keep-all', '--workers', '1']);
+    const example = join(ROOT, 'examples', 'tasks', 'my-task.ts');
+    for (const [task, name, module] of [
+      ['sorting', 'sorting', undefined],
+      ['./examples/tasks/my-task.ts', 'reverse', example],
+    ] as const) {
+      const out = join(root, name);
+      const { code, stderr } = await deno(['pipeline', '--task', task, ...tiny, '--out', out]);
+      expect(code, stderr).toBe(0);
+      const summary = summaryOf(out);
+      expect(summary.adapter).toMatch(/^deno · /);
+      expect(summary).toMatchObject({ task: name, dataset: { prompts: 4, responses: 8 } });
+      expect(summary.task_module).toBe(module);
+      // The annotation workers (Deno workers) found the task: every record has the oracle's verdicts.
+      const annotated = readFileSync(join(out, 'iteration-1', 'annotated.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      const header = JSON.parse(annotated[0]);
+      expect([header.task, header.task_module]).toEqual([name, module]);
+      for (const line of annotated.slice(1)) {
+        const record = JSON.parse(line);
+        expect(record.prompt_id.startsWith(`${name}-d`)).toBe(true);
+        expect(record.judges.map((j: { name: string }) => j.name)).toEqual(['rule', 'llm', 'oracle']);
+      }
+    }
   });
 });

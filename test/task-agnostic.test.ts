@@ -56,6 +56,19 @@ describe('the core names no particular task', () => {
     expect(offending).toEqual([]);
   });
 
+  it('the stage library and the annotation workers never name a built-in task either', () => {
+    // They take the run's task (or load the one a file records), so `--task ./my-task.ts` reaches every stage.
+    const names = new RegExp(`\\b(?:${TASK_NAMES.join('|')})\\b`, 'i');
+    const stages = ['src/pipeline', 'src/workers'].flatMap(sourceFiles);
+    expect(stages.length).toBeGreaterThan(10);
+    const offending = stages.flatMap((file) =>
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (names.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('would catch an offending line (the check itself can fail)', () => {
     const names = new RegExp(`\\b(?:${TASK_NAMES.join('|')})\\b`, 'i');
     expect(names.test("import { arithmetic } from '../tasks/arithmetic.ts';")).toBe(true);

@@ -4,14 +4,20 @@
 // and never written to the URL or to storage.
 import { CONSENSUS_MODES, type ConsensusMode } from '../../src/judge/consensus.ts';
 import { isObjectiveName, OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
+import { TASK_NAMES } from '../../src/tasks/index.ts';
 
 export const DEMO_JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
 export type DemoJudge = (typeof DEMO_JUDGES)[number];
 export const DEMO_PRESETS = ['tiny', 'small'] as const;
 export type DemoPreset = (typeof DEMO_PRESETS)[number];
 
+/** The page runs the built-in tasks (a task module needs Node or Deno to load). */
+export const DEMO_TASKS: readonly string[] = TASK_NAMES;
+
 export interface DemoConfig {
-  /** Arithmetic task difficulty (chain length 2 + d). */
+  /** The built-in task (the bundled tiny π_ref learned arithmetic; another task trains π_ref from scratch). */
+  task: string;
+  /** The task's difficulty (arithmetic: chain length 2 + d; sorting: 3 + d numbers). */
   difficulty: number;
   preset: DemoPreset;
   /** π_ref: trained from scratch in the page, or continued from the bundled tiny π_ref (made by demo/scripts/make-example.ts). */
@@ -56,6 +62,7 @@ export interface DemoConfig {
 }
 
 export const DEFAULT_CONFIG: DemoConfig = {
+  task: 'arithmetic',
   difficulty: 0,
   preset: 'tiny',
   ref: 'bundled',
@@ -90,6 +97,7 @@ export const DEFAULT_CONFIG: DemoConfig = {
 
 type Kind = 'int' | 'num' | 'bool' | 'str';
 const KINDS: Record<keyof DemoConfig, Kind> = {
+  task: 'str',
   difficulty: 'int',
   preset: 'str',
   ref: 'str',
@@ -194,6 +202,8 @@ export function parseConfig(search: string): ParsedConfig {
 
 function checkString(name: keyof DemoConfig, value: unknown): string | null {
   switch (name) {
+    case 'task':
+      return DEMO_TASKS.includes(value as string) ? null : `tasks: ${DEMO_TASKS.join(', ')}.`;
     case 'preset':
       return (DEMO_PRESETS as readonly unknown[]).includes(value) ? null : `presets: ${DEMO_PRESETS.join(', ')}.`;
     case 'ref':

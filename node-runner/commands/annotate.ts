@@ -16,15 +16,17 @@ import { LlmJudge } from '../../src/judge/llm-judge.ts';
 import { simulatedLlmJudge } from '../../src/judge/simulated-llm.ts';
 import { annotateStage, type AnnotateStageResult } from '../../src/pipeline/annotate.ts';
 import { problemsOf } from '../../src/pipeline/problems.ts';
-import { getTask } from '../../src/tasks/index.ts';
+import { getTask, taskRecord } from '../../src/tasks/index.ts';
+import type { Task } from '../../src/tasks/task.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { FolderStore } from '../file-store.ts';
+import { dataTask } from '../policy.ts';
 import { loadPrmJudge } from '../prm.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { stageHooks, type StageIO } from '../reporter.ts';
-import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { defaultLlmCachePath } from '../user-cache.ts';
 import { profileHelp } from './sft.ts';
 
@@ -32,6 +34,7 @@ export const JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
 
 export interface AnnotateCliOptions {
   data: string;
+  task?: string;
   judges: string[];
   consensus: ConsensusMode;
   /** The folder for annotated.jsonl. */
@@ -119,6 +122,7 @@ export function annotateCommand() {
         kind: { type: 'file' },
         required: true,
       },
+      taskOption("the rollouts' task (default: the one their header records; another is refused)"),
       TRUST_REWARDS_OPTION,
       ...JUDGE_OPTIONS,
       {
@@ -137,14 +141,15 @@ export function annotateCommand() {
       'gemstone annotate --data runs/rollouts/rollouts.jsonl --judges llm,prm --prm runs/prm --out runs/annotated',
     ],
     validate: validateJudges,
-    prepare: (o) => readRolloutFile(o.data, { trustRewards: o.trustRewards }),
+    prepare: async (o, given) => {
+      const task = await dataTask(o.data, given);
+      return { task, ...(await readRolloutFile(o.data, { trustRewards: o.trustRewards, task })) };
+    },
     run: async ({ options, reporter, interrupt, prepared }) => {
-      const result = await runAnnotate(
-        options,
-        { reporter, interrupt, stage: 'annotate' },
-        prepared as Awaited<ReturnType<typeof readRolloutFile>>,
-      );
+      const input = prepared as AnnotateInput;
+      const result = await runAnnotate(options, { reporter, interrupt, stage: 'annotate' }, input);
       return {
+        ...taskRecord(input.task ?? getTask(input.header.task)),
         path: result.path,
         responses: result.responses,
         mined_tokens: result.minedTokens,
@@ -191,14 +196,16 @@ export interface AnnotateResult {
   judges: { name: string; precision: number; recall: number; f1: number }[];
 }
 
+type AnnotateInput = Awaited<ReturnType<typeof readRolloutFile>> & { task?: Task };
+
 export async function runAnnotate(
   options: AnnotateCliOptions,
   io: StageIO,
-  input?: Awaited<ReturnType<typeof readRolloutFile>>,
+  input?: AnnotateInput,
 ): Promise<AnnotateResult> {
   const { reporter } = io;
   const { header, rollouts } = input ?? (await readRolloutFile(options.data, { trustRewards: options.trustRewards }));
-  const task = getTask(header.task);
+  const task = input?.task ?? getTask(header.task);
   const problems = problemsOf(task, rollouts);
 
   const llm = options.judges.includes('llm')
@@ -209,7 +216,7 @@ export async function runAnnotate(
       )
     : undefined;
   const prm = options.judges.includes('prm')
-    ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter)
+    ? await loadPrmJudge(options.prm, options.prmThreshold, options.adapter, task)
     : null;
   const pool = await WorkerPool.create(options.workers);
   let result: AnnotateStageResult;

@@ -2,16 +2,18 @@
 // (pass@1 from samples at the evaluation temperature), greedy accuracy and pass@k.
 import { describeReport } from '../../src/gpu/device.ts';
 import { EVALUATION } from '../../src/pipeline/defaults.ts';
+import { describeTask, taskRecord } from '../../src/tasks/index.ts';
 import { describeAccuracy, evaluatePolicy } from '../../src/pipeline/evaluate.ts';
 import { defineCommand } from '../command.ts';
 import { loadPolicy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
-import { int, num, type DefaultContext } from '../spec.ts';
+import { int, num, taskOption, type DefaultContext } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 import { pct } from './train.ts';
 
 interface EvalOptions {
   checkpoint: string;
+  task?: string;
   prompts: number;
   samples: number;
   k: number[];
@@ -36,6 +38,7 @@ export function evalCommand() {
         kind: { type: 'existing' },
         required: true,
       },
+      taskOption("the checkpoint's task (default: the one it learned; another is refused)"),
       {
         key: 'prompts',
         help: 'held-out prompts',
@@ -80,14 +83,15 @@ export function evalCommand() {
       'gemstone eval --checkpoint runs/pipeline/iteration-1/policy --prompts 500',
       'gemstone eval --checkpoint runs/ref --json | tail -1',
     ],
-    run: async ({ options, reporter }) => {
-      const policy = await loadPolicy(options.checkpoint, options.adapter);
+    run: async ({ options, reporter, task }) => {
+      const policy = await loadPolicy(options.checkpoint, options.adapter, task);
       try {
         const difficulty = options.difficulty ?? policy.difficulty;
         const ks = options.samples > 0 ? options.k.filter((k) => k <= options.samples) : [];
         reporter.info(`eval · ${describeReport(policy.context.report)}`);
         reporter.info(
-          `${policy.path} (step ${policy.checkpoint.step}) · ${policy.task.name}, difficulty ${difficulty} · ${options.prompts} held-out prompts`,
+          `${policy.path} (step ${policy.checkpoint.step}) · ${describeTask(policy.task)}, ` +
+            `difficulty ${difficulty} · ${options.prompts} held-out prompts`,
         );
         const result = await evaluatePolicy(
           { ...policy, difficulty },
@@ -106,7 +110,8 @@ export function evalCommand() {
           reporter.result(
             `pass@${k} ${pct(result.passAtK[k])} (${options.samples} samples at temperature ${options.temperature})`,
           );
-        return { checkpoint: policy.path, step: policy.checkpoint.step, task: policy.task.name, difficulty, ...result };
+        const { path, checkpoint } = policy;
+        return { checkpoint: path, step: checkpoint.step, ...taskRecord(policy.task), difficulty, ...result };
       } finally {
         policy.model.destroy();
         policy.context.destroy();

@@ -53,9 +53,8 @@ import { CHECKPOINT, openPolicy, type PolicyRef } from '../../src/pipeline/face.
 import type { Policy } from '../../src/pipeline/policy.ts';
 import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
 import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
-import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
-import { getTask } from '../../src/tasks/index.ts';
-import { referenceProblem, resolveReference } from '../bundled-reference.ts';
+import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
+import { checkReferenceTask, referenceForTask, referenceProblem } from '../bundled-reference.ts';
 import { defineCommand, invocation, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
@@ -112,7 +111,9 @@ export function experimentCommand() {
   const command = defineCommand<ExperimentOptions>({
     name: 'experiment',
     description:
-      "the paper's comparisons on the built-in task: every objective (and --sweep β or label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
+      "the paper's comparisons on a task (--task; arithmetic by default): every objective (and --sweep β or " +
+      "label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired " +
+      "differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
     options: EXPERIMENT_OPTIONS,
     examples: [
       'gemstone experiment --seeds 3 --out runs/exp',
@@ -121,6 +122,7 @@ export function experimentCommand() {
       'gemstone experiment --resume runs/exp --docs docs/results      # (re)write the results page of a run',
     ],
     validate,
+    prepare: (o, task) => checkReferenceTask(o.reference, task),
     run: runExperiment,
   });
   // --sweep may be given twice (--sweep beta=… --sweep labels=…): collect rather than keep the last.
@@ -202,7 +204,10 @@ export async function runExperiment({
   reporter,
   interrupt,
   profile,
+  task: loaded,
 }: RunContext<ExperimentOptions>): Promise<Record<string, unknown>> {
+  const task = loaded ?? getTask(DEFAULT_TASK_NAME);
+  reporter.info(`task ${describeTask(task)} (difficulty ${task.defaultDifficulty})`);
   // Every stage is timed: the report's timing table reads the seconds of each.
   const seconds = new Map<string, number>();
   const face = nodeFace({
@@ -211,6 +216,7 @@ export async function runExperiment({
     interrupt,
     adapter: o.adapter,
     llm: o,
+    task,
     before: (stage) => `before ${stage}`,
     record: async <T>(stage: string, work: () => Promise<T>, onSkip: () => void): Promise<T> => {
       const t = await folder.stage(stage, () => timed(work), onSkip);
@@ -246,7 +252,7 @@ export async function runExperiment({
   );
 
   // π_ref: once for every seed.
-  const resolved = resolveReference(o.reference, o.preset, (line) => reporter.info(line));
+  const resolved = referenceForTask(o.reference, o.preset, task.name, (line) => reporter.info(line));
   const trained = resolved === 'train';
   let referenceSeconds = 0;
   let reference: PolicyRef;
@@ -254,8 +260,8 @@ export async function runExperiment({
     const store = face.store.at('reference');
     const sft = await referenceRound(
       face,
-      getTask('arithmetic'),
-      referenceOptions(o, { difficulty: DEFAULT_DIFFICULTY, seed: 1, evalPrompts: 0 }),
+      task,
+      referenceOptions(o, { difficulty: task.defaultDifficulty, seed: 1, evalPrompts: 0 }),
       store,
       `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`,
     );
@@ -349,6 +355,7 @@ export async function runExperiment({
     reporter.result(`results page: ${shown(page.report)}`);
   }
   return {
+    ...taskRecord(task),
     results: written.results,
     report: written.report,
     figures: written.figures,
@@ -390,7 +397,7 @@ export async function runExperiment({
     // Keyed by the sources: a resumed leg that adds a label sweep remakes the masks (cheap) rather than reusing a stage without them.
     const labelsStage = `${name}/labels:${sources.join('+')}`;
     const masks = await face.stages.run(labelsStage, title, async () => {
-      const { header, records } = await readAnnotatedFile(annotate.path);
+      const { header, records } = await readAnnotatedFile(annotate.path, { task });
       const files: Partial<Record<LabelSource, string>> = {};
       const counts: LabelResult[] = [];
       for (const source of sources) {

@@ -14,8 +14,10 @@ import { toJsonl } from '../../src/data/jsonl.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import { toStepwiseSupervision } from '../../src/judge/annotate.ts';
+import type { Task } from '../../src/tasks/task.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError } from '../config.ts';
+import { dataTask } from '../policy.ts';
 import { PROFILES } from '../presets.ts';
 import { readJson, writeJson, type SavedConfig } from '../run-folder.ts';
 import { num, TRUST_REWARDS_OPTION } from '../spec.ts';
@@ -143,8 +145,12 @@ export function exportCommand() {
     prepare: async (o) => {
       const files = o.run !== undefined ? annotatedFilesOf(o.run) : [{ path: o.data!, iteration: 1 }];
       const read = [];
-      for (const file of files)
-        read.push({ ...file, ...(await readAnnotatedFile(file.path, { trustRewards: o.trustRewards })) });
+      // The first file's task (a module's is loaded from the path it records); every other file must share it.
+      let task: Task | undefined;
+      for (const file of files) {
+        task = await dataTask(file.path, task);
+        read.push({ ...file, ...(await readAnnotatedFile(file.path, { trustRewards: o.trustRewards, task })) });
+      }
       return read;
     },
     run: async ({ options, reporter, prepared }) => {
@@ -174,6 +180,7 @@ export function exportCommand() {
         version: EXPORT_VERSION,
         sources: files.map((f) => f.path),
         task: header!.task,
+        ...(header!.task_module !== undefined ? { task_module: header!.task_module } : {}),
         tokenizer: header!.tokenizer,
         judges: header!.annotation.voters,
         consensus: header!.annotation.consensus,
@@ -189,7 +196,7 @@ export function exportCommand() {
       };
       await writeJson(join(options.out, 'manifest.json'), manifest);
       reporter.result(`exported ${exported.length} responses (β ${beta}) → ${dataset}, ${stepwise}`);
-      return { dataset, stepwise, records: exported.length, beta };
+      return { task: header!.task, dataset, stepwise, records: exported.length, beta };
     },
   });
 }

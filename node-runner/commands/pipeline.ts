@@ -15,16 +15,15 @@ import type { PipelineOptions } from '../../src/pipeline/defaults.ts';
 import { pct } from '../../src/pipeline/evaluate.ts';
 import { CHECKPOINT, type PolicyRef } from '../../src/pipeline/face.ts';
 import { runPipelineRounds } from '../../src/pipeline/pipeline.ts';
-import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
-import { getTask } from '../../src/tasks/index.ts';
-import { REFERENCE_MODES, referenceProblem, resolveReference } from '../bundled-reference.ts';
+import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
+import { checkReferenceTask, REFERENCE_MODES, referenceForTask, referenceProblem } from '../bundled-reference.ts';
 import { defineCommand, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
 import { PROFILES } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
-import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { JUDGE_OPTIONS } from './annotate.ts';
 import { profileHelp } from './sft.ts';
 import { RL_OPTIONS } from './train.ts';
@@ -46,10 +45,12 @@ const fromProfile = (
 });
 
 export const PIPELINE_OPTIONS: OptionSpec[] = [
+  taskOption('the task to train on', DEFAULT_TASK_NAME),
   fromProfile('preset', 'model size of π_ref', choice(Object.keys(PRESETS))),
   fromProfile(
     'reference',
-    `π_ref: "bundled" (the small preset's, trained by gemstone; assets/pi-ref-small), "train" (SFT here with the options below), or a folder from gemstone sft --task`,
+    `π_ref: "bundled" (arithmetic's, small preset, trained by gemstone; assets/pi-ref-small; another task or ` +
+      'preset trains one), "train" (SFT here with the options below), or a folder from gemstone sft --task',
     { type: 'dir', or: REFERENCE_MODES },
   ),
   fromProfile('records', 'noisy-solver traces π_ref learns from', int()),
@@ -91,12 +92,15 @@ export function pipelineCommand() {
   return defineCommand<PipelineOptions>({
     name: 'pipeline',
     description:
-      "the whole BCPG-NSA pipeline on the built-in task: π_ref SFT → rollouts → PRM → judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
+      'the whole BCPG-NSA pipeline on a task (--task; arithmetic by default): π_ref SFT → rollouts → PRM → ' +
+      "judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
     options: PIPELINE_OPTIONS,
     examples: [
       'gemstone pipeline',
       'gemstone pipeline --reference runs/ref --out runs/pipeline',
       'gemstone pipeline --preset tiny --sft-steps 20 --keep-all      # a one-minute smoke run',
+      'gemstone pipeline --task sorting --preset tiny --sft-steps 200  # another built-in task',
+      'gemstone pipeline --task ./my-task.ts --preset tiny            # your own task (docs/tasks.md)',
       'gemstone pipeline --resume runs/pipeline',
       'gemstone pipeline --config run.json --json | jq -c \'select(.event == "done")\'',
     ],
@@ -106,6 +110,7 @@ export function pipelineCommand() {
         throw new ConfigError(problem);
       }
     },
+    prepare: (o, task) => checkReferenceTask(o.reference, task),
     run: runPipeline,
   });
 }
@@ -115,20 +120,23 @@ export async function runPipeline({
   folder,
   reporter,
   interrupt,
+  task: loaded,
 }: RunContext<PipelineOptions>): Promise<Record<string, unknown>> {
-  const face = nodeFace({ folder, reporter, interrupt, adapter: options.adapter, llm: options });
-  const reference = resolveReference(options.reference, options.preset, (line) => reporter.info(line));
+  const task = loaded ?? getTask(DEFAULT_TASK_NAME);
+  const face = nodeFace({ folder, reporter, interrupt, adapter: options.adapter, llm: options, task });
+  reporter.info(`task ${describeTask(task)} (difficulty ${task.defaultDifficulty})`);
+  const reference = referenceForTask(options.reference, options.preset, task.name, (line) => reporter.info(line));
   const describe = (ref: PolicyRef) => {
     const dir = ref.store.locate('');
     return relative(folder.dir, dir) || dir;
   };
-  const summary = await runPipelineRounds(face, options, {
-    task: getTask('arithmetic'),
-    difficulty: DEFAULT_DIFFICULTY,
+  const rounds = await runPipelineRounds(face, options, {
+    task,
+    difficulty: task.defaultDifficulty,
     reference: reference === 'train' ? 'train' : { store: new FolderStore(reference), name: CHECKPOINT },
     describe,
   });
-  summary.seconds = folder.seconds;
+  const summary: Record<string, unknown> = { ...taskRecord(task), ...rounds, seconds: folder.seconds };
   printResult(reporter, summary as Parameters<typeof printResult>[1], options);
   reporter.result(`summary: ${shown(join(folder.dir, 'summary.json'))} · ${folder.seconds.toFixed(0)} s`);
   return summary;

@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { readRolloutFile } from '../../src/data/rollout-files.ts';
 import { defineCommand } from '../command.ts';
 import { problemsOf } from '../../src/pipeline/problems.ts';
-import { loadPolicy } from '../policy.ts';
+import { dataTask, loadPolicy } from '../policy.ts';
+import { taskRecord } from '../../src/tasks/index.ts';
+import type { Task } from '../../src/tasks/task.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { PRM_SCRATCH, trainPrm, type PrmLabelSource } from '../prm.ts';
-import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, taskOption, type DefaultContext } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 interface PrmCliOptions {
   checkpoint: string;
+  task?: string;
   data: string;
   trustRewards?: boolean;
   labels: PrmLabelSource;
@@ -42,6 +45,7 @@ export function prmCommand() {
         kind: { type: 'existing' },
         required: true,
       },
+      taskOption('the task of the rollouts and the checkpoint (default: the one they record; another is refused)'),
       {
         key: 'data',
         help: 'rollout JSONL whose responses to label and learn from',
@@ -108,11 +112,16 @@ export function prmCommand() {
       },
     ],
     examples: ['gemstone prm --checkpoint runs/ref --data runs/rollouts/rollouts.jsonl --labels mc --out runs/prm'],
-    prepare: (o) => readRolloutFile(o.data, { trustRewards: o.trustRewards }),
+    prepare: async (o, given) => {
+      const task = await dataTask(o.data, given);
+      return { task, ...(await readRolloutFile(o.data, { trustRewards: o.trustRewards, task })) };
+    },
     run: async ({ options, reporter, interrupt, prepared }) => {
-      const policy = await loadPolicy(options.checkpoint, options.adapter);
+      const input = prepared as Awaited<ReturnType<typeof readRolloutFile>> & { task?: Task };
+      // The rollouts' task: a checkpoint of another task is refused.
+      const policy = await loadPolicy(options.checkpoint, options.adapter, input.task);
       try {
-        const { rollouts } = prepared as Awaited<ReturnType<typeof readRolloutFile>>;
+        const { rollouts } = input;
         const problems = problemsOf(policy.task, rollouts);
         const result = await trainPrm(
           policy,
@@ -124,7 +133,8 @@ export function prmCommand() {
         );
         for (const name of PRM_SCRATCH) await rm(join(options.out, name), { recursive: true, force: true });
         reporter.result(`PRM trained on ${result.examples} responses (${options.labels} labels) → ${result.path}`);
-        return { path: result.path, examples: result.examples, mean_label: result.correctShare };
+        const { path, examples, correctShare } = result;
+        return { ...taskRecord(policy.task), path, examples, mean_label: correctShare };
       } finally {
         policy.model.destroy();
         policy.context.destroy();

@@ -7,17 +7,20 @@ import type { RolloutStats } from '../../src/data/rollouts.ts';
 import { describeReport } from '../../src/gpu/device.ts';
 import { ROLLOUT_SEED_START } from '../../src/pipeline/problems.ts';
 import { ROLLOUT_SCRATCH, type RolloutStageOptions, rolloutStage } from '../../src/pipeline/rollout.ts';
+import { taskRecord } from '../../src/tasks/index.ts';
+import type { Task } from '../../src/tasks/task.ts';
 import type { MineableStats } from '../../src/train/rollouts.ts';
 import { defineCommand } from '../command.ts';
 import { FolderStore } from '../file-store.ts';
 import { closePolicy, loadPolicy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { stageHooks, type StageIO } from '../reporter.ts';
-import { int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 export interface RolloutCliOptions extends RolloutStageOptions {
   checkpoint: string;
+  task?: string;
   /** The folder for rollouts.jsonl (and its chunks while sampling). */
   out: string;
   adapter?: string;
@@ -34,6 +37,7 @@ export const ROLLOUT_OPTIONS: OptionSpec[] = [
     kind: { type: 'existing' },
     required: true,
   },
+  taskOption("the checkpoint's task (default: the one it learned; another is refused)"),
   { key: 'prompts', help: 'prompts', kind: int(), default: STAGE_DEFAULTS.rollout.prompts },
   {
     key: 'group',
@@ -82,8 +86,8 @@ export function rolloutCommand() {
     description: 'sample G responses per prompt from a policy, reward them, and write <out>/rollouts.jsonl',
     options: ROLLOUT_OPTIONS,
     examples: ['gemstone rollout --checkpoint runs/ref --prompts 128 --group 8 --out runs/rollouts'],
-    run: async ({ options, reporter, interrupt }) => {
-      const result = await runRollout(options, { reporter, interrupt, stage: 'rollout' });
+    run: async ({ options, reporter, interrupt, task }) => {
+      const result = await runRollout(options, { reporter, interrupt, stage: 'rollout' }, task);
       for (const name of ROLLOUT_SCRATCH) await rm(join(options.out, name), { recursive: true, force: true });
       return { ...result };
     },
@@ -93,6 +97,8 @@ export function rolloutCommand() {
 export { ROLLOUT_SCRATCH };
 
 export interface RolloutResult {
+  task: string;
+  task_module?: string;
   path: string;
   sampled: RolloutStats;
   kept: RolloutStats;
@@ -101,13 +107,18 @@ export interface RolloutResult {
 }
 
 /** The rollout stage (src/pipeline/rollout.ts) from a policy folder into options.out. */
-export async function runRollout(options: RolloutCliOptions, io: StageIO): Promise<RolloutResult> {
-  const policy = await loadPolicy(options.checkpoint, options.adapter);
+export async function runRollout(
+  options: RolloutCliOptions,
+  io: StageIO,
+  task: Task | null = null,
+): Promise<RolloutResult> {
+  const policy = await loadPolicy(options.checkpoint, options.adapter, task);
   try {
     io.reporter.info(`rollout · ${describeReport(policy.context.report)}`);
     const store = new FolderStore(options.out);
     const r = await rolloutStage(policy, options, store, stageHooks(io));
     return {
+      ...taskRecord(policy.task),
       path: store.locate('rollouts.jsonl'),
       sampled: r.sampled,
       kept: r.kept,

@@ -9,16 +9,19 @@ import { PRESETS } from '../../src/model/config.ts';
 import { generate } from '../../src/model/generate.ts';
 import { evaluatePolicy } from '../../src/pipeline/evaluate.ts';
 import { type SftStageOptions, sftStage, taskRecords } from '../../src/pipeline/sft.ts';
-import { DEFAULT_DIFFICULTY } from '../../src/tasks/arithmetic.ts';
-import { getTask, TASK_NAMES } from '../../src/tasks/index.ts';
+import { describeTask, taskRecord } from '../../src/tasks/index.ts';
+import { loadTask } from '../../src/tasks/load.ts';
+import type { Task } from '../../src/tasks/task.ts';
 import { defineCommand } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { FolderStore } from '../file-store.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { stageHooks, type StageIO } from '../reporter.ts';
-import { choice, int, num, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 
-export interface SftCliOptions extends Omit<SftStageOptions, 'data'> {
+export interface SftCliOptions extends Omit<SftStageOptions, 'data' | 'difficulty'> {
+  /** Default: the task's defaultDifficulty. */
+  difficulty?: number;
   data?: string;
   task?: string;
   records: number;
@@ -36,11 +39,7 @@ const P = (c: DefaultContext) => PROFILES[c.profile].pipeline;
 
 export const SFT_OPTIONS: OptionSpec[] = [
   { key: 'data', help: 'JSONL file, one {"prompt": ..., "completion": ...} per line', kind: { type: 'file' } },
-  {
-    key: 'task',
-    help: 'train on noisy-solver traces of a built-in task instead of --data (this trains π_ref)',
-    kind: choice(TASK_NAMES),
-  },
+  taskOption("instead of --data, train on the task's noisy-solver traces (this trains π_ref)"),
   {
     key: 'preset',
     help: 'model size',
@@ -55,7 +54,7 @@ export const SFT_OPTIONS: OptionSpec[] = [
     default: (c: DefaultContext) => P(c).records,
     defaultHelp: profileHelp('records'),
   },
-  { key: 'difficulty', help: 'with --task: problem difficulty', kind: int(), default: DEFAULT_DIFFICULTY },
+  { key: 'difficulty', help: "with --task: problem difficulty (default: the task's)", kind: int() },
   {
     key: 'evalPrompts',
     help: 'with --task: held-out prompts for greedy accuracy at the end (0: skip)',
@@ -150,10 +149,11 @@ export function sftCommand() {
   return defineCommand<SftCliOptions>({
     name: 'sft',
     description:
-      'supervised fine-tuning: on your {prompt, completion} JSONL (--data), or π_ref on a built-in task (--task)',
+      'supervised fine-tuning: on your {prompt, completion} JSONL (--data), or π_ref on a task (--task NAME|PATH)',
     options: SFT_OPTIONS,
     examples: [
       'gemstone sft --task arithmetic --out runs/ref',
+      'gemstone sft --task ./my-task.ts --preset tiny --out runs/my-ref     # your own task (docs/tasks.md)',
       'gemstone sft --data examples/arithmetic-sft.jsonl --steps 300',
       'gemstone sft --resume runs/ref --steps 4000',
     ],
@@ -164,13 +164,15 @@ export function sftCommand() {
         throw new ConfigError(`--batch-size ${o.batchSize} is not a multiple of --micro-batches ${o.microBatches}.`);
     },
     prepare: async (o) => (o.data !== undefined ? readPromptCompletions(await readFile(o.data, 'utf8'), o.data) : null),
-    run: async ({ options, reporter, interrupt, prepared }) => {
+    run: async ({ options, reporter, interrupt, prepared, task }) => {
       const result = await runSft(
         options,
         { reporter, interrupt, stage: 'sft' },
         prepared as PromptCompletion[] | null,
+        task,
       );
       return {
+        ...(task !== null ? taskRecord(task) : {}),
         checkpoint: result.path,
         step: result.step,
         final_loss: result.finalLoss,
@@ -197,23 +199,25 @@ export async function runSft(
   options: SftCliOptions,
   io: StageIO,
   data: PromptCompletion[] | null = null,
+  task: Task | null = null,
 ): Promise<SftResult> {
   const { reporter } = io;
   const startedAt = performance.now();
-  const task = options.task !== undefined ? getTask(options.task) : null;
+  if (options.task !== undefined && task === null) task = await loadTask(options.task, { check: true });
+  const difficulty = options.difficulty ?? task?.defaultDifficulty ?? 1;
   const records =
     task !== null
-      ? taskRecords(task, options.records, options.difficulty, options.seed)
+      ? taskRecords(task, options.records, difficulty, options.seed)
       : (data ?? readPromptCompletions(await readFile(options.data!, 'utf8'), options.data!));
   const context = await GpuContext.create({ adapter: options.adapter });
   try {
-    reporter.info(`sft · ${describeReport(context.report)}`);
+    reporter.info(`sft · ${describeReport(context.report)}${task !== null ? ` · task ${describeTask(task)}` : ''}`);
     const store = new FolderStore(options.out);
     const { policy, step, finalLoss } = await sftStage(
       context,
       task,
       records,
-      { ...options, data: options.data ?? null },
+      { ...options, difficulty, data: options.data ?? null },
       store,
       stageHooks(io),
     );
@@ -224,7 +228,8 @@ export async function runSft(
         const result = await evaluatePolicy(policy, { prompts: options.evalPrompts, samples: 0, batch: 64 });
         heldOutAccuracy = result.greedyAccuracy;
         reporter.info(
-          `held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${result.prompts} prompts (difficulty ${options.difficulty})`,
+          `held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${result.prompts} prompts ` +
+            `(difficulty ${difficulty})`,
         );
       }
       if (options.samples > 0) {

@@ -8,18 +8,21 @@ import { describeReport } from '../../src/gpu/device.ts';
 import { OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
 import { describeAccuracy, pct, type Evaluation } from '../../src/pipeline/evaluate.ts';
 import { offlineRlStage, RL_SCRATCH, rlExamples } from '../../src/pipeline/offline-rl.ts';
+import { checkSameTask, taskRecord } from '../../src/tasks/index.ts';
+import type { Task } from '../../src/tasks/task.ts';
 import { defineCommand } from '../command.ts';
 import { FolderStore } from '../file-store.ts';
-import { closePolicy, loadPolicy, type Policy } from '../policy.ts';
+import { closePolicy, dataTask, loadPolicy, type Policy } from '../policy.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
 import { stageHooks, type StageIO } from '../reporter.ts';
-import { choice, int, num, TRUST_REWARDS_OPTION, type DefaultContext, type OptionSpec } from '../spec.ts';
+import { choice, int, num, TRUST_REWARDS_OPTION, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { profileHelp } from './sft.ts';
 
 export interface TrainCliOptions {
   data: string;
   trustRewards?: boolean;
   checkpoint: string;
+  task?: string;
   objective: ObjectiveName;
   beta: number;
   tau: number;
@@ -111,6 +114,7 @@ export function trainCommand() {
         kind: { type: 'existing' },
         required: true,
       },
+      taskOption('the task of the data and the checkpoint (default: the one they record; another is refused)'),
       ...RL_OPTIONS,
       {
         key: 'samples',
@@ -150,16 +154,16 @@ export function trainCommand() {
     examples: [
       'gemstone train --data runs/annotated/annotated.jsonl --checkpoint runs/ref --objective bcpg-nsa --out runs/rl',
     ],
-    prepare: (o) => readAnnotatedFile(o.data, { trustRewards: o.trustRewards }),
+    prepare: async (o, given) => {
+      const task = await dataTask(o.data, given);
+      return { task, ...(await readAnnotatedFile(o.data, { trustRewards: o.trustRewards, task })) };
+    },
     run: async ({ options, reporter, interrupt, prepared }) => {
-      const policy = await loadPolicy(options.checkpoint, options.adapter);
+      const input = prepared as Awaited<ReturnType<typeof readAnnotatedFile>> & { task?: Task };
+      // The data's task: a checkpoint of another task is refused.
+      const policy = await loadPolicy(options.checkpoint, options.adapter, input.task);
       try {
-        const result = await runTrain(
-          policy,
-          options,
-          { reporter, interrupt, stage: 'train' },
-          prepared as Awaited<ReturnType<typeof readAnnotatedFile>>,
-        );
+        const result = await runTrain(policy, options, { reporter, interrupt, stage: 'train' }, input);
         for (const name of TRAIN_SCRATCH) await rm(join(options.out, name), { force: true });
         const [first, last] = [result.evaluations.find((e) => e.epoch === 0), result.evaluations.at(-1)];
         if (first && last)
@@ -167,6 +171,7 @@ export function trainCommand() {
             `held-out ${describeAccuracy(first)} ${pct(first.accuracy)} → ${pct(last.accuracy)}${first.accuracyKind === 'sampled' ? ` · greedy ${pct(first.greedyAccuracy)} → ${pct(last.greedyAccuracy)}` : ''} (${options.objective})`,
           );
         return {
+          ...taskRecord(policy.task),
           accuracy_before: result.accuracyBefore,
           accuracy_after: result.accuracyAfter,
           evaluations: result.evaluations,
@@ -200,7 +205,8 @@ export async function runTrain(
   io: StageIO,
   input?: Awaited<ReturnType<typeof readAnnotatedFile>>,
 ): Promise<TrainSummary> {
-  const { header, records } = input ?? (await readAnnotatedFile(options.data));
+  const { header, records } = input ?? (await readAnnotatedFile(options.data, { task: policy.task }));
+  checkSameTask(options.data, header.task, policy.task);
   const store = new FolderStore(options.out);
   io.reporter.info(`train · ${describeReport(policy.context.report)}`);
   const r = await offlineRlStage(

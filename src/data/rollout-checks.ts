@@ -2,7 +2,7 @@
 // read and before anything is written: each response once, whole groups of the
 // header's G, prompts the task regenerates, text that matches its tokens, and
 // rewards that agree with the task's verifier.
-import { getTask } from '../tasks/index.ts';
+import { checkSameTask, getTask } from '../tasks/index.ts';
 import { problemFromId } from '../tasks/problem-id.ts';
 import type { Problem, Task } from '../tasks/task.ts';
 import { DataError, type RecordSetCheck } from './jsonl.ts';
@@ -12,6 +12,8 @@ import { CharTokenizer } from './tokenizer.ts';
 export interface RolloutReadOptions {
   /** The rewards are the user's own: do not compare them with the task's verifier. */
   trustRewards?: boolean;
+  /** The run's task (a task from a module cannot be found by name); a file made with another is refused. */
+  task?: Task;
 }
 
 const clip = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
@@ -31,7 +33,8 @@ export class RolloutSetCheck implements RecordSetCheck<Rollout> {
     private readonly options: RolloutReadOptions = {},
   ) {
     try {
-      this.task = getTask(header.task);
+      if (options.task !== undefined) checkSameTask(source, header.task, options.task);
+      this.task = options.task ?? getTask(header.task);
     } catch (error) {
       throw new DataError(source, headerLine, 'task', (error as Error).message);
     }

@@ -124,3 +124,22 @@ export async function readAnnotatedFile(
   for await (const r of records) out.push(r);
   return { header, records: out };
 }
+
+/** The header line of a JSONL file, parsed as JSON but not checked (to find the task before reading the rest). */
+export async function peekHeader(path: string): Promise<Record<string, unknown>> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      try {
+        const value = JSON.parse(withoutByteOrderMark(line));
+        return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+      } catch {
+        return {}; // the reader reports it, with its line
+      }
+    }
+    return {};
+  } finally {
+    lines.close();
+  }
+}

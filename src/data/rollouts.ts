@@ -12,6 +12,8 @@ export const rolloutHeaderSchema = z.object({
   format: z.literal(ROLLOUT_FORMAT),
   version: z.literal(ROLLOUT_VERSION),
   task: z.string(),
+  /** For a task loaded from a module: the module's absolute path (the task is loaded from it again). */
+  task_module: z.string().optional(),
   tokenizer: z.unknown(),
   vocab_size: z.number().int().positive(),
   context_length: z.number().int().positive(),

@@ -59,6 +59,7 @@ export async function annotateStage(
 ): Promise<AnnotateStageResult> {
   const config: AnnotateConfig = {
     task: header.task,
+    ...(header.task_module !== undefined ? { taskModule: header.task_module } : {}),
     tokenizer: header.tokenizer,
     segmenter: { minChars: options.minChars, maxSteps: options.maxSteps },
     judges: options.judges,

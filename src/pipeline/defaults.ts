@@ -150,6 +150,8 @@ export const STAGE_DEFAULTS = {
 /** What `gemstone pipeline` takes: the profile's defaults, the annotation defaults, and what has no default. */
 export type PipelineOptions = PipelineDefaults &
   typeof ANNOTATE_DEFAULTS & {
+    /** The task: a built-in name or a module's path (the CLI loads it; the stage library takes the Task). */
+    task?: string;
     llmUrl?: string;
     keepAll?: boolean;
     out: string;

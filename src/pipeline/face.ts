@@ -5,6 +5,7 @@ import { decodeCheckpoint } from '../checkpoint/checkpoint.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Judge } from '../judge/judge.ts';
 import type { WorkerPool } from '../workers/pool.ts';
+import type { Task } from '../tasks/task.ts';
 import type { StageHooks } from './hooks.ts';
 import { policyFromCheckpoint, type Policy } from './policy.ts';
 import type { ArtifactStore } from './store.ts';
@@ -28,6 +29,11 @@ export interface PipelineFace {
   pool(workers: number): Promise<WorkerPool>;
   /** The LLM judge (a real endpoint, or the simulated one); called once per annotation stage. */
   llmJudge(hooks: StageHooks, store: ArtifactStore): Judge;
+  /**
+   * The run's task: every checkpoint and rollout file the rounds read must have been made with it.
+   * Unset: the built-in task each file names (a task from a module cannot be found by name).
+   */
+  task?: Task;
 }
 
 /** A checkpoint artifact: π_ref's folder, or a policy a round trained. */
@@ -47,7 +53,7 @@ export async function openPolicy(face: PipelineFace, ref: PolicyRef): Promise<Po
   const checkpoint = decodeCheckpoint(bytes, path);
   const gpu = await face.gpu();
   try {
-    const policy = policyFromCheckpoint(gpu.context, checkpoint, path);
+    const policy = policyFromCheckpoint(gpu.context, checkpoint, path, face.task);
     return {
       ...policy,
       close: () => {

@@ -2,6 +2,7 @@
 // (which keep one GPU context) and tests. A stage recorded done is skipped
 // when the round is run again (after a lost GPU device, say); a stage that
 // was not resumes from its own artifacts, exactly as in a run folder.
+import type { Task } from '../tasks/task.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Judge } from '../judge/judge.ts';
 import { simulatedLlmJudge } from '../judge/simulated-llm.ts';
@@ -22,6 +23,8 @@ export interface MemoryFaceOptions {
   /** The LLM judge (default: the SIMULATED one with the default label noise). */
   llmJudge?: (hooks: StageHooks) => Judge;
   store?: MemoryStore;
+  /** The run's task (PipelineFace.task). */
+  task?: Task;
 }
 
 export interface MemoryFace extends PipelineFace {
@@ -48,6 +51,7 @@ export function memoryFace(o: MemoryFaceOptions): MemoryFace {
     },
     gpu: async () => ({ context: await o.context(), release: () => {} }),
     pool: o.pool,
+    task: o.task,
     llmJudge: (hooks) => o.llmJudge?.(hooks) ?? simulatedLlmJudge({ noise: ANNOTATE_DEFAULTS.llmNoise, seed: 1 }),
   };
 }

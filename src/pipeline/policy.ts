@@ -5,7 +5,7 @@ import type { CheckpointState } from '../checkpoint/checkpoint.ts';
 import { CharTokenizer } from '../data/tokenizer.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Gpt2 } from '../model/gpt2.ts';
-import { getTask } from '../tasks/index.ts';
+import { checkSameTask, findTask } from '../tasks/index.ts';
 import type { Task } from '../tasks/task.ts';
 
 export interface Policy {
@@ -25,28 +25,32 @@ export interface PolicyExtra {
   tokenizer?: unknown;
   T?: number;
   task?: string | null;
+  /** For a task loaded from a module: the module's absolute path. */
+  task_module?: string;
   difficulty?: number;
   preset?: string;
   [key: string]: unknown;
 }
 
-/** Characters every task tokenizer holds beside its traces', so rollouts never meet an unknown character. */
-export const TASK_ALPHABET = '0123456789+-*/%=:., \n';
-
-/** The tokenizer of a model trained on `texts` of a built-in task. */
-export function taskTokenizer(texts: readonly string[]): CharTokenizer {
-  return CharTokenizer.fromTexts([...texts, TASK_ALPHABET]);
-}
-
-/** The task a checkpoint learned (or the one asked for), checked; throws naming `path` when there is none. */
+/**
+ * The task a checkpoint learned: the one asked for (which must be the one it
+ * learned, when it names one), else the built-in task it names. A task from a
+ * module is loaded by the face (loadRecordedTask) and passed in.
+ */
 export function checkpointTask(checkpoint: CheckpointState, path: string, task?: Task): Task {
   const extra = (checkpoint.extra ?? {}) as PolicyExtra;
   if (extra.tokenizer === undefined)
     throw new Error(`${path}: no tokenizer in the checkpoint (was it written by gemstone sft?).`);
-  if (task !== undefined) return task;
+  if (task !== undefined) {
+    checkSameTask(path, extra.task, task);
+    return task;
+  }
   if (extra.task === undefined || extra.task === null)
     throw new Error(`${path}: the checkpoint names no task; pass --task.`);
-  return getTask(extra.task);
+  const builtIn = findTask(extra.task);
+  if (builtIn === undefined)
+    throw new Error(`${path} was made with the task "${extra.task}", which is not built in: pass --task PATH.`);
+  return builtIn;
 }
 
 /** A policy on `context` from a decoded checkpoint. */

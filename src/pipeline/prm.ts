@@ -3,6 +3,7 @@
 // responses), a 2-way head trained on the policy's transformer, written as
 // checkpoint.safetensors with a resume checkpoint while it trains. Every face
 // trains its PRM here; prmJudge turns the result into a judge.
+import { checkSameTask, taskRecord } from '../tasks/index.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../checkpoint/checkpoint.ts';
 import type { Rollout } from '../data/rollouts.ts';
 import { CharTokenizer } from '../data/tokenizer.ts';
@@ -157,7 +158,7 @@ export async function prmStage(
     tokenizer: tokenizer.toJSON(),
     labels: options.labels,
     completions: options.completions,
-    task: task.name,
+    ...taskRecord(task),
   };
   const every = options.checkpointEvery ?? 100;
   const progress = hooks.progress({
@@ -195,9 +196,11 @@ export function prmJudge(
   checkpoint: CheckpointState,
   threshold: number,
   path = 'the PRM checkpoint',
+  task?: Task,
 ): { judge: PrmJudge; close(): void } {
-  const extra = checkpoint.extra as { kind?: string; tokenizer?: unknown };
+  const extra = checkpoint.extra as { kind?: string; tokenizer?: unknown; task?: string };
   if (extra?.kind !== 'prm') throw new Error(`${path} is not a PRM checkpoint (train one with gemstone prm).`);
+  if (task !== undefined) checkSameTask(path, extra.task, task);
   const model = new Gpt2(context, checkpoint.config);
   model.loadParameters(checkpoint.parameters);
   const judge = new PrmJudge(model, CharTokenizer.fromJSON(extra.tokenizer), {

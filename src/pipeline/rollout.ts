@@ -2,6 +2,7 @@
 // log π_ref, one GPU batch of whole groups at a time, each batch saved as a
 // chunk — so an interrupted stage resumes where it stopped and ends with the
 // same rollouts as one that never stopped. Writes rollouts.jsonl (the kept groups).
+import { taskRecord } from '../tasks/index.ts';
 import {
   keepMixedGroups,
   ROLLOUT_FORMAT,
@@ -110,7 +111,7 @@ export async function rolloutStage(
   const header: RolloutHeader = {
     format: ROLLOUT_FORMAT,
     version: ROLLOUT_VERSION,
-    task: policy.task.name,
+    ...taskRecord(policy.task),
     tokenizer: policy.tokenizer.toJSON(),
     vocab_size: policy.model.config.vocabSize,
     context_length: policy.model.config.contextLength,

@@ -9,7 +9,7 @@ import type { RolloutStats } from '../data/rollouts.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { PrmJudge } from '../judge/prm.ts';
 import type { Task } from '../tasks/task.ts';
-import { getTask } from '../tasks/index.ts';
+import { checkSameTask, getTask } from '../tasks/index.ts';
 import type { MineableStats } from '../train/rollouts.ts';
 import { annotateStage, type AnnotateStageOptions } from './annotate.ts';
 import { readAnnotated, readRollouts } from './artifacts.ts';
@@ -158,9 +158,10 @@ export async function dataRound(face: PipelineFace, o: DataRoundOptions): Promis
     o.annotateTitle ?? `${name}: annotation (${a.judges.join(' + ')}, ${a.consensus})`,
     async (hooks) => {
       const { header, rollouts } = await readRollouts(store);
-      const problems = problemsOf(getTask(header.task), rollouts);
+      if (face.task !== undefined) checkSameTask(store.locate('rollouts.jsonl'), header.task, face.task);
+      const problems = problemsOf(face.task ?? getTask(header.task), rollouts);
       const llm = a.judges.includes('llm') ? face.llmJudge(hooks, store) : undefined;
-      const prm = a.judges.includes('prm') ? await openPrmJudge(face, prmStore, a.prmThreshold) : null;
+      const prm = a.judges.includes('prm') ? await openPrmJudge(face, prmStore, a.prmThreshold, face.task) : null;
       const pool = await face.pool(a.workers);
       try {
         const r = await annotateStage(header, rollouts, problems, a, { pool, llm, prm: prm?.judge }, store, hooks);
@@ -180,10 +181,10 @@ export async function dataRound(face: PipelineFace, o: DataRoundOptions): Promis
   return { rollout, annotate };
 }
 
-async function openPrmJudge(face: PipelineFace, store: ArtifactStore, threshold: number) {
+async function openPrmJudge(face: PipelineFace, store: ArtifactStore, threshold: number, task?: Task) {
   const bytes = await store.read(CHECKPOINT);
   if (bytes === null) throw new Error(`${store.locate(CHECKPOINT)}: no PRM (the PRM stage did not run).`);
-  return prmJudgeOn(await face.gpu(), bytes, store.locate(CHECKPOINT), threshold);
+  return prmJudgeOn(await face.gpu(), bytes, store.locate(CHECKPOINT), threshold, task);
 }
 
 /** The PRM judge of a checkpoint's bytes on a face's GPU; close() releases the model and the GPU. */
@@ -192,9 +193,10 @@ export function prmJudgeOn(
   bytes: Uint8Array,
   path: string,
   threshold: number,
+  task?: Task,
 ): { judge: PrmJudge; close(): void } {
   try {
-    const { judge, close } = prmJudge(gpu.context, decodeCheckpoint(bytes, path), threshold, path);
+    const { judge, close } = prmJudge(gpu.context, decodeCheckpoint(bytes, path), threshold, path, task);
     return {
       judge,
       close: () => {
@@ -236,6 +238,7 @@ export async function trainRound<T>(
     const policy = await openPolicy(face, o.policy);
     try {
       const { header, records } = await readAnnotated(o.data.store, o.data.name);
+      checkSameTask(o.data.store.locate(o.data.name), header.task, policy.task);
       const r = await offlineRlStage(
         policy,
         records,

@@ -11,11 +11,13 @@ import type { GpuContext } from '../gpu/context.ts';
 import { parameterCount, presetConfig } from '../model/config.ts';
 import { Gpt2 } from '../model/gpt2.ts';
 import type { Task } from '../tasks/task.ts';
-import { DEFAULT_NOISY_SOLVER, NoisySolver, sftRecords } from '../tasks/noisy-solver.ts';
+import { checkSameTask, taskRecord } from '../tasks/index.ts';
+import { sftRecords } from '../tasks/traces.ts';
+import { taskTokenizer } from '../tasks/tokenizer.ts';
 import { DEFAULT_ADAMW } from '../train/optimizer.ts';
 import { SftTrainer, type SftOptions } from '../train/sft.ts';
 import type { StageHooks } from './hooks.ts';
-import { taskTokenizer, type Policy, type PolicyExtra } from './policy.ts';
+import type { Policy, PolicyExtra } from './policy.ts';
 import { readText, writeText, type ArtifactStore } from './store.ts';
 
 export interface SftStageOptions {
@@ -41,9 +43,9 @@ export interface SftStageOptions {
   data?: string | null;
 }
 
-/** The noisy-solver traces π_ref learns from. */
+/** The traces of the task's noisy solver (its default knobs) that π_ref learns from. */
 export function taskRecords(task: Task, count: number, difficulty: number, seed: number): PromptCompletion[] {
-  return sftRecords(task, new NoisySolver({ ...DEFAULT_NOISY_SOLVER, seed }), { count, seedStart: 0, difficulty });
+  return sftRecords(task, task.solver({ seed }), { count, seedStart: 0, difficulty });
 }
 
 export interface SftStageResult {
@@ -82,10 +84,15 @@ export async function sftStage(
   const saved = await store.read('checkpoint.safetensors');
   const resumed = saved === null ? null : decodeCheckpoint(saved, store.locate('checkpoint.safetensors'));
   const from = (resumed?.extra ?? warm?.extra) as (PolicyExtra & { sft?: SftOptions }) | undefined;
+  if (task !== null && resumed !== null)
+    checkSameTask(store.locate('checkpoint.safetensors'), (from as PolicyExtra).task, task);
   const tokenizer = from?.tokenizer
     ? CharTokenizer.fromJSON(from.tokenizer)
     : task !== null
-      ? taskTokenizer(records.flatMap((r) => [r.prompt, r.completion]))
+      ? taskTokenizer(
+          task,
+          records.flatMap((r) => [r.prompt, r.completion]),
+        )
       : CharTokenizer.fromTexts(records.flatMap((r) => [r.prompt, r.completion]));
   const longest = Math.max(...records.map((r) => [...r.prompt].length + [...r.completion].length + 1));
   const cap = options.contextCap ?? presetConfig(options.preset).contextLength;
@@ -133,6 +140,7 @@ export async function sftStage(
       sft,
       data: options.data ?? null,
       task: task?.name ?? null,
+      ...(task !== null ? taskRecord(task) : {}), // and, for a task from a module, its path
       difficulty: options.difficulty,
       preset: options.preset,
     };

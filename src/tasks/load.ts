@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { cwd } from 'node:process';
 import { pathToFileURL } from 'node:url';
 import { type CheckOptions, checkShape, checkTask, TaskContractError } from './check.ts';
-import { findTask, TASK_NAMES } from './index.ts';
+import { checkSameTask, findTask, recordTaskModule, TASK_NAMES } from './index.ts';
 import type { Task } from './task.ts';
 
 export interface LoadTaskOptions {
@@ -27,6 +27,31 @@ export function isTaskPath(specifier: string): boolean {
 export async function loadTask(specifier: string, options: LoadTaskOptions = {}): Promise<Task> {
   const task = await findOrImport(specifier, options);
   if (options.check) checkTask(task, options.check === true ? {} : options.check);
+  return task;
+}
+
+/**
+ * The task a file was made with (its recorded name, and module path for a task
+ * from a module): `given` when the run names one (the same task, or an error
+ * naming the file and both tasks), else the built-in task or the recorded module.
+ */
+export async function loadRecordedTask(
+  file: string,
+  record: { task?: string | null; task_module?: string | null },
+  given?: Task,
+): Promise<Task> {
+  if (given !== undefined) {
+    checkSameTask(file, record.task, given);
+    return given;
+  }
+  if (record.task === undefined || record.task === null)
+    throw new Error(`${file} names no task; pass --task NAME|PATH.`);
+  const builtIn = findTask(record.task);
+  if (builtIn !== undefined) return builtIn;
+  if (typeof record.task_module !== 'string')
+    throw new Error(`${file} was made with the task "${record.task}", which is not built in: pass --task PATH.`);
+  const task = await loadTask(record.task_module, { check: true });
+  checkSameTask(file, record.task, task);
   return task;
 }
 
@@ -49,6 +74,7 @@ async function findOrImport(specifier: string, options: LoadTaskOptions): Promis
   const clash = findTask(task.name);
   if (clash !== undefined && clash !== task)
     throw new Error(`The task module ${path} exports a task named "${task.name}", the name of a built-in task.`);
+  if (clash === undefined) recordTaskModule(task, path);
   return task;
 }
 

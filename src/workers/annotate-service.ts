@@ -11,10 +11,13 @@ import { OracleJudge } from '../judge/oracle-judge.ts';
 import { RuleJudge } from '../judge/rule-judge.ts';
 import { defaultSegmenter, type SegmenterOptions } from '../segment/index.ts';
 import { getTask } from '../tasks/index.ts';
-import type { Problem, StepSpan } from '../tasks/task.ts';
+import type { Problem, StepSpan, Task } from '../tasks/task.ts';
 
 export interface AnnotateConfig {
+  /** The task's name: a built-in task, or the one `taskModule` exports. */
   task: string;
+  /** For a task from a module: its absolute path, which the worker loads too (Node and Deno; not in the page). */
+  taskModule?: string;
   tokenizer: unknown;
   segmenter: Omit<SegmenterOptions, 'task'>;
   /** Judges in order; 'oracle' and 'rule' run here, the others must come in `external`. */
@@ -49,10 +52,29 @@ class PrecomputedJudge implements Judge {
   }
 }
 
+const loaded = new Map<string, Promise<Task>>();
+
+/** The config's task: a built-in one by name, or the module's (imported once per worker). */
+async function configTask(config: AnnotateConfig): Promise<Task> {
+  if (config.taskModule === undefined) return getTask(config.task);
+  let task = loaded.get(config.taskModule);
+  if (task === undefined) {
+    // A variable path: the page's bundle must not pull in the Node/Deno loader (it runs built-in tasks only).
+    const loaderPath = '../tasks/load.ts';
+    const { loadTask } = (await import(/* @vite-ignore */ loaderPath)) as typeof import('../tasks/load.ts');
+    task = loadTask(config.taskModule);
+    loaded.set(config.taskModule, task);
+  }
+  const found = await task;
+  if (found.name !== config.task)
+    throw new Error(`annotate: ${config.taskModule} exports the task "${found.name}", not "${config.task}".`);
+  return found;
+}
+
 export const annotateService = {
   /** The steps of each response, for the judges that run elsewhere. */
-  segment(responses: string[], config: AnnotateConfig): StepSpan[][] {
-    const segmenter = defaultSegmenter(config.task, config.segmenter);
+  async segment(responses: string[], config: AnnotateConfig): Promise<StepSpan[][]> {
+    const segmenter = defaultSegmenter(await configTask(config), config.segmenter);
     return responses.map((r) => segmenter.segment(r));
   },
 
@@ -61,7 +83,7 @@ export const annotateService = {
     config: AnnotateConfig,
     external: Record<string, ExternalVerdicts> = {},
   ): Promise<AnnotatedRollout[]> {
-    const task = getTask(config.task);
+    const task = await configTask(config);
     const tokenizer = CharTokenizer.fromJSON(config.tokenizer);
     const segmenter = defaultSegmenter(task, config.segmenter);
     const precomputed = new Map(

@@ -89,8 +89,12 @@ export class Pipeline {
   /** The policy the next round samples from. */
   private policy: PolicyRef | null = null;
   private readonly face: MemoryFace;
-  private readonly task = getTask('arithmetic');
   private readonly started = performance.now();
+
+  /** The run's task: a built-in one (the page loads no task modules). */
+  private get task() {
+    return getTask(this.config.task);
+  }
 
   constructor(
     readonly config: DemoConfig,
@@ -104,6 +108,7 @@ export class Pipeline {
       pool: () => this.deps.createPool(),
       hooks: this.stageHooks(),
       llmJudge: () => this.llmJudge(),
+      task: getTask(config.task),
     });
   }
 
@@ -235,7 +240,12 @@ export class Pipeline {
     }
     let warm: CheckpointState | null = null;
     if (config.ref === 'bundled') {
-      if (config.preset !== 'tiny')
+      if (this.task.name !== 'arithmetic')
+        this.hooks.notice(
+          `The bundled π_ref learned arithmetic; training π_ref for ${this.task.name} from scratch instead.`,
+          'info',
+        );
+      else if (config.preset !== 'tiny')
         this.hooks.notice(
           `The bundled π_ref is the tiny preset; training the ${config.preset} preset from scratch instead.`,
           'info',
@@ -293,8 +303,11 @@ export class Pipeline {
     const extra = (state.extra ?? {}) as Partial<PolicyExtra>;
     if (extra.tokenizer === undefined)
       throw new Error('This checkpoint holds no tokenizer: use one written by the demo or by `gemstone sft --task`.');
-    if (extra.task !== undefined && extra.task !== 'arithmetic')
-      throw new Error(`This checkpoint learned task "${extra.task}"; the demo runs the arithmetic task.`);
+    if (extra.task !== undefined && extra.task !== null && extra.task !== this.task.name)
+      throw new Error(
+        `This checkpoint learned the task "${extra.task}"; this run's task is "${this.task.name}" ` +
+          '(choose that task, or another checkpoint).',
+      );
     this.tokenizer = CharTokenizer.fromJSON(extra.tokenizer);
     this.modelConfig = state.config;
     this.describeModel();

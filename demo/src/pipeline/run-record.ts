@@ -81,7 +81,7 @@ export function emptyRun(config: DemoConfig): RunRecord {
     version: RUN_VERSION,
     config,
     adapter: '',
-    task: 'arithmetic',
+    task: config.task,
     tokenizer: null,
     contextLength: 0,
     parameters: 0,

@@ -5,7 +5,8 @@
 import { EVALUATION } from '../../../src/pipeline/defaults.ts';
 import { CONSENSUS_MODES } from '../../../src/judge/consensus.ts';
 import { OBJECTIVE_NAMES } from '../../../src/objectives/index.ts';
-import { DEMO_JUDGES, DEMO_PRESETS, type DemoConfig } from '../config.ts';
+import { findTask } from '../../../src/tasks/index.ts';
+import { DEMO_JUDGES, DEMO_PRESETS, DEMO_TASKS, type DemoConfig } from '../config.ts';
 import type { LlmEndpoint } from '../pipeline/driver.ts';
 import { h } from './dom.ts';
 
@@ -19,12 +20,19 @@ const GROUPS: { title: string; fields: Field[] }[] = [
     title: 'task and π_ref',
     fields: [
       {
+        key: 'task',
+        label: 'task',
+        kind: 'select',
+        options: DEMO_TASKS.map((t) => [t, `${t}: ${findTask(t)?.description ?? ''}`]),
+        help: 'the bundled π_ref learned arithmetic: another task trains π_ref from scratch',
+      },
+      {
         key: 'difficulty',
         label: 'difficulty',
         kind: 'number',
         min: 0,
         max: 4,
-        help: 'operations in a chain: 2 + difficulty',
+        help: 'arithmetic: 2 + d operations; sorting: 3 + d numbers',
       },
       {
         key: 'preset',
