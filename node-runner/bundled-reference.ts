@@ -55,5 +55,8 @@ export function checkReferenceTask(reference: string, task: Task | null): void {
 /** The error for a --reference that is neither a mode nor a folder with a checkpoint, or null. */
 export function referenceProblem(reference: string, hasCheckpoint: (dir: string) => boolean): string | null {
   if ((REFERENCE_MODES as readonly string[]).includes(reference) || hasCheckpoint(reference)) return null;
-  return `--reference ${reference}: not "bundled" or "train", and no checkpoint.safetensors in it (train one with gemstone sft --task arithmetic --out DIR).`;
+  return (
+    `--reference ${reference}: not "bundled" or "train", and no checkpoint.safetensors in it (train one with ` +
+    'gemstone sft --task arithmetic --out DIR).'
+  );
 }

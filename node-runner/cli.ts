@@ -18,7 +18,8 @@ import { trainCommand } from './commands/train.ts';
 const program = new Command()
   .name('gemstone')
   .description(
-    'Train small GPT-2 models with BCPG-NSA and its baselines on WebGPU, headless.\nStart with `gemstone doctor`, then `gemstone pipeline`.',
+    'Train small GPT-2 models with BCPG-NSA and its baselines on WebGPU, headless.\nStart with `gemstone doctor`, ' +
+      'then `gemstone pipeline`.',
   )
   .version(GEMSTONE_VERSION)
   .helpOption('-h, --help', 'show this help')

@@ -112,7 +112,10 @@ export interface CommandDefinition<O> {
   profiled?: boolean;
   /** Checks across options, after each is known to be well-formed (throw ConfigError). */
   validate?: (options: O) => void;
-  /** Reads and checks input files before the run folder exists; its errors are bad input (status 2). Its value is context.prepared. */
+  /**
+   * Reads and checks input files before the run folder exists; its errors are bad input (status 2).
+   * Its value is context.prepared.
+   */
   prepare?: (options: O, task: Task | null) => Promise<unknown> | unknown;
   /** Does the work; what it returns is written to summary.json. */
   run: (context: RunContext<O>) => Promise<Record<string, unknown> | undefined>;
@@ -279,16 +282,19 @@ async function execute<O>(
       });
       if (reporter.mode === 'human') {
         reporter.info(`gemstone ${definition.name} · run folder ${shown(out)} · profile ${profile} (${profileReason})`);
-        if (resumeDir !== undefined)
-          reporter.info(
-            `resuming${changed.length ? ` with changed options: ${changed.map((k) => `${k} ${JSON.stringify(saved!.options[k])} → ${JSON.stringify(fromFlags[k].value)}`).join(', ')}` : ''}`,
-          );
+        if (resumeDir !== undefined) {
+          const changes = changed
+            .map((k) => `${k} ${JSON.stringify(saved!.options[k])} → ${JSON.stringify(fromFlags[k].value)}`)
+            .join(', ');
+          reporter.info(`resuming${changed.length ? ` with changed options: ${changes}` : ''}`);
+        }
       }
     }
 
     interrupt.install((signal) => {
       reporter.warn(
-        `\n${signal}: finishing the current step, then saving (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again quits at once).`,
+        `\n${signal}: finishing the current step, then saving (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again ` +
+          'quits at once).',
       );
       reporter.event('signal', { signal });
     });
@@ -328,7 +334,8 @@ async function execute<O>(
     process.stderr.write(`gemstone ${definition.name}: ${message}\n`);
     if (folder !== null && !(error instanceof ConfigError))
       process.stderr.write(
-        `What was done is saved; after fixing the cause, continue with: ${invocation()} ${definition.name} --resume ${shown(folder.dir)}\n`,
+        `What was done is saved; after fixing the cause, continue with: ${invocation()} ${definition.name} --resume ` +
+          `${shown(folder.dir)}\n`,
       );
     if (process.env.GEMSTONE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return error instanceof ConfigError ? 2 : 1;
@@ -340,7 +347,10 @@ async function execute<O>(
 function stamp(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return (
+    `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}` +
+    `${p(d.getSeconds())}`
+  );
 }
 
 /**

@@ -3,7 +3,8 @@
 import process from 'node:process';
 import './child-stdio.ts';
 
-// Mesa's Vulkan loader (lavapipe in Deno, SwiftShader in Node) warns without a runtime dir; any writable folder will do.
+// Mesa's Vulkan loader (lavapipe in Deno, SwiftShader in Node) warns without a runtime dir;
+// any writable folder will do.
 if (!process.env.XDG_RUNTIME_DIR) {
   const { mkdirSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');

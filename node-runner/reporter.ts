@@ -132,9 +132,10 @@ export class Reporter {
   /** A machine-readable event (json mode only). */
   event(event: string, data: Record<string, unknown> = {}): void {
     if (this.mode !== 'json') return;
-    process.stdout.write(
-      `${JSON.stringify({ event, time: new Date().toISOString(), ...data }, (_, v) => (v === undefined ? undefined : v))}\n`,
+    const line = JSON.stringify({ event, time: new Date().toISOString(), ...data }, (_, v) =>
+      v === undefined ? undefined : v,
     );
+    process.stdout.write(`${line}\n`);
   }
 
   /** A log line (human mode; an event in json mode). */

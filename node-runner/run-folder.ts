@@ -59,7 +59,8 @@ export function readSavedConfig(dir: string, command: string): SavedConfig {
   }
   if (saved.command !== command)
     throw new ConfigError(
-      `--resume ${dir}: that run is "gemstone ${saved.command}"; resume it with gemstone ${saved.command} --resume ${dir}.`,
+      `--resume ${dir}: that run is "gemstone ${saved.command}"; resume it with gemstone ${saved.command} --resume ` +
+        `${dir}.`,
     );
   return saved;
 }

@@ -119,7 +119,10 @@ export function commanderOption(spec: OptionSpec): Option {
   return option;
 }
 
-/** A flag's text → its value, or commander's one-line error. Existence of paths is checked later, with the config file's. */
+/**
+ * A flag's text → its value, or commander's one-line error.
+ * Existence of paths is checked later, with the config file's.
+ */
 function parseFlag(spec: OptionSpec, text: string): unknown {
   let value: unknown = text;
   const kind = spec.kind;

@@ -56,7 +56,8 @@ else {
   reference = decodeCheckpoint(refRun.referenceBytes!, 'π_ref');
   writeFileSync(refPath, encodeCheckpoint({ ...reference, optimizer: undefined }));
   log(
-    `π_ref: held-out accuracy ${(100 * refRun.run.accuracy[0].accuracy).toFixed(1)}% → demo/public/pi-ref-tiny.safetensors`,
+    `π_ref: held-out accuracy ${(100 * refRun.run.accuracy[0].accuracy).toFixed(1)}% → ` +
+      'demo/public/pi-ref-tiny.safetensors',
   );
 }
 

@@ -20,7 +20,10 @@ export interface DemoConfig {
   /** The task's difficulty (arithmetic: chain length 2 + d; sorting: 3 + d numbers). */
   difficulty: number;
   preset: DemoPreset;
-  /** π_ref: trained from scratch in the page, or continued from the bundled tiny π_ref (made by demo/scripts/make-example.ts). */
+  /**
+   * π_ref: trained from scratch in the page, or continued from the bundled tiny π_ref (made by
+   * demo/scripts/make-example.ts).
+   */
   ref: 'scratch' | 'bundled';
   /** Noisy-solver traces for π_ref's SFT. */
   records: number;
@@ -183,7 +186,8 @@ export function parseConfig(search: string): ParsedConfig {
         (range && (n < range[0] || n > range[1]))
       ) {
         warnings.push(
-          `${key}=${raw} ignored: expected ${kind === 'int' ? 'an integer' : 'a number'}${range ? ` in [${range[0]}, ${range[1]}]` : ''}.`,
+          `${key}=${raw} ignored: expected ` +
+            `${kind === 'int' ? 'an integer' : 'a number'}${range ? ` in [${range[0]}, ${range[1]}]` : ''}.`,
         );
         continue;
       }

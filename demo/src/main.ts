@@ -100,14 +100,18 @@ function renderSummary(): void {
           h(
             'b',
             {},
-            `${it.dataset.responses} responses, ${it.dataset.negatives} negatives, ${it.records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length} with mined steps`,
+            `${it.dataset.responses} responses, ${it.dataset.negatives} negatives, ` +
+              `${it.records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length} with mined steps`,
           ),
         )
       : null,
     h(
       'div',
       { class: 'muted' },
-      `${reference?.measure ?? 'greedy accuracy'} on ${reference?.prompts ?? '–'} held-out prompts${run.adapter ? ` · ${run.adapter}` : ''}${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
+      `${reference?.measure ?? 'greedy accuracy'} on ${reference?.prompts ?? '–'} held-out prompts` +
+        `${run.adapter ? ` · ${run.adapter}` : ''}` +
+        `${run.parameters ? ` · ${run.parameters.toLocaleString('en')} parameters` : ''}` +
+        `${run.resumes ? ` · recovered from ${run.resumes} device loss(es)` : ''}`,
     ),
   ];
   summary.append(...figures.filter((f): f is HTMLElement => f !== null));
@@ -247,7 +251,9 @@ function checkpointPanel(): HTMLElement {
           id: 'save-browser',
           onclick: act(async () => {
             const where = await saveToBrowser(STORAGE_NAME, policy());
-            label.textContent = `Saved the latest policy in this browser (${where === 'opfs' ? 'Origin Private File System' : 'IndexedDB'}).`;
+            label.textContent =
+              'Saved the latest policy in this browser ' +
+              `(${where === 'opfs' ? 'Origin Private File System' : 'IndexedDB'}).`;
           }),
         },
         'save in browser',
@@ -319,7 +325,9 @@ function checkpointPanel(): HTMLElement {
               iterations: [...base.iterations.filter((i) => i.iteration !== 0), result.data],
             };
             credit.setRun(shown);
-            label.textContent = `Imported ${result.data.records.length} annotated responses from ${file.name}; the next run trains on them (load the π_ref that made them first).`;
+            label.textContent =
+              `Imported ${result.data.records.length} annotated responses from ${file.name}; the ` +
+              'next run trains on them (load the π_ref that made them first).';
           }),
         },
         'import annotated.jsonl',
@@ -386,7 +394,9 @@ function layout(readOnly: boolean): void {
         h(
           'p',
           { class: 'muted' },
-          'Why mining matters: in a wrong response, BCPG pushes down every token — the correct steps too. BCPG-NSA lets the judges find the correct steps and weights them by β: at β = 0.5 they are pushed down half as hard, at β < 0 they are rewarded. Move the β slider and watch the underlined tokens.',
+          'Why mining matters: in a wrong response, BCPG pushes down every token — the correct steps too. BCPG-NSA ' +
+            'lets the judges find the correct steps and weights them by β: at β = 0.5 they are pushed down half as ' +
+            'hard, at β < 0 they are rewarded. Move the β slider and watch the underlined tokens.',
         ),
       ),
     ),
@@ -405,7 +415,8 @@ async function showExample(reason: string): Promise<void> {
     shown = checkRunRecord(await response.json(), 'example-run.json');
     const c = shown.config;
     notice(
-      `Below, read-only: a run recorded with real training (${shown.adapter}; ${c.preset} preset, ${c.objective}, β ${c.beta}, τ ${c.tau}, seed ${c.seed}), made by demo/scripts/make-example.ts.`,
+      `Below, read-only: a run recorded with real training (${shown.adapter}; ${c.preset} preset, ${c.objective}, β ` +
+        `${c.beta}, τ ${c.tau}, seed ${c.seed}), made by demo/scripts/make-example.ts.`,
       'info',
     );
     controls.stage.textContent = 'example run (read-only)';
@@ -421,8 +432,9 @@ async function showExample(reason: string): Promise<void> {
 }
 
 const NO_WEBGPU =
-  'This browser has no WebGPU, so it cannot train here. Use a recent Chrome or Edge (113 or later) on a machine with a GPU driver; ' +
-  'in Safari turn on WebGPU under Develop › Feature Flags; in Firefox Nightly set dom.webgpu.enabled; on Linux start Chromium with --enable-unsafe-webgpu.';
+  'This browser has no WebGPU, so it cannot train here. Use a recent Chrome or Edge (113 or later) on a machine ' +
+  'with a GPU driver; in Safari turn on WebGPU under Develop › Feature Flags; in Firefox Nightly set ' +
+  'dom.webgpu.enabled; on Linux start Chromium with --enable-unsafe-webgpu.';
 
 async function boot(): Promise<void> {
   window.__demo = { status: () => status, loseDevice: () => pipeline?.loseDevice(), run: () => shown, webgpu: false };

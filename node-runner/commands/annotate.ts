@@ -62,7 +62,9 @@ const A = STAGE_DEFAULTS.annotate;
 export const JUDGE_OPTIONS: OptionSpec[] = [
   {
     key: 'judges',
-    help: `judges whose consensus labels each step, from ${JUDGES.join(', ')} (llm: a SIMULATED local judge unless --llm-url)`,
+    help:
+      `judges whose consensus labels each step, from ${JUDGES.join(', ')} (llm: a SIMULATED local judge unless ` +
+      '--llm-url)',
     kind: { type: 'list', choices: JUDGES },
     default: (c: DefaultContext) => P(c).judges,
     defaultHelp: profileHelp('judges'),
@@ -76,7 +78,9 @@ export const JUDGE_OPTIONS: OptionSpec[] = [
   },
   {
     key: 'llmUrl',
-    help: 'a real OpenAI-compatible endpoint for the llm judge (its key: env GEMSTONE_LLM_API_KEY, never logged or saved)',
+    help:
+      'a real OpenAI-compatible endpoint for the llm judge (its key: env GEMSTONE_LLM_API_KEY, never logged or ' +
+      'saved)',
     kind: { type: 'url' },
   },
   { key: 'llmModel', help: 'model name at --llm-url', kind: { type: 'string' }, default: A.llmModel },
@@ -114,7 +118,8 @@ export function annotateCommand() {
   return defineCommand<AnnotateCliOptions>({
     name: 'annotate',
     description:
-      'cut responses into steps, label them with judges, combine by consensus, and write <out>/annotated.jsonl with the β mask (in workers)',
+      'cut responses into steps, label them with judges, combine by consensus, and write <out>/annotated.jsonl with ' +
+      'the β mask (in workers)',
     options: [
       {
         key: 'data',

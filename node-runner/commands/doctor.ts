@@ -19,11 +19,14 @@ export function doctorCommand() {
   return defineCommand<{ adapter?: string; profile?: ProfileName; tune?: boolean }>({
     name: 'doctor',
     description:
-      'find a WebGPU adapter, report it, run one small kernel as a smoke test, and say which defaults (profile) a bare `gemstone pipeline` would use and why',
+      'find a WebGPU adapter, report it, run one small kernel as a smoke test, and say which defaults (profile) a ' +
+      'bare `gemstone pipeline` would use and why',
     options: [
       {
         key: 'tune',
-        help: "measure the kernels' block shapes on this adapter again (a search of a minute or so), keep them in the tuning cache, and print each candidate's speed",
+        help:
+          "measure the kernels' block shapes on this adapter again (a search of a minute or so), keep them in " +
+          "the tuning cache, and print each candidate's speed",
         kind: { type: 'boolean' },
       },
     ],
@@ -69,11 +72,13 @@ export function describeProfile(profile: ProfileName): string {
   const p = PROFILES[profile].pipeline;
   const reference =
     p.reference === 'bundled' && p.preset === BUNDLED_REFERENCE.preset
-      ? `π_ref: the bundled ${p.preset} one (trained by gemstone's SFT; --reference train to train it here: ${p.sftSteps} steps)`
+      ? `π_ref: the bundled ${p.preset} one (trained by gemstone's SFT; --reference train to train it here: ` +
+        `${p.sftSteps} steps)`
       : `π_ref: the ${p.preset} preset, ${p.sftSteps} SFT steps of ${p.sftBatchSize} on ${p.records} traces`;
   return (
     `${reference}; ${p.prompts} prompts × ${p.group} rollouts; ` +
-    `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts × ${p.evalSamples} samples`
+    `PRM ${p.prmSteps} steps on ${p.prmResponses} responses; ${p.objective} ${p.epochs} epochs (lr ${p.lr}, τ ` +
+    `${p.tau}, β ${p.beta}); ${p.evalPrompts} held-out prompts × ${p.evalSamples} samples`
   );
 }
 
@@ -140,7 +145,8 @@ function printReport(
   const tuned =
     tuning.entry === null
       ? 'the defaults (no measured blocks for this adapter: `gemstone doctor --tune` measures them)'
-      : `measured ${tuning.entry.measuredAt} (${tuning.source === 'search' ? 'just now' : 'cached'}), kept in ${tuning.where}`;
+      : `measured ${tuning.entry.measuredAt} (${tuning.source === 'search' ? 'just now' : 'cached'}), kept in ` +
+        `${tuning.where}`;
   rows.push(['kernel tuning', tuned]);
   rows.push(['smoke test', `${smoke.ok ? 'ok' : 'FAILED'}: ${smoke.detail}`]);
   // Held back from every other command's stderr (shown there with --verbose).

@@ -84,13 +84,17 @@ export const EXPERIMENT_OPTIONS: OptionSpec[] = [
   },
   {
     key: 'methods',
-    help: `objectives to compare (BCPG-NSA always joins, every row is paired with it), or "none" for sweeps only: ${OBJECTIVE_NAMES.join(', ')}`,
+    help:
+      'objectives to compare (BCPG-NSA always joins, every row is paired with it), or "none" for sweeps only: ' +
+      `${OBJECTIVE_NAMES.join(', ')}`,
     kind: { type: 'list', choices: [...OBJECTIVE_NAMES, 'none'] },
     defaultHelp: 'all six',
   },
   {
     key: 'sweep',
-    help: `extra BCPG-NSA runs: beta=-0.5,0,0.25,0.5,0.75,1 (the β ablation) and/or labels=${LABEL_SOURCES.join(',')} (which judge makes the β mask); both: beta=…,labels=…`,
+    help:
+      'extra BCPG-NSA runs: beta=-0.5,0,0.25,0.5,0.75,1 (the β ablation) and/or ' +
+      `labels=${LABEL_SOURCES.join(',')} (which judge makes the β mask); both: beta=…,labels=…`,
     kind: { type: 'list' },
   },
   ...PIPELINE_OPTIONS.filter((s) => !DROPPED.has(s.key)),
@@ -117,7 +121,8 @@ export function experimentCommand() {
     options: EXPERIMENT_OPTIONS,
     examples: [
       'gemstone experiment --seeds 3 --out runs/exp',
-      'gemstone experiment --reference runs/ref --seeds 3 --sweep beta=-0.5,0,0.25,0.5,0.75,1 --sweep labels=oracle,rule,prm,llm,consensus --out runs/exp',
+      'gemstone experiment --reference runs/ref --seeds 3 --sweep beta=-0.5,0,0.25,0.5,0.75,1 --sweep ' +
+        'labels=oracle,rule,prm,llm,consensus --out runs/exp',
       'gemstone experiment --methods none --sweep beta=0,0.5,1 --seeds 2 --out runs/beta',
       'gemstone experiment --resume runs/exp --docs docs/results      # (re)write the results page of a run',
     ],
@@ -243,12 +248,13 @@ export async function runExperiment({
   if (commandLine() !== started.command && legs.at(-1) !== commandLine()) legs.push(commandLine());
   await writeFileAtomic(legsPath, new TextEncoder().encode(`${JSON.stringify(legs)}\n`));
   const perSeed = seeds.length * (planUnits(plan, 1).length + Math.max(0, o.iterations - 1));
+  const unitKeys = planUnits(plan, 1)
+    .map((u) => u.key)
+    .join(', ');
+  const more = o.iterations > 1 ? ` + ${o.iterations - 1} more BCPG-NSA iteration(s)` : '';
   reporter.info(
-    `${seeds.length} seed${seeds.length === 1 ? '' : 's'} × (${planUnits(plan, 1)
-      .map((u) => u.key)
-      .join(
-        ', ',
-      )})${o.iterations > 1 ? ` + ${o.iterations - 1} more BCPG-NSA iteration(s)` : ''}: ${perSeed} training units; judges ${annotateJudges.join(', ')} (+ oracle), consensus of ${o.judges.join(' + ')} (${o.consensus})`,
+    `${seeds.length} seed${seeds.length === 1 ? '' : 's'} × (${unitKeys})${more}: ${perSeed} training units; ` +
+      `judges ${annotateJudges.join(', ')} (+ oracle), consensus of ${o.judges.join(' + ')} (${o.consensus})`,
   );
 
   // π_ref: once for every seed.
@@ -346,7 +352,8 @@ export async function runExperiment({
     reporter.result(`claim: ${c.statement} — ${c.verdict.toUpperCase()} (${c.evidence})`);
   for (const line of timingTable(results).split('\n')) reporter.info(line);
   reporter.result(
-    `report: ${shown(written.report)} · results: ${shown(written.results)} · figures: ${written.figures.map((f) => shown(f)).join(', ')}`,
+    `report: ${shown(written.report)} · results: ${shown(written.results)} · figures: ` +
+      `${written.figures.map((f) => shown(f)).join(', ')}`,
   );
   let docs: string | null = null;
   if (o.docs !== undefined) {
@@ -390,11 +397,13 @@ export async function runExperiment({
       }),
       // Every judge any label source needs, once; the sources are rebuilt from these labels.
       annotate: { ...o, judges: annotateJudges },
-      annotateTitle: `${name}: annotation (${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`,
+      annotateTitle:
+        `${name}: annotation ` + `(${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`,
     });
 
     const title = `${name}: β masks of ${sources.join(', ')}`;
-    // Keyed by the sources: a resumed leg that adds a label sweep remakes the masks (cheap) rather than reusing a stage without them.
+    // Keyed by the sources: a resumed leg that adds a label sweep remakes the masks (cheap)
+    // rather than reusing a stage without them.
     const labelsStage = `${name}/labels:${sources.join('+')}`;
     const masks = await face.stages.run(labelsStage, title, async () => {
       const { header, records } = await readAnnotatedFile(annotate.path, { task });
@@ -413,7 +422,9 @@ export async function runExperiment({
         const c = labelCounts(relabelled);
         counts.push({ seed, iteration: it, source, voters: rule.voters, mode: rule.mode, ...c });
         reporter.info(
-          `${source} (${rule.voters.join(` ${rule.mode} `)}): tokens of negatives labelled correct ${c.negativeTokensCorrect}, incorrect ${c.negativeTokensIncorrect} · step precision ${pct(c.precision)} · recall ${pct(c.recall)} against the oracle`,
+          `${source} (${rule.voters.join(` ${rule.mode} `)}): tokens of negatives labelled correct ` +
+            `${c.negativeTokensCorrect}, incorrect ${c.negativeTokensIncorrect} · step precision ` +
+            `${pct(c.precision)} · recall ${pct(c.recall)} against the oracle`,
         );
       }
       return { files, counts };
@@ -457,7 +468,9 @@ export async function runExperiment({
       face,
       {
         stage,
-        title: `${name}: ${v.objective}${v.objective === 'bcpg-nsa' ? ` (β ${v.beta}, ${v.labels} labels)` : ''} — ${unit.roles.join(', ')}`,
+        title:
+          `${name}: ${v.objective}${v.objective === 'bcpg-nsa' ? ` (β ${v.beta}, ${v.labels} labels)` : ''} — ` +
+          `${unit.roles.join(', ')}`,
         policy,
         data: { store: dataStore, name: relative(dataStore.locate(''), data.files[v.labels]!) },
         out,
@@ -479,7 +492,8 @@ export async function runExperiment({
     if (!o.keepPolicies && !needed) await out.remove(CHECKPOINT);
     const took = secondsOf(stage);
     reporter.info(
-      `seed ${seed} · iteration ${it} · ${unit.key}: ${describeEval(result.eval)} · ${result.steps} steps · ${formatSeconds(took)}`,
+      `seed ${seed} · iteration ${it} · ${unit.key}: ${describeEval(result.eval)} · ${result.steps} steps · ` +
+        `${formatSeconds(took)}`,
     );
     return {
       seed,
@@ -526,10 +540,12 @@ function printFamily(results: ExperimentResults, family: string, reporter: Stage
     const d = r.vsReference?.accuracy;
     const delta =
       d && d.mean !== null
-        ? ` · Δ ${ref} − this ${(100 * d.mean).toFixed(1)} pp${d.ci ? ` [${(100 * d.ci[0]).toFixed(1)}, ${(100 * d.ci[1]).toFixed(1)}]` : ''}`
+        ? ` · Δ ${ref} − this ${(100 * d.mean).toFixed(1)} ` +
+          `pp${d.ci ? ` [${(100 * d.ci[0]).toFixed(1)}, ${(100 * d.ci[1]).toFixed(1)}]` : ''}`
         : '';
     reporter.result(
-      `${family} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}${r.passAtK ? ` · pass@${results.passK} ${fmt(r.passAtK.mean, r.passAtK.std)}` : ''}${delta}`,
+      `${family} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}` +
+        `${r.passAtK ? ` · pass@${results.passK} ${fmt(r.passAtK.mean, r.passAtK.std)}` : ''}${delta}`,
     );
   }
 }

@@ -115,7 +115,8 @@ export function exportCommand() {
   return defineCommand<ExportOptions>({
     name: 'export',
     description:
-      "write the annotated dataset for large-scale trainers: <out>/dataset.jsonl (steps, judge labels, consensus, per-token β weights, π_ref log-probs) and TRL's stepwise-supervision <out>/stepwise.jsonl",
+      'write the annotated dataset for large-scale trainers: <out>/dataset.jsonl (steps, judge labels, consensus, ' +
+      "per-token β weights, π_ref log-probs) and TRL's stepwise-supervision <out>/stepwise.jsonl",
     options: [
       { key: 'data', help: 'an annotated JSONL (from gemstone annotate)', kind: { type: 'file' } },
       {

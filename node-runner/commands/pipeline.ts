@@ -168,10 +168,14 @@ function printResult(
       : '';
   reporter.result('');
   reporter.result(
-    `held-out ${s.accuracy_measure ?? 'accuracy'} on ${s.eval_prompts} prompts: π_ref ${pct(s.accuracy_before)} → ${s.objective} ${pct(s.accuracy_after)}`,
+    `held-out ${s.accuracy_measure ?? 'accuracy'} on ${s.eval_prompts} prompts: π_ref ${pct(s.accuracy_before)} → ` +
+      `${s.objective} ${pct(s.accuracy_after)}`,
   );
   reporter.result(
-    `  greedy ${pct(s.greedy_accuracy_before)} → ${pct(s.greedy_accuracy_after)}${s.pass_at_k_before && s.pass_at_k_after ? ` · ${passes(s.pass_at_k_before)} → ${passes(s.pass_at_k_after)}` : ''}`,
+    `  greedy ${pct(s.greedy_accuracy_before)} → ${pct(s.greedy_accuracy_after)}` +
+      (s.pass_at_k_before && s.pass_at_k_after
+        ? ` · ${passes(s.pass_at_k_before)} → ${passes(s.pass_at_k_after)}`
+        : ''),
   );
   const judges = Object.entries(s.judges).map(
     ([name, j]) =>

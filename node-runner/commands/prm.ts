@@ -37,7 +37,8 @@ export function prmCommand() {
   return defineCommand<PrmCliOptions>({
     name: 'prm',
     description:
-      'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another judge’s) step labels',
+      'train the PRM judge: π_ref’s transformer with a 2-way head at step markers, on Monte-Carlo (or another ' +
+      'judge’s) step labels',
     options: [
       {
         key: 'checkpoint',

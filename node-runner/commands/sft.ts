@@ -244,7 +244,8 @@ export async function runSft(
         });
         shown.forEach((r, i) =>
           reporter.info(
-            `  ${JSON.stringify(r.prompt)} → ${JSON.stringify(tokenizer.decode(out.tokens[i]))} (reference ${JSON.stringify(r.completion)})`,
+            `  ${JSON.stringify(r.prompt)} → ${JSON.stringify(tokenizer.decode(out.tokens[i]))} (reference ` +
+              `${JSON.stringify(r.completion)})`,
           ),
         );
       }

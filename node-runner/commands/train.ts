@@ -168,7 +168,11 @@ export function trainCommand() {
         const [first, last] = [result.evaluations.find((e) => e.epoch === 0), result.evaluations.at(-1)];
         if (first && last)
           reporter.result(
-            `held-out ${describeAccuracy(first)} ${pct(first.accuracy)} → ${pct(last.accuracy)}${first.accuracyKind === 'sampled' ? ` · greedy ${pct(first.greedyAccuracy)} → ${pct(last.greedyAccuracy)}` : ''} (${options.objective})`,
+            `held-out ${describeAccuracy(first)} ${pct(first.accuracy)} → ${pct(last.accuracy)}` +
+              (first.accuracyKind === 'sampled'
+                ? ` · greedy ${pct(first.greedyAccuracy)} → ${pct(last.greedyAccuracy)}`
+                : '') +
+              ` (${options.objective})`,
           );
         return {
           ...taskRecord(policy.task),

@@ -100,13 +100,15 @@ export async function annotateStage(
     .filter((r) => r.reward === 0)
     .reduce((s, r) => s + r.beta_mask.reduce((a: number, b) => a + b, 0), 0);
   hooks.log(
-    `annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ${store.locate('annotated.jsonl')}; ${minedTokens} tokens of negatives carry β`,
+    `annotated ${records.length} responses with ${options.judges.join(', ')} (${options.consensus}) → ` +
+      `${store.locate('annotated.jsonl')}; ${minedTokens} tokens of negatives carry β`,
   );
   if (report) for (const line of formatAgreementReport(report).split('\n')) hooks.log(line);
   const abstained = records.reduce((s, r) => s + r.consensus.abstained.reduce((a, b) => a + b, 0), 0);
   if (abstained > 0)
     hooks.warn(
-      `judges abstained on ${abstained} step verdicts; under "${options.consensus}" an abstention never makes a step correct.`,
+      `judges abstained on ${abstained} step verdicts; under "${options.consensus}" an abstention never makes a ` +
+        'step correct.',
     );
   return { header: out, records, report, minedTokens };
 }

@@ -115,7 +115,9 @@ export async function offlineRlStage(
       .filter((m) => (m.step as number) <= state.step);
   }
   hooks.log(
-    `${options.objective} (β ${hyper.beta}, τ ${hyper.tau}) from ${policy.path} on ${records.length} responses${describeData}; ${trainer.stepsPerEpoch} steps an epoch${trainer.step > 0 ? `; resuming at step ${trainer.step}` : ''}`,
+    `${options.objective} (β ${hyper.beta}, τ ${hyper.tau}) from ${policy.path} on ${records.length} ` +
+      `responses${describeData}; ${trainer.stepsPerEpoch} steps an ` +
+      `epoch${trainer.step > 0 ? `; resuming at step ${trainer.step}` : ''}`,
   );
 
   const saveState = async () => {
@@ -135,7 +137,8 @@ export async function offlineRlStage(
       .map(([k, v]) => ` · pass@${k} ${(100 * v).toFixed(1)}%`)
       .join('');
     hooks.log(
-      `epoch ${epoch}: held-out ${describeAccuracy(result)} ${(100 * result.accuracy).toFixed(1)}% · greedy ${(100 * result.greedyAccuracy).toFixed(1)}%${passes} on ${result.prompts} prompts`,
+      `epoch ${epoch}: held-out ${describeAccuracy(result)} ${(100 * result.accuracy).toFixed(1)}% · greedy ` +
+        `${(100 * result.greedyAccuracy).toFixed(1)}%${passes} on ${result.prompts} prompts`,
     );
     hooks.event('evaluation', { stage: hooks.stage, epoch, ...result });
     options.onEvaluation?.(evaluation);

@@ -30,7 +30,10 @@ import type { StageHooks } from './hooks.ts';
 import type { Policy } from './policy.ts';
 import type { ArtifactStore } from './store.ts';
 
-/** mc: soft Monte-Carlo labels (the share of completions that end right); mc-hard: 1 when any does; or another judge's labels. */
+/**
+ * mc: soft Monte-Carlo labels (the share of completions that end right); mc-hard: 1 when any does;
+ * or another judge's labels.
+ */
 export type PrmLabelSource = 'mc' | 'mc-hard' | 'oracle' | 'rule';
 
 export interface PrmStageOptions {

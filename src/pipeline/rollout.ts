@@ -59,7 +59,8 @@ export async function rolloutStage(
   const seedStart = options.seedStart ?? ROLLOUT_SEED_START;
   const problems = trainingProblems(policy.task, options.prompts, difficulty, seedStart);
   hooks.log(
-    `${policy.path} (step ${policy.checkpoint.step}) · ${problems.length} prompts × ${options.group} at temperature ${options.temperature}`,
+    `${policy.path} (step ${policy.checkpoint.step}) · ${problems.length} prompts × ${options.group} at temperature ` +
+      `${options.temperature}`,
   );
 
   // One chunk = one GPU batch of whole groups: the same rollouts as one sampleRollouts call with that batch.
@@ -123,14 +124,20 @@ export async function rolloutStage(
   const before = rolloutStats(sampled);
   const after = rolloutStats(kept);
   hooks.log(
-    `sampled: ${before.prompts} prompts, ${before.responses} responses, accuracy ${((100 * before.positives) / Math.max(1, before.responses)).toFixed(1)}%`,
+    `sampled: ${before.prompts} prompts, ${before.responses} responses, accuracy ` +
+      `${((100 * before.positives) / Math.max(1, before.responses)).toFixed(1)}%`,
   );
   const mined = mineableStats(policy.task, new Map(problems.map((p) => [p.id, p])), kept);
   hooks.log(
-    `negatives with an oracle-correct step after the first: ${mined.negativesWithCorrectLaterStep}/${mined.negatives} (${((100 * mined.negativesWithCorrectLaterStep) / Math.max(1, mined.negatives)).toFixed(1)}%); characters of negatives in correct steps ${mined.correctChars}, in incorrect ones ${mined.incorrectChars}`,
+    'negatives with an oracle-correct step after the first: ' +
+      `${mined.negativesWithCorrectLaterStep}/${mined.negatives} ` +
+      `(${((100 * mined.negativesWithCorrectLaterStep) / Math.max(1, mined.negatives)).toFixed(1)}%); characters of ` +
+      `negatives in correct steps ${mined.correctChars}, in incorrect ones ${mined.incorrectChars}`,
   );
   hooks.log(
-    `kept ${after.prompts} prompts (${droppedGroups} all-right or all-wrong groups dropped): ${after.responses} responses, ${after.negatives} negatives, ${after.tokens} tokens (${after.negativeTokens} in negatives) → ${store.locate('rollouts.jsonl')}`,
+    `kept ${after.prompts} prompts (${droppedGroups} all-right or all-wrong groups dropped): ${after.responses} ` +
+      `responses, ${after.negatives} negatives, ${after.tokens} tokens (${after.negativeTokens} in negatives) → ` +
+      `${store.locate('rollouts.jsonl')}`,
   );
   return { header, rollouts: kept, sampled: before, kept: after, mined, droppedGroups };
 }

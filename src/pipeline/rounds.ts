@@ -55,7 +55,8 @@ export async function referenceRound(
           const result = await evaluatePolicy(policy, { prompts: options.evalPrompts, samples: 0, batch: 64 });
           heldOutAccuracy = result.greedyAccuracy;
           hooks.log(
-            `held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${result.prompts} prompts (difficulty ${options.difficulty})`,
+            `held-out greedy accuracy ${(100 * result.greedyAccuracy).toFixed(1)}% on ${result.prompts} prompts ` +
+              `(difficulty ${options.difficulty})`,
           );
         }
         const seconds = (performance.now() - started) / 1000;
@@ -128,7 +129,8 @@ export async function dataRound(face: PipelineFace, o: DataRoundOptions): Promis
   for (const scratch of ROLLOUT_SCRATCH) await store.remove(scratch);
   if (rollout.kept.responses === 0)
     throw new Error(
-      `${name}: every group was all right or all wrong; nothing to learn from (train π_ref longer, raise --group, or pass --keep-all).`,
+      `${name}: every group was all right or all wrong; nothing to learn from (train π_ref longer, raise --group, ` +
+        'or pass --keep-all).',
     );
 
   const prmStore = store.at('prm');

@@ -132,7 +132,10 @@ export async function sftStage(
     else model.initialize(sft.seed);
 
     hooks.log(
-      `model ${options.preset}: ${parameterCount(config).toLocaleString('en')} parameters, vocabulary ${config.vocabSize}, context ${config.contextLength}; ${records.length} records${task ? ` of ${task.name} traces (difficulty ${options.difficulty})` : ''}; steps ${trainer.step + 1}–${options.steps}`,
+      `model ${options.preset}: ${parameterCount(config).toLocaleString('en')} parameters, vocabulary ` +
+        `${config.vocabSize}, context ${config.contextLength}; ${records.length} ` +
+        `records${task ? ` of ${task.name} traces (difficulty ${options.difficulty})` : ''}; steps ` +
+        `${trainer.step + 1}–${options.steps}`,
     );
     const extra = {
       tokenizer: tokenizer.toJSON(),
@@ -189,7 +192,8 @@ export async function sftStage(
     await store.write('checkpoint.safetensors', encodeCheckpoint(state));
     const finalLoss = metrics.at(-1)?.loss ?? null;
     hooks.log(
-      `final loss ${finalLoss?.toFixed(4) ?? '–'} · checkpoint ${store.locate('checkpoint.safetensors')} · metrics ${store.locate('metrics.jsonl')}`,
+      `final loss ${finalLoss?.toFixed(4) ?? '–'} · checkpoint ${store.locate('checkpoint.safetensors')} · metrics ` +
+        `${store.locate('metrics.jsonl')}`,
     );
     const policy: Policy = {
       context,

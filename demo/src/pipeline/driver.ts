@@ -58,7 +58,10 @@ export interface PipelineDeps {
   reference?: Uint8Array;
   /** Null: the SIMULATED judge. */
   llmEndpoint: LlmEndpoint | null;
-  /** Annotated data imported from a CLI run: iteration 1 trains on it instead of sampling (needs the π_ref that made it). */
+  /**
+   * Annotated data imported from a CLI run: iteration 1 trains on it instead of sampling
+   * (needs the π_ref that made it).
+   */
   importedData?: { data: IterationRecord; tokenizer: unknown };
 }
 
@@ -255,13 +258,15 @@ export class Pipeline {
         const extra = warm.extra as Partial<PolicyExtra>;
         if (extra.difficulty !== config.difficulty)
           this.hooks.notice(
-            `The bundled π_ref learned difficulty ${extra.difficulty}; continuing its SFT at difficulty ${config.difficulty}.`,
+            `The bundled π_ref learned difficulty ${extra.difficulty}; continuing its SFT at difficulty ` +
+              `${config.difficulty}.`,
             'info',
           );
       }
     }
     const context = await this.gpu();
-    // Continuing a trained π_ref: a tenth of the learning rate, so fresh AdamW moments do not knock it off what it learned.
+    // Continuing a trained π_ref: a tenth of the learning rate, so fresh AdamW moments
+    // do not knock it off what it learned.
     const lr = warm !== null ? config.sftLr / 10 : config.sftLr;
     const records = taskRecords(this.task, config.records, config.difficulty, config.seed);
     const result = await this.face.stages.run('reference', 'π_ref', (hooks) =>
@@ -329,7 +334,8 @@ export class Pipeline {
     if (iteration === 1 && imported !== undefined) {
       if (JSON.stringify(imported.tokenizer) !== JSON.stringify(this.run.tokenizer)) {
         throw new Error(
-          'The imported annotated data was tokenized by another π_ref: load the checkpoint of the run that made it (its reference/checkpoint.safetensors) first.',
+          'The imported annotated data was tokenized by another π_ref: load the checkpoint of the run that made it ' +
+            '(its reference/checkpoint.safetensors) first.',
         );
       }
       const record: IterationRecord = {
@@ -398,7 +404,8 @@ export class Pipeline {
     this.hooks.update('iteration');
     const mined = records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length;
     this.hooks.progress(
-      `iteration ${iteration}: ${stats.prompts} prompts, ${stats.responses} responses, ${stats.negatives} negatives (${mined} with mined steps); ${rollout.droppedGroups} all-right/all-wrong groups dropped`,
+      `iteration ${iteration}: ${stats.prompts} prompts, ${stats.responses} responses, ${stats.negatives} negatives ` +
+        `(${mined} with mined steps); ${rollout.droppedGroups} all-right/all-wrong groups dropped`,
     );
   }
 
@@ -510,7 +517,8 @@ export class Pipeline {
             total.steps = Math.max(total.steps, result.step);
             this.hooks.update('rl');
             this.hooks.progress(
-              `${objective}, iteration ${iteration}: step ${result.step} · J ${result.terms.objective.toFixed(4)} · |D| ${result.terms.meanAbsD.toFixed(3)}`,
+              `${objective}, iteration ${iteration}: step ${result.step} · J ${result.terms.objective.toFixed(4)} · ` +
+                `|D| ${result.terms.meanAbsD.toFixed(3)}`,
             );
           },
           onEpoch: async (epoch, trainer) => {
@@ -555,7 +563,9 @@ export class Pipeline {
             });
             this.hooks.update('accuracy');
             this.hooks.progress(
-              `${reference ? 'π_ref' : `${objective}, iteration ${iteration}, epoch ${e.epoch}`}: held-out ${describeAccuracy(e)} ${(100 * e.accuracy).toFixed(1)}% · greedy ${(100 * e.greedyAccuracy).toFixed(1)}%`,
+              `${reference ? 'π_ref' : `${objective}, iteration ${iteration}, epoch ${e.epoch}`}: held-out ` +
+                `${describeAccuracy(e)} ${(100 * e.accuracy).toFixed(1)}% · greedy ` +
+                `${(100 * e.greedyAccuracy).toFixed(1)}%`,
             );
           },
         },

@@ -198,7 +198,8 @@ export class Controls {
       h(
         'p',
         { class: 'muted' },
-        'Sent only to that endpoint (it must allow this page by CORS). Never put in the address, never stored; a failing endpoint makes the judge abstain and training goes on.',
+        'Sent only to that endpoint (it must allow this page by CORS). Never put in the address, never stored; a ' +
+          'failing endpoint makes the judge abstain and training goes on.',
       ),
     );
     this.llmMode.addEventListener('change', () => {
@@ -278,7 +279,12 @@ export class Controls {
         'label',
         { class: 'inline' },
         box,
-        ` ${name}${name === 'llm' ? ' (simulated unless an endpoint is set)' : name === 'prm' ? ' (trained in the page; slow)' : ''}`,
+        ` ${name}` +
+          (name === 'llm'
+            ? ' (simulated unless an endpoint is set)'
+            : name === 'prm'
+              ? ' (trained in the page; slow)'
+              : ''),
       );
     });
     return h('div', { class: 'judges' }, 'judges: ', ...boxes);

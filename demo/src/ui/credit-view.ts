@@ -208,7 +208,8 @@ export class CreditView {
           { class: record.reward === 1 ? 'right' : 'wrong' },
           record.reward === 1 ? 'right (r = 1)' : 'wrong (r = 0)',
         ),
-        ` · its group: ${positives} of ${inputs.length} right, so A = r − r̄ = ${(record.reward - positives / inputs.length).toFixed(2)}`,
+        ` · its group: ${positives} of ${inputs.length} right, so A = r − r̄ = ` +
+          `${(record.reward - positives / inputs.length).toFixed(2)}`,
       ),
       h(
         'p',
@@ -233,7 +234,8 @@ export class CreditView {
         h(
           'span',
           { class: 'muted' },
-          ' red: pushed down · blue: pushed up · underlined: tokens of consensus-correct steps of a negative (weight β)',
+          ' red: pushed down · blue: pushed up · underlined: tokens of consensus-correct steps of a negative ' +
+            '(weight β)',
         ),
       ),
     );

@@ -16,10 +16,14 @@ export function describeCheckpoint(bytes: Uint8Array, source: string): string {
   const extra = (state.extra ?? {}) as { kind?: string; objective?: string; difficulty?: number; tokenizer?: unknown };
   if (extra.tokenizer === undefined)
     throw new Error(
-      `${source}: no tokenizer inside; use a checkpoint written by the demo or by \`gemstone sft --task\` / \`gemstone train\`.`,
+      `${source}: no tokenizer inside; use a checkpoint written by the demo or by \`gemstone sft --task\` / ` +
+        `\`gemstone train\`.`,
     );
   const { width, layers, contextLength } = state.config;
-  return `${source}: ${extra.objective ?? extra.kind ?? 'policy'}, step ${state.step}, ${layers} layers × ${width} wide, context ${contextLength}${extra.difficulty !== undefined ? `, difficulty ${extra.difficulty}` : ''}`;
+  return (
+    `${source}: ${extra.objective ?? extra.kind ?? 'policy'}, step ${state.step}, ${layers} layers × ${width} ` +
+    `wide, context ${contextLength}${extra.difficulty !== undefined ? `, difficulty ${extra.difficulty}` : ''}`
+  );
 }
 
 /** An annotated JSONL (from `gemstone annotate` or `gemstone pipeline`) as the credit view's data. */
