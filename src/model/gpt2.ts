@@ -160,7 +160,7 @@ export class Gpt2 {
   /** Uploads a tensor at its true shape into a parameter-shaped arena; wte's padding rows are written zero. */
   uploadTensor(arena: Arena, name: string, data: Float32Array): void {
     const { length } = arena.entry(name);
-    if (data.length === length || name !== 'wte.weight') {
+    if (name !== 'wte.weight' || this.paddedVocab === this.config.vocabSize) {
       arena.upload(name, data);
       return;
     }

@@ -2,6 +2,7 @@
 // loss and every parameter gradient, on a tiny config. Runs in Node, Deno and Chromium.
 import { encodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
+import { fastKernelAccepts } from '../../src/kernels/matmul.ts';
 import { elementCount, parameterSpecs, type ModelConfig } from '../../src/model/config.ts';
 import { Gpt2 } from '../../src/model/gpt2.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
@@ -150,6 +151,14 @@ export const modelCases: KernelCase[] = [
         const Vp = model.paddedVocab;
         model.destroy();
         if (Vp <= V || Vp % 4 !== 0) throw new Error(`V=${V} should be padded to a multiple of 4, got Vp=${Vp}`);
+        // The LM head's backward products at Vp are ones the fast kernels take (at V they are not).
+        const C = config.width;
+        for (const vocab of [Vp, V]) {
+          const fast =
+            fastKernelAccepts('tn', { M: vocab, N: C, K: 18, transA: true }) &&
+            fastKernelAccepts('nn', { M: 18, N: C, K: vocab });
+          if (fast !== (vocab === Vp)) throw new Error(`V=${vocab}: the fast kernels ${fast ? 'take' : 'refuse'} it`);
+        }
         await checkModel(context, config, 3, 6, seed);
       }
     },
