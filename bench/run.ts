@@ -108,9 +108,8 @@ const tuned = context.matmulTuning;
 say(
   tuned === null
     ? 'kernels: the default blocks (GEMSTONE_TUNING=defaults), no tuned comparison'
-    : 'kernels: tuned ' +
-        `(${context.tuning.source === 'search' ? 'measured now' : `cached in ${context.tuning.where}`}), ` +
-        'each case also with the default blocks',
+    : `kernels: tuned (${context.tuning.source === 'search' ? 'measured now' : `cached in ${context.tuning.where}`}),` +
+        ' each case also with the default blocks',
 );
 async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
   if (tuned === null) return null;
@@ -144,8 +143,8 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
   if (options.json) console.log(JSON.stringify({ ...result, form: matmulForm(shape) }));
   else
     say(
-      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s  ` +
-        `${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
+      `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s` +
+        `  ${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
         (defaults === null
           ? ''
           : `  (default blocks ${defaults.toFixed(2)}, ${((100 * defaults) / peak).toFixed(1)}%)`) +
@@ -157,26 +156,31 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
 if (options.only === 'all' || options.only === 'train') {
   const train = await benchTrain(context, peak, peer);
   const trainDefaults = await untuned(() => benchTrain(context, peak, null));
+  // The vocabulary as it is (V = 39: the LM head's backward on the simple kernel), for comparison.
+  const trainUnpadded = await benchTrain(context, peak, null, { padVocabulary: false });
   if (options.json)
     console.log(
-      JSON.stringify({ ...roundAll(train), default_blocks_tokens_per_s: trainDefaults?.ours_tokens_per_s, adapter }),
+      JSON.stringify({
+        ...roundAll(train),
+        default_blocks_tokens_per_s: trainDefaults?.ours_tokens_per_s,
+        unpadded_vocabulary_tokens_per_s: trainUnpadded.ours_tokens_per_s,
+        adapter,
+      }),
     );
   else {
     const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
+    const line = (name: string, result: { ours_tokens_per_s: number; mfu: number }) =>
+      `${name.padEnd(32)} ours ${result.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s` +
+      `  MFU ${(100 * result.mfu).toFixed(1).padStart(5)}%`;
     say(
-      `${train.name.padEnd(32)} ours ${ours.toFixed(0).padStart(7)} tokens/s  ` +
-        `MFU ${(100 * train.mfu).toFixed(1).padStart(5)}%` +
+      line(train.name, train) +
         (theirs === null
           ? ''
-          : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×  ` +
-            `(TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
+          : `  TF.js ${theirs.toFixed(0).padStart(7)} tokens/s  ours/TF.js ${(ours / theirs).toFixed(2)}×` +
+            `  (TF.js first loss ${train.peer_first_loss!.toFixed(3)}, ln V ${train.ln_vocab.toFixed(3)})`),
     );
-    if (trainDefaults !== null)
-      say(
-        `${`${train.name} (default blocks)`.padEnd(32)} ` +
-          `ours ${trainDefaults.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s  ` +
-          `MFU ${(100 * trainDefaults.mfu).toFixed(1).padStart(5)}%`,
-      );
+    if (trainDefaults !== null) say(line(`${train.name} (default blocks)`, trainDefaults));
+    say(line(trainUnpadded.name, trainUnpadded));
   }
   // Today's rollout batch (32) and the larger ones generation now takes by default on this adapter.
   const sizes = [...new Set([32, 128, defaultGenerationRows({ context, config: benchConfig(SHIPPED) })])].sort(
@@ -188,13 +192,13 @@ if (options.only === 'all' || options.only === 'train') {
     const gen = blocks === 'tuned' ? await run() : await untuned(run);
     if (gen === null) continue;
     if (blocks === 'default') gen.name += ' (default blocks)';
+    const share = (100 * gen.decode_gflops) / peak;
     if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
     else
       say(
-        `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s  ` +
-          `decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${(100 * gen.decode_gflops) / peak < 10 ? ' ' : ''}` +
-          `${((100 * gen.decode_gflops) / peak).toFixed(1)}% of peak  ` +
-          `(${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
+        `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s` +
+          `  decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${share < 10 ? ' ' : ''}${share.toFixed(1)}% of peak` +
+          `  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
       );
   }
 }

@@ -11,6 +11,7 @@ const vitestJson = join(mkdtempSync(join(tmpdir(), 'gemstone-test-')), 'vitest.j
 const steps = [
   { name: 'shaders packed', command: 'node scripts/pack-shaders.mjs --check' },
   { name: 'format and lint (biome)', command: 'npx biome check .' },
+  { name: 'line length (120)', command: 'node scripts/check-line-length.mjs' },
   { name: 'type check (tsc)', command: 'npx tsc -p .' },
   { name: 'type check (deno)', command: 'npx deno check test/deno/run-kernel-cases.ts test/deno/task-stages.ts' },
   {

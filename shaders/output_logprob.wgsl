@@ -5,8 +5,10 @@
 //   logits_r  ← c_r · (exp(logits_r − lse_r) − onehot(y_r))
 // which is ∂/∂logits of L = −Σ_r c_r logprob_r. Rows with c_r = 0 get zeros;
 // a target ≥ V (padding sentinel) gives logprob 0 and no one-hot term.
+// Rows are `stride` apart (the vocabulary padded for the fast matmuls); columns V … stride − 1 are
+// padding: left out of the softmax and given zero gradient.
 // Dispatch: x = rows (y > 1 when rows exceed 65535: row = wid.x + wid.y · groups.x).
-struct Params { rows: u32, V: u32, pad0: u32, pad1: u32 }
+struct Params { rows: u32, V: u32, stride: u32, pad0: u32 }
 
 const WG: u32 = 64u;
 
@@ -19,11 +21,15 @@ const WG: u32 = 64u;
 //#include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) local: u32,
+) {
   let row = wid.x + wid.y * groups.x;
   if (row >= params.rows) { return; } // uniform per workgroup, so barriers stay uniform
   let V = params.V;
-  let base = row * V;
+  let base = row * params.stride;
   let y = targets[row];
   let valid = y < V;
   var m = -3.402823e38;
@@ -44,4 +50,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     let onehot = select(0.0, 1.0, valid && j == y);
     logits[base + j] = c * (exp((logits[base + j] - m) - log_s) - onehot);
   }
+  for (var j = V + local; j < params.stride; j += WG) { logits[base + j] = 0.0; }
 }

@@ -8,9 +8,11 @@
 // Thread a samples from logits row a for sequence b = rows[a] when `mapped` (generation packs
 // the live sequences first), else b = a; the hash takes b. With eos1 = eos + 1 > 0, a sampled
 // eos sets done[b] = 1, which generation reads back now and then to drop finished rows.
+// Logits rows are `stride` apart (the vocabulary padded for the fast matmuls); only tokens < V are read,
+// so a padding token is never drawn.
 struct Params {
   B: u32, V: u32, position: u32, maxT: u32, topK: u32, seed: u32, temperature: f32, mapped: u32, eos1: u32,
-  pad0: u32, pad1: u32, pad2: u32,
+  stride: u32, pad1: u32, pad2: u32,
 }
 
 const WG: u32 = 64u;
@@ -43,7 +45,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (next >= params.maxT) { return; }
   let b = select(a, rows[a], params.mapped != 0u);
   let V = params.V;
-  let base = a * V;
+  let base = a * params.stride;
   var m = -3.402823e38;
   for (var i = 0u; i < V; i++) { m = max(m, logits[base + i]); }
   // k-th largest logit: walk down the distinct values, counting ties.

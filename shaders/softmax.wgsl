@@ -15,7 +15,11 @@ const WG: u32 = 64u;
 
 // out = softmax(x) along each row
 @compute @workgroup_size(WG)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+fn forward(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) local: u32,
+) {
   let row = wid.x + wid.y * groups.x;
   if (row >= params.rows) { return; } // uniform per workgroup, so barriers stay uniform
   let base = row * params.cols;
@@ -31,7 +35,11 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) group
 
 // out = dx given x = p (the forward's output) and dp
 @compute @workgroup_size(WG)
-fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+fn backward(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) local: u32,
+) {
   let row = wid.x + wid.y * groups.x;
   if (row >= params.rows) { return; }
   let base = row * params.cols;

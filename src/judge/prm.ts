@@ -156,7 +156,7 @@ export async function prmScores(model: Gpt2, tokenizer: CharTokenizer, sequences
     { tokens, targets: new Uint32Array(B * T), coefficients: new Float32Array(B * T), B, T },
     { keepLogits: true },
   );
-  const logits = await model.context.read(model.savedLogitsView());
+  const logits = await model.readLogits();
   return sequences.map((s, b) =>
     s.markers.map((position) => {
       const row = (b * T + position) * V;

@@ -38,6 +38,24 @@ export function fastKernelAccepts(form: MatmulForm, shape: MatmulShape): boolean
   });
 }
 
+/**
+ * The multiple every dimension must be for all three fast forms to take it: the least common multiple of the
+ * moduli in their "requires" lines. The model pads its vocabulary to this (src/model/gpt2.ts).
+ */
+export function fastKernelAlignment(): number {
+  let alignment = 1;
+  for (const form of ['nn', 'nt', 'tn'] as const) {
+    const firstLine = SHADER_SOURCES[`matmul_${form}`]?.split('\n', 1)[0] ?? '';
+    for (const [, modulus] of firstLine.matchAll(/[MNK]\s*%\s*(\d+)/g)) alignment = lcm(alignment, Number(modulus));
+  }
+  return alignment;
+}
+
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  return (a / gcd(a, b)) * b;
+}
+
 function dimsUniform(shape: MatmulShape): Uint32Array {
   const { M, N, K, accumulate = false } = shape;
   return new Uint32Array([M, N, K, accumulate ? 1 : 0, M * K, K * N, M * N, 0]);
@@ -52,9 +70,8 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
   const choice = args.kernel ?? 'auto';
   const fast = form !== null && choice !== 'simple' && fastKernelAccepts(form, args);
   if (choice === 'fast' && !fast) {
-    throw new Error(
-      `matmul: no fast kernel takes M=${M} N=${N} K=${K}${form ? ` (form ${form})` : ' with both operands transposed'}.`,
-    );
+    const which = form ? ` (form ${form})` : ' with both operands transposed';
+    throw new Error(`matmul: no fast kernel takes M=${M} N=${N} K=${K}${which}.`);
   }
   const bias = args.bias;
   if (bias !== undefined) {
@@ -66,8 +83,8 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
   const buffers = { a: args.a, b: args.b, c: args.c, bias: bias ?? args.b };
   const uniform = dimsUniform(args);
   if (fast && form !== null) {
-    const block =
-      args.block ?? context.matmulTuning?.[form][widthClass(N)] ?? matmulBlock(context.report.kind, form, N);
+    const tuned = context.matmulTuning?.[form][widthClass(N)];
+    const block = args.block ?? tuned ?? matmulBlock(context.report.kind, form, N);
     const defines = { TM: block.TM, TN: block.TN, WG: block.WG, ...(bias ? { BIAS: true } : {}) };
     await context.run({
       kernel: { shader: `matmul_${form}`, defines },

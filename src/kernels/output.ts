@@ -13,7 +13,10 @@ export interface OutputLogprobsArgs {
   /** [rows] f32, written: log softmax(logits)[target] */
   logprobs: BufferView;
   rows: number;
+  /** The true vocabulary: columns j ≥ V of a row are padding, ignored and given zero gradient. */
   V: number;
+  /** Row stride of logits (the padded vocabulary, ≥ V); default V. */
+  stride?: number;
 }
 
 /**
@@ -21,13 +24,14 @@ export interface OutputLogprobsArgs {
  * L = −Σ_r c_r · logprob_r. Stable for large logits (max subtracted first).
  */
 export async function outputLogprobs(context: GpuContext, args: OutputLogprobsArgs): Promise<void> {
-  const { logits, targets, coefficients, logprobs, rows, V } = args;
-  for (const [name, value] of Object.entries({ rows, V })) {
+  const { logits, targets, coefficients, logprobs, rows, V, stride = V } = args;
+  for (const [name, value] of Object.entries({ rows, V, stride })) {
     if (!Number.isInteger(value) || value < 1)
       throw new Error(`outputLogprobs: ${name} must be a positive integer, got ${value}.`);
   }
+  if (stride < V) throw new Error(`outputLogprobs: stride ${stride} is below V ${V}.`);
   const need: Record<string, [BufferView, number]> = {
-    logits: [logits, rows * V],
+    logits: [logits, rows * stride],
     targets: [targets, rows],
     coefficients: [coefficients, rows],
     logprobs: [logprobs, rows],
@@ -39,7 +43,7 @@ export async function outputLogprobs(context: GpuContext, args: OutputLogprobsAr
   await context.run({
     kernel: { shader: 'output_logprob' },
     buffers: { targets, coefficients, logits, logprobs },
-    uniform: new Uint32Array([rows, V, 0, 0]),
+    uniform: new Uint32Array([rows, V, stride, 0]),
     workgroups: grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension),
   });
 }

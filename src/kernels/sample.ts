@@ -13,7 +13,10 @@ export interface SampleArgs {
   /** [B, maxT] f32: log π(token) of the model itself (temperature 1, all tokens). */
   modelLogprobs: BufferView;
   B: number;
+  /** The true vocabulary: tokens ≥ V (padding columns of logits) are never drawn. */
   V: number;
+  /** Row stride of logits (the padded vocabulary, ≥ V); default V. */
+  stride?: number;
   position: number;
   maxT: number;
   temperature: number;
@@ -37,6 +40,9 @@ export async function sampleNext(context: GpuContext, args: SampleArgs): Promise
   new Float32Array(uniform, 24, 1)[0] = args.temperature;
   words[7] = args.rows === undefined ? 0 : 1;
   words[8] = args.eos === undefined ? 0 : args.eos + 1;
+  const stride = args.stride ?? args.V;
+  if (stride < args.V) throw new Error(`sample: stride ${stride} is below V ${args.V}.`);
+  words[9] = stride;
   const { logits, promptLengths, tokens, logprobs, modelLogprobs } = args;
   // Unmapped or without eos the kernel never reads rows / writes done: other views of the right kind fill them.
   const buffers = { logits, promptLengths, tokens, logprobs, modelLogprobs };

@@ -55,6 +55,7 @@ export function defaultGenerationRows({ context, config }: { context: GpuContext
 export async function generate(model: Gpt2, options: GenerateOptions): Promise<Generation> {
   const { config, context } = model;
   const { width: C, heads: H, vocabSize: V, layers: L } = config;
+  const Vp = model.paddedVocab; // logits rows are padded for the fast matmul; sampling reads the first V
   const B = options.prompts.length;
   if (B === 0) return { tokens: [], logprobs: [], modelLogprobs: [] };
   const lengths = options.prompts.map((p) => p.length);
@@ -82,7 +83,7 @@ export async function generate(model: Gpt2, options: GenerateOptions): Promise<G
     atty: B * C,
     fch: B * 4 * C,
     fchGelu: B * 4 * C,
-    logits: B * V,
+    logits: B * Vp,
   };
   for (let l = 0; l < L; l++) Object.assign(layout, { [`k${l}`]: B * maxT * C, [`v${l}`]: B * maxT * C });
   const arena = new Arena(context, `generation ${B}×${maxT}`, layout);
@@ -173,7 +174,7 @@ export async function generate(model: Gpt2, options: GenerateOptions): Promise<G
         rows: A,
         C,
       });
-      await matmul(context, { a: v('ln'), b: p('wte.weight'), c: v('logits'), M: A, N: V, K: C, transB: true });
+      await matmul(context, { a: v('ln'), b: p('wte.weight'), c: v('logits'), M: A, N: Vp, K: C, transB: true });
       await sampleNext(context, {
         logits: v('logits'),
         promptLengths: v('promptLengths'),
@@ -184,6 +185,7 @@ export async function generate(model: Gpt2, options: GenerateOptions): Promise<G
         ...(eos === undefined ? {} : { eos, done: v('done') }),
         B: A,
         V,
+        stride: Vp,
         position,
         maxT,
         temperature: options.temperature,

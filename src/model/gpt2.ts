@@ -5,6 +5,10 @@
 //   forward  y  = x · W            (matmul nn)
 //   backward dW += xᵀ · dy          (matmul tn, accumulate)
 //            dx  = dy · Wᵀ          (matmul nt)
+// The vocabulary is padded on the GPU to Vp, a multiple the fast matmuls take (fastKernelAlignment): wte holds
+// Vp − V zero rows past the true ones and the logits Vp columns. The output kernel ignores the padding columns and
+// writes them zero gradient, so the padding rows get zero gradient and stay zero under AdamW. Tensors enter and
+// leave (loadParameters, readParameters, checkpoints) at the true [V, C].
 import { Arena, type ArenaLayout } from '../gpu/arena.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { attentionBackward, attentionForward } from '../kernels/attention.ts';
@@ -13,7 +17,7 @@ import { add, fill } from '../kernels/elementwise.ts';
 import { encoderBackward, encoderForward } from '../kernels/encoder.ts';
 import { geluBackward, geluForward } from '../kernels/gelu.ts';
 import { layernormBackward, layernormForward } from '../kernels/layernorm.ts';
-import { matmul } from '../kernels/matmul.ts';
+import { fastKernelAlignment, matmul } from '../kernels/matmul.ts';
 import { outputLogprobs } from '../kernels/output.ts';
 import { scaleRows } from '../kernels/rows.ts';
 import { Random } from '../util/random.ts';
@@ -53,9 +57,15 @@ export function layerNames(l: number) {
   };
 }
 
-/** What forward saves for backward, per layer and at the top, for B×T tokens. */
-function activationLayout(config: ModelConfig, B: number, T: number): ArenaLayout {
-  const { width: C, heads: H, vocabSize: V } = config;
+/** The vocabulary the GPU works with: V rounded up to what every fast matmul form takes. */
+export function paddedVocabSize(V: number): number {
+  const alignment = fastKernelAlignment();
+  return Math.ceil(V / alignment) * alignment;
+}
+
+/** What forward saves for backward, per layer and at the top, for B×T tokens (Vp: the padded vocabulary). */
+function activationLayout(config: ModelConfig, Vp: number, B: number, T: number): ArenaLayout {
+  const { width: C, heads: H } = config;
   const BT = B * T;
   const layout: ArenaLayout = { encoded: BT * C };
   for (let l = 0; l < config.layers; l++) {
@@ -79,7 +89,7 @@ function activationLayout(config: ModelConfig, B: number, T: number): ArenaLayou
     lnf: BT * C,
     lnf_mean: BT,
     lnf_rstd: BT,
-    logits: BT * V, // overwritten by dlogits in the output kernel
+    logits: BT * Vp, // overwritten by dlogits in the output kernel
     logprobs: BT,
     tokens: BT,
     targets: BT,
@@ -94,8 +104,15 @@ function activationLayout(config: ModelConfig, B: number, T: number): ArenaLayou
   return layout;
 }
 
+export interface Gpt2Options {
+  /** Pad the vocabulary on the GPU to what the fast matmuls take (default true; false for comparisons). */
+  padVocabulary?: boolean;
+}
+
 export class Gpt2 {
   readonly config: ModelConfig;
+  /** Vp ≥ V: the logits' row stride and wte's rows on the GPU; rows V … Vp − 1 of wte stay zero. */
+  readonly paddedVocab: number;
   readonly specs: ParameterSpec[];
   readonly params: Arena;
   readonly grads: Arena;
@@ -107,15 +124,20 @@ export class Gpt2 {
   constructor(
     readonly context: GpuContext,
     config: ModelConfig,
+    { padVocabulary = true }: Gpt2Options = {},
   ) {
     this.config = validateConfig(config);
+    this.paddedVocab = padVocabulary ? paddedVocabSize(config.vocabSize) : config.vocabSize;
     this.specs = arenaOrder(parameterSpecs(config));
-    const layout = Object.fromEntries(this.specs.map((s) => [s.name, elementCount(s.shape)]));
+    const layout = Object.fromEntries(this.specs.map((s) => [s.name, this.gpuElements(s)]));
     this.params = new Arena(context, 'parameters', layout);
     this.grads = new Arena(context, 'gradients', layout);
   }
 
-  /** GPT-2's initialisation: N(0, 0.02) matrices, residual projections scaled by 1/√(2L), LayerNorm 1 and 0, biases 0. */
+  /**
+   * GPT-2's initialisation: N(0, 0.02) matrices, residual projections scaled by 1/√(2L), LayerNorm 1 and 0,
+   * biases 0.
+   */
   initialize(seed: number): void {
     const random = new Random(seed);
     const residualScale = 1 / Math.sqrt(2 * this.config.layers);
@@ -126,24 +148,45 @@ export class Gpt2 {
         const std = 0.02 * (spec.name.endsWith('c_proj.weight') ? residualScale : 1);
         for (let i = 0; i < data.length; i++) data[i] = std * random.normal();
       }
-      this.params.upload(spec.name, data);
+      this.uploadTensor(this.params, spec.name, data);
     }
+  }
+
+  /** Elements of a parameter on the GPU: its own, plus the zero padding rows for wte. */
+  private gpuElements(spec: ParameterSpec): number {
+    return spec.name === 'wte.weight' ? this.paddedVocab * this.config.width : elementCount(spec.shape);
+  }
+
+  /** Uploads a tensor at its true shape into a parameter-shaped arena; wte's padding rows are written zero. */
+  uploadTensor(arena: Arena, name: string, data: Float32Array): void {
+    const { length } = arena.entry(name);
+    if (name !== 'wte.weight' || this.paddedVocab === this.config.vocabSize) {
+      arena.upload(name, data);
+      return;
+    }
+    const trueLength = this.config.vocabSize * this.config.width;
+    if (data.length !== trueLength)
+      throw new Error(`Parameters: "${name}" holds ${data.length} values, expected ${trueLength}.`);
+    const padded = new Float32Array(length);
+    padded.set(data);
+    arena.upload(name, padded);
   }
 
   loadParameters(parameters: Record<string, Float32Array>): void {
     for (const spec of this.specs) {
       const data = parameters[spec.name];
       if (data === undefined) throw new Error(`Parameters: "${spec.name}" is missing.`);
-      this.params.upload(spec.name, data);
+      this.uploadTensor(this.params, spec.name, data);
     }
   }
 
+  /** Every tensor of a parameter-shaped arena at its true shape (wte without its padding rows). */
   async readParameters(arena: Arena = this.params): Promise<Record<string, Float32Array>> {
     const all = await this.context.read(arena.all());
     const out: Record<string, Float32Array> = {};
     for (const spec of this.specs) {
-      const { offset, length } = arena.entry(spec.name);
-      out[spec.name] = all.slice(offset, offset + length);
+      const { offset } = arena.entry(spec.name);
+      out[spec.name] = all.slice(offset, offset + elementCount(spec.shape));
     }
     return out;
   }
@@ -160,7 +203,11 @@ export class Gpt2 {
       throw new Error(`Sequence length ${T} exceeds the context length ${this.config.contextLength}.`);
     if (this.activations === null || this.shape?.B !== B || this.shape?.T !== T) {
       this.activations?.destroy();
-      this.activations = new Arena(this.context, `activations ${B}×${T}`, activationLayout(this.config, B, T));
+      this.activations = new Arena(
+        this.context,
+        `activations ${B}×${T}`,
+        activationLayout(this.config, this.paddedVocab, B, T),
+      );
       this.shape = { B, T };
     }
     return this.activations;
@@ -172,10 +219,22 @@ export class Gpt2 {
     return this.activations.view('logprobs');
   }
 
-  /** The logits of the last forward({ keepLogits: true }), [B·T, V]. */
+  /** The logits of the last forward({ keepLogits: true }), [B·T, Vp] (columns past V are padding). */
   savedLogitsView(): BufferView {
     if (this.savedLogits === null) throw new Error('No forward with keepLogits has run yet.');
     return this.savedLogits;
+  }
+
+  /** The logits of the last forward({ keepLogits: true }) read back at the true vocabulary, [B·T, V]. */
+  async readLogits(): Promise<Float32Array> {
+    const padded = await this.context.read(this.savedLogitsView());
+    const { vocabSize: V } = this.config;
+    const Vp = this.paddedVocab;
+    if (Vp === V) return padded;
+    const rows = padded.length / Vp;
+    const out = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) out.set(padded.subarray(r * Vp, r * Vp + V), r * V);
+    return out;
   }
 
   /** The activations of the last forward (the output kernel leaves dlogits where the logits were). */
@@ -199,10 +258,8 @@ export class Gpt2 {
       if (data.length !== rows) throw new Error(`Batch: ${name} has ${data.length} values, expected B·T = ${rows}.`);
     }
     for (let i = 0; i < rows; i++) {
-      if (batch.tokens[i] >= V || batch.targets[i] >= V)
-        throw new Error(
-          `Batch: token ${Math.max(batch.tokens[i], batch.targets[i])} at position ${i} is outside the vocabulary of ${V}.`,
-        );
+      const token = Math.max(batch.tokens[i], batch.targets[i]);
+      if (token >= V) throw new Error(`Batch: token ${token} at position ${i} is outside the vocabulary of ${V}.`);
     }
     const a = this.acts(B, T);
     const p = (name: string) => this.params.view(name);
@@ -265,12 +322,13 @@ export class Gpt2 {
       rows,
       C,
     });
-    // Head tied to the token embedding: logits = lnf · wteᵀ.
-    await matmul(ctx, { a: v('lnf'), b: p('wte.weight'), c: v('logits'), M: rows, N: V, K: C, transB: true });
+    // Head tied to the token embedding: logits = lnf · wteᵀ, [rows, Vp] (the padding columns come out 0).
+    const Vp = this.paddedVocab;
+    await matmul(ctx, { a: v('lnf'), b: p('wte.weight'), c: v('logits'), M: rows, N: Vp, K: C, transB: true });
     if (keepLogits) {
-      if (this.savedLogits === null || this.savedLogits.size !== rows * V * 4) {
+      if (this.savedLogits === null || this.savedLogits.size !== rows * Vp * 4) {
         if (this.savedLogits !== null) ctx.destroyBuffer(this.savedLogits.buffer);
-        this.savedLogits = ctx.tensor('saved-logits', rows * V);
+        this.savedLogits = ctx.tensor('saved-logits', rows * Vp);
       }
       await ctx.copy(v('logits'), this.savedLogits);
     }
@@ -281,6 +339,7 @@ export class Gpt2 {
       logprobs: v('logprobs'),
       rows,
       V,
+      stride: Vp,
     });
   }
 
@@ -289,7 +348,8 @@ export class Gpt2 {
     if (this.activations === null || this.shape === null || this.lastTokens === null)
       throw new Error('backward() needs a forward() first.');
     const { B, T } = this.shape;
-    const { width: C, heads: H, vocabSize: V, layers: L } = this.config;
+    const { width: C, heads: H, layers: L } = this.config;
+    const Vp = this.paddedVocab;
     const rows = B * T;
     const a = this.activations;
     const p = (name: string) => this.params.view(name);
@@ -298,19 +358,19 @@ export class Gpt2 {
     const sized = (name: string, elements: number): BufferView => ({ ...v(name), size: elements * 4 });
     const ctx = this.context;
 
-    // The output kernel left dlogits where the logits were.
+    // The output kernel left dlogits where the logits were (zero in the padding columns).
     const dlogits = v('logits');
     await matmul(ctx, {
       a: dlogits,
       b: v('lnf'),
       c: g('wte.weight'),
-      M: V,
+      M: Vp,
       N: C,
       K: rows,
       transA: true,
       accumulate: true,
     });
-    await matmul(ctx, { a: dlogits, b: p('wte.weight'), c: v('d_small'), M: rows, N: C, K: V });
+    await matmul(ctx, { a: dlogits, b: p('wte.weight'), c: v('d_small'), M: rows, N: C, K: Vp });
     const dx = v('d_residual');
     await fill(ctx, rows * C, 0, dx);
     const lastResidual = L > 0 ? v(`${L - 1}.residual3`) : v('encoded');
@@ -395,7 +455,7 @@ export class Gpt2 {
     if (this.activations === null || this.shape === null)
       throw new Error('scaleOutputGradient() needs a forward() first.');
     const rows = this.shape.B * this.shape.T;
-    await scaleRows(this.context, rows, this.config.vocabSize, coefficients, this.activations.view('logits'));
+    await scaleRows(this.context, rows, this.paddedVocab, coefficients, this.activations.view('logits'));
   }
 
   /** Sets every gradient to zero: one dispatch over the gradient arena. */

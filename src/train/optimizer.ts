@@ -48,8 +48,8 @@ export class AdamW {
   restore(state: Pick<CheckpointState, 'optimizer' | 'step'>): void {
     if (state.optimizer === undefined) throw new Error('Checkpoint has no optimizer state to resume from.');
     for (const spec of this.model.specs) {
-      this.m.upload(spec.name, state.optimizer.m[spec.name]);
-      this.v.upload(spec.name, state.optimizer.v[spec.name]);
+      this.model.uploadTensor(this.m, spec.name, state.optimizer.m[spec.name]);
+      this.model.uploadTensor(this.v, spec.name, state.optimizer.v[spec.name]);
     }
     this.step = state.step;
   }

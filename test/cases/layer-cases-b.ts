@@ -273,9 +273,13 @@ async function checkOutput(
   coefficients: Float32Array,
   rows: number,
   V: number,
+  stride = V,
 ): Promise<void> {
   const expected = outputLogprobsReference(logits, targets, coefficients, rows, V);
-  const vlogits = context.tensor('test.logits', logits);
+  // Padding columns past V hold values far above the row: the kernel must leave them out and write them 0.
+  const padded = new Float32Array(rows * stride).fill(1e3);
+  for (let r = 0; r < rows; r++) padded.set(logits.subarray(r * V, (r + 1) * V), r * stride);
+  const vlogits = context.tensor('test.logits', padded);
   const vtargets = context.tensor('test.targets', targets);
   const vcoef = context.tensor('test.coefficients', coefficients);
   const vlogprobs = context.tensor('test.logprobs', new Float32Array(rows).fill(NaN));
@@ -287,9 +291,17 @@ async function checkOutput(
       logprobs: vlogprobs,
       rows,
       V,
+      stride,
     });
     const logprobs = await context.read(vlogprobs);
-    const dlogits = await context.read(vlogits);
+    const paddedGrad = await context.read(vlogits);
+    const dlogits = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) {
+      dlogits.set(paddedGrad.subarray(r * stride, r * stride + V), r * V);
+      for (let j = V; j < stride; j++)
+        if (paddedGrad[r * stride + j] !== 0)
+          throw new Error(`${label}: padding column ${j} of row ${r} has gradient ${paddedGrad[r * stride + j]}`);
+    }
     if (logprobs.some((v) => !Number.isFinite(v)) || dlogits.some((v) => !Number.isFinite(v)))
       throw new Error(`${label}: non-finite output`);
     assertClose(`${label} logprobs`, logprobs, expected.logprobs, LOGPROB_TOL);
@@ -353,6 +365,32 @@ function outputCases(): KernelCase[] {
         const targets = Uint32Array.from([1, 0, 11, 7]); // row 3's target is out of range: padding
         const coefficients = Float32Array.from([0.5, 1, -0.25, 0]);
         await checkOutput(context, 'output of large logits', logits, targets, coefficients, 4, V);
+      },
+    },
+    {
+      name: 'output log-probs on padded rows: the padding columns are left out and get zero gradient',
+      async run(context) {
+        const random = new Random(503);
+        for (const [rows, V, stride] of [
+          [5, 39, 40],
+          [3, 7, 8],
+          [70, 13, 16],
+          [2, 1, 4],
+        ]) {
+          const logits = random.floats(rows * V, -5, 5);
+          const targets = Uint32Array.from({ length: rows }, (_, r) => (r === 1 ? V : Math.floor(random.next() * V)));
+          const coefficients = Float32Array.from({ length: rows }, (_, r) => (r % 3 === 2 ? 0 : random.uniform(-1, 1)));
+          await checkOutput(
+            context,
+            `output ${rows}×${V} stride ${stride}`,
+            logits,
+            targets,
+            coefficients,
+            rows,
+            V,
+            stride,
+          );
+        }
       },
     },
   ];

@@ -16,6 +16,7 @@ async function sampleOnce(
   topK: number,
   seed: number,
   promptLengths?: Uint32Array,
+  stride = V,
 ) {
   const maxT = 2;
   const views = {
@@ -29,7 +30,7 @@ async function sampleOnce(
     modelLogprobs: context.tensor('test.mlp', B * maxT),
   };
   try {
-    await sampleNext(context, { ...views, B, V, position: 0, maxT, temperature, topK, seed });
+    await sampleNext(context, { ...views, B, V, stride, position: 0, maxT, temperature, topK, seed });
     const tokens = await context.readU32(views.tokens);
     const lp = await context.read(views.logprobs);
     const mlp = await context.read(views.modelLogprobs);
@@ -145,6 +146,43 @@ export const sampleCases: KernelCase[] = [
             throw new Error(`sequence ${b} is not live but was written`);
       } finally {
         for (const v of Object.values(views)) context.destroyBuffer(v.buffer);
+      }
+    },
+  },
+  {
+    name: 'sampling from padded logits rows never draws a padding token and matches the twin at the true V',
+    async run(context) {
+      const random = new Random(8);
+      for (const [V, stride, temperature, topK] of [
+        [39, 40, 8, 0],
+        [7, 8, 20, 3],
+        [13, 16, 5, 1],
+      ] as const) {
+        const B = 2000;
+        const logits = random.floats(B * V, -1, 1);
+        // Padding columns far above every true logit: any that were read would win every draw.
+        const padded = new Float32Array(B * stride).fill(50);
+        for (let b = 0; b < B; b++) padded.set(logits.subarray(b * V, (b + 1) * V), b * stride);
+        const seed = 4321 + V;
+        const got = await sampleOnce(context, padded, B, V, temperature, topK, seed, undefined, stride);
+        const seen = new Set<number>();
+        let mismatches = 0;
+        for (let b = 0; b < B; b++) {
+          const token = got.tokens[b];
+          if (token >= V) throw new Error(`V=${V} stride ${stride}: row ${b} drew the padding token ${token}`);
+          seen.add(token);
+          const want = sampleReference(logits, V, b, temperature, topK, sampleUniform(seed, 0, b));
+          if (token !== want.token)
+            mismatches += 1; // a draw within float error of a boundary may round either way
+          else
+            assertClose(`padded log π row ${b}`, [got.modelLogprobs[b]], [want.modelLogprob], {
+              atol: 1e-5,
+              rtol: 1e-5,
+            });
+        }
+        if (mismatches > B / 100) throw new Error(`V=${V}: ${mismatches} of ${B} draws differ from the twin`);
+        // Hot sampling over all tokens reaches every true token.
+        if (topK === 0 && seen.size !== V) throw new Error(`V=${V}: only ${seen.size} distinct tokens in ${B} draws`);
       }
     },
   },
