@@ -13,6 +13,7 @@ import { acquireDevice, type AdapterReport } from '../src/gpu/device.ts';
 import { loadTask } from '../src/tasks/load.ts';
 import type { Task } from '../src/tasks/task.ts';
 import { ConfigError, flagSources, readConfigFile, resolveOptions, type Source } from './config.ts';
+import { checkInputCheckpoints } from './input-checkpoints.ts';
 import { Interrupted, InterruptFlag } from './interrupt.ts';
 import { chooseProfile, PROFILE_NAMES, type ProfileName } from './presets.ts';
 import { Reporter, type OutputMode } from './reporter.ts';
@@ -247,6 +248,8 @@ async function execute<O>(
     let prepared: unknown;
     try {
       prepared = await definition.prepare?.(options, task);
+      const dataTask = (prepared as { task?: Task } | null | undefined)?.task;
+      await checkInputCheckpoints(options as Record<string, unknown>, task ?? dataTask);
     } catch (error) {
       throw error instanceof ConfigError ? error : new ConfigError((error as Error).message);
     }

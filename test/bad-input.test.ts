@@ -154,3 +154,26 @@ describe('bad SFT data and config files, refused before the run folder exists', 
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('bad checkpoints, refused before the run folder exists', () => {
+  const bundled = new URL('../assets/pi-ref-small', import.meta.url).pathname;
+
+  it('a damaged checkpoint file', async () => {
+    const checkpoint = join(dir, 'damaged.safetensors');
+    writeFileSync(checkpoint, readFileSync(join(bundled, 'checkpoint.safetensors')).subarray(0, 4000));
+    const out = join(dir, 'damaged-run');
+    const { code, stderr } = await gemstone('eval', '--checkpoint', checkpoint, '--prompts', '2', '--out', out);
+    expect(stderr).toMatch(new RegExp(`gemstone eval: .*${escaped(checkpoint)}`));
+    expect(code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a checkpoint of another task than the run's", async () => {
+    const out = join(dir, 'other-task-run');
+    const args = ['eval', '--checkpoint', bundled, '--task', 'sorting', '--prompts', '2', '--out', out];
+    const { code, stderr } = await gemstone(...args);
+    expect(stderr).toMatch(/made with the task "arithmetic", but this run's task is "sorting"/);
+    expect(code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+});
