@@ -10,7 +10,7 @@ import type { WorkerPool } from '../workers/pool.ts';
 import { ANNOTATE_DEFAULTS } from './defaults.ts';
 import type { PipelineFace } from './face.ts';
 import { forStage, type StageHooks } from './hooks.ts';
-import { MemoryStore } from './store.ts';
+import { type ArtifactStore, MemoryStore } from './store.ts';
 
 export interface MemoryFaceOptions {
   /** The one GPU context every stage uses (the face never destroys it). */
@@ -22,13 +22,14 @@ export interface MemoryFaceOptions {
   onStage?: (name: string, title: string) => void;
   /** The LLM judge (default: the SIMULATED one with the default label noise). */
   llmJudge?: (hooks: StageHooks) => Judge;
-  store?: MemoryStore;
+  /** Where the artifacts live (default: a new MemoryStore; the page may pass its IndexedDB store). */
+  store?: ArtifactStore;
   /** The run's task (PipelineFace.task). */
   task?: Task;
 }
 
 export interface MemoryFace extends PipelineFace {
-  store: MemoryStore;
+  store: ArtifactStore;
   /** Results of the stages recorded done, by name. */
   readonly done: Map<string, unknown>;
 }
