@@ -20,6 +20,7 @@ declare global {
   interface Window {
     __runTinyPipeline?: (referenceBase64: string) => Promise<TinyOutcome | { error: string }>;
     __runStoredTinyPipeline?: (referenceBase64: string, run: string, stop: StopAt | null) => Promise<Outcome>;
+    __checkIndexedDbStore?: () => Promise<string[]>;
   }
 }
 
@@ -71,4 +72,36 @@ window.__runStoredTinyPipeline = async (referenceBase64, runId, stop) => {
   } finally {
     store.close();
   }
+};
+
+/** The store's own rules, in IndexedDB: names under at(), remove of a name and what is under it, locate. */
+window.__checkIndexedDbStore = async () => {
+  const failures: string[] = [];
+  const expect = (what: string, ok: boolean) => void (ok || failures.push(what));
+  const run = `store-check-${Date.now()}`;
+  const store = await IndexedDbStore.open(run);
+  const other = await IndexedDbStore.open(`${run}-other`);
+  try {
+    const sub = store.at('a');
+    await sub.write('x', new Uint8Array([1, 2]));
+    await sub.write('x', new Uint8Array([3])); // replaces the whole artifact
+    await store.write('a/b/y', new Uint8Array([4]));
+    await store.write('a-sibling', new Uint8Array([5]));
+    await other.write('a/x', new Uint8Array([6]));
+    expect('a read sees the last write', String(await store.read('a/x')) === '3');
+    expect('at() shares the database', String(await sub.at('b').read('y')) === '4');
+    expect('an absent artifact reads null', (await store.read('nothing')) === null);
+    expect('names are relative', JSON.stringify(await store.names()) === '["a-sibling","a/b/y","a/x"]');
+    expect('locate names the run', sub.locate('x') === `indexeddb:gemstone-runs/${run}/a/x`);
+    await store.remove('a');
+    expect('remove takes a name and what is under it', JSON.stringify(await store.names()) === '["a-sibling"]');
+    expect('remove leaves other runs alone', String(await other.read('a/x')) === '6');
+    await store.remove('');
+    await other.remove('');
+    expect("remove('') deletes the run", (await store.names()).length === 0 && (await other.names()).length === 0);
+  } finally {
+    store.close();
+    other.close();
+  }
+  return failures;
 };
