@@ -1,5 +1,6 @@
-// A face whose artifacts and stage records live in memory: the page's runs
-// (which keep one GPU context) and tests. A stage recorded done is skipped
+// A face whose stage records live in memory (its artifacts in the store it is
+// given: memory, or the page's IndexedDB): the page's runs (which keep one GPU
+// context) and tests. A stage recorded done is skipped
 // when the round is run again (after a lost GPU device, say); a stage that
 // was not resumes from its own artifacts, exactly as in a run folder.
 import type { Task } from '../tasks/task.ts';
