@@ -8,6 +8,7 @@ import { WorkerPool } from '../../src/workers/pool.ts';
 import { configQuery, parseConfig, type DemoConfig } from './config.ts';
 import { Cancelled, RunControl, type RunState } from './pipeline/control.ts';
 import { Pipeline } from './pipeline/driver.ts';
+import { forgetRun, openRunStore } from './pipeline/stored-run.ts';
 import { checkRunRecord, emptyRun, type IterationRecord, type RunRecord } from './pipeline/run-record.ts';
 import { Charts } from './ui/charts.ts';
 import { Controls } from './ui/controls.ts';
@@ -140,6 +141,9 @@ const controls = new Controls(config, {
   },
   reset() {
     control.cancel();
+    void forgetRun().catch((error) =>
+      notice(`The stored run could not be deleted: ${(error as Error).message}`, 'warn'),
+    );
     pipeline = null;
     shown = null;
     control = new RunControl();
@@ -166,6 +170,15 @@ async function play(): Promise<void> {
     return;
   }
   control = new RunControl();
+  const ours = control;
+  setStatus('running'); // "step" may pause it while the store opens
+  // The settings' run in IndexedDB: after a reload mid-run, play resumes it from its artifacts.
+  const stored = await openRunStore(`${configQuery(config)} ${loadedReference?.label ?? ''} ${imported !== null}`);
+  if (control !== ours) {
+    stored?.store.close(); // reset meanwhile
+    return;
+  }
+  if (stored?.resumed) notice('Resuming the run stored in this browser (reset deletes it).', 'info');
   const run = new Pipeline(
     config,
     {
@@ -179,6 +192,7 @@ async function play(): Promise<void> {
       reference: loadedReference?.bytes,
       importedData: imported ?? undefined,
       llmEndpoint: endpoint,
+      store: stored?.store,
     },
     {
       stage: (name) => {
@@ -201,11 +215,11 @@ async function play(): Promise<void> {
   );
   pipeline = run;
   shown = run.run;
-  setStatus('running');
   try {
     await run.start();
     if (pipeline !== run) return;
     setStatus('done');
+    await forgetRun(); // finished: its results are on the page, its policy in Save and Download
     controls.stage.textContent = 'done';
     adapterLine.textContent = run.run.adapter;
   } catch (error) {
@@ -214,6 +228,7 @@ async function play(): Promise<void> {
     controls.stage.textContent = 'stopped';
     notice(`The run stopped: ${(error as Error).message}`, 'error');
   } finally {
+    stored?.store.close();
     redraw();
     credit.setRun(run.run);
   }

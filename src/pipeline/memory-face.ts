@@ -1,5 +1,6 @@
-// A face whose artifacts and stage records live in memory: the page's runs
-// (which keep one GPU context) and tests. A stage recorded done is skipped
+// A face whose stage records live in memory (its artifacts in the store it is
+// given: memory, or the page's IndexedDB): the page's runs (which keep one GPU
+// context) and tests. A stage recorded done is skipped
 // when the round is run again (after a lost GPU device, say); a stage that
 // was not resumes from its own artifacts, exactly as in a run folder.
 import type { Task } from '../tasks/task.ts';
@@ -10,7 +11,7 @@ import type { WorkerPool } from '../workers/pool.ts';
 import { ANNOTATE_DEFAULTS } from './defaults.ts';
 import type { PipelineFace } from './face.ts';
 import { forStage, type StageHooks } from './hooks.ts';
-import { MemoryStore } from './store.ts';
+import { type ArtifactStore, MemoryStore } from './store.ts';
 
 export interface MemoryFaceOptions {
   /** The one GPU context every stage uses (the face never destroys it). */
@@ -22,13 +23,14 @@ export interface MemoryFaceOptions {
   onStage?: (name: string, title: string) => void;
   /** The LLM judge (default: the SIMULATED one with the default label noise). */
   llmJudge?: (hooks: StageHooks) => Judge;
-  store?: MemoryStore;
+  /** Where the artifacts live (default: a new MemoryStore; the page may pass its IndexedDB store). */
+  store?: ArtifactStore;
   /** The run's task (PipelineFace.task). */
   task?: Task;
 }
 
 export interface MemoryFace extends PipelineFace {
-  store: MemoryStore;
+  store: ArtifactStore;
   /** Results of the stages recorded done, by name. */
   readonly done: Map<string, unknown>;
 }

@@ -5,7 +5,8 @@
 // and the trained parameters exactly; the PRM's step probabilities within a few
 // ulps, because they are float64 from Math.exp on the CPU, which Node's V8 and
 // Chromium's round differently (the test counts how often). Prints
-// "N passed, N failed"; exit 1 on any failure.
+// "N passed, N failed"; exit 1 on any failure. Then the same in the page with its artifacts in IndexedDB, stopped
+// during training, the page reloaded and the run resumed: the same data, figures and parameters as the whole run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GpuContext } from '../../src/gpu/context.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
@@ -47,6 +48,52 @@ async function inChromium(reference: Uint8Array): Promise<TinyOutcome> {
     const outcome = await page.evaluate((b) => window.__runTinyPipeline!(b), base64);
     if ('error' in outcome) throw new Error(`in the page: ${outcome.error}`);
     return outcome;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/**
+ * The tiny pipeline in the page with its artifacts in IndexedDB: stopped part way through its training stage (after a
+ * checkpoint), the page reloaded, and run again with the same run id, which resumes from the stored artifacts.
+ */
+async function inChromiumStoredAndResumed(
+  reference: Uint8Array,
+): Promise<{ stopped: string; outcome: TinyOutcome; location: string }> {
+  const { server, url } = await serveTestPages();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error(`pipeline: page error: ${error.message}`));
+    const base64 = Buffer.from(reference).toString('base64');
+    const open = async () => {
+      await page.waitForFunction(() => window.__runStoredTinyPipeline !== undefined, undefined, { timeout: 120_000 });
+    };
+    await page.goto(`${url}pipeline.html`);
+    await open();
+    const failures = await page.evaluate(() => window.__checkIndexedDbStore!());
+    check(
+      'the IndexedDB store keeps its rules (at, remove, names, locate)',
+      failures.length === 0,
+      failures.join('; '),
+    );
+    const stop = { stage: 'iteration-1/train', ticks: 4 };
+    const run = `resume-test-${Date.now()}`; // a new run id: nothing stored before this test
+    const first = await page.evaluate((a) => window.__runStoredTinyPipeline!(a.base64, a.run, a.stop), {
+      base64,
+      run,
+      stop,
+    });
+    if (!('stopped' in first))
+      throw new Error(`the run did not stop: ${'error' in first ? first.error : 'it finished'}`);
+    console.log(`pipeline: stopped ${first.stopped}; stored: ${first.names.join(', ')}`);
+    await page.reload();
+    await open();
+    const second = await page.evaluate((a) => window.__runStoredTinyPipeline!(a.base64, a.run, null), { base64, run });
+    if ('error' in second) throw new Error(`in the page, resumed: ${second.error}`);
+    if ('stopped' in second) throw new Error(`the resumed run stopped: ${second.stopped}`);
+    return { stopped: first.stopped, outcome: second, location: `indexeddb:gemstone-runs/${run}/` };
   } finally {
     await browser.close();
     await server.close();
@@ -145,6 +192,29 @@ async function main(): Promise<number> {
     `the trained parameters agree within ${PARAMETER_TOLERANCE}`,
     difference <= PARAMETER_TOLERANCE,
     `largest difference ${difference}`,
+  );
+  const { stopped, outcome: resumed, location } = await inChromiumStoredAndResumed(reference);
+  // The rollouts' header and the summary name the policy by where it lives: the run's IndexedDB location taken out.
+  const relative = (text: string) => text.replaceAll(location, '');
+  check(
+    'in IndexedDB, stopped and resumed after a reload: the rollouts are the same',
+    relative(resumed.rollouts) === page.rollouts,
+    `stopped ${stopped}`,
+  );
+  check(
+    'in IndexedDB, stopped and resumed after a reload: the annotated data are the same',
+    relative(resumed.annotated) === page.annotated,
+  );
+  check(
+    'in IndexedDB, stopped and resumed after a reload: the accuracy figures are the same',
+    relative(JSON.stringify(figures(resumed.summary))) === JSON.stringify(p),
+    JSON.stringify(figures(resumed.summary)).slice(0, 300),
+  );
+  const resumedDifference = maxDifference(page.parameters, resumed.parameters);
+  check(
+    'in IndexedDB, stopped and resumed after a reload: the trained parameters are the same',
+    resumedDifference === 0,
+    `largest difference ${resumedDifference}`,
   );
   const failed = results.filter((r) => !r.ok).length;
   console.log(`pipeline: ${results.length - failed} passed, ${failed} failed`);

@@ -8,10 +8,10 @@ import type { GpuContext } from '../../src/gpu/context.ts';
 import { describeReport } from '../../src/gpu/device.ts';
 import { ANNOTATE_DEFAULTS, type PipelineOptions, PROFILES } from '../../src/pipeline/defaults.ts';
 import { CHECKPOINT, type PolicyRef } from '../../src/pipeline/face.ts';
-import { quietHooks } from '../../src/pipeline/hooks.ts';
+import { quietHooks, type StageHooks } from '../../src/pipeline/hooks.ts';
 import { memoryFace } from '../../src/pipeline/memory-face.ts';
 import { runPipelineRounds } from '../../src/pipeline/pipeline.ts';
-import { readText } from '../../src/pipeline/store.ts';
+import { type ArtifactStore, readText } from '../../src/pipeline/store.ts';
 import { getTask } from '../../src/tasks/index.ts';
 import type { WorkerPool } from '../../src/workers/pool.ts';
 
@@ -51,8 +51,15 @@ export async function runTinyPipeline(
   context: GpuContext,
   pool: (workers: number) => Promise<WorkerPool>,
   referenceBytes: Uint8Array,
+  /** Where the artifacts live (default: memory) and the stage hooks (default: quiet), for the resume test. */
+  place: { store?: ArtifactStore; hooks?: StageHooks } = {},
 ): Promise<TinyOutcome> {
-  const face = memoryFace({ context: async () => context, pool, hooks: quietHooks() });
+  const face = memoryFace({
+    context: async () => context,
+    pool,
+    hooks: place.hooks ?? quietHooks(),
+    store: place.store,
+  });
   await face.store.write(`reference/${CHECKPOINT}`, referenceBytes);
   const reference: PolicyRef = { store: face.store.at('reference'), name: CHECKPOINT };
   const summary = await runPipelineRounds(face, TINY_PIPELINE, {

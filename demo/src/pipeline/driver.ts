@@ -5,7 +5,7 @@
 // iteration samples from the trained policy; then, optionally, a second
 // objective trained on the first iteration's data for comparison.
 //
-// What is the page's: the artifacts live in memory (a MemoryStore), every unit
+// What is the page's: the artifacts live in IndexedDB or memory (deps.store), every unit
 // of work yields to the page (control.tick) where pause and reset take effect,
 // the GPU is read back only every `readEvery` steps, and the run is recorded
 // for the charts and the credit view. A lost GPU device is recovered from: a
@@ -34,6 +34,7 @@ import type { PolicyExtra } from '../../../src/pipeline/policy.ts';
 import { roundSettings } from '../../../src/pipeline/pipeline.ts';
 import { dataRound, trainRound } from '../../../src/pipeline/rounds.ts';
 import { sftStage, taskRecords } from '../../../src/pipeline/sft.ts';
+import type { ArtifactStore } from '../../../src/pipeline/store.ts';
 import { getTask } from '../../../src/tasks/index.ts';
 import { DEFAULT_ADAMW } from '../../../src/train/optimizer.ts';
 import type { WorkerPool } from '../../../src/workers/pool.ts';
@@ -63,6 +64,8 @@ export interface PipelineDeps {
    * (needs the π_ref that made it).
    */
   importedData?: { data: IterationRecord; tokenizer: unknown };
+  /** Where the run's artifacts live (default: memory); what it holds already is resumed from. */
+  store?: ArtifactStore;
 }
 
 export interface PipelineHooks {
@@ -112,6 +115,7 @@ export class Pipeline {
       hooks: this.stageHooks(),
       llmJudge: () => this.llmJudge(),
       task: getTask(config.task),
+      store: deps.store,
     });
   }
 
