@@ -49,7 +49,7 @@ export function nodeFace(o: NodeFaceOptions): PipelineFace {
     },
     task: o.task,
     pool: (workers) => WorkerPool.create(workers),
-    llmJudge: (hooks, store) =>
+    llmJudge: (hooks) =>
       cliLlmJudge(
         o.llm,
         (line) => hooks.log(line),
