@@ -24,7 +24,7 @@ export class Charts {
     for (const [id, title] of [
       ['sft', 'π_ref SFT loss'],
       ['rl', 'offline RL: objective terms'],
-      ['accuracy', 'held-out greedy accuracy'],
+      ['accuracy', 'held-out accuracy (pass@1)'],
       ['agreement', 'judges vs oracle (iteration 1)'],
     ] as const) {
       const box = h(
