@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
 import { readFileBytes } from '../src/checkpoint/files.ts';
 import { checkpointTask } from '../src/pipeline/policy.ts';
+import { checkSameTask } from '../src/tasks/index.ts';
 import type { Task } from '../src/tasks/task.ts';
 import { ConfigError } from './config.ts';
 
@@ -23,6 +24,9 @@ export async function checkInputCheckpoints(options: Record<string, unknown>, ta
         if (task !== undefined) checkpointTask(checkpoint, path, task);
         else if ((checkpoint.extra as { tokenizer?: unknown } | undefined)?.tokenizer === undefined)
           throw new Error(`${path}: no tokenizer in the checkpoint (was it written by gemstone sft?).`);
+      } else if (task !== undefined) {
+        // A PRM judges the task it was trained on.
+        checkSameTask(path, (checkpoint.extra as { task?: string | null } | undefined)?.task, task);
       }
     } catch (error) {
       const message = (error as Error).message;

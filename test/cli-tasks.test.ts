@@ -221,7 +221,8 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
       '--out',
       join(dir, 'never-eval'),
     ]);
-    expect(evaluated.code).toBe(1);
+    expect(evaluated.code).toBe(2);
+    expect(existsSync(join(dir, 'never-eval')), 'no run folder').toBe(false);
     expect(errors(evaluated.stderr)[0]).toBe(
       `gemstone eval: ${checkpoint} was made with the task "sorting", but this run's task is "arithmetic": ` +
         'give --task sorting (or a file made with arithmetic).',
@@ -287,7 +288,8 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
       '--out',
       join(dir, 'never-prm'),
     ]);
-    expect(withPrm.code).toBe(1);
+    expect(withPrm.code).toBe(2);
+    expect(existsSync(join(dir, 'never-prm')), 'no run folder').toBe(false);
     expect(withPrm.stderr).toContain(
       `${join(prmOut, 'checkpoint.safetensors')} was made with the task "reverse", but this run's task is "sorting"`,
     );
