@@ -133,11 +133,11 @@ describe('citations of files', () => {
     brokenCitations(file, text, folders, (p) => present.has(p)).map((c) => `${c.line}:${c.target}`);
 
   it('finds a cited file that does not exist, and passes one that does', () => {
-    expect(check('src/a.ts', '// see ALGORITHMS.md, stage 2\n// and docs/algorithms.md')).toEqual(['1:ALGORITHMS.md']);
+    expect(check('src/a.ts', '// see NOTES.md, stage 2\n// and docs/algorithms.md')).toEqual(['1:NOTES.md']);
     expect(check('src/a.ts', '// the PRM: src/judge/prm.ts.\n// the old one: src/judge/old-prm.ts.')).toEqual([
       '2:src/judge/old-prm.ts',
     ]);
-    expect(check('src/a.ts', '/** see ../shared/DESIGN.md */')).toEqual(['1:../shared/DESIGN.md']);
+    expect(check('src/a.ts', '/** see ../outside/PLAN.md */')).toEqual(['1:../outside/PLAN.md']);
     expect(check('README.md', 'see [the docs](docs/algorithms.md#stage-3) and [gone](docs/gone.md)')).toEqual([
       '1:docs/gone.md',
     ]);
@@ -157,16 +157,16 @@ describe('citations of files', () => {
     const source = [
       "const a = 'docs/gone.md'; // see docs/algorithms.md",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text under test holds a template literal
-      'const b = `src/${name}.ts` + "x.md" / 2; /* ALGORITHMS.md',
+      'const b = `src/${name}.ts` + "x.md" / 2; /* NOTES.md',
       '   stage 2 */ const re = /"\\/[\\w]*.md/g; // done',
     ].join('\n');
     const comments = commentsOf(source);
     expect(comments.split('\n').map((l) => l.trim())).toEqual([
       '// see docs/algorithms.md',
-      '/* ALGORITHMS.md',
+      '/* NOTES.md',
       'stage 2 */                            // done',
     ]);
-    expect(check('src/a.ts', comments)).toEqual(['2:ALGORITHMS.md']);
+    expect(check('src/a.ts', comments)).toEqual(['2:NOTES.md']);
   });
 
   it('holds for every tracked file', () => {
