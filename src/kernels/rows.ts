@@ -10,6 +10,23 @@ function rowGrid(context: GpuContext, rows: number): [number, number] {
   return grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension);
 }
 
+/** One workgroup a row: the dispatch every row kernel below shares. */
+function runRows(
+  context: GpuContext,
+  shader: string,
+  entryPoint: string,
+  rows: number,
+  cols: number,
+  buffers: Record<string, BufferView>,
+): Promise<void> {
+  return context.run({
+    kernel: { shader, entryPoint },
+    buffers,
+    uniform: rowParams(rows, cols),
+    workgroups: rowGrid(context, rows),
+  });
+}
+
 /** out = softmax(x) along each of `rows` rows of `cols` values. */
 export async function softmax(
   context: GpuContext,
@@ -18,12 +35,7 @@ export async function softmax(
   x: BufferView,
   out: BufferView,
 ): Promise<void> {
-  await context.run({
-    kernel: { shader: 'softmax', entryPoint: 'forward' },
-    buffers: { x, dp: x, out },
-    uniform: rowParams(rows, cols),
-    workgroups: rowGrid(context, rows),
-  });
+  await runRows(context, 'softmax', 'forward', rows, cols, { x, dp: x, out });
 }
 
 /** dx = p ⊙ (dp − Σ p ⊙ dp) along each row, given the forward's output p. */
@@ -35,12 +47,7 @@ export async function softmaxBackward(
   dp: BufferView,
   dx: BufferView,
 ): Promise<void> {
-  await context.run({
-    kernel: { shader: 'softmax', entryPoint: 'backward' },
-    buffers: { x: p, dp, out: dx },
-    uniform: rowParams(rows, cols),
-    workgroups: rowGrid(context, rows),
-  });
+  await runRows(context, 'softmax', 'backward', rows, cols, { x: p, dp, out: dx });
 }
 
 export async function rowSum(
@@ -50,12 +57,7 @@ export async function rowSum(
   x: BufferView,
   out: BufferView,
 ): Promise<void> {
-  await context.run({
-    kernel: { shader: 'reduce', entryPoint: 'row_sum' },
-    buffers: { x, out },
-    uniform: rowParams(rows, cols),
-    workgroups: rowGrid(context, rows),
-  });
+  await runRows(context, 'reduce', 'row_sum', rows, cols, { x, out });
 }
 
 export async function rowMax(
@@ -65,12 +67,7 @@ export async function rowMax(
   x: BufferView,
   out: BufferView,
 ): Promise<void> {
-  await context.run({
-    kernel: { shader: 'reduce', entryPoint: 'row_max' },
-    buffers: { x, out },
-    uniform: rowParams(rows, cols),
-    workgroups: rowGrid(context, rows),
-  });
+  await runRows(context, 'reduce', 'row_max', rows, cols, { x, out });
 }
 
 /** x[r, :] *= s[r] for each of `rows` rows of `cols` values. */
