@@ -183,6 +183,8 @@ describe('gemstone --task: the tiny pipeline on another task', () => {
       join(dir, 'reverse-eval'),
     ]);
     expect(evaluated.code, evaluated.stderr).toBe(0);
+    // --samples 0: the headline accuracy is the greedy one, printed once.
+    expect(evaluated.stdout.match(/greedy accuracy/g)).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(dir, 'reverse-eval', 'summary.json'), 'utf8'))).toMatchObject({
       task: 'reverse',
       task_module: EXAMPLE,

@@ -105,7 +105,8 @@ export function evalCommand() {
           },
         );
         reporter.result(`held-out ${describeAccuracy(result)} ${pct(result.accuracy)}`);
-        reporter.result(`greedy accuracy ${pct(result.greedyAccuracy)}`);
+        // With --samples 0 the headline accuracy is the greedy one already.
+        if (options.samples > 0) reporter.result(`greedy accuracy ${pct(result.greedyAccuracy)}`);
         for (const k of ks)
           reporter.result(
             `pass@${k} ${pct(result.passAtK[k])} (${options.samples} samples at temperature ${options.temperature})`,
