@@ -23,6 +23,7 @@ import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
 import { PROFILES } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
+import { checkReferenceSolver, solverOption, solverSettings } from '../solver-option.ts';
 import { choice, int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { JUDGE_OPTIONS } from './annotate.ts';
 import { profileHelp } from './sft.ts';
@@ -54,6 +55,7 @@ export const PIPELINE_OPTIONS: OptionSpec[] = [
     { type: 'dir', or: REFERENCE_MODES },
   ),
   fromProfile('records', 'noisy-solver traces π_ref learns from', int()),
+  solverOption("π_ref's traces: the noisy solver's knobs (default: the task's; needs a π_ref trained on them)"),
   fromProfile('sftSteps', 'π_ref SFT steps', int()),
   fromProfile('sftLr', 'π_ref SFT peak learning rate', num({ positive: true })),
   fromProfile('sftBatchSize', 'π_ref SFT sequences per step', int()),
@@ -100,6 +102,7 @@ export function pipelineCommand() {
       'gemstone pipeline --reference runs/ref --out runs/pipeline',
       'gemstone pipeline --preset tiny --sft-steps 20 --keep-all      # a one-minute smoke run',
       'gemstone pipeline --task sorting --preset tiny --sft-steps 200  # another built-in task',
+      'gemstone pipeline --reference train --solver slipWhere=late,catchRate=0.8   # π_ref in another regime',
       'gemstone pipeline --task ./my-task.ts --preset tiny            # your own task (docs/tasks.md)',
       'gemstone pipeline --resume runs/pipeline',
       'gemstone pipeline --config run.json --json | jq -c \'select(.event == "done")\'',
@@ -110,7 +113,10 @@ export function pipelineCommand() {
         throw new ConfigError(problem);
       }
     },
-    prepare: (o, task) => checkReferenceTask(o.reference, task),
+    prepare: (o, task) => {
+      checkReferenceTask(o.reference, task);
+      checkReferenceSolver(o, task);
+    },
     run: runPipeline,
   });
 }
@@ -136,7 +142,12 @@ export async function runPipeline({
     reference: reference === 'train' ? 'train' : { store: new FolderStore(reference), name: CHECKPOINT },
     describe,
   });
-  const summary: Record<string, unknown> = { ...taskRecord(task), ...rounds, seconds: folder.seconds };
+  const summary: Record<string, unknown> = {
+    ...taskRecord(task),
+    ...(options.solver !== undefined ? { solver: solverSettings(options.solver, task) } : {}),
+    ...rounds,
+    seconds: folder.seconds,
+  };
   printResult(reporter, summary as Parameters<typeof printResult>[1], options);
   reporter.result(`summary: ${shown(join(folder.dir, 'summary.json'))} · ${folder.seconds.toFixed(0)} s`);
   return summary;
