@@ -7,7 +7,6 @@ import { DEFAULT_TASK_NAME, getTask } from '../../src/tasks/index.ts';
 import { type RegimeStats, regimeStats } from '../../src/tasks/regime.ts';
 import { formatSolverSpec } from '../../src/tasks/solver-spec.ts';
 import { defineCommand } from '../command.ts';
-import type { Reporter } from '../reporter.ts';
 import { solverOption, solverSettings } from '../solver-option.ts';
 import { int, taskOption } from '../spec.ts';
 
@@ -20,6 +19,10 @@ interface TaskStatsOptions {
   markdown?: boolean;
 }
 
+/** The defaults of --traces and --seed (π_ref's SFT draws its traces at solver seed 1, its --seed). */
+export const TRACES = 2000;
+export const SEED = 1;
+
 export function taskStatsCommand() {
   return defineCommand<TaskStatsOptions>({
     name: 'task-stats',
@@ -30,8 +33,13 @@ export function taskStatsCommand() {
       taskOption('the task', DEFAULT_TASK_NAME),
       solverOption("the noisy solver's knobs (default: the task's)"),
       { key: 'difficulty', help: "problem difficulty (default: the task's)", kind: int(0) },
-      { key: 'traces', help: 'traces to draw, from training seeds 0 … n − 1', kind: int(), default: 2000 },
-      { key: 'seed', help: "the solver's seed (π_ref's SFT uses its --seed, 1 by default)", kind: int(0), default: 1 },
+      { key: 'traces', help: 'traces to draw, from training seeds 0 … n − 1', kind: int(), default: TRACES },
+      {
+        key: 'seed',
+        help: "the solver's seed (π_ref's SFT uses its --seed, 1 by default)",
+        kind: int(0),
+        default: SEED,
+      },
       {
         key: 'markdown',
         help: 'print one markdown table row (the rows of docs/tasks.md) instead of the report',
@@ -53,19 +61,29 @@ export function taskStatsCommand() {
       const settings = solverSettings(options.solver, task);
       const difficulty = options.difficulty ?? task.defaultDifficulty;
       const stats = regimeStats(task, settings, { difficulty, count: options.traces, seed: options.seed });
-      if (options.markdown) reporter.result(markdownRow(stats));
-      else printStats(reporter, stats, options);
+      const lines = options.markdown ? [markdownRow(stats, options)] : reportLines(stats, options);
+      for (const line of lines) reporter.result(line);
       return { ...stats };
     },
   });
 }
 
-/** "| 1 | slipWhere=late | 48.3% | 61.6% | 40.3% | 92 / 128 |": one row of the regime table. */
-export function markdownRow(s: RegimeStats): string {
-  const solver = formatSolverSpec(s.solver) || '(defaults)';
+/** The command that prints these figures (the defaults left out), as a row of docs/tasks.md names it. */
+export function commandLine(s: RegimeStats, o: { traces: number; seed: number }): string {
+  const words = ['gemstone task-stats'];
+  if (s.task !== DEFAULT_TASK_NAME) words.push(`--task ${s.task}`);
+  words.push(`--difficulty ${s.difficulty}`);
+  const solver = formatSolverSpec(s.solver);
+  if (solver !== '') words.push(`--solver ${solver}`);
+  if (o.traces !== TRACES) words.push(`--traces ${o.traces}`);
+  if (o.seed !== SEED) words.push(`--seed ${o.seed}`);
+  return words.join(' ');
+}
+
+/** One row of the regime table: its command, then accuracy, later-correct share, mined share, lengths. */
+export function markdownRow(s: RegimeStats, o: { traces: number; seed: number }): string {
   const cells = [
-    String(s.difficulty),
-    `\`${solver}\``,
+    `\`${commandLine(s, o)}\``,
     pct(s.accuracy),
     pct(s.laterCorrectShare),
     pct(s.minedShare),
@@ -74,36 +92,31 @@ export function markdownRow(s: RegimeStats): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function printStats(reporter: Reporter, s: RegimeStats, o: TaskStatsOptions): void {
+/** The report a person reads. */
+export function reportLines(s: RegimeStats, o: { seed: number }): string[] {
   const solver = formatSolverSpec(s.solver) || "the solver's defaults";
-  reporter.result(
+  const lines = [
     `${s.task} · difficulty ${s.difficulty} · ${solver} (solver seed ${o.seed}) · ${s.responses} traces ` +
       `(seeds 0–${s.responses - 1})`,
-  );
-  reporter.result(`  accuracy of the traces                                ${pct(s.accuracy)}`);
-  reporter.result(
+    `  accuracy of the traces                               ${pct(s.accuracy)}`,
     `  negatives holding a correct step after the first     ${pct(s.laterCorrectShare)} of ${s.negatives}`,
-  );
-  reporter.result(
     `  mined share: negatives' tokens in correct steps      ${pct(s.minedShare)} ` +
       `(${s.minedTokens} of ${s.negativeTokens}; the paper: 22%)`,
-  );
-  reporter.result(
     `  prompt + trace: mean ${s.meanChars.toFixed(0)}, longest ${s.maxChars} characters; ${pct(s.over)} over ` +
       `maxChars, ${pct(s.redrawn)} redrawn to fit`,
-  );
+  ];
   if (s.slips.length > 0) {
-    reporter.result('  slipped step results against the right result r:');
-    reporter.result('    r        slips    below    above');
+    lines.push('  slipped step results against the right result r:', '    r        slips    below    above');
     for (const r of s.slips)
-      reporter.result(
+      lines.push(
         `    ${r.range.padEnd(8)} ${String(r.slips).padStart(5)}   ${pct(r.below / r.slips).padStart(6)}   ` +
           `${pct(r.above / r.slips).padStart(6)}`,
       );
   }
   const wrong = s.wrongBelow + s.wrongAbove;
   if (wrong > 0)
-    reporter.result(
+    lines.push(
       `  wrong final answers: ${pct(s.wrongBelow / wrong)} below the reference, ${pct(s.wrongAbove / wrong)} above`,
     );
+  return lines;
 }
