@@ -4,8 +4,11 @@
 // --solver is refused naming the key.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { markdownRow, reportLines, SEED, TRACES } from '../node-runner/commands/task-stats.ts';
 import { checkReferenceSolver } from '../node-runner/solver-option.ts';
 import { arithmetic } from '../src/tasks/arithmetic/index.ts';
 import { checkTask } from '../src/tasks/check.ts';
@@ -266,6 +269,46 @@ describe('the mined share', () => {
     expect(early).toBeLessThan(uniform - 0.05);
     expect(late).toBeGreaterThan(uniform + 0.05);
   });
+});
+
+describe('the figures of the docs are what their commands print', () => {
+  /** The options of a `gemstone task-stats …` command line, run in-process. */
+  function statsOf(command: string) {
+    const words = command.trim().split(/\s+/).slice(2);
+    const o: Record<string, string> = {};
+    for (let i = 0; i < words.length; i += 2) o[words[i].replace(/^--/, '')] = words[i + 1];
+    const task = o.task === 'sorting' ? sorting : arithmetic;
+    const options = { traces: Number(o.traces ?? TRACES), seed: Number(o.seed ?? SEED) };
+    const settings = o.solver === undefined ? {} : parseSolverSpec(o.solver, task);
+    const difficulty = o.difficulty === undefined ? task.defaultDifficulty : Number(o.difficulty);
+    return { stats: regimeStats(task, settings, { difficulty, count: options.traces, seed: options.seed }), options };
+  }
+
+  it('docs/tasks.md: every row of the regime table', () => {
+    const rows = readFileSync(join(ROOT, 'docs', 'tasks.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('| `gemstone task-stats'));
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const row of rows) {
+      const { stats, options } = statsOf(row.slice(3, row.indexOf('`', 3)));
+      expect(markdownRow(stats, options)).toBe(row);
+    }
+    const shares = rows.map((r) => Number(r.split('|')[4].trim().replace('%', '')));
+    expect(Math.min(...shares)).toBeLessThan(15);
+    expect(Math.max(...shares)).toBeGreaterThanOrEqual(22);
+  }, 60_000);
+
+  it('docs/greedy-regression.md: every task-stats block', () => {
+    const blocks = [
+      ...readFileSync(join(ROOT, 'docs', 'greedy-regression.md'), 'utf8').matchAll(/```console\n([^`]*)```/g),
+    ];
+    expect(blocks.length).toBe(3);
+    for (const [, block] of blocks) {
+      const [command, ...printed] = block.trimEnd().split('\n');
+      const { stats, options } = statsOf(command.replace(/^\$ /, ''));
+      expect(reportLines(stats, options)).toEqual(printed);
+    }
+  }, 120_000);
 });
 
 describe('gemstone task-stats and --solver on the command line', () => {

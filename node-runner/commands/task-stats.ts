@@ -107,7 +107,16 @@ export function reportLines(s: RegimeStats, o: { seed: number }): string[] {
   ];
   if (s.slips.length > 0) {
     lines.push('  slipped step results against the right result r:', '    r        slips    below    above');
-    for (const r of s.slips)
+    const all = s.slips.reduce(
+      (sum, r) => ({
+        range: 'all',
+        slips: sum.slips + r.slips,
+        below: sum.below + r.below,
+        above: sum.above + r.above,
+      }),
+      { range: 'all', slips: 0, below: 0, above: 0 },
+    );
+    for (const r of [...s.slips, all])
       lines.push(
         `    ${r.range.padEnd(8)} ${String(r.slips).padStart(5)}   ${pct(r.below / r.slips).padStart(6)}   ` +
           `${pct(r.above / r.slips).padStart(6)}`,
