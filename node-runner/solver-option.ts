@@ -1,6 +1,6 @@
 // `--solver key=value,...` on the commands that make π_ref's traces (sft --task, pipeline, experiment) and
 // on task-stats: the option, its check against the task before any run folder is made, and the refusal
-// of a π_ref that learned another solver's traces than the one asked for.
+// of a π_ref that learned other traces (another solver's, or another difficulty's) than the ones asked for.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
@@ -14,7 +14,7 @@ import {
   SolverSpecError,
 } from '../src/tasks/solver-spec.ts';
 import type { Task } from '../src/tasks/task.ts';
-import { referenceForTask, REFERENCE_MODES } from './bundled-reference.ts';
+import { BUNDLED_REFERENCE, referenceForTask, REFERENCE_MODES } from './bundled-reference.ts';
 import { ConfigError } from './config.ts';
 import type { OptionSpec } from './spec.ts';
 
@@ -41,33 +41,42 @@ export function solverSettings(text: string | undefined, task: Task | null): Sol
 }
 
 /**
- * Refuses --solver when π_ref is not trained in the run and learned another solver's traces: the bundled
- * one (the default knobs), or a --reference folder whose checkpoint records other knobs (none recorded:
- * the defaults). Knobs that are the defaults ask for nothing different.
+ * Refuses --solver or --difficulty when π_ref is not trained in the run and learned other traces: the
+ * bundled one, or a --reference folder, whose checkpoint records its difficulty and knobs (no knobs
+ * recorded: the defaults). Knobs that are the defaults ask for nothing different.
  */
-export function checkReferenceSolver(
-  o: { reference: string; preset: string; solver?: string },
+export function checkReferenceRegime(
+  o: { reference: string; preset: string; solver?: string; difficulty?: number },
   task: Task | null,
 ): void {
   const settings = solverSettings(o.solver, task);
   const runTask = task ?? getTask(DEFAULT_TASK_NAME);
-  if (o.solver === undefined || o.reference === 'train') return;
-  let learned: SolverSettings = {};
-  let where: string;
+  if (o.reference === 'train' || (o.solver === undefined && o.difficulty === undefined)) return;
+  let dir = o.reference;
+  let where = `the π_ref in ${o.reference}`;
   if ((REFERENCE_MODES as readonly string[]).includes(o.reference)) {
     if (referenceForTask(o.reference, o.preset, runTask.name, () => {}) === 'train') return;
+    dir = BUNDLED_REFERENCE.dir;
     where = 'the bundled π_ref';
-  } else {
-    const path = join(o.reference, 'checkpoint.safetensors');
-    const extra = (decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra ?? {}) as { solver?: unknown };
-    learned = (extra.solver ?? {}) as SolverSettings;
-    where = `the π_ref in ${o.reference}`;
   }
-  const same = JSON.stringify(resolvedSolver(runTask, settings)) === JSON.stringify(resolvedSolver(runTask, learned));
-  if (!same)
+  const path = join(dir, 'checkpoint.safetensors');
+  const extra = (decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra ?? {}) as {
+    solver?: SolverSettings;
+    difficulty?: number;
+  };
+  const retrain = 'give --reference train to train π_ref on them (or a folder from gemstone sft --task';
+  if (o.solver !== undefined) {
+    const learned = extra.solver ?? {};
+    if (JSON.stringify(resolvedSolver(runTask, settings)) !== JSON.stringify(resolvedSolver(runTask, learned)))
+      throw new ConfigError(
+        `--solver ${o.solver}: ${where} learned the traces of ${formatSolverSpec(learned) || "the solver's defaults"}` +
+          `, not these; ${retrain} ${runTask.name} --solver ${o.solver}).`,
+      );
+  }
+  const learnedDifficulty = extra.difficulty ?? 1; // as a policy reads it (src/pipeline/policy.ts)
+  if (o.difficulty !== undefined && o.difficulty !== learnedDifficulty)
     throw new ConfigError(
-      `--solver ${o.solver}: ${where} learned the traces of ${formatSolverSpec(learned) || "the solver's defaults"}, ` +
-        'not these; give --reference train to train π_ref on them (or a folder from gemstone sft --task ' +
-        `${runTask.name} --solver ${o.solver}).`,
+      `--difficulty ${o.difficulty}: ${where} learned problems of difficulty ${learnedDifficulty}; ${retrain} ` +
+        `${runTask.name} --difficulty ${o.difficulty}).`,
     );
 }

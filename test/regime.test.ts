@@ -4,12 +4,17 @@
 // --solver is refused naming the key.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { markdownRow, reportLines, SEED, TRACES } from '../node-runner/commands/task-stats.ts';
-import { checkReferenceSolver } from '../node-runner/solver-option.ts';
+import { checkReferenceRegime } from '../node-runner/solver-option.ts';
+import { PROFILES } from '../node-runner/presets.ts';
+import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
+import { referenceOptions } from '../src/pipeline/pipeline.ts';
+import { taskRecords } from '../src/pipeline/sft.ts';
 import { arithmetic } from '../src/tasks/arithmetic/index.ts';
 import { checkTask } from '../src/tasks/check.ts';
 import { negativeShares, regimeStats } from '../src/tasks/regime.ts';
@@ -358,18 +363,70 @@ describe('gemstone task-stats and --solver on the command line', () => {
     expect(experiment.stderr).toMatch(/the bundled π_ref learned the traces of the solver's defaults/);
   }, 60_000);
 
+  it('refuses --difficulty with a π_ref that learned another one, and takes it where π_ref is trained', () => {
+    const o = { reference: 'bundled', preset: 'small' };
+    expect(() => checkReferenceRegime({ ...o, difficulty: 2 }, arithmetic)).toThrow(
+      /--difficulty 2: the bundled π_ref learned problems of difficulty 1; give --reference train/,
+    );
+    expect(() => checkReferenceRegime({ ...o, difficulty: 1 }, arithmetic)).not.toThrow();
+    expect(() => checkReferenceRegime({ ...o, reference: 'train', difficulty: 2 }, arithmetic)).not.toThrow();
+  });
+
+  it("π_ref's SFT records and options carry --solver through the pipeline's stages", () => {
+    const records = taskRecords(arithmetic, 50, 1, 3, 'slipWhere=late,slipShape=reflected');
+    const solver = arithmetic.solver({ slipWhere: 'late', slipShape: 'reflected', seed: 3 });
+    expect(records.map((r) => r.completion)).toEqual(
+      Array.from({ length: 50 }, (_, i) => solver.solve(arithmetic.generate(i, 1)).text),
+    );
+    expect(taskRecords(arithmetic, 50, 1, 3)).not.toEqual(records);
+    const o = { ...PROFILES.software.pipeline, solver: 'slipWhere=late' };
+    expect(referenceOptions(o, { difficulty: 2, seed: 1, evalPrompts: 0 })).toMatchObject({
+      solver: 'slipWhere=late',
+      difficulty: 2,
+    });
+    expect(referenceOptions(PROFILES.software.pipeline, { difficulty: 1, seed: 1, evalPrompts: 0 })).not.toHaveProperty(
+      'solver',
+    );
+  });
+
+  it('sft --task --solver records the knobs in the checkpoint and the summary', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'regime-sft-'));
+    const sft = await gemstone([
+      'sft',
+      ...['--task', 'arithmetic', '--solver', 'slipWhere=late,catchRate=0.8', '--difficulty', '0'],
+      ...['--preset', 'tiny', '--records', '16', '--steps', '2', '--batch-size', '4', '--eval-prompts', '0'],
+      ...['--samples', '0', '--profile', 'software', '--out', out, '--json'],
+    ]);
+    expect(sft.code).toBe(0);
+    const path = join(out, 'checkpoint.safetensors');
+    const extra = decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra as Record<string, unknown>;
+    expect(extra.solver).toEqual({ slipWhere: 'late', catchRate: 0.8 });
+    expect(extra.difficulty).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).solver).toEqual(extra.solver);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).options.solver).toBe(
+      'slipWhere=late,catchRate=0.8',
+    );
+    const o = { reference: out, preset: 'tiny' };
+    expect(() =>
+      checkReferenceRegime({ ...o, solver: 'catchRate=0.8,slipWhere=late', difficulty: 0 }, arithmetic),
+    ).not.toThrow();
+    expect(() => checkReferenceRegime({ ...o, solver: 'slipWhere=late' }, arithmetic)).toThrow(
+      /learned the traces of catchRate=0\.8,slipWhere=late, not these/,
+    );
+  }, 120_000);
+
   it('takes --solver where π_ref is trained, or learned the same traces', () => {
     const o = { reference: 'bundled', preset: 'small' };
-    expect(() => checkReferenceSolver({ ...o, solver: 'slipWhere=late' }, arithmetic)).toThrow(/--reference train/);
+    expect(() => checkReferenceRegime({ ...o, solver: 'slipWhere=late' }, arithmetic)).toThrow(/--reference train/);
     expect(() =>
-      checkReferenceSolver({ ...o, solver: 'slipShape=clamped,slipWhere=uniform' }, arithmetic),
+      checkReferenceRegime({ ...o, solver: 'slipShape=clamped,slipWhere=uniform' }, arithmetic),
     ).not.toThrow();
-    expect(() => checkReferenceSolver({ ...o, solver: 'slipWhere=late', preset: 'tiny' }, arithmetic)).not.toThrow();
-    expect(() => checkReferenceSolver({ ...o, solver: 'slipWhere=late' }, sorting)).not.toThrow();
+    expect(() => checkReferenceRegime({ ...o, solver: 'slipWhere=late', preset: 'tiny' }, arithmetic)).not.toThrow();
+    expect(() => checkReferenceRegime({ ...o, solver: 'slipWhere=late' }, sorting)).not.toThrow();
     expect(() =>
-      checkReferenceSolver({ ...o, reference: 'train', solver: 'slipWhere=late' }, arithmetic),
+      checkReferenceRegime({ ...o, reference: 'train', solver: 'slipWhere=late' }, arithmetic),
     ).not.toThrow();
-    expect(() => checkReferenceSolver({ ...o, reference: 'train', solver: 'slipRate=2' }, arithmetic)).toThrow(
+    expect(() => checkReferenceRegime({ ...o, reference: 'train', solver: 'slipRate=2' }, arithmetic)).toThrow(
       /slipRate must be a probability/,
     );
   });

@@ -62,7 +62,7 @@ import { FolderStore } from '../file-store.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
 import { int, type OptionSpec } from '../spec.ts';
 import { PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
-import { checkReferenceSolver } from '../solver-option.ts';
+import { checkReferenceRegime } from '../solver-option.ts';
 
 export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | 'seed'> {
   seeds: number;
@@ -130,7 +130,7 @@ export function experimentCommand() {
     validate,
     prepare: (o, task) => {
       checkReferenceTask(o.reference, task);
-      checkReferenceSolver(o, task); // --solver (from the pipeline's options): π_ref's traces
+      checkReferenceRegime(o, task); // --solver (from the pipeline's options): π_ref's traces
     },
     run: runExperiment,
   });

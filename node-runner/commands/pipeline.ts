@@ -23,7 +23,7 @@ import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
 import { PROFILES } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
-import { checkReferenceSolver, solverOption, solverSettings } from '../solver-option.ts';
+import { checkReferenceRegime, solverOption, solverSettings } from '../solver-option.ts';
 import { choice, int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { JUDGE_OPTIONS } from './annotate.ts';
 import { profileHelp } from './sft.ts';
@@ -90,13 +90,21 @@ export const PIPELINE_OPTIONS: OptionSpec[] = [
   ),
 ];
 
+const DIFFICULTY_OPTION: OptionSpec = {
+  key: 'difficulty',
+  help: "problem difficulty π_ref is trained at (with --reference train; rollouts and evaluation follow π_ref's)",
+  kind: int(0),
+  defaultHelp: "the task's",
+};
+
 export function pipelineCommand() {
-  return defineCommand<PipelineOptions>({
+  return defineCommand<PipelineOptions & { difficulty?: number }>({
     name: 'pipeline',
     description:
       'the whole BCPG-NSA pipeline on a task (--task; arithmetic by default): π_ref SFT → rollouts → PRM → ' +
       "judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
-    options: PIPELINE_OPTIONS,
+    // --difficulty is the pipeline's alone: the experiment trains π_ref at the task's default difficulty.
+    options: [...PIPELINE_OPTIONS, DIFFICULTY_OPTION],
     examples: [
       'gemstone pipeline',
       'gemstone pipeline --reference runs/ref --out runs/pipeline',
@@ -115,22 +123,24 @@ export function pipelineCommand() {
     },
     prepare: (o, task) => {
       checkReferenceTask(o.reference, task);
-      checkReferenceSolver(o, task);
+      checkReferenceRegime(o, task);
     },
     run: runPipeline,
   });
 }
 
 export async function runPipeline({
-  options,
+  options: o,
   folder,
   reporter,
   interrupt,
   task: loaded,
-}: RunContext<PipelineOptions>): Promise<Record<string, unknown>> {
+}: RunContext<PipelineOptions & { difficulty?: number }>): Promise<Record<string, unknown>> {
+  const options = o as PipelineOptions;
   const task = loaded ?? getTask(DEFAULT_TASK_NAME);
+  const difficulty = o.difficulty ?? task.defaultDifficulty;
   const face = nodeFace({ folder, reporter, interrupt, adapter: options.adapter, llm: options, task });
-  reporter.info(`task ${describeTask(task)} (difficulty ${task.defaultDifficulty})`);
+  reporter.info(`task ${describeTask(task)} (difficulty ${difficulty})`);
   const reference = referenceForTask(options.reference, options.preset, task.name, (line) => reporter.info(line));
   const describe = (ref: PolicyRef) => {
     const dir = ref.store.locate('');
@@ -138,7 +148,7 @@ export async function runPipeline({
   };
   const rounds = await runPipelineRounds(face, options, {
     task,
-    difficulty: task.defaultDifficulty,
+    difficulty,
     reference: reference === 'train' ? 'train' : { store: new FolderStore(reference), name: CHECKPOINT },
     describe,
   });
