@@ -69,10 +69,9 @@ export class NoisySolver implements NoisyTraceSolver {
 
   constructor(options: Partial<NoisySolverOptions> = {}) {
     this.options = solverOptions('NoisySolver', DEFAULT_NOISY_SOLVER, options);
-    if (!SLIP_SHAPES.includes(this.options.slipShape))
-      throw new Error(
-        `NoisySolver: slipShape must be one of ${SLIP_SHAPES.join(', ')}, got ${JSON.stringify(this.options.slipShape)}.`,
-      );
+    const shape = this.options.slipShape;
+    if (!SLIP_SHAPES.includes(shape))
+      throw new Error(`NoisySolver: slipShape must be one of ${SLIP_SHAPES.join(', ')}, got ${JSON.stringify(shape)}.`);
   }
 
   /** The trace for a problem; the same (options.seed, problem) always gives the same trace. */
