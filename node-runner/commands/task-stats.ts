@@ -36,7 +36,7 @@ export function taskStatsCommand() {
       { key: 'traces', help: 'traces to draw, from training seeds 0 … n − 1', kind: int(), default: TRACES },
       {
         key: 'seed',
-        help: "the solver's seed (π_ref's SFT uses its --seed, 1 by default)",
+        help: "the solver's seed (π_ref's SFT draws its traces at its own --seed)",
         kind: int(0),
         default: SEED,
       },
