@@ -415,6 +415,24 @@ describe('gemstone task-stats and --solver on the command line', () => {
     );
   }, 120_000);
 
+  it('pipeline --reference train --solver --difficulty trains π_ref on those traces and records them', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'regime-pipeline-'));
+    const run = await gemstone([
+      'pipeline',
+      ...['--reference', 'train', '--solver', 'slipShape=symmetric,slipWhere=early', '--difficulty', '0'],
+      ...['--preset', 'tiny', '--records', '32', '--sft-steps', '4', '--prompts', '4', '--group', '2'],
+      ...['--judges', 'rule', '--epochs', '1', '--eval-prompts', '4', '--eval-samples', '0', '--keep-all'],
+      ...['--workers', '1', '--profile', 'software', '--out', out, '--json'],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const path = join(out, 'reference', 'checkpoint.safetensors');
+    const extra = decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra as Record<string, unknown>;
+    expect(extra.solver).toEqual({ slipShape: 'symmetric', slipWhere: 'early' });
+    expect(extra.difficulty).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.solver).toEqual(extra.solver);
+  }, 300_000);
+
   it('takes --solver where π_ref is trained, or learned the same traces', () => {
     const o = { reference: 'bundled', preset: 'small' };
     expect(() => checkReferenceRegime({ ...o, solver: 'slipWhere=late' }, arithmetic)).toThrow(/--reference train/);
