@@ -13,6 +13,7 @@ import { pipelineCommand } from './commands/pipeline.ts';
 import { prmCommand } from './commands/prm.ts';
 import { rolloutCommand } from './commands/rollout.ts';
 import { sftCommand } from './commands/sft.ts';
+import { taskStatsCommand } from './commands/task-stats.ts';
 import { trainCommand } from './commands/train.ts';
 
 const program = new Command()
@@ -39,6 +40,7 @@ program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(exportCommand());
 program.addCommand(experimentCommand());
+program.addCommand(taskStatsCommand());
 
 // Commander's own errors (unknown option, bad value) are bad options: status 2, like a bad config.
 program.exitOverride((error) => {

@@ -14,6 +14,7 @@ import { annotateCommand } from '../node-runner/commands/annotate.ts';
 import { doctorCommand } from '../node-runner/commands/doctor.ts';
 import { evalCommand } from '../node-runner/commands/evaluate.ts';
 import { exportCommand } from '../node-runner/commands/export.ts';
+import { taskStatsCommand } from '../node-runner/commands/task-stats.ts';
 import { pipelineCommand } from '../node-runner/commands/pipeline.ts';
 import { prmCommand } from '../node-runner/commands/prm.ts';
 import { rolloutCommand } from '../node-runner/commands/rollout.ts';
@@ -95,6 +96,7 @@ const COMMANDS: [string, () => Command][] = [
   ['train', trainCommand],
   ['eval', evalCommand],
   ['export', exportCommand],
+  ['task-stats', taskStatsCommand],
 ];
 
 describe('gemstone CLI: help and options', () => {

@@ -30,6 +30,7 @@ import {
   solverOptions,
   solveWithin,
   stepLabelsFromLines,
+  stepSlipRate,
   type Task,
   type Trace,
   type TraceLine,
@@ -150,7 +151,7 @@ class ReverseSolver implements NoisyTraceSolver {
   }
 
   private draw({ word, truths }: ReverseData, rng: Random, draws: number): Trace {
-    const { slipRate, checkRate, catchRate, falseConfirmRate } = this.options;
+    const { slipRate, slipWhere, checkRate, catchRate, falseConfirmRate } = this.options;
     const lines: TraceLine[] = [];
     const ok = (reason: StepLabel['reason']): StepLabel => ({ score: 1, reason });
     const bad = (reason: StepLabel['reason']): StepLabel => ({ score: 0, reason });
@@ -158,7 +159,8 @@ class ReverseSolver implements NoisyTraceSolver {
     for (let k = 1; k <= word.length; k++) {
       const c = word[word.length - k];
       const right = cur + c;
-      const slipped = rng.next() < slipRate;
+      // slipWhere (--solver slipWhere=late) moves slips along the word, as many per trace.
+      const slipped = rng.next() < stepSlipRate(slipRate, slipWhere, k - 1, word.length);
       // A slip writes the next letter of the alphabet instead.
       const written = slipped ? cur + LETTERS[(LETTERS.indexOf(c) + 1) % 26] : right;
       const stepLabel = slipped

@@ -62,6 +62,7 @@ import { FolderStore } from '../file-store.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
 import { int, type OptionSpec } from '../spec.ts';
 import { PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
+import { checkReferenceRegime } from '../solver-option.ts';
 
 export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | 'seed'> {
   seeds: number;
@@ -127,7 +128,10 @@ export function experimentCommand() {
       'gemstone experiment --resume runs/exp --docs docs/results      # (re)write the results page of a run',
     ],
     validate,
-    prepare: (o, task) => checkReferenceTask(o.reference, task),
+    prepare: (o, task) => {
+      checkReferenceTask(o.reference, task);
+      checkReferenceRegime(o, task); // --solver (from the pipeline's options): π_ref's traces
+    },
     run: runExperiment,
   });
   // --sweep may be given twice (--sweep beta=… --sweep labels=…): collect rather than keep the last.

@@ -23,6 +23,7 @@ import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
 import { PROFILES } from '../presets.ts';
 import type { StageIO } from '../reporter.ts';
+import { checkReferenceRegime, solverOption, solverSettings } from '../solver-option.ts';
 import { choice, int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 import { JUDGE_OPTIONS } from './annotate.ts';
 import { profileHelp } from './sft.ts';
@@ -54,6 +55,7 @@ export const PIPELINE_OPTIONS: OptionSpec[] = [
     { type: 'dir', or: REFERENCE_MODES },
   ),
   fromProfile('records', 'noisy-solver traces π_ref learns from', int()),
+  solverOption("π_ref's traces: the noisy solver's knobs (default: the task's; needs a π_ref trained on them)"),
   fromProfile('sftSteps', 'π_ref SFT steps', int()),
   fromProfile('sftLr', 'π_ref SFT peak learning rate', num({ positive: true })),
   fromProfile('sftBatchSize', 'π_ref SFT sequences per step', int()),
@@ -88,18 +90,27 @@ export const PIPELINE_OPTIONS: OptionSpec[] = [
   ),
 ];
 
+const DIFFICULTY_OPTION: OptionSpec = {
+  key: 'difficulty',
+  help: "problem difficulty π_ref is trained at (with --reference train; rollouts and evaluation follow π_ref's)",
+  kind: int(0),
+  defaultHelp: "the task's",
+};
+
 export function pipelineCommand() {
-  return defineCommand<PipelineOptions>({
+  return defineCommand<PipelineOptions & { difficulty?: number }>({
     name: 'pipeline',
     description:
       'the whole BCPG-NSA pipeline on a task (--task; arithmetic by default): π_ref SFT → rollouts → PRM → ' +
       "judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
-    options: PIPELINE_OPTIONS,
+    // --difficulty is the pipeline's alone: the experiment trains π_ref at the task's default difficulty.
+    options: [...PIPELINE_OPTIONS, DIFFICULTY_OPTION],
     examples: [
       'gemstone pipeline',
       'gemstone pipeline --reference runs/ref --out runs/pipeline',
       'gemstone pipeline --preset tiny --sft-steps 20 --keep-all      # a one-minute smoke run',
       'gemstone pipeline --task sorting --preset tiny --sft-steps 200  # another built-in task',
+      'gemstone pipeline --reference train --solver slipWhere=late,catchRate=0.8   # π_ref in another regime',
       'gemstone pipeline --task ./my-task.ts --preset tiny            # your own task (docs/tasks.md)',
       'gemstone pipeline --resume runs/pipeline',
       'gemstone pipeline --config run.json --json | jq -c \'select(.event == "done")\'',
@@ -110,21 +121,26 @@ export function pipelineCommand() {
         throw new ConfigError(problem);
       }
     },
-    prepare: (o, task) => checkReferenceTask(o.reference, task),
+    prepare: (o, task) => {
+      checkReferenceTask(o.reference, task);
+      checkReferenceRegime(o, task);
+    },
     run: runPipeline,
   });
 }
 
 export async function runPipeline({
-  options,
+  options: o,
   folder,
   reporter,
   interrupt,
   task: loaded,
-}: RunContext<PipelineOptions>): Promise<Record<string, unknown>> {
+}: RunContext<PipelineOptions & { difficulty?: number }>): Promise<Record<string, unknown>> {
+  const options = o as PipelineOptions;
   const task = loaded ?? getTask(DEFAULT_TASK_NAME);
+  const difficulty = o.difficulty ?? task.defaultDifficulty;
   const face = nodeFace({ folder, reporter, interrupt, adapter: options.adapter, llm: options, task });
-  reporter.info(`task ${describeTask(task)} (difficulty ${task.defaultDifficulty})`);
+  reporter.info(`task ${describeTask(task)} (difficulty ${difficulty})`);
   const reference = referenceForTask(options.reference, options.preset, task.name, (line) => reporter.info(line));
   const describe = (ref: PolicyRef) => {
     const dir = ref.store.locate('');
@@ -132,11 +148,16 @@ export async function runPipeline({
   };
   const rounds = await runPipelineRounds(face, options, {
     task,
-    difficulty: task.defaultDifficulty,
+    difficulty,
     reference: reference === 'train' ? 'train' : { store: new FolderStore(reference), name: CHECKPOINT },
     describe,
   });
-  const summary: Record<string, unknown> = { ...taskRecord(task), ...rounds, seconds: folder.seconds };
+  const summary: Record<string, unknown> = {
+    ...taskRecord(task),
+    ...(options.solver !== undefined ? { solver: solverSettings(options.solver, task) } : {}),
+    ...rounds,
+    seconds: folder.seconds,
+  };
   printResult(reporter, summary as Parameters<typeof printResult>[1], options);
   reporter.result(`summary: ${shown(join(folder.dir, 'summary.json'))} · ${folder.seconds.toFixed(0)} s`);
   return summary;

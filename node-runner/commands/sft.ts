@@ -16,6 +16,7 @@ import { defineCommand } from '../command.ts';
 import { ConfigError } from '../config.ts';
 import { FolderStore } from '../file-store.ts';
 import { PROFILES, STAGE_DEFAULTS } from '../presets.ts';
+import { solverOption, solverSettings } from '../solver-option.ts';
 import { stageHooks, type StageIO } from '../reporter.ts';
 import { choice, int, num, taskOption, type DefaultContext, type OptionSpec } from '../spec.ts';
 
@@ -54,7 +55,8 @@ export const SFT_OPTIONS: OptionSpec[] = [
     default: (c: DefaultContext) => P(c).records,
     defaultHelp: profileHelp('records'),
   },
-  { key: 'difficulty', help: "with --task: problem difficulty (default: the task's)", kind: int() },
+  { key: 'difficulty', help: "with --task: problem difficulty (default: the task's)", kind: int(0) },
+  solverOption("with --task: the noisy solver's knobs (default: the task's)"),
   {
     key: 'evalPrompts',
     help: 'with --task: held-out prompts for greedy accuracy at the end (0: skip)',
@@ -154,6 +156,7 @@ export function sftCommand() {
     examples: [
       'gemstone sft --task arithmetic --out runs/ref',
       'gemstone sft --task ./my-task.ts --preset tiny --out runs/my-ref     # your own task (docs/tasks.md)',
+      'gemstone sft --task arithmetic --solver slipWhere=late,catchRate=0.8 --difficulty 2 --out runs/ref-late',
       'gemstone sft --data examples/arithmetic-sft.jsonl --steps 300',
       'gemstone sft --resume runs/ref --steps 4000',
     ],
@@ -162,8 +165,13 @@ export function sftCommand() {
         throw new ConfigError('give either --data FILE.jsonl or --task NAME (one of them).');
       if (o.batchSize % o.microBatches !== 0)
         throw new ConfigError(`--batch-size ${o.batchSize} is not a multiple of --micro-batches ${o.microBatches}.`);
+      if (o.solver !== undefined && o.task === undefined)
+        throw new ConfigError("--solver sets the knobs of a task's noisy solver: give it with --task, not --data.");
     },
-    prepare: async (o) => (o.data !== undefined ? readPromptCompletions(await readFile(o.data, 'utf8'), o.data) : null),
+    prepare: async (o, task) => {
+      solverSettings(o.solver, task);
+      return o.data !== undefined ? readPromptCompletions(await readFile(o.data, 'utf8'), o.data) : null;
+    },
     run: async ({ options, reporter, interrupt, prepared, task }) => {
       const result = await runSft(
         options,
@@ -173,6 +181,7 @@ export function sftCommand() {
       );
       return {
         ...(task !== null ? taskRecord(task) : {}),
+        ...(options.solver !== undefined ? { solver: solverSettings(options.solver, task) } : {}),
         checkpoint: result.path,
         step: result.step,
         final_loss: result.finalLoss,
@@ -207,7 +216,7 @@ export async function runSft(
   const difficulty = options.difficulty ?? task?.defaultDifficulty ?? 1;
   const records =
     task !== null
-      ? taskRecords(task, options.records, difficulty, options.seed)
+      ? taskRecords(task, options.records, difficulty, options.seed, options.solver)
       : (data ?? readPromptCompletions(await readFile(options.data!, 'utf8'), options.data!));
   const context = await GpuContext.create({ adapter: options.adapter });
   try {

@@ -152,6 +152,8 @@ export type PipelineOptions = PipelineDefaults &
   typeof ANNOTATE_DEFAULTS & {
     /** The task: a built-in name or a module's path (the CLI loads it; the stage library takes the Task). */
     task?: string;
+    /** π_ref's traces: the task solver's knobs as text, "slipWhere=late,catchRate=0.8" (unset: its defaults). */
+    solver?: string;
     llmUrl?: string;
     keepAll?: boolean;
     out: string;

@@ -45,7 +45,7 @@ export function datasetOf(r: RolloutSummary): Record<string, number> {
 export function referenceOptions(
   o: Pick<
     PipelineOptions,
-    'preset' | 'records' | 'sftSteps' | 'sftBatchSize' | 'sftLr' | 'sftWarmup' | 'checkpointEvery'
+    'preset' | 'records' | 'sftSteps' | 'sftBatchSize' | 'sftLr' | 'sftWarmup' | 'checkpointEvery' | 'solver'
   >,
   { difficulty, seed, evalPrompts }: { difficulty: number; seed: number; evalPrompts: number },
 ): SftStageOptions & { records: number; evalPrompts: number } {
@@ -65,6 +65,7 @@ export function referenceOptions(
     seed,
     logEvery: S.taskLogEvery,
     checkpointEvery: o.checkpointEvery,
+    ...(o.solver !== undefined ? { solver: o.solver } : {}),
   };
 }
 

@@ -45,7 +45,7 @@ export async function referenceRound(
 ): Promise<ReferenceResult> {
   return face.stages.run<ReferenceResult>('reference', title, async (hooks) => {
     const started = performance.now();
-    const records = taskRecords(task, options.records, options.difficulty, options.seed);
+    const records = taskRecords(task, options.records, options.difficulty, options.seed, options.solver);
     const gpu = await face.gpu();
     try {
       const { policy, step, finalLoss } = await sftStage(gpu.context, task, records, options, store, hooks);

@@ -12,6 +12,7 @@ import { parameterCount, presetConfig } from '../model/config.ts';
 import { Gpt2 } from '../model/gpt2.ts';
 import type { Task } from '../tasks/task.ts';
 import { checkSameTask, taskRecord } from '../tasks/index.ts';
+import { parseSolverSpec } from '../tasks/solver-spec.ts';
 import { sftRecords } from '../tasks/traces.ts';
 import { taskTokenizer } from '../tasks/tokenizer.ts';
 import { DEFAULT_ADAMW } from '../train/optimizer.ts';
@@ -41,11 +42,20 @@ export interface SftStageOptions {
   difficulty: number;
   /** Where the records came from, for the checkpoint's metadata (null: a task's traces). */
   data?: string | null;
+  /** The task solver's knobs as --solver text (e.g. "slipWhere=late"; unset: the solver's defaults). */
+  solver?: string;
 }
 
-/** The traces of the task's noisy solver (its default knobs) that π_ref learns from. */
-export function taskRecords(task: Task, count: number, difficulty: number, seed: number): PromptCompletion[] {
-  return sftRecords(task, task.solver({ seed }), { count, seedStart: 0, difficulty });
+/** The traces of the task's noisy solver that π_ref learns from: its default knobs, or those of `solver` (--solver). */
+export function taskRecords(
+  task: Task,
+  count: number,
+  difficulty: number,
+  seed: number,
+  solver?: string,
+): PromptCompletion[] {
+  const settings = solver === undefined ? {} : parseSolverSpec(solver, task);
+  return sftRecords(task, task.solver({ ...settings, seed }), { count, seedStart: 0, difficulty });
 }
 
 export interface SftStageResult {
@@ -145,6 +155,8 @@ export async function sftStage(
       task: task?.name ?? null,
       ...(task !== null ? taskRecord(task) : {}), // and, for a task from a module, its path
       difficulty: options.difficulty,
+      // The solver's knobs when not its defaults (absent: the defaults, as before --solver existed).
+      ...(task !== null && options.solver !== undefined ? { solver: parseSolverSpec(options.solver, task) } : {}),
       preset: options.preset,
     };
     const writeCheckpoint = async () => {

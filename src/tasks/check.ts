@@ -17,8 +17,9 @@
 // - alphabet: every character of every reference answer is in the alphabet,
 //   so a model can always write the answer.
 // - deterministic-solver: the same solver seed gives the same trace.
-// - solver-knobs: the solver takes the rates it is given, and its step lines
-//   slip at its slip rate when traces are not redrawn to fit (within
+// - solver-knobs: the solver takes the rates it is given, slipWhere when its
+//   options hold one, and every value of its own knobs (solverKnobs); its step
+//   lines slip at its slip rate when traces are not redrawn to fit (within
 //   SLIP_RATE_TOLERANCE and 4 binomial standard deviations; where its trace
 //   lines say which slipped).
 // - natural-steps: naturalSteps covers each trace exactly once, in order.
@@ -148,6 +149,14 @@ export function checkShape(value: unknown, label = 'the task'): asserts value is
   for (const m of METHODS) if (typeof t[m] !== 'function') problems.push(`${m} must be a method`);
   if (t.ruleFindings !== undefined && typeof t.ruleFindings !== 'function')
     problems.push('ruleFindings must be a method when present');
+  const knobs = t.solverKnobs as Record<string, unknown> | undefined;
+  if (
+    knobs !== undefined &&
+    (knobs === null ||
+      typeof knobs !== 'object' ||
+      !Object.values(knobs).every((v) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')))
+  )
+    problems.push("solverKnobs must map each knob's name to the values it takes (strings, the default first)");
   if (problems.length > 0) throw new TaskContractError(name, 'shape', `${problems.join('; ')}.`);
 }
 
@@ -285,6 +294,32 @@ export function checkTask(task: Task, options: CheckOptions = {}): CheckReport {
       () => `solver({ ${key}: ${value} }).options.${key} is ${given?.[key as keyof typeof knobs]}.`,
     );
   }
+  const where = running(
+    name,
+    'solver-knobs',
+    'solver({ slipWhere })',
+    () => task.solver({ slipWhere: 'late' }).options,
+  );
+  rule(
+    name,
+    'solver-knobs',
+    where?.slipWhere === undefined || where.slipWhere === 'late',
+    () => `solver({ slipWhere: 'late' }).options.slipWhere is ${JSON.stringify(where?.slipWhere)}.`,
+  );
+  for (const [knob, values] of Object.entries(task.solverKnobs ?? {}))
+    for (const value of values) {
+      const own = running(name, 'solver-knobs', `solver({ ${knob}: '${value}' })`, () => {
+        const solver = task.solver({ [knob]: value, seed: 1 });
+        solver.solve(problems[0]);
+        return solver.options as unknown as Record<string, unknown>;
+      });
+      rule(
+        name,
+        'solver-knobs',
+        own?.[knob] === value,
+        () => `solver({ ${knob}: '${value}' }).options.${knob} is ${JSON.stringify(own?.[knob])}.`,
+      );
+    }
   const solverOptions = running(name, 'solver-knobs', 'solver()', () => task.solver({ seed: 1 }).options);
   // Without a length limit, so no redraw favours short traces.
   const unlimited = problems.map((p) => solve({ seed: 1, maxChars: Infinity }, p, 'solver-knobs'));

@@ -11,12 +11,15 @@ export {
   type Problem,
   problemId,
   type RuleFinding,
+  SLIP_WHERE,
+  type SlipWhere,
   type SolverOptions,
   type StepLabel,
   type StepReason,
   type StepSpan,
   type Task,
+  type TaskSolverKnobs,
   type Trace,
   type TraceLine,
 } from './task.ts';
-export { solverOptions, solveWithin } from './traces.ts';
+export { solverOptions, solveWithin, stepSlipRate } from './traces.ts';

@@ -45,6 +45,10 @@ export interface StepLabel {
 
 // ---- the traces π_ref is trained on ----
 
+/** Where in the chain a solver's slips fall (stepSlipRate in traces.ts): evenly, more at the start, or at the end. */
+export type SlipWhere = 'uniform' | 'early' | 'late';
+export const SLIP_WHERE: readonly SlipWhere[] = ['uniform', 'early', 'late'];
+
 /**
  * The knobs of a solver that writes traces the way long chain-of-thought
  * models do: each step may slip; after a step it may check its work; a check
@@ -52,8 +56,10 @@ export interface StepLabel {
  * missed slip is sometimes wrongly "confirmed".
  */
 export interface SolverOptions {
-  /** Probability that a step's own work is wrong. */
+  /** Probability that a step's own work is wrong (the mean over a trace's steps when slipWhere is not uniform). */
   slipRate: number;
+  /** Where slips fall (default 'uniform': every step at slipRate); the expected slips per trace stay the same. */
+  slipWhere?: SlipWhere;
   /** Probability of a check after a step. */
   checkRate: number;
   /** Probability that a check of a slipped step catches it (then a correction is written). */
@@ -74,6 +80,8 @@ export interface TraceLine {
   label: StepLabel;
   /** For step lines: whether this step slipped. */
   slipped?: boolean;
+  /** For a slipped step whose result is a number: the right result and the one written. */
+  slip?: { right: number; written: number };
 }
 
 export interface Trace {
@@ -92,6 +100,9 @@ export interface Trace {
 export interface TraceSolver {
   solve(problem: Problem): { text: string };
 }
+
+/** Values of a task's own solver knobs (Task.solverKnobs), by name. */
+export type TaskSolverKnobs = { [knob: string]: unknown };
 
 /** A task's solver: the same (options.seed, problem) always gives the same trace. */
 export interface NoisyTraceSolver extends TraceSolver {
@@ -140,7 +151,12 @@ export interface Task {
   /** A natural step segmentation of a response for this task (e.g. one line a step). */
   naturalSteps(response: string): StepSpan[];
   /** The solver whose traces π_ref learns from; options override the task's defaults. */
-  solver(options?: Partial<SolverOptions>): NoisyTraceSolver;
+  solver(options?: Partial<SolverOptions> & TaskSolverKnobs): NoisyTraceSolver;
+  /**
+   * The solver's own knobs beyond SolverOptions (optional), each with the values it takes, first the
+   * default: e.g. arithmetic's { slipShape: ['clamped', 'symmetric', 'reflected'] }. `--solver` accepts them.
+   */
+  readonly solverKnobs?: Readonly<Record<string, readonly string[]>>;
   /**
    * The rule judge's findings (optional): what a checker that reads only the
    * prompt and the response can verify. The rule judge (src/judge/rule-judge.ts)

@@ -5,6 +5,8 @@ import {
   isHeldOutSeed,
   type NoisyTraceSolver,
   type Problem,
+  SLIP_WHERE,
+  type SlipWhere,
   type SolverOptions,
   type Task,
   type Trace,
@@ -34,18 +36,28 @@ export function solveWithin(
   return best as Trace;
 }
 
-/** The options with defaults filled in; a rate outside [0, 1] is refused with its name. */
-export function solverOptions(
-  who: string,
-  defaults: SolverOptions,
-  options: Partial<SolverOptions> = {},
-): SolverOptions {
+/** The options with defaults filled in; a rate outside [0, 1] or an unknown slipWhere is refused with its name. */
+export function solverOptions<O extends SolverOptions>(who: string, defaults: O, options: Partial<O> = {}): O {
   const out = { ...defaults, ...options };
   for (const key of ['slipRate', 'checkRate', 'catchRate', 'falseConfirmRate'] as const) {
     const p = out[key];
     if (!(p >= 0 && p <= 1)) throw new Error(`${who}: ${key} must be a probability in [0, 1], got ${p}.`);
   }
+  if (out.slipWhere !== undefined && !SLIP_WHERE.includes(out.slipWhere))
+    throw new Error(`${who}: slipWhere must be one of ${SLIP_WHERE.join(', ')}, got ${JSON.stringify(out.slipWhere)}.`);
   return out;
+}
+
+/**
+ * The slip probability of step i (0-based) of n: p_i = slipRate · n · w_i / Σ_j w_j (eq. S1), with
+ * w_i = 1 (uniform), n − i (early) or i + 1 (late), so the expected slips per trace, Σ_i p_i, stay
+ * n · slipRate; a p_i above 1 is cut to 1 (only where slipRate · 2n / (n + 1) > 1).
+ */
+export function stepSlipRate(slipRate: number, where: SlipWhere | undefined, i: number, n: number): number {
+  if (where === undefined || where === 'uniform' || n <= 1) return slipRate;
+  const weight = where === 'late' ? i + 1 : n - i;
+  const total = (n * (n + 1)) / 2;
+  return Math.min(1, (slipRate * n * weight) / total);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   type StepLabel,
   type StepSpan,
   type Task,
+  type TaskSolverKnobs,
 } from '../task.ts';
 import { lineSteps } from '../lines.ts';
 import { arithmeticRuleFindings } from './claim-judge.ts';
@@ -42,7 +43,7 @@ import { DEFAULT_DIFFICULTY, difficultySpec } from './difficulty.ts';
 import { type ArithmeticData, canonicalInteger, formatPrompt, parseLine, splitLines } from './format.ts';
 import { drawChain } from './generate.ts';
 import { labelSteps } from './oracle.ts';
-import { NoisySolver } from './solver.ts';
+import { NoisySolver, type NoisySolverOptions, SLIP_SHAPES } from './solver.ts';
 
 export * from './claim-judge.ts';
 export * from './claims.ts';
@@ -105,9 +106,12 @@ export class ArithmeticTask implements Task {
     return lineSteps(response);
   }
 
+  /** The noisy solver's own knob: how a slip moves a result (solver.ts, SlipShape). */
+  readonly solverKnobs = { slipShape: SLIP_SHAPES };
+
   /** The noisy solver (solver.ts), its defaults DEFAULT_NOISY_SOLVER. */
-  solver(options: Partial<SolverOptions> = {}): NoisyTraceSolver {
-    return new NoisySolver(options);
+  solver(options: Partial<SolverOptions> & TaskSolverKnobs = {}): NoisyTraceSolver {
+    return new NoisySolver(options as Partial<NoisySolverOptions>);
   }
 
   /** Every arithmetic claim of the response re-checked (claim-judge.ts). */

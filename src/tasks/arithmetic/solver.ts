@@ -13,7 +13,7 @@
 import { hashString, mixSeed } from '../../util/hash.ts';
 import { Random } from '../../util/random.ts';
 import type { NoisyTraceSolver, Problem, SolverOptions, StepLabel, Trace, TraceLine } from '../task.ts';
-import { solveWithin } from '../traces.ts';
+import { solverOptions, solveWithin, stepSlipRate } from '../traces.ts';
 import {
   type ArithmeticData,
   applyOpNumber,
@@ -24,21 +24,34 @@ import {
 } from './format.ts';
 
 /**
- * slipRate: a step's result is off by ±1 or ±2 (never below 0). maxChars:
- * a trace that would be longer is redrawn (up to 32 times, from the same
- * per-problem stream) and the shortest is kept; with Infinity every first
- * draw is kept. Default 128, the context of the small preset, so no SFT row
- * is cut. This trims traces with many checks, so the check rate written is a
- * little below checkRate.
+ * How a slip moves a step's result from the right value r (offsets ±1 and ±2):
+ * - clamped (the default, as π_ref was trained): ±1 or ±2, each equally likely; a result below 0 is
+ *   moved up instead (r + size), so for r < 2 slips go up more often than down;
+ * - symmetric: only offsets that keep the result ≥ 0 are drawn, down and up equally likely wherever
+ *   both exist (r ≥ 1), then a size among that side's offsets; at r = 0 every slip goes up;
+ * - reflected: r ± 1 or 2, then |·| (reflected at 0); where that lands back on r (r = 1, offset −2)
+ *   the step does not slip.
  */
-export type NoisySolverOptions = SolverOptions;
+export type SlipShape = 'clamped' | 'symmetric' | 'reflected';
+export const SLIP_SHAPES: readonly SlipShape[] = ['clamped', 'symmetric', 'reflected'];
+
+/**
+ * slipRate: a step's result is off by ±1 or ±2 (never below 0; slipShape says how), at steps chosen
+ * by slipWhere. maxChars: a trace that would be longer is redrawn (up to 32 times, from the same
+ * per-problem stream) and the shortest is kept; with Infinity every first draw is kept. Default 128,
+ * the context of the small preset, so no SFT row is cut. This trims traces with many checks, so the
+ * check rate written is a little below checkRate.
+ */
+export type NoisySolverOptions = SolverOptions & { slipShape: SlipShape };
 
 /**
  * Defaults, chosen on the default difficulty (3 operations; seeds 0–1999):
  * 46.5% of traces end in a wrong answer; 42.7% of the wrong ones hold a right
  * line other than the first (issue 4 asks a third); mean prompt + trace 93
  * characters, none over 128 (2% redrawn to fit). The slip rate is higher than
- * a long-chain model's per-step rate because the chains are short.
+ * a long-chain model's per-step rate because the chains are short. The bundled
+ * π_ref and every figure were made with these; slipShape and slipWhere at
+ * their defaults draw exactly the traces of the solver before they existed.
  */
 export const DEFAULT_NOISY_SOLVER: NoisySolverOptions = {
   slipRate: 0.3,
@@ -47,17 +60,18 @@ export const DEFAULT_NOISY_SOLVER: NoisySolverOptions = {
   falseConfirmRate: 0.2,
   maxChars: 128,
   seed: 0,
+  slipWhere: 'uniform',
+  slipShape: 'clamped',
 };
 
 export class NoisySolver implements NoisyTraceSolver {
   readonly options: NoisySolverOptions;
 
-  constructor(options: Partial<SolverOptions> = {}) {
-    this.options = { ...DEFAULT_NOISY_SOLVER, ...options };
-    for (const key of ['slipRate', 'checkRate', 'catchRate', 'falseConfirmRate'] as const) {
-      const p = this.options[key];
-      if (!(p >= 0 && p <= 1)) throw new Error(`NoisySolver: ${key} must be a probability in [0, 1], got ${p}.`);
-    }
+  constructor(options: Partial<NoisySolverOptions> = {}) {
+    this.options = solverOptions('NoisySolver', DEFAULT_NOISY_SOLVER, options);
+    const shape = this.options.slipShape;
+    if (!SLIP_SHAPES.includes(shape))
+      throw new Error(`NoisySolver: slipShape must be one of ${SLIP_SHAPES.join(', ')}, got ${JSON.stringify(shape)}.`);
   }
 
   /** The trace for a problem; the same (options.seed, problem) always gives the same trace. */
@@ -76,7 +90,7 @@ export class NoisySolver implements NoisyTraceSolver {
   }
 
   private draw(data: ArithmeticData, rng: Random, draws: number): Trace {
-    const { slipRate, checkRate, catchRate, falseConfirmRate } = this.options;
+    const { slipRate, slipWhere, slipShape, checkRate, catchRate, falseConfirmRate } = this.options;
     const lines: TraceLine[] = [];
     const answer = data.values[data.values.length - 1];
     let cur = data.start;
@@ -85,19 +99,21 @@ export class NoisySolver implements NoisyTraceSolver {
       const truth = data.values[i + 1];
       const a = cur;
       const right = applyOpNumber(a, op, b);
-      const slipped = rng.next() < slipRate;
-      let c = right;
-      if (slipped) {
-        const size = rng.next() < 0.5 ? 1 : 2;
-        c = rng.next() < 0.5 ? right - size : right + size;
-        if (c < 0) c = right + size;
-      }
+      const c =
+        rng.next() < stepSlipRate(slipRate, slipWhere, i, data.ops.length) ? slip(right, slipShape, rng) : right;
+      const slipped = c !== right;
       const stepLabel: StepLabel = slipped
         ? { score: 0, reason: 'own-error' }
         : a !== trueInput
           ? { score: 0, reason: 'propagation' }
           : { score: 1, reason: 'correct' };
-      lines.push({ text: formatStep(i + 1, a, op, b, c), kind: 'step', label: stepLabel, slipped });
+      lines.push({
+        text: formatStep(i + 1, a, op, b, c),
+        kind: 'step',
+        label: stepLabel,
+        slipped,
+        ...(slipped ? { slip: { right, written: c } } : {}),
+      });
       cur = c;
       if (rng.next() >= checkRate) return;
       if (!slipped) {
@@ -129,6 +145,21 @@ export class NoisySolver implements NoisyTraceSolver {
     });
     return { text: lines.map((l) => l.text).join('\n'), lines, answer: String(cur), correct, draws };
   }
+}
+
+/** A slipped result for the right result r, by the slip shape (the draws of 'clamped' are the original solver's). */
+function slip(r: number, shape: SlipShape, rng: Random): number {
+  if (shape === 'symmetric') {
+    const downSizes = [1, 2].filter((size) => r - size >= 0);
+    const down = downSizes.length > 0 && rng.next() < 0.5;
+    const sizes = down ? downSizes : [1, 2];
+    const size = sizes.length === 1 ? sizes[0] : rng.next() < 0.5 ? 1 : 2;
+    return down ? r - size : r + size;
+  }
+  const size = rng.next() < 0.5 ? 1 : 2;
+  const c = rng.next() < 0.5 ? r - size : r + size;
+  if (shape === 'reflected') return Math.abs(c);
+  return c < 0 ? r + size : c;
 }
 
 /** The length of the clean trace (no slips, no checks) of a problem. */

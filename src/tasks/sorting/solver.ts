@@ -8,7 +8,7 @@
 import { hashString, mixSeed } from '../../util/hash.ts';
 import { Random } from '../../util/random.ts';
 import type { NoisyTraceSolver, Problem, SolverOptions, StepLabel, Trace, TraceLine } from '../task.ts';
-import { solverOptions, solveWithin } from '../traces.ts';
+import { solverOptions, solveWithin, stepSlipRate } from '../traces.ts';
 import {
   formatAnswer,
   formatCheck,
@@ -32,6 +32,7 @@ export const DEFAULT_SORTING_SOLVER: SolverOptions = {
   falseConfirmRate: 0.2,
   maxChars: 128,
   seed: 0,
+  slipWhere: 'uniform',
 };
 
 const RIGHT = (reason: StepLabel['reason']): StepLabel => ({ score: 1, reason });
@@ -76,7 +77,7 @@ export class SortingSolver implements NoisyTraceSolver {
   }
 
   private draw(data: SortingData, rng: Random, draws: number): Trace {
-    const { slipRate, checkRate, catchRate, falseConfirmRate } = this.options;
+    const { slipRate, slipWhere, checkRate, catchRate, falseConfirmRate } = this.options;
     const { items, prefixes } = data;
     const lines: TraceLine[] = [];
     let cur = [items[0]];
@@ -85,7 +86,7 @@ export class SortingSolver implements NoisyTraceSolver {
       const trueInput = prefixes[k - 1];
       const truth = prefixes[k];
       const right = insert(cur, x);
-      const slipped = rng.next() < slipRate;
+      const slipped = rng.next() < stepSlipRate(slipRate, slipWhere, k - 1, items.length - 1);
       const written = slipped ? slip(cur, x, rng) : right;
       // By the oracle's rules: a slip that happens to write the true list reads as a silent fix.
       const stepLabel = sameList(written, right)
