@@ -9,6 +9,7 @@ import {
   mechanismNeeds,
   newMechanism,
   parseMechanism,
+  relativeToReference,
   stepLogprobs,
 } from '../demo/src/pipeline/mechanism.ts';
 import type { AnnotatedRecord } from '../src/data/annotated.ts';
@@ -150,6 +151,10 @@ describe('the followed wrong responses', () => {
     expect(lines[1].values).toEqual([-8, -6, -4]);
     expect(lines[3].values).toEqual([-4, -3, -2]);
     expect(mechanismLines(m, 0, 'mean')[3].values).toEqual([-1, -1, -1]);
+    const relative = relativeToReference(mechanismLines(m, 0, 'mean'));
+    expect(relative[0].values).toEqual([0, 0, 0]);
+    // bcpg, epoch 1: −1 per token against π_ref's means −0.25, −0.6, −0.85.
+    relative[3].values.forEach((v, k) => expect(v).toBeCloseTo([-0.75, -0.4, -0.15][k], 12));
     expect(parseMechanism(JSON.stringify(m), 'mechanism.json')).toEqual(m);
     expect(() => parseMechanism('{"curves": []}', 'mechanism.json')).toThrow(/mechanism.json: not a mechanism/);
   });

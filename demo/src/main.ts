@@ -172,9 +172,9 @@ const controls = new Controls(config, {
   },
 });
 
-/** What identifies the page's stored run: the settings, and what was loaded into the page. */
+/** What identifies the page's stored run: the settings (not whether it starts at once), and what was loaded. */
 function runSettings(): string {
-  return `${configQuery(config)} ${loadedReference?.label ?? ''} ${imported !== null}`;
+  return `${configQuery({ ...config, run: false })} ${loadedReference?.label ?? ''} ${imported !== null}`;
 }
 
 /** After a reload mid-run: the stored run's per-step plot, before play resumes the rest. */

@@ -198,3 +198,10 @@ export function mechanismNeeds(config: { objective: string; compare: string }): 
     `and "compare with" to bcpg (now ${objective} and ${compare}).`
   );
 }
+
+/** The lines as changes from π_ref's (its line becomes 0): small moves of a long step stay visible. */
+export function relativeToReference(lines: readonly MechanismLine[]): MechanismLine[] {
+  const ref = lines.find((l) => l.kind === 'ref');
+  if (ref === undefined) return [...lines];
+  return lines.map((l) => ({ ...l, values: l.values.map((v, k) => v - ref.values[k]) }));
+}

@@ -9,6 +9,7 @@ import {
   type MechanismRecord,
   mechanismLines,
   mechanismNeeds,
+  relativeToReference,
   type StepAggregate,
 } from '../pipeline/mechanism.ts';
 import type { RunRecord } from '../pipeline/run-record.ts';
@@ -24,6 +25,8 @@ export class MechanismView {
   private run: RunRecord | null = null;
   private response = 0;
   private aggregate: StepAggregate = 'sum';
+  /** Plot the change from π_ref instead of the log-probability itself. */
+  private relative = false;
   private plot: uPlot | null = null;
   private plotKey = '';
   private readonly controls = h('div', { class: 'credit-controls' });
@@ -67,19 +70,19 @@ export class MechanismView {
     clear(this.controls);
     const mechanism = this.mechanism;
     const needs = this.run === null ? null : mechanismNeeds(this.run.config);
-    const lines: string[] = [];
-    if (needs !== null) lines.push(needs);
+    const notes: string[] = [];
+    if (needs !== null) notes.push(needs);
     if (mechanism === null)
-      lines.push(
+      notes.push(
         this.run !== null && this.run.iterations.length > 0
           ? 'This run was recorded without the per-step log-probs.'
           : 'The plot fills in once the first rollouts are judged, and grows after every epoch.',
       );
     else if (mechanism.responses.length === 0)
-      lines.push(
+      notes.push(
         'No wrong response in this data holds an oracle-correct step; more prompts or a higher difficulty give some.',
       );
-    this.note.textContent = lines.join(' ');
+    this.note.textContent = notes.join(' ');
     if (mechanism === null || mechanism.responses.length === 0) {
       this.clearPlot();
       return;
@@ -114,13 +117,26 @@ export class MechanismView {
       h('option', { value: 'sum', selected: this.aggregate === 'sum' }, 'sum over the step’s tokens'),
       h('option', { value: 'mean', selected: this.aggregate === 'mean' }, 'mean per token'),
     );
+    const scaleSelect = h(
+      'select',
+      {
+        id: 'mechanism-scale',
+        onchange: (e: Event) => {
+          this.relative = (e.target as HTMLSelectElement).value === 'relative';
+          this.render();
+        },
+      },
+      h('option', { value: 'absolute', selected: !this.relative }, 'log π'),
+      h('option', { value: 'relative', selected: this.relative }, 'change from π_ref'),
+    );
     this.controls.append(
       h('label', {}, 'wrong response ', responseSelect),
       h('label', {}, 'step log-probability ', aggregateSelect),
+      h('label', {}, 'plot ', scaleSelect),
     );
-    const plotted = mechanismLines(mechanism, this.response, this.aggregate);
-    this.draw(mechanism, plotted);
-    this.drawTable(mechanism, plotted);
+    const lines = mechanismLines(mechanism, this.response, this.aggregate);
+    this.draw(mechanism, this.relative ? relativeToReference(lines) : lines);
+    this.drawTable(mechanism, lines);
   }
 
   private clearPlot(): void {
@@ -146,20 +162,15 @@ export class MechanismView {
       emptySteps: JSON.stringify(r.steps.flatMap((s, k) => (s.tokenEnd > s.tokenStart ? [] : [k]))),
     });
     const data: uPlot.AlignedData = [xs, ...shown];
-    const key = `${r.promptId}#${r.index}|${this.aggregate}|${lines.map((l) => l.label).join('|')}`;
+    const key = `${r.promptId}#${r.index}|${this.aggregate}|${this.relative}|${lines.map((l) => l.label).join('|')}`;
     if (this.plot !== null && this.plotKey === key) {
       this.plot.setData(data);
       return;
     }
     this.plot?.destroy();
     clear(this.box);
-    this.box.append(
-      h(
-        'figcaption',
-        {},
-        `log-probability of each step (${this.aggregate === 'sum' ? 'sum' : 'mean'} over its tokens)`,
-      ),
-    );
+    const what = `log-probability of each step (${this.aggregate === 'sum' ? 'sum' : 'mean'} over its tokens)`;
+    this.box.append(h('figcaption', {}, this.relative ? `change from π_ref of the ${what}` : what));
     this.plotKey = key;
     const epochs = Math.max(1, ...lines.map((l) => l.epoch));
     const others = [...new Set(lines.map((l) => l.objective).filter((o) => o !== 'π_ref' && !(o in HUES)))];
@@ -180,7 +191,7 @@ export class MechanismView {
                 return s === undefined ? '' : `${Math.round(t)} ${mark(s.oracle)} ${short(s.text)}`;
               }),
           },
-          { label: 'log π' },
+          { label: this.relative ? 'log π − log π_ref' : 'log π' },
         ],
         series: [
           { label: 'step', value: (_u, v) => (v === null ? '–' : `${v} ${mark(r.steps[v - 1]?.oracle ?? null)}`) },
