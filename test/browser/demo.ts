@@ -580,6 +580,15 @@ async function noWebGpuPage(browser: Browser, url: string): Promise<void> {
   await page.locator('#beta').fill('1');
   const after = await page.$$eval('#credit-nsa .tok', (s) => s.map((t) => getComputedStyle(t).backgroundColor));
   check("the example's credit view answers the β slider", before.length > 0 && after.some((c, i) => c !== before[i]));
+  const example = await readPlot(page);
+  check(
+    "the example's per-step plot draws π_ref and both objectives' epochs",
+    example.labels[0] === 'π_ref' &&
+      example.labels.some((l) => l.startsWith('bcpg-nsa, epoch')) &&
+      example.labels.some((l) => l.startsWith('bcpg, epoch')) &&
+      finitePlot(example),
+    example.labels.join(' | '),
+  );
   await page.screenshot({ path: join(artifacts, 'demo-no-webgpu.png'), fullPage: true });
   check('no console errors without WebGPU', errors.length === 0, errors.slice(0, 5).join(' | '));
   await context.close();
