@@ -2,6 +2,7 @@
 // log-probs (sum and mean, against hand values), which wrong responses are
 // followed, the plot's lines, and what the plot needs of the settings.
 import { describe, expect, it } from 'vitest';
+import { configQuery, DEFAULT_CONFIG, parseConfig } from '../demo/src/config.ts';
 import {
   addCurve,
   mechanismCandidates,
@@ -168,5 +169,21 @@ describe('what the plot needs', () => {
     expect(mechanismNeeds({ objective: 'bcpg', compare: '' })).toMatch(/set "compare with" to bcpg-nsa\.$/);
     expect(mechanismNeeds({ objective: 'rft', compare: '' })).toMatch(/to bcpg and the objective to bcpg-nsa\.$/);
     expect(mechanismNeeds({ objective: 'bcpg-nsa', compare: 'rft' })).toMatch(/\(now bcpg-nsa and rft\)/);
+  });
+});
+
+describe('the comparison follows the objective by default', () => {
+  it('BCPG beside BCPG-NSA, BCPG-NSA beside BCPG; an explicit choice stays, and the address stays short', () => {
+    expect(DEFAULT_CONFIG).toMatchObject({ objective: 'bcpg-nsa', compare: 'bcpg' });
+    expect(parseConfig('').config.compare).toBe('bcpg');
+    expect(parseConfig('?objective=bcpg').config.compare).toBe('bcpg-nsa');
+    expect(parseConfig('?objective=rft').config.compare).toBe('bcpg');
+    expect(parseConfig('?objective=bcpg&compare=rft').config.compare).toBe('rft');
+    expect(parseConfig('?compare=').config.compare).toBe('');
+    const bcpg = parseConfig('?objective=bcpg').config;
+    expect(configQuery(bcpg)).toBe('objective=bcpg');
+    expect(configQuery({ ...bcpg, compare: 'bcpg' })).toBe('objective=bcpg&compare=bcpg');
+    for (const query of ['objective=bcpg&compare=bcpg', 'compare=', 'objective=dpo&compare=bcpg-nsa'])
+      expect(configQuery(parseConfig(`?${query}`).config)).toBe(query);
   });
 });

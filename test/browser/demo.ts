@@ -466,6 +466,27 @@ async function reloadPage(browser: Browser, url: string): Promise<void> {
       resumed.labels.join(' | '),
     );
     await page.click('#reset');
+    await page.waitForFunction(() => document.body.dataset.status === 'idle', undefined, { timeout: 30_000 });
+    // The plot's pair: the comparison follows the objective while it is the default one.
+    const settings = () =>
+      page.evaluate(() => ({
+        compare: (document.getElementById('cfg-compare') as HTMLSelectElement).value,
+        note: document.getElementById('mechanism-note')?.textContent ?? '',
+        query: location.search,
+      }));
+    await page.selectOption('#cfg-objective', 'bcpg');
+    const follows = await settings();
+    await page.selectOption('#cfg-compare', '');
+    const none = await settings();
+    check(
+      'choosing BCPG makes BCPG-NSA its comparison; with none the plot says what it needs',
+      follows.compare === 'bcpg-nsa' &&
+        /objective=bcpg(&|$)/.test(follows.query) &&
+        !/compare=/.test(follows.query) &&
+        !/needs/.test(follows.note) &&
+        /needs a second objective .* set "compare with" to bcpg-nsa/.test(none.note),
+      `${JSON.stringify(follows)} ${JSON.stringify(none)}`,
+    );
     check('no console errors across the reload', errors.length === 0, errors.slice(0, 5).join(' | '));
   } finally {
     await context.close();

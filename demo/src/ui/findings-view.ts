@@ -170,8 +170,9 @@ export class FindingsView {
               'cannot tell which objective scores higher, and its accuracy chart will differ from run to run. '
             : `The experiment’s BCPG-NSA − BCPG (${points(headline.mean)} pp) is larger than that, but this ` +
               'page’s model and data are smaller than the experiment’s. ',
-        'What a page run does show is the mechanism: in the per-step plot, the correct steps of a wrong answer ' +
-          'lose probability under BCPG and keep it under BCPG-NSA.',
+        'What a page run can show needs no statistics: the mechanism. In the per-step plot the correct steps of ' +
+          'a wrong answer lose more probability under BCPG than under BCPG-NSA; how far apart they move depends ' +
+          'on the learning rate, the epochs and β.',
       ),
     );
   }
