@@ -70,6 +70,74 @@ describe('the findings panel reads docs/results/results.json', () => {
     expect(f.comparisons).toEqual(findings.comparisons);
   });
 
+  it('reads version 2: chains per method ("iteration:<method>:<k>") and the power section', () => {
+    const chained = results.units
+      .filter((u) => u.roles.includes('method:bcpg-nsa') || u.roles.includes('method:bcpg'))
+      .flatMap((u) => {
+        const method = u.roles.includes('method:bcpg') ? 'bcpg' : 'bcpg-nsa';
+        return [
+          { ...u, roles: [...u.roles, `iteration:${method}:1`] },
+          ...[2, 3].map((k) => ({
+            ...u,
+            iteration: k,
+            chain: method,
+            roles: [`iteration:${method}:${k}`],
+            eval: { ...u.eval, accuracy: (method === 'bcpg' ? 0.01 : 0.02) * k },
+          })),
+        ];
+      });
+    const others = results.units.filter((u) => !chained.some((c) => c.key === u.key && c.seed === u.seed));
+    const comparison = (name: string, headline: boolean) => ({
+      family: 'method',
+      name,
+      a: 'method:bcpg-nsa',
+      b: 'method:bcpg',
+      headline,
+      n: 3,
+      mean: 0.003,
+      std: 0.01,
+      halfWidth: 0.026,
+      minimumDetectable: 0.0371,
+      reached: false,
+      seedsForTarget: 11.2,
+      evaluationVariance: null,
+    });
+    const v2 = {
+      ...results,
+      version: 2,
+      iterate: ['bcpg-nsa', 'bcpg'],
+      targetHalfwidth: 0.015,
+      units: [...others, ...chained],
+      power: {
+        paired: true,
+        targetHalfwidth: 0.015,
+        comparisons: [comparison('BCPG-NSA − BCPG', true), comparison('β 0 − β 1', false)],
+      },
+    };
+    const f = readFindings(v2);
+    expect(f.targetHalfwidth).toBe(0.015);
+    expect(f.power).toEqual([
+      {
+        label: 'BCPG-NSA − BCPG',
+        values: [
+          { name: '95% half-width', value: 0.026, text: '±2.6 pp' },
+          { name: 'smallest detectable difference', value: 0.0371, text: '3.7 pp' },
+          { name: 'seeds for the target', value: 11.2, text: '12' },
+        ],
+      },
+    ]);
+    expect(f.iterations.map((i) => `${i.objective} ${i.iteration}`)).toEqual([
+      'bcpg-nsa 1',
+      'bcpg-nsa 2',
+      'bcpg-nsa 3',
+      'bcpg 1',
+      'bcpg 2',
+      'bcpg 3',
+    ]);
+    expect(f.iterations[5].mean).toBeCloseTo(0.03, 12);
+    expect(f.comparisons).toEqual(findings.comparisons);
+  });
+
   it('says what an odd file lacks instead of throwing', () => {
     expect(readFindings(null).problems).toContain('results.json is not an object');
     const f = readFindings({ units: 'none', methods: ['bcpg-nsa'] });

@@ -33,7 +33,8 @@ export interface IterationFinding {
 
 export interface PowerFinding {
   label: string;
-  values: { name: string; value: number }[];
+  /** Known fields in words ("±1.2 pp"), then any other numbers as they are. */
+  values: { name: string; value: number; text?: string }[];
 }
 
 export interface Findings {
@@ -51,6 +52,8 @@ export interface Findings {
   minedShare: number | null;
   iterations: IterationFinding[];
   power: PowerFinding[];
+  /** The interval half-width the experiment aims at (a fraction), when the file states it. */
+  targetHalfwidth: number | null;
   /** What could not be read. */
   problems: string[];
 }
@@ -156,6 +159,8 @@ export function readFindings(value: unknown): Findings {
     minedShare: minedShare(results.labels),
     iterations: iterationsOf(units),
     power: powerOf(results),
+    targetHalfwidth:
+      num(results.targetHalfwidth) ?? (isObject(results.power) ? num(results.power.targetHalfwidth) : null),
     problems,
   };
 }
@@ -172,8 +177,40 @@ function minedShare(labels: unknown): number | null {
   return correct + incorrect > 0 ? correct / (correct + incorrect) : null;
 }
 
-/** Each objective's mean accuracy per iteration, when some unit trained past iteration 1. */
+/** A chain's role: "iteration:<method>:<k>" (version 2), or "iteration:<k>" (version 1: BCPG-NSA's chain). */
+function chainRole(role: string): { objective: string; iteration: number } | null {
+  const v2 = /^iteration:([^:]+):(\d+)$/.exec(role);
+  if (v2 !== null) return { objective: v2[1], iteration: Number(v2[2]) };
+  const v1 = /^iteration:(\d+)$/.exec(role);
+  return v1 === null ? null : { objective: MAIN, iteration: Number(v1[1]) };
+}
+
+/** Each method's mean accuracy per iteration of its chain, when some chain has more than one. */
 function iterationsOf(units: readonly Unit[]): IterationFinding[] {
+  const chains = new Map<string, Map<number, Map<number, number>>>(); // objective → iteration → seed → accuracy
+  for (const u of units)
+    for (const role of u.roles) {
+      const c = chainRole(role);
+      if (c === null) continue;
+      const byIteration = chains.get(c.objective) ?? new Map<number, Map<number, number>>();
+      chains.set(c.objective, byIteration);
+      const bySeed = byIteration.get(c.iteration) ?? new Map<number, number>();
+      byIteration.set(c.iteration, bySeed);
+      if (!bySeed.has(u.seed)) bySeed.set(u.seed, u.accuracy);
+    }
+  const out: IterationFinding[] = [];
+  for (const [objective, byIteration] of chains) {
+    if (byIteration.size < 2) continue;
+    for (const iteration of [...byIteration.keys()].sort((a, b) => a - b)) {
+      const values = [...byIteration.get(iteration)!.values()];
+      out.push({ objective, iteration, mean: mean(values), seeds: values.length });
+    }
+  }
+  return out.length > 0 ? out : iterationsByUnit(units);
+}
+
+/** Without chain roles: units past iteration 1 grouped by their objective. */
+function iterationsByUnit(units: readonly Unit[]): IterationFinding[] {
   const later = units.filter((u) => u.iteration > 1 && u.objective !== null);
   if (later.length === 0) return [];
   const objectives = [...new Set(later.map((u) => u.objective!))];
@@ -193,8 +230,30 @@ function iterationsOf(units: readonly Unit[]): IterationFinding[] {
   return out;
 }
 
-/** Power fields, wherever a newer results.json keeps them: a "power" list or map of named numbers. */
+/** The known fields of a comparison's power (version 2), in words. */
+const POWER_FIELDS: [key: string, name: string, text: (v: number) => string][] = [
+  ['halfWidth', '95% half-width', (v) => `±${(100 * v).toFixed(1)} pp`],
+  ['minimumDetectable', 'smallest detectable difference', (v) => `${(100 * v).toFixed(1)} pp`],
+  ['seedsForTarget', 'seeds for the target', (v) => String(Math.ceil(v))],
+];
+
+/**
+ * Power fields, wherever a newer results.json keeps them: version 2's power.comparisons (the headline ones
+ * when some are marked), else a "power" list or map of named numbers.
+ */
 function powerOf(results: Json): PowerFinding[] {
+  const section = isObject(results.power) && Array.isArray(results.power.comparisons) ? results.power : null;
+  if (section !== null) {
+    const all = (section.comparisons as unknown[]).filter(isObject);
+    const headline = all.filter((c) => c.headline === true);
+    return (headline.length > 0 ? headline : all).flatMap((c) => {
+      const values = POWER_FIELDS.flatMap(([key, name, text]) => {
+        const v = num(c[key]);
+        return v === null ? [] : [{ name, value: v, text: text(v) }];
+      });
+      return values.length > 0 ? [{ label: labelOf(c) ?? 'a comparison', values }] : [];
+    });
+  }
   const power = results.power;
   const entries: [string, unknown][] = Array.isArray(power)
     ? power.map((p, i) => [labelOf(p) ?? `comparison ${i + 1}`, p])
@@ -216,7 +275,7 @@ function powerOf(results: Json): PowerFinding[] {
 
 function labelOf(entry: unknown): string | null {
   if (!isObject(entry)) return null;
-  for (const key of ['label', 'comparison', 'name', 'role', 'key'])
+  for (const key of ['name', 'label', 'comparison', 'role', 'key'])
     if (typeof entry[key] === 'string') return entry[key];
   return null;
 }

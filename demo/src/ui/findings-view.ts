@@ -126,15 +126,23 @@ export class FindingsView {
 
   private power(f: Findings): HTMLElement | null {
     if (f.power.length === 0) return null;
+    const target = f.targetHalfwidth === null ? '' : ` (the target: ±${(100 * f.targetHalfwidth).toFixed(1)} pp)`;
     return h(
-      'ul',
-      { class: 'findings-power', id: 'findings-power' },
-      ...f.power.map((p) =>
-        h(
-          'li',
-          {},
-          `${p.label}: `,
-          p.values.map((v) => `${v.name} ${Number.isInteger(v.value) ? v.value : v.value.toPrecision(3)}`).join(', '),
+      'div',
+      { id: 'findings-power' },
+      h('p', {}, `Power of the comparisons${target}:`),
+      h(
+        'ul',
+        { class: 'findings-power' },
+        ...f.power.map((p) =>
+          h(
+            'li',
+            {},
+            `${p.label}: `,
+            p.values
+              .map((v) => `${v.name} ${v.text ?? (Number.isInteger(v.value) ? v.value : v.value.toPrecision(3))}`)
+              .join(', '),
+          ),
         ),
       ),
     );
