@@ -70,11 +70,23 @@ writeFileSync(`${publicDir}example-run.json`, `${JSON.stringify(trim(run.run))}\
 log(`example run → demo/public/example-run.json (${run.run.seconds.toFixed(0)} s)`);
 process.exit(0);
 
-/** Keeps the file small: 12 groups (negatives with mined steps first), 4-digit log-probs, no sampling log-probs. */
+/**
+ * Keeps the file small: 12 groups (negatives with mined steps first), 4-digit log-probs, no sampling log-probs;
+ * the per-step plot's responses whole (they carry their own steps and log-probs).
+ */
 function trim(record: RunRecord): RunRecord {
   const round = (x: number) => Math.round(x * 1e4) / 1e4;
+  const mechanism = record.mechanism ?? null;
   return {
     ...record,
+    mechanism:
+      mechanism === null
+        ? null
+        : {
+            ...mechanism,
+            responses: mechanism.responses.map((r) => ({ ...r, refLogprobs: r.refLogprobs.map(round) })),
+            curves: mechanism.curves.map((c) => ({ ...c, logprobs: c.logprobs.map((l) => l.map(round)) })),
+          },
     sft: record.sft.filter((_, i) => i % 2 === 0 || i === record.sft.length - 1),
     iterations: record.iterations.map((it) => {
       const score = (id: string) =>

@@ -57,7 +57,10 @@ export interface DemoConfig {
   evalSamples: number;
   /** Read losses back from the GPU every N steps (never per dispatch). */
   readEvery: number;
-  /** A second objective trained on the same offline data at the end ('' for none). */
+  /**
+   * A second objective trained on the same offline data at the end ('' for none); by default BCPG-NSA's
+   * partner in the per-step plot (defaultCompare).
+   */
   compare: ObjectiveName | '';
   seed: number;
   /** Start the pipeline as soon as the page loads. */
@@ -97,6 +100,11 @@ export const DEFAULT_CONFIG: DemoConfig = {
   seed: 1,
   run: false,
 };
+
+/** The comparison the per-step plot needs: BCPG beside BCPG-NSA (or any other objective), BCPG-NSA beside BCPG. */
+export function defaultCompare(objective: ObjectiveName): ObjectiveName {
+  return objective === 'bcpg' ? 'bcpg-nsa' : 'bcpg';
+}
 
 type Kind = 'int' | 'num' | 'bool' | 'str';
 const KINDS: Record<keyof DemoConfig, Kind> = {
@@ -201,6 +209,7 @@ export function parseConfig(search: string): ParsedConfig {
     target[name] = name === 'judges' ? String(value).split(',').filter(Boolean) : value;
   }
   if (config.judges.length === 0) config.judges = [...DEFAULT_CONFIG.judges];
+  if (!query.has('compare')) config.compare = defaultCompare(config.objective);
   return { config, warnings };
 }
 
@@ -238,7 +247,7 @@ export function configQuery(config: DemoConfig): string {
   const query = new URLSearchParams();
   for (const key of Object.keys(KINDS) as (keyof DemoConfig)[]) {
     const value = config[key];
-    const fallback = DEFAULT_CONFIG[key];
+    const fallback = key === 'compare' ? defaultCompare(config.objective) : DEFAULT_CONFIG[key];
     const text = Array.isArray(value)
       ? value.join(',')
       : typeof value === 'boolean'

@@ -7,12 +7,15 @@ import { GpuContext } from '../../src/gpu/context.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
 import { configQuery, parseConfig, type DemoConfig } from './config.ts';
 import { Cancelled, RunControl, type RunState } from './pipeline/control.ts';
-import { Pipeline } from './pipeline/driver.ts';
-import { forgetRun, openRunStore } from './pipeline/stored-run.ts';
+import { MECHANISM_FILE, Pipeline } from './pipeline/driver.ts';
+import { parseMechanism } from './pipeline/mechanism.ts';
+import { forgetRun, openRunStore, peekStoredRun } from './pipeline/stored-run.ts';
 import { checkRunRecord, emptyRun, type IterationRecord, type RunRecord } from './pipeline/run-record.ts';
 import { Charts } from './ui/charts.ts';
 import { Controls } from './ui/controls.ts';
 import { CreditView } from './ui/credit-view.ts';
+import { FindingsView } from './ui/findings-view.ts';
+import { MechanismView } from './ui/mechanism-view.ts';
 import { clear, h, pct } from './ui/dom.ts';
 import { describeCheckpoint, importAnnotated, STORAGE_NAME } from './ui/files.ts';
 import './style.css';
@@ -36,6 +39,8 @@ const notices = h('div', { class: 'notices', id: 'notices' });
 const summary = h('div', { class: 'summary', id: 'summary' });
 const charts = new Charts();
 const credit = new CreditView();
+const mechanism = new MechanismView();
+const findings = new FindingsView(config);
 credit.setHyper(config.beta, config.tau);
 const adapterLine = h('span', { class: 'adapter', id: 'adapter' }, '');
 
@@ -59,6 +64,14 @@ function setStatus(next: RunState): void {
 function redraw(): void {
   charts.update(shown ?? emptyShown());
   renderSummary();
+  mechanism.setRun(shown ?? emptyShown());
+  updatePagePrecision();
+}
+
+/** The findings panel's "this page" lines: the shown run's sizes, at π_ref's accuracy once it is measured. */
+function updatePagePrecision(): void {
+  const run = shown;
+  findings.setPage(run?.config ?? config, run?.accuracy.find((p) => p.iteration === 0)?.accuracy ?? null);
 }
 
 function emptyShown(): RunRecord {
@@ -123,6 +136,10 @@ const controls = new Controls(config, {
     config = next;
     history.replaceState(null, '', `${location.pathname}?${configQuery(config)}`);
     if (key === 'beta' || key === 'tau') credit.setHyper(config.beta, config.tau);
+    if (pipeline === null) {
+      if (key === 'objective' || key === 'compare') mechanism.setRun(shown ?? emptyShown());
+      updatePagePrecision();
+    }
   },
   play: () => void play(),
   pause() {
@@ -155,6 +172,24 @@ const controls = new Controls(config, {
   },
 });
 
+/** What identifies the page's stored run: the settings (not whether it starts at once), and what was loaded. */
+function runSettings(): string {
+  return `${configQuery({ ...config, run: false })} ${loadedReference?.label ?? ''} ${imported !== null}`;
+}
+
+/** After a reload mid-run: the stored run's per-step plot, before play resumes the rest. */
+async function showStoredMechanism(): Promise<void> {
+  const bytes = await peekStoredRun(runSettings(), MECHANISM_FILE);
+  if (bytes === null || shown !== null) return;
+  try {
+    shown = { ...emptyShown(), mechanism: parseMechanism(new TextDecoder().decode(bytes), MECHANISM_FILE) };
+    mechanism.setRun(shown);
+    notice('A run with these settings is stored in this browser: its per-step plot is below; play resumes it.');
+  } catch (error) {
+    notice(`The stored run's per-step plot could not be read (${(error as Error).message}).`, 'warn');
+  }
+}
+
 async function play(): Promise<void> {
   if (status === 'paused') {
     control.play();
@@ -173,7 +208,7 @@ async function play(): Promise<void> {
   const ours = control;
   setStatus('running'); // "step" may pause it while the store opens
   // The settings' run in IndexedDB: after a reload mid-run, play resumes it from its artifacts.
-  const stored = await openRunStore(`${configQuery(config)} ${loadedReference?.label ?? ''} ${imported !== null}`);
+  const stored = await openRunStore(runSettings());
   if (control !== ours) {
     stored?.store.close(); // reset meanwhile
     return;
@@ -208,6 +243,8 @@ async function play(): Promise<void> {
         charts.update(run.run);
         renderSummary();
         if (what === 'iteration' || what === 'credit') credit.setRun(run.run);
+        if (what === 'iteration' || what === 'mechanism') mechanism.setRun(run.run);
+        if (what === 'accuracy') updatePagePrecision();
       },
       notice: (message, level) => void notice(message, level),
     },
@@ -403,7 +440,9 @@ function layout(readOnly: boolean): void {
         'div',
         { class: 'views' },
         summary,
+        findings.element,
         charts.element,
+        mechanism.element,
         credit.element,
         readOnly ? null : checkpointPanel(),
         h(
@@ -466,6 +505,7 @@ async function boot(): Promise<void> {
   setStatus('idle');
   redraw();
   if (config.run) void play();
+  else await showStoredMechanism();
 }
 
 void boot();

@@ -6,7 +6,10 @@
 // must appear, the β slider must recolour the BCPG-NSA tokens (and not the
 // BCPG ones), checkpoints and annotated data must go out in the CLI's formats
 // and come back in; an LLM endpoint that refuses every request must leave
-// abstentions and a finished run (and its key nowhere but the header); then a
+// abstentions and a finished run (and its key nowhere but the header); the
+// per-step plot (π_ref and every epoch of BCPG-NSA and BCPG on a wrong
+// response) must be finite, redraw for another response and come back after a
+// reload mid-run; the findings panel must show results.json's figures; then a
 // page without navigator.gpu must say what to do and show the bundled example run. No console errors anywhere. Prints
 // "N passed, N failed"; exit 1 on any failure. Screenshots go to a temp folder
 // (printed); GEMSTONE_DEMO_SCREENSHOT=docs/demo.png also copies one there.
@@ -20,6 +23,7 @@ import type { Browser, Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
+import { type ExperimentResults, familyRows } from '../../src/experiment/results.ts';
 import { haveChromium, launchChromium } from './chromium.ts';
 
 const CLICK_BUDGET_MS = 200;
@@ -35,6 +39,10 @@ const TINY_RUN =
 const ENDPOINT_RUN =
   'run=0&keepAll=1&sftSteps=2&sftBatch=8&records=200&prompts=8&group=4&epochs=1&evalPrompts=8&readEvery=2&compare=';
 const API_KEY = 'sk-test-never-shown-4711';
+/** The reload drill: a run stopped by a reload after its first epoch, its per-step plot drawn again. */
+const RELOAD_RUN =
+  'sftSteps=2&sftBatch=8&records=200&prompts=8&group=4&keepAll=1&epochs=2&evalPrompts=8&evalSamples=0' +
+  '&readEvery=2&compare=bcpg';
 
 const results: { name: string; ok: boolean; detail: string }[] = [];
 function check(name: string, ok: boolean, detail = ''): void {
@@ -72,6 +80,7 @@ async function main(): Promise<number> {
   const browser = await launchChromium();
   try {
     await trainingPage(browser, url);
+    await reloadPage(browser, url);
     await failingEndpointPage(browser, url);
     await noWebGpuPage(browser, url);
   } finally {
@@ -234,6 +243,9 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
     page.url(),
   );
 
+  await mechanismPlot(page);
+  await findingsPanel(page);
+
   const shot = join(artifacts, 'demo.png');
   await page.screenshot({ path: shot, fullPage: true });
   if (process.env.GEMSTONE_DEMO_SCREENSHOT) copyFileSync(shot, process.env.GEMSTONE_DEMO_SCREENSHOT);
@@ -293,6 +305,192 @@ async function trainingPage(browser: Browser, url: string): Promise<void> {
 
   check('no console errors while training', errors.length === 0, errors.slice(0, 5).join(' | '));
   await context.close();
+}
+
+interface PlotState {
+  series: number;
+  response: string;
+  labels: string[];
+  values: (number | null)[][];
+  emptySteps: number[];
+  canvas: number;
+}
+
+function readPlot(page: Page): Promise<PlotState> {
+  return page.$eval('#chart-mechanism', (box) => {
+    const d = (box as HTMLElement).dataset;
+    return {
+      series: Number(d.series ?? 0),
+      response: d.response ?? '',
+      labels: JSON.parse(d.labels ?? '[]') as string[],
+      values: JSON.parse(d.values ?? '[]') as (number | null)[][],
+      emptySteps: JSON.parse(d.emptySteps ?? '[]') as number[],
+      canvas: box.querySelectorAll('canvas').length,
+    };
+  });
+}
+
+/** Every plotted value a finite log-probability (≤ 0); only steps without tokens are left out. */
+function finitePlot(p: PlotState): boolean {
+  return (
+    p.values.length === p.series &&
+    p.values.every(
+      (line) =>
+        line.length > p.emptySteps.length &&
+        line.every((v, k) => (p.emptySteps.includes(k) ? v === null : typeof v === 'number' && v <= 0)),
+    )
+  );
+}
+
+/** The mechanism: each step's log-prob of a wrong response under π_ref and after every epoch of both objectives. */
+async function mechanismPlot(page: Page): Promise<void> {
+  const query = new URLSearchParams(TINY_RUN);
+  const epochs = Number(query.get('epochs'));
+  const first = await readPlot(page);
+  const lines = (prefix: string) => first.labels.filter((l) => l.startsWith(`${prefix}, epoch `)).length;
+  check(
+    'the per-step plot draws π_ref and every epoch of BCPG-NSA and BCPG',
+    first.canvas > 0 && first.labels[0] === 'π_ref' && lines('bcpg-nsa') === epochs && lines('bcpg') === epochs,
+    first.labels.join(' | '),
+  );
+  check('its values are finite log-probabilities', finitePlot(first), JSON.stringify(first.values).slice(0, 200));
+  const options = await page.$$eval('#mechanism-response option', (os) =>
+    os.map((o) => (o as HTMLOptionElement).value),
+  );
+  if (options.length > 1) await page.selectOption('#mechanism-response', options[1]);
+  const second = await readPlot(page);
+  check(
+    'choosing another wrong response redraws the plot',
+    options.length > 1 &&
+      second.response !== first.response &&
+      JSON.stringify(second.values) !== JSON.stringify(first.values) &&
+      second.labels.join() === first.labels.join() &&
+      finitePlot(second),
+    `${options.length} responses: ${first.response} → ${second.response}`,
+  );
+  await page.selectOption('#mechanism-scale', 'relative');
+  const relative = await readPlot(page);
+  check(
+    'and plots the change from π_ref on request (π_ref at 0)',
+    relative.values[0]?.every((v, k) => (relative.emptySteps.includes(k) ? v === null : v === 0)) &&
+      relative.values.slice(1).some((line) => line.some((v) => v !== null && v !== 0)),
+    JSON.stringify(relative.values).slice(0, 200),
+  );
+  await page.selectOption('#mechanism-scale', 'absolute');
+}
+
+/** "What the experiment found": results.json's own figures, and the page run's binomial ±. */
+async function findingsPanel(page: Page): Promise<void> {
+  const results = JSON.parse(readFileSync(join(root, 'docs/results/results.json'), 'utf8')) as ExperimentResults;
+  const shown = await page.evaluate(() => ({
+    ref: Number(document.getElementById('findings-ref')?.dataset.value),
+    refText: document.getElementById('findings-ref')?.textContent ?? '',
+    items: [...document.querySelectorAll<HTMLElement>('#findings-comparisons li')].map((li) => ({
+      against: li.dataset.against ?? '',
+      mean: Number(li.dataset.mean),
+      low: Number(li.dataset.low),
+      high: Number(li.dataset.high),
+      text: li.textContent ?? '',
+    })),
+    one: Number(document.getElementById('findings-page')?.dataset.one),
+    reference: window.__demo?.run()?.accuracy.find((p) => p.iteration === 0)?.accuracy ?? Number.NaN,
+  }));
+  const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
+  const rows = familyRows(results, 'method', results.methods, 'bcpg-nsa').filter((r) => r.vsReference !== null);
+  const same = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+  const mismatches = rows.flatMap((row) => {
+    const d = row.vsReference!.accuracy;
+    const item = shown.items.find((i) => i.against === row.level);
+    const ok =
+      item !== undefined &&
+      same(item.mean, d.mean!) &&
+      same(item.low, d.ci![0]) &&
+      same(item.high, d.ci![1]) &&
+      item.text.includes(`${pp(d.mean!)} pp, 95% CI [${pp(d.ci![0])}, ${pp(d.ci![1])}]`);
+    return ok ? [] : [row.level];
+  });
+  const reference = results.reference.eval.accuracy;
+  check(
+    'the findings panel shows the figures of docs/results/results.json',
+    rows.length > 0 &&
+      mismatches.length === 0 &&
+      shown.ref === reference &&
+      shown.refText.includes(`${(100 * reference).toFixed(1)}%`),
+    mismatches.length > 0 ? `differ: ${mismatches.join(', ')}` : shown.items.map((i) => i.text).join(' | '),
+  );
+  const query = new URLSearchParams(TINY_RUN);
+  const draws = Number(query.get('evalPrompts')) * Math.max(1, Number(query.get('evalSamples') ?? 4));
+  const p = shown.reference;
+  const expected = 1.96 * Math.sqrt((p * (1 - p)) / draws);
+  check(
+    "and this page's ± from its own sizes (binomial, at π_ref's accuracy here)",
+    Number.isFinite(expected) && same(shown.one, expected),
+    `±${(100 * shown.one).toFixed(2)} pp from ${draws} draws at p = ${p}`,
+  );
+}
+
+/** A reload mid-run: the per-step plot comes back from the run kept in IndexedDB, and play resumes the run. */
+async function reloadPage(browser: Browser, url: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1300 } });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  try {
+    await page.goto(`${url}?run=1&${RELOAD_RUN}`);
+    const plotted = () => Number(document.getElementById('chart-mechanism')?.dataset.series ?? 0) >= 2;
+    await page.waitForFunction(plotted, undefined, { timeout: 600_000, polling: 500 });
+    const before = await readPlot(page);
+    // run=0: the page does not start the run, it draws what the stored run holds.
+    await page.goto(`${url}?${RELOAD_RUN}`);
+    await page.waitForFunction(plotted, undefined, { timeout: 60_000 });
+    const after = await readPlot(page);
+    const notices = await page.locator('#notices').innerText();
+    check(
+      'after a reload mid-run the per-step plot is drawn again from the stored run',
+      after.labels.join() === before.labels.join() &&
+        JSON.stringify(after.values) === JSON.stringify(before.values) &&
+        (await page.evaluate(() => document.body.dataset.status)) === 'idle' &&
+        /stored in this browser/.test(notices),
+      after.labels.join(' | '),
+    );
+    await page.click('#play');
+    await page.waitForFunction(
+      () => /iteration 1: bcpg-nsa|comparison/.test(document.getElementById('stage')?.textContent ?? ''),
+      undefined,
+      { timeout: 300_000, polling: 500 },
+    );
+    const resumed = await readPlot(page);
+    check(
+      'play resumes the stored run, its plot kept',
+      /Resuming the run stored/.test(await page.locator('#notices').innerText()) &&
+        before.labels.every((l) => resumed.labels.includes(l)),
+      resumed.labels.join(' | '),
+    );
+    await page.click('#reset');
+    await page.waitForFunction(() => document.body.dataset.status === 'idle', undefined, { timeout: 30_000 });
+    // The plot's pair: the comparison follows the objective while it is the default one.
+    const settings = () =>
+      page.evaluate(() => ({
+        compare: (document.getElementById('cfg-compare') as HTMLSelectElement).value,
+        note: document.getElementById('mechanism-note')?.textContent ?? '',
+        query: location.search,
+      }));
+    await page.selectOption('#cfg-objective', 'bcpg');
+    const follows = await settings();
+    await page.selectOption('#cfg-compare', '');
+    const none = await settings();
+    check(
+      'choosing BCPG makes BCPG-NSA its comparison; with none the plot says what it needs',
+      follows.compare === 'bcpg-nsa' &&
+        /objective=bcpg(&|$)/.test(follows.query) &&
+        !/compare=/.test(follows.query) &&
+        !/needs/.test(follows.note) &&
+        /needs a second objective .* set "compare with" to bcpg-nsa/.test(none.note),
+      `${JSON.stringify(follows)} ${JSON.stringify(none)}`,
+    );
+    check('no console errors across the reload', errors.length === 0, errors.slice(0, 5).join(' | '));
+  } finally {
+    await context.close();
+  }
 }
 
 /**
@@ -403,6 +601,15 @@ async function noWebGpuPage(browser: Browser, url: string): Promise<void> {
   await page.locator('#beta').fill('1');
   const after = await page.$$eval('#credit-nsa .tok', (s) => s.map((t) => getComputedStyle(t).backgroundColor));
   check("the example's credit view answers the β slider", before.length > 0 && after.some((c, i) => c !== before[i]));
+  const example = await readPlot(page);
+  check(
+    "the example's per-step plot draws π_ref and both objectives' epochs",
+    example.labels[0] === 'π_ref' &&
+      example.labels.some((l) => l.startsWith('bcpg-nsa, epoch')) &&
+      example.labels.some((l) => l.startsWith('bcpg, epoch')) &&
+      finitePlot(example),
+    example.labels.join(' | '),
+  );
   await page.screenshot({ path: join(artifacts, 'demo-no-webgpu.png'), fullPage: true });
   check('no console errors without WebGPU', errors.length === 0, errors.slice(0, 5).join(' | '));
   await context.close();

@@ -22,6 +22,7 @@ import type { Judge } from '../../../src/judge/judge.ts';
 import { LlmJudge } from '../../../src/judge/llm-judge.ts';
 import { simulatedLlmJudge } from '../../../src/judge/simulated-llm.ts';
 import { parameterCount, type ModelConfig } from '../../../src/model/config.ts';
+import type { Gpt2 } from '../../../src/model/gpt2.ts';
 import type { ObjectiveName } from '../../../src/objectives/index.ts';
 import { segmenterName } from '../../../src/pipeline/annotate.ts';
 import { readAnnotated } from '../../../src/pipeline/artifacts.ts';
@@ -41,6 +42,7 @@ import type { WorkerPool } from '../../../src/workers/pool.ts';
 import type { DemoConfig } from '../config.ts';
 import { Cancelled, type RunControl } from './control.ts';
 import { responseLogprobs } from './logprobs.ts';
+import { addCurve, type MechanismRecord, newMechanism, parseMechanism } from './mechanism.ts';
 import { emptyRun, type IterationRecord, type RunRecord } from './run-record.ts';
 
 /** A real OpenAI-compatible endpoint for the LLM judge. Held in memory only; never logged, never stored. */
@@ -72,7 +74,7 @@ export interface PipelineHooks {
   stage(name: string): void;
   progress(line: string): void;
   /** Something in `run` changed (a chart or view may redraw). */
-  update(what: 'sft' | 'rl' | 'accuracy' | 'iteration' | 'credit' | 'checkpoint'): void;
+  update(what: 'sft' | 'rl' | 'accuracy' | 'iteration' | 'credit' | 'checkpoint' | 'mechanism'): void;
   notice(message: string, level: 'info' | 'warn'): void;
 }
 
@@ -82,6 +84,8 @@ const MAX_RESUMES = 3;
 /** Traces need up to 128 characters: every preset gets that context here (the tiny preset's 32 would cut them). */
 const PAGE_CONTEXT = 128;
 const NO_PROGRESS: ProgressSink = { update() {}, stop() {} };
+/** The mechanism plot's data in the run's store, so a reload draws it again. */
+export const MECHANISM_FILE = 'mechanism.json';
 
 export class Pipeline {
   readonly run: RunRecord;
@@ -122,6 +126,7 @@ export class Pipeline {
   /** Runs every stage; resolves when done, rejects with Cancelled after reset. */
   async start(): Promise<void> {
     try {
+      await this.restoreMechanism();
       await this.stage('π_ref', () => this.reference());
       const reference = this.policy!;
       for (let it = 1; it <= this.config.iterations; it++) {
@@ -350,6 +355,7 @@ export class Pipeline {
       };
       this.run.iterations.push(record);
       await store.write('annotated.jsonl', new TextEncoder().encode(this.annotatedJsonl(1)));
+      await this.followResponses(record);
       this.hooks.update('iteration');
       this.hooks.progress(`iteration 1: training on the imported data (${imported.data.records.length} responses)`);
       return;
@@ -405,6 +411,7 @@ export class Pipeline {
     };
     this.run.iterations = this.run.iterations.filter((r) => r.iteration !== iteration);
     this.run.iterations.push(record);
+    if (iteration === 1) await this.followResponses(record);
     this.hooks.update('iteration');
     const mined = records.filter((r) => r.reward === 0 && r.beta_mask.includes(1)).length;
     this.hooks.progress(
@@ -467,6 +474,74 @@ export class Pipeline {
     return `${[header, ...it.records].map((r) => JSON.stringify(r)).join('\n')}\n`;
   }
 
+  // ---- the mechanism plot ----------------------------------------------------------------
+
+  /** A run resumed from the page's store draws what its mechanism plot held before the reload. */
+  private async restoreMechanism(): Promise<void> {
+    const bytes = await this.face.store.read(MECHANISM_FILE);
+    if (bytes === null) return;
+    try {
+      this.run.mechanism = parseMechanism(new TextDecoder().decode(bytes), this.face.store.locate(MECHANISM_FILE));
+      this.hooks.update('mechanism');
+    } catch (error) {
+      this.hooks.notice(`${(error as Error).message} The per-step plot starts anew.`, 'warn');
+    }
+  }
+
+  /** Chooses the wrong responses to follow on the data both objectives train on (kept when resumed). */
+  private async followResponses(data: IterationRecord): Promise<void> {
+    const fresh = newMechanism(data.iteration, data.records);
+    const kept = this.run.mechanism;
+    if (
+      kept == null ||
+      kept.iteration !== fresh.iteration ||
+      JSON.stringify(kept.responses) !== JSON.stringify(fresh.responses)
+    ) {
+      this.run.mechanism = fresh;
+      await this.saveMechanism();
+    }
+    this.hooks.update('mechanism');
+  }
+
+  /**
+   * One policy's log-probs of the followed responses after an epoch: taken from the credit view's log-probs
+   * when the main run has them, else one forward over the followed responses.
+   */
+  private async recordMechanism(
+    run: 'main' | 'compare',
+    objective: ObjectiveName,
+    epoch: number,
+    model: Gpt2,
+    all: readonly (number[] | null)[] | null,
+  ): Promise<void> {
+    const mechanism = this.run.mechanism;
+    if (mechanism == null || mechanism.responses.length === 0) return;
+    const data = this.run.iterations.find((r) => r.iteration === mechanism.iteration);
+    if (data === undefined) return;
+    let logprobs: number[][];
+    if (all !== null) logprobs = mechanism.responses.map((r) => all[r.record] ?? []);
+    else {
+      this.hooks.progress(`${objective}: log-probs of the followed wrong responses…`);
+      logprobs = await responseLogprobs(
+        model,
+        mechanism.responses.map((r) => ({
+          promptTokens: data.records[r.record].prompt_tokens,
+          responseTokens: data.records[r.record].response_tokens,
+        })),
+        16,
+        () => this.control.tick(),
+      );
+    }
+    addCurve(mechanism, { run, objective, epoch, logprobs });
+    await this.saveMechanism();
+    this.hooks.update('mechanism');
+  }
+
+  private async saveMechanism(): Promise<void> {
+    const text = JSON.stringify(this.run.mechanism satisfies MechanismRecord | null | undefined);
+    await this.face.store.write(MECHANISM_FILE, new TextEncoder().encode(text));
+  }
+
   // ---- offline RL ----------------------------------------------------------------------
 
   /** Trains `objective` from `start` on iteration `iteration`'s data; returns where the trained policy is. */
@@ -526,7 +601,10 @@ export class Pipeline {
             );
           },
           onEpoch: async (epoch, trainer) => {
-            if (run !== 'main') return;
+            if (run !== 'main') {
+              await this.recordMechanism(run, objective, epoch, trainer.model, null);
+              return;
+            }
             const state = await trainer.checkpointState({
               ...(decodeCheckpoint((await start.store.read(start.name))!, 'the policy').extra as object),
               kind: 'policy',
@@ -546,6 +624,7 @@ export class Pipeline {
             );
             data.policyLabel = `${objective} after epoch ${epoch} of iteration ${iteration}`;
             this.hooks.update('credit');
+            if (iteration === 1) await this.recordMechanism(run, objective, epoch, trainer.model, data.policyLogprobs);
           },
           onEvaluation: (e) => {
             // Epoch 0 is the starting policy: π_ref once, and already shown for a later iteration or the comparison.

@@ -5,6 +5,7 @@ import type { AnnotatedRecord } from '../../../src/data/annotated.ts';
 import type { RolloutStats } from '../../../src/data/rollouts.ts';
 import type { AgreementReport } from '../../../src/judge/agreement.ts';
 import type { DemoConfig } from '../config.ts';
+import type { MechanismRecord } from './mechanism.ts';
 
 export const RUN_FORMAT = 'gemstone-demo-run';
 export const RUN_VERSION = 1;
@@ -70,6 +71,11 @@ export interface RunRecord {
   rl: RlPoint[];
   accuracy: AccuracyPoint[];
   iterations: IterationRecord[];
+  /**
+   * Per-step log-probs of a few wrong responses under π_ref and after every epoch of both objectives
+   * (absent in runs saved before it was recorded).
+   */
+  mechanism?: MechanismRecord | null;
   /** GPU device losses the run recovered from. */
   resumes: number;
   seconds: number;
@@ -89,6 +95,7 @@ export function emptyRun(config: DemoConfig): RunRecord {
     rl: [],
     accuracy: [],
     iterations: [],
+    mechanism: null,
     resumes: 0,
     seconds: 0,
   };

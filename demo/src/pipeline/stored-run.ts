@@ -26,6 +26,23 @@ export async function openRunStore(settings: string): Promise<{ store: IndexedDb
   }
 }
 
+/** A file of the stored run for these settings, read without claiming the run (null: none, or other settings). */
+export async function peekStoredRun(settings: string, name: string): Promise<Uint8Array | null> {
+  if (!haveIndexedDb()) return null;
+  const recorded = recordedRun();
+  if (recorded === null || recorded.settings !== settings) return null;
+  try {
+    const store = await IndexedDbStore.open(recorded.id);
+    try {
+      return await store.read(name);
+    } finally {
+      store.close();
+    }
+  } catch {
+    return null; // storage blocked: nothing to show
+  }
+}
+
 /** Deletes the page's stored run, if there is one (reset, and a finished run). */
 export async function forgetRun(): Promise<void> {
   const recorded = recordedRun();

@@ -6,7 +6,7 @@ import { EVALUATION } from '../../../src/pipeline/defaults.ts';
 import { CONSENSUS_MODES } from '../../../src/judge/consensus.ts';
 import { OBJECTIVE_NAMES } from '../../../src/objectives/index.ts';
 import { findTask } from '../../../src/tasks/index.ts';
-import { DEMO_JUDGES, DEMO_PRESETS, DEMO_TASKS, type DemoConfig } from '../config.ts';
+import { DEMO_JUDGES, DEMO_PRESETS, DEMO_TASKS, type DemoConfig, defaultCompare } from '../config.ts';
 import type { LlmEndpoint } from '../pipeline/driver.ts';
 import { h } from './dom.ts';
 
@@ -254,9 +254,16 @@ export class Controls {
       const raw = input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value;
       const next = f.kind === 'number' ? Number(raw) : raw;
       if (f.kind === 'number' && !Number.isFinite(next)) return;
+      const before = this.config;
       this.config = { ...this.config, [f.key]: next };
       if (f.key === 'beta') this.betaSlider.value = String(next);
       emit(f.key);
+      // The comparison follows the objective while it is the default one (the per-step plot's pair).
+      if (f.key === 'objective' && before.compare === defaultCompare(before.objective)) {
+        this.config = { ...this.config, compare: defaultCompare(this.config.objective) };
+        (this.inputs.get('compare') as HTMLSelectElement).value = this.config.compare;
+        emit('compare');
+      }
     });
     this.inputs.set(f.key, input);
     return h('label', { title: f.help ?? '' }, `${f.label} `, input);
