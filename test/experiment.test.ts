@@ -454,12 +454,16 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-2/bcpg');
     expect(first.code).not.toBe(0);
     expect(existsSync(join(out, 'results.json'))).toBe(false);
+    // A chain's later data is annotated by the consensus judges only: the label sweep's rule judge is not rerun.
+    const title = (stage: string) => String(first.events.find((e) => e.event === 'stage' && e.stage === stage)?.title);
+    expect(title('seed-1/iteration-1/annotate')).toMatch(/annotation \(llm \+ prm \+ rule;/);
+    expect(title('seed-1/iteration-2/bcpg-nsa-data/annotate')).toMatch(/annotation \(llm \+ prm;/);
     // Before any seed, the start line estimates the run's length and says what from.
     expect(first.events.some((e) => /^estimate: at least .* at π_ref's evaluation rate/.test(String(e.message)))).toBe(
       true,
     );
-    expect(first.events.some((e) => /^estimate: .*30 training units on 6 datasets/.test(String(e.message)))).toBe(
-      false,
+    expect(first.events.some((e) => /^2 seeds × .*: 30 training units on 6 datasets/.test(String(e.message)))).toBe(
+      true,
     );
 
     const second = await gemstone(['experiment', '--resume', out, '--docs', docs]);
@@ -469,6 +473,10 @@ describe('gemstone experiment end to end (tiny preset)', () => {
       .map((e) => String(e.message));
     expect(reused.some((m) => /seed-1\/iteration-1: bcpg-nsa/.test(m))).toBe(true);
     expect(reused.some((m) => /π_ref: SFT/.test(m))).toBe(true);
+    // After seed 1, the rest is estimated from seed 1's measured stages.
+    expect(second.events.some((e) => /^estimate: seed 1 took .*; the 1 seed left ≈ /.test(String(e.message)))).toBe(
+      true,
+    );
     // Each chain's own iteration-2 data, and BCPG-NSA's iteration-2 unit, are reused.
     expect(reused.some((m) => /seed-1\/iteration-2\/bcpg-nsa-data: rollouts/.test(m))).toBe(true);
     expect(reused.some((m) => /seed-1\/iteration-2\/bcpg-data: rollouts/.test(m))).toBe(true);

@@ -8,9 +8,8 @@
 // BCPG by default) has its own chain: its policy samples the next round's data
 // and becomes its π_ref. Then results.json, report.md (with the power of every
 // paired comparison) and the SVG figures (src/experiment/), and with --docs the
-// results page. The rounds
-// (π_ref, data, training) are the stage library's (src/pipeline/rounds.ts),
-// the same the pipeline and the page run.
+// results page. The rounds (π_ref, data, training) are the stage library's
+// (src/pipeline/rounds.ts), the same the pipeline and the page run.
 //
 // Resumable: every dataset stage and every (seed, iteration, unit) is a stage
 // of the run folder, and a unit's training resumes from its own checkpoint, so
@@ -276,7 +275,9 @@ export async function runExperiment({
   const plan = { methods, sweeps, beta: o.beta, iterations: o.iterations, iterate };
   const annotateJudges = judgesNeeded(o.judges, sweeps);
   if (annotateJudges.length === 0) annotateJudges.push('oracle');
-  const needsPrm = annotateJudges.includes('prm');
+  // A chain's later data only needs the consensus (its unit trains on consensus labels): no other sweep judge.
+  const chainJudges = judgesNeeded(o.judges, {});
+  if (chainJudges.length === 0) chainJudges.push('oracle');
 
   const started = await folder.stage('invocation', async () => ({
     command: commandLine(),
@@ -357,10 +358,10 @@ export async function runExperiment({
   const labels: LabelResult[] = [];
   const units: UnitResult[] = [];
   for (const seed of seeds) {
-    const seedStarted = datasets.length;
+    const seedDatasets = datasets.length;
     const seedUnits = units.length;
     // Each iterated method's last policy; iteration 1 starts every chain from π_ref on the shared data.
-    const chains = new Map<string, PolicyRef>();
+    const chains = new Map<ObjectiveName, PolicyRef>();
     for (let it = 1; it <= o.iterations; it++) {
       const name = `seed-${seed}/iteration-${it}`;
       const planned = planUnits(plan, it);
@@ -383,7 +384,7 @@ export async function runExperiment({
       }
     }
     const took =
-      datasets.slice(seedStarted).reduce((sum, d) => sum + d.seconds, 0) +
+      datasets.slice(seedDatasets).reduce((sum, d) => sum + d.seconds, 0) +
       units.slice(seedUnits).reduce((sum, u) => sum + u.seconds, 0);
     const left = seeds.length - seed;
     if (left > 0)
@@ -468,6 +469,7 @@ export async function runExperiment({
   ): Promise<DatasetStage> {
     const store = face.store.at(name);
     const dir = store.locate('');
+    const judges = chain === undefined ? annotateJudges : chainJudges;
     const { rollout, annotate } = await dataRound(face, {
       name,
       store,
@@ -478,12 +480,11 @@ export async function runExperiment({
         round: (seed - 1) * o.iterations + (it - 1),
         seed: seed * 1000 + it,
         prmSeed: seed,
-        prm: needsPrm,
+        prm: judges.includes('prm'),
       }),
       // Every judge any label source needs, once; the sources are rebuilt from these labels.
-      annotate: { ...o, judges: annotateJudges },
-      annotateTitle:
-        `${name}: annotation ` + `(${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`,
+      annotate: { ...o, judges },
+      annotateTitle: `${name}: annotation ` + `(${judges.join(' + ')}; the oracle's labels recorded to measure them)`,
     });
 
     const title = `${name}: β masks of ${sources.join(', ')}`;
@@ -553,7 +554,7 @@ export async function runExperiment({
     unit: PlannedUnit,
     policy: PolicyRef,
     data: DatasetStage,
-    chains: Map<string, PolicyRef>,
+    chains: Map<ObjectiveName, PolicyRef>,
   ): Promise<UnitResult> {
     const v = unit.variant;
     const stage = `${name}/${unit.key}`;
