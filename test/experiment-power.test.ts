@@ -214,6 +214,11 @@ describe('the power section', () => {
       /^\| BCPG-NSA − BCPG \| \+25\.0 \| 12\.5 \| 3 \| 31\.1 \| 38\.7 \| no \| \d+ \| \d+% \| \d+ \|$/m,
     );
     expect(report).toContain('- paired: every policy of the run');
+    expect(report).toContain(
+      'The ±1.5-point target is reached by 1 of 2 comparisons (1 of them with no spread at all: every seed gave ' +
+        'the same difference); not by BCPG-NSA − BCPG. ' +
+        'The widest spread (BCPG-NSA − BCPG) would need 270 seeds.',
+    );
   });
 
   it('says when a resumed leg broke the pairing', () => {
@@ -222,6 +227,15 @@ describe('the power section', () => {
     expect(pairingOf(broken).paired).toBe(false);
     expect(pairingOf(broken).text).toMatch(/^NOT paired: the evaluations differ in batch/);
     expect(buildReport(broken, { figures: [] })).toContain('- NOT paired:');
+    // Results from before the batch was recorded: paired by prompts and samples, and the report says what it lacks.
+    const older = structuredClone(run);
+    for (const e of [older.reference.eval, ...older.units.map((u) => u.eval)]) delete e.batch;
+    expect(pairingOf(older)).toEqual({
+      paired: true,
+      text: expect.stringMatching(
+        /same 4 held-out prompts with the same sampling seed \(the generation batch.*not recorded\)$/,
+      ),
+    });
   });
 });
 

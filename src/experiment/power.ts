@@ -194,13 +194,15 @@ export function pairingOf(results: ExperimentResults): { paired: boolean; text: 
         `NOT paired: the evaluations differ in ${faults.join(', ')} (a resumed leg changed --eval-prompts, ` +
         '--eval-samples or --batch), so their differences include a draw of other prompts or samples',
     };
-  const batch = ref.batch === undefined ? ' (the generation batch was not recorded by this run)' : '';
+  const how =
+    ref.batch === undefined
+      ? 'the same sampling seed (the generation batch, on which a row’s stream also depends, was not recorded)'
+      : `the same sampling seeds (batches of ${ref.batch} rows: the same random stream for each prompt and sample)`;
   return {
     paired: true,
     text:
-      `paired: every policy of the run — π_ref and each method, β, label source and iteration, on every seed — ` +
-      `was evaluated on the same ${ref.prompts} held-out prompts with the same sampling seeds ` +
-      `(the same batch of ${ref.batch ?? '?'} rows, so the same random stream for each prompt and sample)${batch}`,
+      'paired: every policy of the run — π_ref and each method, β, label source and iteration, on every seed — ' +
+      `was evaluated on the same ${ref.prompts} held-out prompts with ${how}`,
   };
 }
 

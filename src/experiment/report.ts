@@ -259,6 +259,8 @@ function powerLines(results: ExperimentResults): string[] {
     '',
     ...headline.map((c) => `- ${powerSentence(c, target)}`),
     ...(headline.length > 0 ? [''] : []),
+    reachedLine(power.comparisons, target),
+    '',
     table(
       [
         'comparison',
@@ -287,6 +289,24 @@ function powerLines(results: ExperimentResults): string[] {
     ),
     '',
   ];
+}
+
+/** Whether the run reached its target, over every comparison with a spread. */
+function reachedLine(comparisons: ComparisonPower[], target: number): string {
+  const judged = comparisons.filter((c) => c.reached !== null);
+  if (judged.length === 0) return 'No comparison has two seeds: the target cannot be judged.';
+  const missed = judged.filter((c) => !c.reached);
+  const reached = judged.length - missed.length;
+  const flat = judged.filter((c) => c.std === 0).length;
+  const head =
+    `The ±${pct(target)}-point target is reached by ${reached} of ${judged.length} comparisons` +
+    (flat > 0 ? ` (${flat} of them with no spread at all: every seed gave the same difference)` : '');
+  if (missed.length === 0) return `${head}.`;
+  const worst = missed.reduce((a, b) => ((b.seedsForTarget ?? Infinity) > (a.seedsForTarget ?? Infinity) ? b : a));
+  return (
+    `${head}; not by ${missed.map((c) => c.name).join(', ')}. ` +
+    `The widest spread (${worst.name}) would need ${worst.seedsForTarget ?? 'more than 10000'} seeds.`
+  );
 }
 
 const describeSigned = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
