@@ -448,7 +448,7 @@ describe('gemstone experiment end to end (tiny preset)', () => {
 
   const resumeTitle =
     'runs every method, both sweeps and two iterations of BCPG-NSA and BCPG on two seeds; ' +
-    'killed mid-way, --resume finishes without redoing units, and a resume of the finished run redoes nothing';
+    'killed mid-way, --resume finishes without redoing units; a resume of the finished run redoes nothing and cannot grow --iterations';
   it(resumeTitle, async () => {
     // Leg 1: killed once the first seed's BCPG chain starts its iteration-2 unit (its data and BCPG-NSA's are done).
     const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-2/bcpg');
@@ -600,5 +600,12 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     expect(entered).toBeGreaterThan(30);
     expect(skipped).toBe(entered);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).units).toEqual(results.units);
+
+    // A finished run cannot grow --iterations: the last policies of the chains were removed once evaluated.
+    const grow = await gemstone(['experiment', '--resume', out, '--iterations', '3']);
+    expect(grow.code).toBe(2);
+    expect(grow.stderr).toMatch(
+      /seed-1\/iteration-3: bcpg-nsa's chain samples from .*removed once evaluated.*cannot grow --iterations/,
+    );
   });
 });

@@ -377,6 +377,12 @@ export async function runExperiment({
         // From iteration 2 each chain samples its own data: seed-N/iteration-K/<method>-data.
         const method = unit.chain!;
         const policy = chains.get(method)!;
+        if (!folder.done(`${name}/${unit.key}`) && !existsSync(policy.store.locate(CHECKPOINT)))
+          throw new ConfigError(
+            `${name}: ${method}'s chain samples from ${describe(policy)}, whose checkpoint was removed once ` +
+              'evaluated (it was the last iteration then). A finished run cannot grow --iterations; ' +
+              'start a new --out (or give --keep-policies from the first leg).',
+          );
         const data = await datasetStage(`${name}/${method}-data`, seed, it, policy, [unit.variant.labels], method);
         datasets.push(data.dataset);
         labels.push(...data.labels);
