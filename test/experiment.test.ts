@@ -448,7 +448,8 @@ describe('gemstone experiment end to end (tiny preset)', () => {
 
   const resumeTitle =
     'runs every method, both sweeps and two iterations of BCPG-NSA and BCPG on two seeds; ' +
-    'killed mid-way, --resume finishes without redoing units; a resume of the finished run redoes nothing and cannot grow --iterations';
+    'killed mid-way, --resume finishes without redoing units; ' +
+    'a resume of the finished run redoes nothing and cannot grow --iterations';
   it(resumeTitle, async () => {
     // Leg 1: killed once the first seed's BCPG chain starts its iteration-2 unit (its data and BCPG-NSA's are done).
     const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-2/bcpg');
