@@ -631,13 +631,9 @@ function printFamily(
   reporter: StageIO['reporter'],
 ): void {
   const ref =
-    family === 'method'
-      ? 'bcpg-nsa'
-      : family === 'labels' && levels.includes('consensus')
-        ? 'consensus'
-        : family.startsWith('iteration:')
-          ? '1'
-          : null;
+    family === 'method' ? 'bcpg-nsa' : family === 'labels' && levels.includes('consensus') ? 'consensus' : null;
+  // A chain's rows: "bcpg-nsa iteration 2".
+  const name = family.startsWith('iteration:') ? `${family.slice('iteration:'.length)} iteration` : family;
   const fmt = (m: number | null, s: number | null) =>
     m === null ? '–' : `${(100 * m).toFixed(1)}${s === null ? '' : ` ± ${(100 * s).toFixed(1)}`}%`;
   for (const r of familyRows(results, family, levels, ref)) {
@@ -648,7 +644,7 @@ function printFamily(
           `pp${d.ci ? ` [${(100 * d.ci[0]).toFixed(1)}, ${(100 * d.ci[1]).toFixed(1)}]` : ''}`
         : '';
     reporter.result(
-      `${family} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}` +
+      `${name} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}` +
         `${r.passAtK ? ` · pass@${results.passK} ${fmt(r.passAtK.mean, r.passAtK.std)}` : ''}${delta}`,
     );
   }
