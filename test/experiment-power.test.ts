@@ -159,10 +159,11 @@ describe('the power section', () => {
     const evalVar = (1 / 48 + 1 / 64 + 1 / 64) / 3;
     expect(bcpg.evaluationVariance).toBeCloseTo(evalVar, 12);
     // Estimated from three seeds it exceeds s_d² = 0.015625: the share is capped at 1 and no training noise is left,
-    // so 4× the prompts leave a quarter of the evaluation variance, and without it 2 seeds would do.
+    // so 4× the prompts leave a quarter of s_d², and without evaluation noise 2 seeds would do.
     expect(bcpg.evaluationShare).toBe(1);
     expect(bcpg.seedsWithoutEvaluationNoise).toBe(2);
-    expect(bcpg.seedsWithMorePrompts).toBe(seedsNeeded(Math.sqrt(evalVar / 4), 0.015));
+    expect(bcpg.seedsWithMorePrompts).toBe(seedsNeeded(Math.sqrt(0.125 ** 2 / 4), 0.015));
+    expect(bcpg.seedsWithMorePrompts!).toBeLessThan(bcpg.seedsForTarget!);
     // RFT scores exactly as BCPG-NSA on every prompt: no spread, nothing from the evaluation.
     expect(rft.std).toBe(0);
     expect(rft.evaluationShare).toBe(0);
@@ -170,7 +171,10 @@ describe('the power section', () => {
     const sentence = powerSentence(bcpg, 0.015);
     expect(sentence).toMatch(/^BCPG-NSA − BCPG: \+25\.0 pp ± 31\.1 \(95%\) over 3 seeds; the smallest difference/);
     expect(sentence).toContain(`±1.5 points would need ${bcpg.seedsForTarget} seeds at this spread`);
-    expect(sentence).toContain('evaluation noise is 100% of the per-seed variance, so more held-out prompts');
+    expect(sentence).toContain(
+      'evaluation noise alone would explain all of the per-seed variance (its estimate exceeds the spread 3 seeds ' +
+        'measured), so more held-out prompts × samples would help most',
+    );
   });
 
   it('says more seeds help more when the per-seed differences vary but not across prompts', () => {
@@ -202,6 +206,37 @@ describe('the power section', () => {
     // The target met: a spread of 1 pp over 8 seeds gives ±0.84 pp.
     const met = { ...c, n: 8, std: 0.01, halfWidth: halfWidth(0.01, 8), reached: true };
     expect(powerSentence(met, 0.015)).toMatch(/over 8 seeds; .* The ±1\.5-point target is reached\.$/);
+  });
+
+  it('splits s_d² into evaluation and training noise and prices 4× the prompts, by hand', () => {
+    // d_s = [0.125, 0, 1]: s_d² = 0.296875. Evaluation: seed 1 d_p = [0, 0, 0, 0.5] (var 1/16, / 4 prompts),
+    // seeds 2 and 3 constant: (1/64) / 3 = 0.0052083; training 0.296875 − 0.0052083 = 0.2916667.
+    const mixed = results({
+      'method:bcpg-nsa': [
+        [2, 2, 2, 2],
+        [1, 1, 1, 1],
+        [2, 2, 2, 2],
+      ],
+      'method:bcpg': [
+        [2, 2, 2, 1],
+        [1, 1, 1, 1],
+        [0, 0, 0, 0],
+      ],
+      'method:rft': [
+        [2, 2, 2, 2],
+        [1, 1, 1, 1],
+        [2, 2, 2, 2],
+      ],
+    });
+    const c = powerSection(mixed).comparisons[0];
+    expect(c.std! ** 2).toBeCloseTo(0.296875, 12);
+    expect(c.evaluationVariance).toBeCloseTo(1 / 192, 12);
+    expect(c.evaluationShare).toBeCloseTo(1 / 192 / 0.296875, 12);
+    expect(c.seedsWithMorePrompts).toBe(seedsNeeded(Math.sqrt(0.296875 - 1 / 192 + 1 / 768), 0.015));
+    expect(c.seedsWithoutEvaluationNoise).toBe(seedsNeeded(Math.sqrt(0.296875 - 1 / 192), 0.015));
+    expect(powerSentence(c, 0.015)).toMatch(
+      /evaluation noise is 2% of the per-seed variance, so more seeds would help/,
+    );
   });
 
   it('puts a Power section near the top of the report, before the claims', () => {

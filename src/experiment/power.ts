@@ -37,9 +37,9 @@ export interface ComparisonPower {
   seedsForTarget: number | null;
   /** Eq. S3: the evaluation's variance in s_d² (null without per-prompt scores). */
   evaluationVariance: number | null;
-  /** Its share of s_d², capped at 1. */
+  /** Its share of s_d², capped at 1 (a few seeds may measure s_d² below the evaluation's estimate). */
   evaluationShare: number | null;
-  /** Seeds for the target if the held-out prompts were MORE_PROMPTS times as many (evaluation variance / 4). */
+  /** Seeds for the target with MORE_PROMPTS times the held-out prompts (the evaluation's part / 4). */
   seedsWithMorePrompts: number | null;
   /** Seeds for the target with no evaluation noise at all (the floor more prompts cannot lower). */
   seedsWithoutEvaluationNoise: number | null;
@@ -104,8 +104,10 @@ export function comparisonPower(
   const total = d.std ** 2;
   const evalVar = evaluationVariance(promptScores(results, a), promptScores(results, b));
   const half = halfWidth(d.std, d.n, POWER.level);
-  // Training noise is what remains of s_d² once the evaluation's part is taken out (never below 0).
-  const training = evalVar === null ? null : Math.max(0, total - evalVar);
+  // From few seeds s_d² is itself noisy and may fall below the evaluation's estimate: the evaluation's part is
+  // then all of it (capped, so more prompts never price above today's spread), and no training noise is left.
+  const evalPart = evalVar === null ? null : Math.min(evalVar, total);
+  const training = evalPart === null ? null : total - evalPart;
   const seedsAt = (variance: number | null) =>
     variance === null ? null : seedsNeeded(Math.sqrt(variance), target, POWER.level);
   return {
@@ -115,8 +117,8 @@ export function comparisonPower(
     reached: half <= target,
     seedsForTarget: seedsAt(total),
     evaluationVariance: evalVar,
-    evaluationShare: evalVar === null ? null : total > 0 ? Math.min(1, evalVar / total) : 0,
-    seedsWithMorePrompts: training === null ? null : seedsAt(training + evalVar! / MORE_PROMPTS),
+    evaluationShare: evalPart === null ? null : total > 0 ? evalPart / total : 0,
+    seedsWithMorePrompts: training === null ? null : seedsAt(training + evalPart! / MORE_PROMPTS),
     seedsWithoutEvaluationNoise: seedsAt(training),
   };
 }
@@ -222,7 +224,11 @@ export function powerSentence(c: ComparisonPower, target: number): string {
   if (c.reached) return `${head} The ±${pp(target)}-point target is reached.`;
   const need = ` ±${pp(target)} points would need ${seedsText(c.seedsForTarget)} at this spread`;
   if (c.evaluationShare === null) return `${head}${need}.`;
-  const share = `evaluation noise is ${(100 * c.evaluationShare).toFixed(0)}% of the per-seed variance`;
+  const share =
+    c.evaluationVariance! >= c.std ** 2
+      ? 'evaluation noise alone would explain all of the per-seed variance (its estimate exceeds the spread ' +
+        `${c.n} seeds measured)`
+      : `evaluation noise is ${(100 * c.evaluationShare).toFixed(0)}% of the per-seed variance`;
   const helps =
     c.evaluationShare >= 0.5
       ? `more held-out prompts × samples would help most (${MORE_PROMPTS}× the prompts: ` +
