@@ -95,19 +95,20 @@ describe('--sweep', () => {
         sweeps: { beta: [0.5, 1], labels: ['consensus', 'prm'] },
         beta: 0.5,
         iterations: 2,
+        iterate: ['bcpg-nsa'],
       },
       1,
     );
     const nsa = plan.find((u) => u.key === 'bcpg-nsa_beta0.5_consensus')!;
-    expect(nsa.roles).toEqual(['method:bcpg-nsa', 'beta:0.5', 'labels:consensus', 'iteration:1']);
+    expect(nsa.roles).toEqual(['method:bcpg-nsa', 'beta:0.5', 'labels:consensus', 'iteration:bcpg-nsa:1']);
     expect(plan.map((u) => u.key)).toEqual([
       ...['bcpg-nsa_beta0.5_consensus', ...OBJECTIVE_NAMES.slice(1)],
       'bcpg-nsa_beta1_consensus',
       'bcpg-nsa_beta0.5_prm',
     ]);
-    expect(planUnits({ methods: [], sweeps: {}, beta: 0.5, iterations: 3 }, 2).map((u) => u.roles)).toEqual([
-      ['iteration:2'],
-    ]);
+    expect(
+      planUnits({ methods: [], sweeps: {}, beta: 0.5, iterations: 3, iterate: ['bcpg-nsa'] }, 2).map((u) => u.roles),
+    ).toEqual([['iteration:bcpg-nsa:2']]);
     expect(resolveMethods(['topr'])).toEqual(['bcpg-nsa', 'topr']);
     expect(() => resolveMethods(['none', 'dpo'])).toThrow(/cannot be listed/);
   });
@@ -181,6 +182,7 @@ function syntheticResults(
   sweeps: ExperimentResults['sweeps'],
   methods = [...OBJECTIVE_NAMES],
   iterations = 1,
+  iterate: ExperimentResults['iterate'] = iterations > 1 ? ['bcpg-nsa', 'bcpg'] : [],
 ): ExperimentResults {
   const seeds = Object.values(byRole)[0].map((_, i) => i + 1);
   const units: UnitResult[] = [];
@@ -188,7 +190,7 @@ function syntheticResults(
     values.forEach((accuracy, i) =>
       units.push({
         seed: i + 1,
-        iteration: role.startsWith('iteration:') ? Number(role.split(':')[1]) : 1,
+        iteration: role.startsWith('iteration:') ? Number(role.split(':').at(-1)) : 1,
         key: role,
         variant: { objective: 'bcpg-nsa', beta: 0.5, labels: 'consensus' },
         roles: [role],
@@ -221,6 +223,8 @@ function syntheticResults(
     config: { preset: 'small', judges: ['llm', 'prm'], consensus: 'and' },
     seeds,
     iterations,
+    iterate,
+    targetHalfwidth: 0.015,
     methods,
     sweeps,
     beta: 0.5,
@@ -262,8 +266,10 @@ describe('verdicts are computed from the numbers', () => {
       'beta:1': [0.5, 0.51, 0.52],
       'labels:consensus': [0.6, 0.62, 0.61],
       'labels:prm': [0.5, 0.52, 0.5],
-      'iteration:1': [0.6, 0.62, 0.61],
-      'iteration:2': [0.58, 0.6, 0.59],
+      'iteration:bcpg-nsa:1': [0.6, 0.62, 0.61],
+      'iteration:bcpg-nsa:2': [0.58, 0.6, 0.59],
+      'iteration:bcpg:1': [0.5, 0.51, 0.52],
+      'iteration:bcpg:2': [0.53, 0.55, 0.56], // rises by +3.7 ± 1.4: holds
     },
     { beta: [-0.5, 0.5, 1], labels: ['consensus', 'prm'] },
     [...OBJECTIVE_NAMES],
@@ -280,7 +286,10 @@ describe('verdicts are computed from the numbers', () => {
     expect(verdict('BCPG-NSA beats BCPG (β = 1) even at β = -0.5')).toBe('not shown');
     expect(verdict('consensus labels train better than prm labels alone')).toBe('holds');
     expect(verdict('consensus labels the fewest tokens of negatives correct (it mines the least)')).toBe('holds');
-    expect(verdict('a further round (iteration 2) improves on iteration 1')).toBe('reversed');
+    expect(verdict('BCPG-NSA: a further round (iteration 2) improves on iteration 1')).toBe('reversed');
+    expect(verdict('BCPG: a further round (iteration 2) improves on iteration 1')).toBe('holds');
+    // Iteration 2: BCPG-NSA − BCPG = [0.05, 0.05, 0.03], mean 0.043 ± 0.029: the interval lies above 0.
+    expect(verdict('BCPG-NSA beats BCPG after 2 iterations, each sampling from its own policy')).toBe('holds');
     const flat = syntheticResults(
       { 'method:bcpg-nsa': [0.5, 0.5], 'beta:0': [0.5, 0.5], 'beta:0.5': [0.4, 0.4], 'beta:1': [0.3, 0.3] },
       { beta: [0, 0.5, 1] },
@@ -295,7 +304,8 @@ describe('verdicts are computed from the numbers', () => {
       'accuracy-by-method.svg',
       'accuracy-by-beta.svg',
       'accuracy-by-labels.svg',
-      'accuracy-by-iteration.svg',
+      'accuracy-by-iteration-bcpg-nsa.svg',
+      'accuracy-by-iteration-bcpg.svg',
     ]);
     for (const f of figures) expect(f.svg).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
     expect(figures[0].svg).toContain('GRPO-offline');
@@ -379,6 +389,8 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     'labels=oracle,rule,prm,llm,consensus',
     '--iterations',
     '2',
+    '--iterate',
+    'bcpg-nsa,bcpg',
     '--out',
     out,
   ];
@@ -395,6 +407,21 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     );
     expect(code).toBe(2);
     expect(stderr).toMatch(/--sweep.*"2" is not a number in \[−1, 1\]/);
+    expect(existsSync(bad)).toBe(false);
+  });
+
+  it('--iterate without --iterations 2 is one clear error before any work starts', async () => {
+    const bad = join(dir, 'bad-iterate');
+    const { stderr, code } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'experiment', '--iterate', 'bcpg', '--out', bad],
+      { env: ENV },
+    ).then(
+      (r) => ({ ...r, code: 0 }),
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--iterate bcpg: needs --iterations 2 or more/);
     expect(existsSync(bad)).toBe(false);
   });
 
@@ -420,13 +447,25 @@ describe('gemstone experiment end to end (tiny preset)', () => {
   });
 
   const resumeTitle =
-    'runs every method, both sweeps and two iterations on two seeds; ' +
-    'killed mid-way, --resume finishes without redoing units';
+    'runs every method, both sweeps and two iterations of BCPG-NSA and BCPG on two seeds; ' +
+    'killed mid-way, --resume finishes without redoing units; ' +
+    'a resume of the finished run redoes nothing and cannot grow --iterations';
   it(resumeTitle, async () => {
-    // Leg 1: killed once the first seed's GRPO-offline unit starts (π_ref, data and some units are done).
-    const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-1/grpo-offline');
+    // Leg 1: killed once the first seed's BCPG chain starts its iteration-2 unit (its data and BCPG-NSA's are done).
+    const first = await gemstone(ARGS, (e) => e.event === 'stage' && e.stage === 'seed-1/iteration-2/bcpg');
     expect(first.code).not.toBe(0);
     expect(existsSync(join(out, 'results.json'))).toBe(false);
+    // A chain's later data is annotated by the consensus judges only: the label sweep's rule judge is not rerun.
+    const title = (stage: string) => String(first.events.find((e) => e.event === 'stage' && e.stage === stage)?.title);
+    expect(title('seed-1/iteration-1/annotate')).toMatch(/annotation \(llm \+ prm \+ rule;/);
+    expect(title('seed-1/iteration-2/bcpg-nsa-data/annotate')).toMatch(/annotation \(llm \+ prm;/);
+    // Before any seed, the start line estimates the run's length and says what from.
+    expect(first.events.some((e) => /^estimate: at least .* at π_ref's evaluation rate/.test(String(e.message)))).toBe(
+      true,
+    );
+    expect(first.events.some((e) => /^2 seeds × .*: 30 training units on 6 datasets/.test(String(e.message)))).toBe(
+      true,
+    );
 
     const second = await gemstone(['experiment', '--resume', out, '--docs', docs]);
     expect(second.code, second.stderr).toBe(0);
@@ -435,6 +474,15 @@ describe('gemstone experiment end to end (tiny preset)', () => {
       .map((e) => String(e.message));
     expect(reused.some((m) => /seed-1\/iteration-1: bcpg-nsa/.test(m))).toBe(true);
     expect(reused.some((m) => /π_ref: SFT/.test(m))).toBe(true);
+    // After seed 1, the rest is estimated from seed 1's measured stages.
+    expect(second.events.some((e) => /^estimate: seed 1 took .*; the 1 seed left ≈ /.test(String(e.message)))).toBe(
+      true,
+    );
+    // Each chain's own iteration-2 data, and BCPG-NSA's iteration-2 unit, are reused.
+    expect(reused.some((m) => /seed-1\/iteration-2\/bcpg-nsa-data: rollouts/.test(m))).toBe(true);
+    expect(reused.some((m) => /seed-1\/iteration-2\/bcpg-data: rollouts/.test(m))).toBe(true);
+    expect(reused.some((m) => /seed-1\/iteration-2: bcpg-nsa .*iteration:bcpg-nsa:2/.test(m))).toBe(true);
+    expect(reused.some((m) => /seed-1\/iteration-2: bcpg —/.test(m))).toBe(false);
 
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ExperimentResults;
     expect(results.format).toBe(RESULTS_FORMAT);
@@ -446,18 +494,62 @@ describe('gemstone experiment end to end (tiny preset)', () => {
       for (const m of OBJECTIVE_NAMES) expect(roles, `seed ${seed}`).toContain(`method:${m}`);
       for (const b of [-0.5, 0, 1]) expect(roles).toContain(`beta:${b}`);
       for (const l of ['oracle', 'rule', 'prm', 'llm', 'consensus']) expect(roles).toContain(`labels:${l}`);
-      expect(roles).toEqual(expect.arrayContaining(['iteration:1', 'iteration:2']));
+      expect(roles).toEqual(
+        expect.arrayContaining([
+          'iteration:bcpg-nsa:1',
+          'iteration:bcpg-nsa:2',
+          'iteration:bcpg:1',
+          'iteration:bcpg:2',
+        ]),
+      );
+      // Iteration 1's chain units are the Table-3 rows themselves, trained once on the shared data.
+      const first = results.units.filter((u) => u.seed === seed && u.iteration === 1);
+      expect(first.find((u) => u.key === 'bcpg')?.roles).toEqual(['method:bcpg', 'iteration:bcpg:1']);
+      // From iteration 2 each chain has its own data, sampled by its own policy.
+      expect(
+        results.datasets
+          .filter((d) => d.seed === seed)
+          .map((d) => [d.iteration, d.chain ?? null])
+          .sort(),
+      ).toEqual([
+        [1, null],
+        [2, 'bcpg'],
+        [2, 'bcpg-nsa'],
+      ]);
     }
-    // 6 methods + β −0.5, 0, 1 + 4 label sources besides consensus, and iteration 2: 14 units a seed.
-    expect(results.units).toHaveLength(28);
+    expect(results.version).toBe(RESULTS_VERSION);
+    expect(results.iterate).toEqual(['bcpg-nsa', 'bcpg']);
+    // 6 methods + β −0.5, 0, 1 + 4 label sources besides consensus, and iteration 2 of two chains: 15 units a seed.
+    expect(results.units).toHaveLength(30);
     for (const u of results.units) {
       expect(Number.isFinite(u.eval.accuracy) && u.eval.accuracy >= 0 && u.eval.accuracy <= 1).toBe(true);
       expect(Object.keys(u.eval.passAtK).sort()).toEqual(['1', '2']);
       for (const v of Object.values(u.eval.passAtK)) expect(Number.isFinite(v)).toBe(true);
       expect(u.eval.prompts).toBe(8);
+      // Per-prompt correct counts out of 2 samples, adding up to the accuracy: the paired scores of Eq. S3.
+      expect(u.eval.correctByPrompt).toHaveLength(8);
+      expect(u.eval.correctByPrompt!.reduce((s, c) => s + c, 0) / 16).toBeCloseTo(u.eval.accuracy, 12);
       expect(u.seconds).toBeGreaterThan(0);
     }
-    expect(results.datasets).toHaveLength(4);
+    expect(results.datasets).toHaveLength(6);
+    // results.json states every paired comparison's power, the two chains compared iteration by iteration among them.
+    expect(results.power!.paired).toBe(true);
+    expect(results.power!.targetHalfwidth).toBe(0.015);
+    const names = results.power!.comparisons.map((c) => c.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'BCPG-NSA − BCPG',
+        'BCPG-NSA − RFT',
+        'β 0 − β 1',
+        'consensus − prm',
+        'BCPG: iteration 2 − iteration 1',
+        'iteration 2: BCPG-NSA − BCPG',
+      ]),
+    );
+    for (const c of results.power!.comparisons) {
+      expect(c.n).toBe(2);
+      expect(c.halfWidth === null || c.halfWidth >= 0).toBe(true);
+    }
     expect(results.labels.filter((l) => l.iteration === 1)).toHaveLength(10);
     for (const l of results.labels) expect(l.negativeTokensCorrect + l.negativeTokensIncorrect).toBeGreaterThan(0);
     expect(Number.isFinite(results.reference.eval.accuracy)).toBe(true);
@@ -473,12 +565,20 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     expect(report).toContain('## β ablation');
     expect(report).toContain('## Annotation ablation');
     expect(report).toContain('## Iterations');
+    expect(report).toContain('### BCPG-NSA\n');
+    expect(report).toContain('### BCPG\n');
+    expect(report).toMatch(/^\| 2 \| [+−]\d+\.\d pp, 95% CI \[/m); // BCPG-NSA − BCPG at iteration 2
+    expect(report).toContain('## Power');
+    expect(report).toMatch(/^- BCPG-NSA − BCPG: [+−]\d+\.\d pp ± \d+\.\d \(95%\) over 2 seeds/m);
+    expect(report).toContain('- paired: every policy of the run');
+    expect(report).toMatch(/^\| 1 \| 2 \(BCPG's chain\) \| \d+ \|/m);
     const svgs = readdirSync(out)
       .filter((f) => f.endsWith('.svg'))
       .sort();
     expect(svgs).toEqual([
       'accuracy-by-beta.svg',
-      'accuracy-by-iteration.svg',
+      'accuracy-by-iteration-bcpg-nsa.svg',
+      'accuracy-by-iteration-bcpg.svg',
       'accuracy-by-labels.svg',
       'accuracy-by-method.svg',
     ]);
@@ -490,5 +590,23 @@ describe('gemstone experiment end to end (tiny preset)', () => {
     expect(page).toContain(results.command);
     expect(readdirSync(docs).sort()).toEqual([...svgs, 'index.md', 'results.json'].sort());
     expect(JSON.parse(readFileSync(join(docs, 'results.json'), 'utf8'))).toEqual(results);
+
+    // A resume of the finished run with the same flags reuses every stage: each one it enters was done before.
+    const third = await gemstone(['experiment', '--resume', out]);
+    expect(third.code, third.stderr).toBe(0);
+    const entered = third.events.filter((e) => e.event === 'stage').length;
+    const skipped = third.events.filter(
+      (e) => e.event === 'log' && /done in an earlier leg/.test(String(e.message)),
+    ).length;
+    expect(entered).toBeGreaterThan(30);
+    expect(skipped).toBe(entered);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).units).toEqual(results.units);
+
+    // A finished run cannot grow --iterations: the last policies of the chains were removed once evaluated.
+    const grow = await gemstone(['experiment', '--resume', out, '--iterations', '3']);
+    expect(grow.code).toBe(2);
+    expect(grow.stderr).toMatch(
+      /seed-1\/iteration-3: bcpg-nsa's chain samples from .*removed once evaluated.*cannot grow --iterations/,
+    );
   });
 });

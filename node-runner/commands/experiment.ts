@@ -4,11 +4,12 @@
 // rollouts (its own prompts), a PRM, one annotation with every judge any label
 // source needs, then every unit — each objective, each β, each label source —
 // trains from the same π_ref on that same data and is evaluated on the same
-// held-out prompts. With --iterations N, BCPG-NSA's policy samples the next
-// round's data and becomes its π_ref. Then results.json, report.md and the SVG
-// figures (src/experiment/), and with --docs the results page. The rounds
-// (π_ref, data, training) are the stage library's (src/pipeline/rounds.ts),
-// the same the pipeline and the page run.
+// held-out prompts. With --iterations N, each --iterate method (BCPG-NSA and
+// BCPG by default) has its own chain: its policy samples the next round's data
+// and becomes its π_ref. Then results.json, report.md (with the power of every
+// paired comparison) and the SVG figures (src/experiment/), and with --docs the
+// results page. The rounds (π_ref, data, training) are the stage library's
+// (src/pipeline/rounds.ts), the same the pipeline and the page run.
 //
 // Resumable: every dataset stage and every (seed, iteration, unit) is a stage
 // of the run folder, and a unit's training resumes from its own checkpoint, so
@@ -20,20 +21,25 @@ import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import type { AnnotatedHeader, AnnotatedRecord } from '../../src/data/annotated.ts';
 import { JsonlFileWriter, readAnnotatedFile } from '../../src/data/rollout-files.ts';
 import { judgeClaims } from '../../src/experiment/claims.ts';
+import { countWork, generationRate, generationSeconds } from '../../src/experiment/estimate.ts';
 import { labelCounts, labelRule, relabel } from '../../src/experiment/labels.ts';
 import {
+  iterationRole,
   judgesNeeded,
   LABEL_SOURCES,
   parseSweeps,
   planUnits,
+  resolveIterate,
   resolveMethods,
   SweepError,
   type LabelSource,
   type PlannedUnit,
   type Sweeps,
 } from '../../src/experiment/plan.ts';
+import { DEFAULT_TARGET_HALFWIDTH, powerSection } from '../../src/experiment/power.ts';
 import { timingTable } from '../../src/experiment/report.ts';
 import {
+  families,
   familyRows,
   RESULTS_FORMAT,
   RESULTS_VERSION,
@@ -46,7 +52,7 @@ import {
 import { writeDocsPage, writeRunOutputs } from '../../src/experiment/write.ts';
 import { describeReport } from '../../src/gpu/device.ts';
 import type { ConsensusMode } from '../../src/judge/consensus.ts';
-import { OBJECTIVE_NAMES } from '../../src/objectives/index.ts';
+import { OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
 import { RL_DEFAULTS } from '../../src/pipeline/defaults.ts';
 import { evaluatePolicy, pct } from '../../src/pipeline/evaluate.ts';
 import { CHECKPOINT, openPolicy, type PolicyRef } from '../../src/pipeline/face.ts';
@@ -60,7 +66,7 @@ import { ConfigError } from '../config.ts';
 import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
-import { int, type OptionSpec } from '../spec.ts';
+import { int, num, type OptionSpec } from '../spec.ts';
 import { PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
 import { checkReferenceRegime } from '../solver-option.ts';
 
@@ -70,6 +76,9 @@ export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | '
   sweep?: string[];
   docs?: string;
   keepPolicies?: boolean;
+  iterate?: string[];
+  /** In points (1.5 = ±1.5 percentage points). */
+  targetHalfwidth: number;
 }
 
 // The pipeline's options (same names, same profile defaults, so the experiment runs
@@ -100,6 +109,22 @@ export const EXPERIMENT_OPTIONS: OptionSpec[] = [
   },
   ...PIPELINE_OPTIONS.filter((s) => !DROPPED.has(s.key)),
   {
+    key: 'iterate',
+    help:
+      'with --iterations 2 or more: the methods that each get their own chain (their last policy samples the ' +
+      `next round's data): ${OBJECTIVE_NAMES.join(', ')}`,
+    kind: { type: 'list', choices: [...OBJECTIVE_NAMES] },
+    defaultHelp: 'bcpg-nsa,bcpg',
+  },
+  {
+    key: 'targetHalfwidth',
+    help:
+      "the 95% interval half-width, in points, a paired difference should reach: the report's Power section " +
+      'says whether each did and how many seeds would (it does not stop or extend the run)',
+    kind: num({ positive: true }),
+    default: 100 * DEFAULT_TARGET_HALFWIDTH,
+  },
+  {
     key: 'keepPolicies',
     help: "keep every trained policy's checkpoint (by default only the ones a later iteration samples from)",
     kind: { type: 'boolean' },
@@ -118,13 +143,17 @@ export function experimentCommand() {
     description:
       "the paper's comparisons on a task (--task; arithmetic by default): every objective (and --sweep β or " +
       "label sources) trained from one π_ref on each seed's data; report.md with mean ± std over seeds, paired " +
-      "differences with 95% intervals, verdicts on the paper's claims, and SVG figures",
+      'differences with 95% intervals, their power (the half-width reached, the minimum detectable difference, ' +
+      "the seeds a target would need), verdicts on the paper's claims, and SVG figures",
     options: EXPERIMENT_OPTIONS,
     examples: [
       'gemstone experiment --seeds 3 --out runs/exp',
       'gemstone experiment --reference runs/ref --seeds 3 --sweep beta=-0.5,0,0.25,0.5,0.75,1 --sweep ' +
         'labels=oracle,rule,prm,llm,consensus --out runs/exp',
       'gemstone experiment --methods none --sweep beta=0,0.5,1 --seeds 2 --out runs/beta',
+      'gemstone experiment --methods bcpg-nsa,bcpg --iterations 3 --iterate bcpg-nsa,bcpg --seeds 8 --out runs/iter',
+      'gemstone experiment --seeds 8 --prompts 96 --eval-prompts 400 --eval-samples 8 --target-halfwidth 1.5 ' +
+        "--out runs/power      # the start line estimates its length; the report's Power section says what it reached",
       'gemstone experiment --resume runs/exp --docs docs/results      # (re)write the results page of a run',
     ],
     validate,
@@ -148,6 +177,7 @@ function validate(o: ExperimentOptions): void {
   try {
     if (o.sweep !== undefined) parseSweeps(o.sweep);
     resolveMethods(o.methods);
+    resolveIterate(o.iterate, o.iterations);
   } catch (error) {
     if (error instanceof SweepError) throw new ConfigError(error.message);
     throw error;
@@ -182,13 +212,21 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: nu
 
 /** The experiment's evaluation of every policy: the pipeline's (src/pipeline/evaluate.ts), as numbers. */
 async function evaluateNumbers(policy: Policy, o: ExperimentOptions): Promise<EvalNumbers> {
-  const r = await evaluatePolicy(policy, { prompts: o.evalPrompts, samples: o.evalSamples, batch: o.batch });
+  // One batch size for every policy: the sampling seed of a row depends on its batch, so pairing needs the same.
+  const r = await evaluatePolicy(policy, {
+    prompts: o.evalPrompts,
+    samples: o.evalSamples,
+    batch: o.batch,
+    perPrompt: true,
+  });
   return {
     accuracy: r.accuracy,
     greedy: r.greedyAccuracy,
     passAtK: Object.fromEntries(Object.entries(r.passAtK).map(([k, v]) => [String(k), v as number])),
     prompts: r.prompts,
     samples: r.samples,
+    ...(r.correctByPrompt ? { correctByPrompt: r.correctByPrompt } : {}),
+    batch: o.batch,
   };
 }
 
@@ -237,10 +275,13 @@ export async function runExperiment({
   const sweeps: Sweeps = o.sweep !== undefined ? parseSweeps(o.sweep) : {};
   const methods = resolveMethods(o.methods);
   const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
-  const plan = { methods, sweeps, beta: o.beta, iterations: o.iterations };
+  const iterate = resolveIterate(o.iterate, o.iterations);
+  const plan = { methods, sweeps, beta: o.beta, iterations: o.iterations, iterate };
   const annotateJudges = judgesNeeded(o.judges, sweeps);
   if (annotateJudges.length === 0) annotateJudges.push('oracle');
-  const needsPrm = annotateJudges.includes('prm');
+  // A chain's later data only needs the consensus (its unit trains on consensus labels): no other sweep judge.
+  const chainJudges = judgesNeeded(o.judges, {});
+  if (chainJudges.length === 0) chainJudges.push('oracle');
 
   const started = await folder.stage('invocation', async () => ({
     command: commandLine(),
@@ -251,14 +292,25 @@ export async function runExperiment({
   const legs: string[] = existsSync(legsPath) ? JSON.parse(readFileSync(legsPath, 'utf8')) : [];
   if (commandLine() !== started.command && legs.at(-1) !== commandLine()) legs.push(commandLine());
   await writeFileAtomic(legsPath, new TextEncoder().encode(`${JSON.stringify(legs)}\n`));
-  const perSeed = seeds.length * (planUnits(plan, 1).length + Math.max(0, o.iterations - 1));
+  const work = countWork({
+    seeds: seeds.length,
+    iterations: o.iterations,
+    chains: iterate.length,
+    firstUnits: planUnits(plan, 1).length,
+    prompts: o.prompts,
+    group: o.group,
+    evalPrompts: o.evalPrompts,
+    evalSamples: o.evalSamples,
+  });
   const unitKeys = planUnits(plan, 1)
     .map((u) => u.key)
     .join(', ');
-  const more = o.iterations > 1 ? ` + ${o.iterations - 1} more BCPG-NSA iteration(s)` : '';
+  const more =
+    iterate.length > 0 ? ` + ${o.iterations - 1} more iteration(s) of ${iterate.join(', ')}, each its own chain` : '';
   reporter.info(
-    `${seeds.length} seed${seeds.length === 1 ? '' : 's'} × (${unitKeys})${more}: ${perSeed} training units; ` +
-      `judges ${annotateJudges.join(', ')} (+ oracle), consensus of ${o.judges.join(' + ')} (${o.consensus})`,
+    `${seeds.length} seed${seeds.length === 1 ? '' : 's'} × (${unitKeys})${more}: ${work.units} training units ` +
+      `on ${work.datasets} datasets; judges ${annotateJudges.join(', ')} (+ oracle), consensus of ` +
+      `${o.judges.join(' + ')} (${o.consensus})`,
   );
 
   // π_ref: once for every seed.
@@ -298,28 +350,58 @@ export async function runExperiment({
   reporter.info(
     `π_ref: ${describeEval(refEval.eval)} on ${refEval.eval.prompts} held-out prompts · ${refEval.adapter}`,
   );
+  const rate = generationRate(refEval.seconds, refEval.eval.prompts, refEval.eval.samples);
+  reporter.info(
+    `estimate: at least ${formatSeconds(generationSeconds(work, rate))} — generating ` +
+      `${work.rolloutSequences} rollout and ${work.evaluationSequences} evaluation sequences at π_ref's ` +
+      `evaluation rate here (${(1000 * rate).toFixed(0)} ms a sequence); training, PRM and annotation come on top, ` +
+      'and a measured estimate follows each seed',
+  );
 
   const datasets: DatasetResult[] = [];
   const labels: LabelResult[] = [];
   const units: UnitResult[] = [];
   for (const seed of seeds) {
-    let policyRef = reference;
+    const seedDatasets = datasets.length;
+    const seedUnits = units.length;
+    // Each iterated method's last policy; iteration 1 starts every chain from π_ref on the shared data.
+    const chains = new Map<ObjectiveName, PolicyRef>();
     for (let it = 1; it <= o.iterations; it++) {
       const name = `seed-${seed}/iteration-${it}`;
       const planned = planUnits(plan, it);
-      const sources = [...new Set(planned.map((u) => u.variant.labels))];
-      const data = await datasetStage(name, seed, it, policyRef, sources);
-      datasets.push(data.dataset);
-      labels.push(...data.labels);
-      let chain: PolicyRef | null = null;
-      for (const unit of planned) {
-        const result = await unitStage(name, seed, it, unit, policyRef, data);
-        units.push(result);
-        if (unit.roles.includes(`iteration:${it}`))
-          chain = { store: face.store.at(`${name}/${unit.key}`), name: CHECKPOINT };
+      if (it === 1) {
+        const sources = [...new Set(planned.map((u) => u.variant.labels))];
+        const data = await datasetStage(name, seed, it, reference, sources);
+        datasets.push(data.dataset);
+        labels.push(...data.labels);
+        for (const unit of planned) units.push(await unitStage(name, seed, it, unit, reference, data, chains));
+        continue;
       }
-      if (chain !== null) policyRef = chain;
+      for (const unit of planned) {
+        // From iteration 2 each chain samples its own data: seed-N/iteration-K/<method>-data.
+        const method = unit.chain!;
+        const policy = chains.get(method)!;
+        if (!folder.done(`${name}/${unit.key}`) && !existsSync(policy.store.locate(CHECKPOINT)))
+          throw new ConfigError(
+            `${name}: ${method}'s chain samples from ${describe(policy)}, whose checkpoint was removed once ` +
+              'evaluated (it was the last iteration then). A finished run cannot grow --iterations; ' +
+              'start a new --out (or give --keep-policies from the first leg).',
+          );
+        const data = await datasetStage(`${name}/${method}-data`, seed, it, policy, [unit.variant.labels], method);
+        datasets.push(data.dataset);
+        labels.push(...data.labels);
+        units.push(await unitStage(name, seed, it, unit, policy, data, chains));
+      }
     }
+    const took =
+      datasets.slice(seedDatasets).reduce((sum, d) => sum + d.seconds, 0) +
+      units.slice(seedUnits).reduce((sum, u) => sum + u.seconds, 0);
+    const left = seeds.length - seed;
+    if (left > 0)
+      reporter.info(
+        `estimate: seed ${seed} took ${formatSeconds(took)} of datasets and units; the ${left} seed` +
+          `${left === 1 ? '' : 's'} left ≈ ${formatSeconds(left * took)} more (seed ${seed}'s measured stages)`,
+      );
   }
 
   const results: ExperimentResults = {
@@ -335,6 +417,8 @@ export async function runExperiment({
     ),
     seeds,
     iterations: o.iterations,
+    iterate,
+    targetHalfwidth: o.targetHalfwidth / 100,
     methods,
     sweeps,
     beta: o.beta,
@@ -349,9 +433,16 @@ export async function runExperiment({
     labels,
     units,
   };
+  results.power = powerSection(results);
   const written = await writeRunOutputs(folder.dir, results);
   reporter.result('');
-  for (const f of ['method', 'beta', 'labels', 'iteration']) printFamily(results, f, reporter);
+  for (const { family, levels } of families(results)) printFamily(results, family, levels, reporter);
+  for (const c of results.power.comparisons.filter((x) => x.headline))
+    reporter.result(
+      `power: ${c.name}: ±${c.halfWidth === null ? '–' : (100 * c.halfWidth).toFixed(1)} pp reached, ` +
+        `detectable ${c.minimumDetectable === null ? '–' : (100 * c.minimumDetectable).toFixed(1)} pp, ` +
+        `±${o.targetHalfwidth} pp needs ${c.seedsForTarget ?? '–'} seeds`,
+    );
   for (const c of judgeClaims(results))
     reporter.result(`claim: ${c.statement} — ${c.verdict.toUpperCase()} (${c.evidence})`);
   for (const line of timingTable(results).split('\n')) reporter.info(line);
@@ -384,9 +475,11 @@ export async function runExperiment({
     it: number,
     policy: PolicyRef,
     sources: LabelSource[],
+    chain?: ObjectiveName,
   ): Promise<DatasetStage> {
     const store = face.store.at(name);
     const dir = store.locate('');
+    const judges = chain === undefined ? annotateJudges : chainJudges;
     const { rollout, annotate } = await dataRound(face, {
       name,
       store,
@@ -397,12 +490,11 @@ export async function runExperiment({
         round: (seed - 1) * o.iterations + (it - 1),
         seed: seed * 1000 + it,
         prmSeed: seed,
-        prm: needsPrm,
+        prm: judges.includes('prm'),
       }),
       // Every judge any label source needs, once; the sources are rebuilt from these labels.
-      annotate: { ...o, judges: annotateJudges },
-      annotateTitle:
-        `${name}: annotation ` + `(${annotateJudges.join(' + ')}; the oracle's labels recorded to measure them)`,
+      annotate: { ...o, judges },
+      annotateTitle: `${name}: annotation ` + `(${judges.join(' + ')}; the oracle's labels recorded to measure them)`,
     });
 
     const title = `${name}: β masks of ${sources.join(', ')}`;
@@ -424,7 +516,15 @@ export async function runExperiment({
         );
         files[source] = path;
         const c = labelCounts(relabelled);
-        counts.push({ seed, iteration: it, source, voters: rule.voters, mode: rule.mode, ...c });
+        counts.push({
+          seed,
+          iteration: it,
+          ...(chain ? { chain } : {}),
+          source,
+          voters: rule.voters,
+          mode: rule.mode,
+          ...c,
+        });
         reporter.info(
           `${source} (${rule.voters.join(` ${rule.mode} `)}): tokens of negatives labelled correct ` +
             `${c.negativeTokensCorrect}, incorrect ${c.negativeTokensIncorrect} · step precision ` +
@@ -439,6 +539,7 @@ export async function runExperiment({
       dataset: {
         seed,
         iteration: it,
+        ...(chain ? { chain } : {}),
         prompts: r.kept.prompts,
         responses: r.kept.responses,
         negatives: r.kept.negatives,
@@ -463,6 +564,7 @@ export async function runExperiment({
     unit: PlannedUnit,
     policy: PolicyRef,
     data: DatasetStage,
+    chains: Map<ObjectiveName, PolicyRef>,
   ): Promise<UnitResult> {
     const v = unit.variant;
     const stage = `${name}/${unit.key}`;
@@ -491,8 +593,10 @@ export async function runExperiment({
       },
       async (trained, r) => ({ eval: await evaluateNumbers(trained, o), steps: r.steps }),
     );
-    // A later iteration samples from BCPG-NSA's chain policy; the others are not needed once evaluated.
-    const needed = unit.roles.includes(`iteration:${it}`) && it < o.iterations;
+    // A later iteration samples from each chain's policy; the others are not needed once evaluated.
+    const chainOf = iterate.find((m) => unit.roles.includes(iterationRole(m, it)));
+    if (chainOf !== undefined) chains.set(chainOf, { store: out, name: CHECKPOINT });
+    const needed = chainOf !== undefined && it < o.iterations;
     if (!o.keepPolicies && !needed) await out.remove(CHECKPOINT);
     const took = secondsOf(stage);
     reporter.info(
@@ -524,20 +628,16 @@ async function writeAnnotated(path: string, header: AnnotatedHeader, records: An
 }
 
 /** The end-of-run lines of one comparison: mean ± std and Δ against its reference row. */
-function printFamily(results: ExperimentResults, family: string, reporter: StageIO['reporter']): void {
-  const levels =
-    family === 'method'
-      ? results.methods.map(String)
-      : family === 'beta'
-        ? (results.sweeps.beta ?? []).map(String)
-        : family === 'labels'
-          ? (results.sweeps.labels ?? []).map(String)
-          : results.iterations > 1
-            ? Array.from({ length: results.iterations }, (_, i) => String(i + 1))
-            : [];
-  if (levels.length === 0) return;
+function printFamily(
+  results: ExperimentResults,
+  family: string,
+  levels: string[],
+  reporter: StageIO['reporter'],
+): void {
   const ref =
     family === 'method' ? 'bcpg-nsa' : family === 'labels' && levels.includes('consensus') ? 'consensus' : null;
+  // A chain's rows: "bcpg-nsa iteration 2".
+  const name = family.startsWith('iteration:') ? `${family.slice('iteration:'.length)} iteration` : family;
   const fmt = (m: number | null, s: number | null) =>
     m === null ? '–' : `${(100 * m).toFixed(1)}${s === null ? '' : ` ± ${(100 * s).toFixed(1)}`}%`;
   for (const r of familyRows(results, family, levels, ref)) {
@@ -548,7 +648,7 @@ function printFamily(results: ExperimentResults, family: string, reporter: Stage
           `pp${d.ci ? ` [${(100 * d.ci[0]).toFixed(1)}, ${(100 * d.ci[1]).toFixed(1)}]` : ''}`
         : '';
     reporter.result(
-      `${family} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}` +
+      `${name} ${r.level}: accuracy ${fmt(r.accuracy.mean, r.accuracy.std)}` +
         `${r.passAtK ? ` · pass@${results.passK} ${fmt(r.passAtK.mean, r.passAtK.std)}` : ''}${delta}`,
     );
   }

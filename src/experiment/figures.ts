@@ -30,13 +30,17 @@ const FILES: Record<string, { file: string; title: string; xTitle: string; line:
     xTitle: 'labels that make the β mask',
     line: false,
   },
-  iteration: {
-    file: 'accuracy-by-iteration.svg',
-    title: 'BCPG-NSA: held-out accuracy per iteration',
+};
+
+/** A chain's figure: "accuracy-by-iteration-bcpg.svg". */
+function iterationFigure(method: string): { file: string; title: string; xTitle: string; line: boolean } {
+  return {
+    file: `accuracy-by-iteration-${method}.svg`,
+    title: `${methodName(method)}: held-out accuracy per iteration (each sampling from its own last policy)`,
     xTitle: 'iteration (0 = π_ref)',
     line: true,
-  },
-};
+  };
+}
 
 function plotRows(rows: Row[], results: ExperimentResults, family: string): PlotRow[] {
   return rows.map((r) => ({
@@ -53,17 +57,17 @@ export async function buildFigures(results: ExperimentResults): Promise<Figure[]
   const figures: Figure[] = [];
   const start = results.reference.eval.accuracy;
   for (const { family, levels } of families(results)) {
-    const meta = FILES[family];
+    const chain = family.startsWith('iteration:') ? family.slice('iteration:'.length) : null;
+    const meta = chain === null ? FILES[family] : iterationFigure(chain);
     let rows = plotRows(familyRows(results, family, levels, null), results, family);
     if (family === 'beta') rows = rows.sort((a, b) => Number(a.label) - Number(b.label));
     // The iteration curve starts at π_ref (iteration 0), the same value on every seed.
-    if (family === 'iteration')
-      rows = [{ label: '0', mean: start, std: 0, points: results.seeds.map(() => start) }, ...rows];
+    if (chain !== null) rows = [{ label: '0', mean: start, std: 0, points: results.seeds.map(() => start) }, ...rows];
     const options = {
       title: meta.title,
       xTitle: meta.xTitle,
       yTitle: 'accuracy (%)',
-      reference: family === 'iteration' ? undefined : { label: 'π_ref', value: start },
+      reference: chain !== null ? undefined : { label: 'π_ref', value: start },
     };
     const spec = meta.line ? lineSpec(rows, options) : barSpec(rows, options);
     figures.push({ file: meta.file, title: meta.title, family, svg: await renderSvg(spec) });

@@ -99,13 +99,21 @@ export interface PlannedUnit {
   /** A folder-safe name, unique within a seed and iteration. */
   key: string;
   variant: Variant;
-  /** The comparisons this unit is a row of: "method:topr", "beta:0.5", "labels:prm", "iteration:1". */
+  /**
+   * The comparisons this unit is a row of: "method:topr", "beta:0.5", "labels:prm", and
+   * "iteration:<method>:<k>" for a unit of an iterated method's chain.
+   */
   roles: string[];
+  /** From iteration 2: the iterated method whose own chain (policy and data) this unit continues. */
+  chain?: ObjectiveName;
 }
 
 export function unitKey(v: Variant): string {
   return v.objective === 'bcpg-nsa' ? `bcpg-nsa_beta${v.beta}_${v.labels}` : v.objective;
 }
+
+/** The role of a chain's unit at an iteration: "iteration:bcpg:2". */
+export const iterationRole = (method: string, iteration: number | string): string => `iteration:${method}:${iteration}`;
 
 export interface PlanOptions {
   /** Objectives of the comparison (empty: sweeps only). */
@@ -114,30 +122,55 @@ export interface PlanOptions {
   /** BCPG-NSA's β outside the β sweep (the pipeline's default). */
   beta: number;
   iterations: number;
+  /** Methods whose policy samples the next iteration's data (their own chain each); empty with one iteration. */
+  iterate: readonly ObjectiveName[];
 }
 
-/** The units of iteration 1 (everything) and of later iterations (BCPG-NSA's chain only). */
+/** The variant a method runs as in Table 3 and in its iteration chain: BCPG-NSA at the run's β, consensus labels. */
+function methodVariant(m: ObjectiveName, beta: number): Variant {
+  return m === 'bcpg-nsa'
+    ? { objective: m, beta, labels: 'consensus' }
+    : { objective: m, beta: 1, labels: 'consensus' };
+}
+
+/**
+ * The units of iteration 1 (everything, on the seed's shared data) and of a
+ * later iteration (one unit per iterated method, each on the data its own
+ * previous policy sampled).
+ */
 export function planUnits(options: PlanOptions, iteration: number): PlannedUnit[] {
   const units = new Map<string, PlannedUnit>();
-  const add = (variant: Variant, role: string) => {
+  const add = (variant: Variant, role: string, chain?: ObjectiveName) => {
     const key = unitKey(variant);
-    const unit = units.get(key) ?? { key, variant, roles: [] };
+    const unit = units.get(key) ?? { key, variant, roles: [], ...(chain ? { chain } : {}) };
     if (!unit.roles.includes(role)) unit.roles.push(role);
     units.set(key, unit);
   };
   const nsa = (beta: number, labels: LabelSource): Variant => ({ objective: 'bcpg-nsa', beta, labels });
   if (iteration === 1) {
-    for (const m of options.methods)
-      add(
-        m === 'bcpg-nsa' ? nsa(options.beta, 'consensus') : { objective: m, beta: 1, labels: 'consensus' },
-        `method:${m}`,
-      );
+    for (const m of options.methods) add(methodVariant(m, options.beta), `method:${m}`);
     for (const b of options.sweeps.beta ?? []) add(nsa(b, 'consensus'), `beta:${b}`);
     for (const l of options.sweeps.labels ?? []) add(nsa(options.beta, l), `labels:${l}`);
   }
-  // The multi-iteration claim is about BCPG-NSA: its policy samples the next round's data.
-  if (options.iterations > 1) add(nsa(options.beta, 'consensus'), `iteration:${iteration}`);
+  if (options.iterations > 1)
+    for (const m of options.iterate)
+      add(methodVariant(m, options.beta), iterationRole(m, iteration), iteration > 1 ? m : undefined);
   return [...units.values()];
+}
+
+/**
+ * The methods whose chains --iterations continues: --iterate if given, else
+ * BCPG-NSA and BCPG (the pair the paper's multi-iteration claim compares).
+ */
+export function resolveIterate(given: readonly string[] | undefined, iterations: number): ObjectiveName[] {
+  if (iterations < 2) {
+    if (given !== undefined)
+      throw new SweepError(`--iterate ${given.join(',')}: needs --iterations 2 or more (one iteration has no chain).`);
+    return [];
+  }
+  if (given === undefined) return ['bcpg-nsa', 'bcpg'];
+  if (given.length === 0) throw new SweepError('--iterate: name at least one method, e.g. --iterate bcpg-nsa,bcpg.');
+  return OBJECTIVE_NAMES.filter((m) => given.includes(m));
 }
 
 /**

@@ -4,8 +4,10 @@
 import { describeDifference, judgeClaims, VERDICT_MEANING, type Claim, type Verdict } from './claims.ts';
 import type { Figure } from './figures.ts';
 import { methodName } from './names.ts';
-import { familyRows, labelTotals, type ExperimentResults } from './results.ts';
-import { spread, type PairedDifference, type Spread } from './stats.ts';
+import { iterationRole } from './plan.ts';
+import { POWER, powerSection, powerSentence, type ComparisonPower } from './power.ts';
+import { familyRows, iterationFamily, iterationLevels, labelTotals, type ExperimentResults } from './results.ts';
+import { pairedDifference, spread, type PairedDifference, type Spread } from './stats.ts';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
 const meanStd = (s: Spread | null) =>
@@ -65,8 +67,10 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     }${k === null ? '' : `, and pass@${k} from the same samples`}; mean ± sample standard deviation over seeds, in %`,
     '- Δ: the paired difference BCPG-NSA − row (per seed, then mean), in percentage points, ' +
       'with a 95% t-interval over seeds',
+    `- ${(results.power ?? powerSection(results)).pairing}`,
     '',
   );
+  out.push(...powerLines(results));
 
   out.push("## The paper's claims, judged from this run", '');
   out.push(
@@ -191,33 +195,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
     out.push(...figure('labels'));
   }
 
-  if (results.iterations > 1) {
-    out.push(
-      '## Iterations',
-      '',
-      "BCPG-NSA's policy samples the next round's rollouts and becomes its π_ref " +
-        '(a fresh PRM and annotation each round). Δ: iteration − iteration 1.',
-      '',
-    );
-    const levels = Array.from({ length: results.iterations }, (_, i) => String(i + 1));
-    const rows = familyRows(results, 'iteration', levels, '1');
-    out.push(
-      table(
-        ['iteration', 'accuracy (%)', passHead, 'Δ accuracy vs iteration 1 (pp)'],
-        [
-          ['0 (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), ''],
-          ...rows.map((r) => [
-            r.level,
-            meanStd(r.accuracy),
-            meanStd(r.passAtK),
-            delta(negate(r.vsReference?.accuracy)),
-          ]),
-        ],
-      ),
-      '',
-    );
-    out.push(...figure('iteration'));
-  }
+  if (results.iterations > 1 && results.iterate.length > 0) out.push(...iterationLines(results, passHead, figure));
 
   out.push(
     '## Datasets',
@@ -241,7 +219,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
       ],
       results.datasets.map((d) => [
         String(d.seed),
-        String(d.iteration),
+        d.chain === undefined ? String(d.iteration) : `${d.iteration} (${methodName(d.chain)}'s chain)`,
         String(d.prompts),
         String(d.responses),
         String(d.negatives),
@@ -256,6 +234,141 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
 
   out.push('## Time', '', timingTable(results), '');
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** The Power section: a sentence per headline comparison, then the table of every paired comparison. */
+function powerLines(results: ExperimentResults): string[] {
+  const power = results.power ?? powerSection(results);
+  if (power.comparisons.length === 0) return [];
+  const target = power.targetHalfwidth;
+  const headline = power.comparisons.filter((c) => c.headline);
+  const num = (x: number | null) => (x === null ? '–' : pct(x));
+  const seeds = (x: number | null) => (x === null ? '> 10000' : String(x));
+  const verdict = (c: ComparisonPower) => (c.reached === null ? '–' : c.reached ? 'yes' : 'no');
+  return [
+    '## Power',
+    '',
+    `Target: a 95% interval of ±${pct(target)} points for a paired difference (--target-halfwidth). ` +
+      `Half-width (Eq. S1) = t(${1 - power.alpha / 2}, n−1) · s_d/√n; the minimum detectable difference ` +
+      `(Eq. S2; paired t, two-sided α = ${power.alpha}, power ${power.power}) = ` +
+      `(t(${1 - power.alpha / 2}, n−1) + t(${power.power}, n−1)) · s_d/√n, where s_d is the spread of the ` +
+      'per-seed differences. The evaluation share (Eq. S3) is the part of s_d² that the finite held-out prompts ' +
+      'and samples contribute (the mean over seeds of var over prompts of the per-prompt difference, / prompts); ' +
+      'more held-out prompts shrink only that part, more seeds shrink all of it. The intervals below stay the ' +
+      'seed-level ones, which include the training noise (the equations: docs/algorithms.md, § 6.1).',
+    '',
+    ...headline.map((c) => `- ${powerSentence(c, target)}`),
+    ...(headline.length > 0 ? [''] : []),
+    reachedLine(power.comparisons, target),
+    '',
+    table(
+      [
+        'comparison',
+        'Δ (pp)',
+        's_d (pp)',
+        'seeds',
+        '95% half-width (pp)',
+        `MDE at power ${POWER.power} (pp)`,
+        `±${pct(target)} reached`,
+        `seeds for ±${pct(target)}`,
+        'evaluation share of s_d²',
+        `seeds for ±${pct(target)}, ${power.morePrompts}× prompts`,
+      ],
+      power.comparisons.map((c) => [
+        c.name,
+        c.mean === null ? '–' : describeSigned(c.mean),
+        num(c.std),
+        String(c.n),
+        num(c.halfWidth),
+        num(c.minimumDetectable),
+        verdict(c),
+        c.std === null ? '–' : seeds(c.seedsForTarget),
+        c.evaluationShare === null ? '–' : `${(100 * c.evaluationShare).toFixed(0)}%`,
+        c.std === null || c.evaluationShare === null ? '–' : seeds(c.seedsWithMorePrompts),
+      ]),
+    ),
+    '',
+  ];
+}
+
+/** Whether the run reached its target, over every comparison with a spread. */
+function reachedLine(comparisons: ComparisonPower[], target: number): string {
+  const judged = comparisons.filter((c) => c.reached !== null);
+  if (judged.length === 0) return 'No comparison has two seeds: the target cannot be judged.';
+  const missed = judged.filter((c) => !c.reached);
+  const reached = judged.length - missed.length;
+  const flat = judged.filter((c) => c.std === 0).length;
+  const head =
+    `The ±${pct(target)}-point target is reached by ${reached} of ${judged.length} comparisons` +
+    (flat > 0 ? ` (${flat} of them with no spread at all: every seed gave the same difference)` : '');
+  if (missed.length === 0) return `${head}.`;
+  const worst = missed.reduce((a, b) => ((b.seedsForTarget ?? Infinity) > (a.seedsForTarget ?? Infinity) ? b : a));
+  return (
+    `${head}; not by ${missed.map((c) => c.name).join(', ')}. ` +
+    `The widest spread (${worst.name}) would need ${worst.seedsForTarget ?? 'more than 10000'} seeds.`
+  );
+}
+
+const describeSigned = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
+
+/** Per iterated method: its table (iteration 0 is π_ref) and figure; then BCPG-NSA − each other chain per iteration. */
+function iterationLines(results: ExperimentResults, passHead: string, figure: (family: string) => string[]): string[] {
+  const out: string[] = [];
+  const ref = results.reference.eval;
+  const k = results.passK;
+  const levels = iterationLevels(results);
+  out.push(
+    '## Iterations',
+    '',
+    `Each of ${results.iterate.map(methodName).join(', ')} has its own chain: from iteration 2, its last policy ` +
+      "samples the round's rollouts (the same prompts and sampling seeds for every chain) and becomes its π_ref, " +
+      'with a fresh PRM and annotation each round. Iteration 1 is the Table-3 run on the shared data. ' +
+      'Δ: iteration − iteration 1.',
+    '',
+  );
+  for (const m of results.iterate) {
+    const rows = familyRows(results, iterationFamily(m), levels, '1');
+    out.push(
+      `### ${methodName(m)}`,
+      '',
+      table(
+        ['iteration', 'accuracy (%)', passHead, 'Δ accuracy vs iteration 1 (pp)'],
+        [
+          ['0 (π_ref)', pct(ref.accuracy), pct(k === null ? null : ref.passAtK[String(k)]), ''],
+          ...rows.map((r) => [
+            r.level,
+            meanStd(r.accuracy),
+            meanStd(r.passAtK),
+            delta(negate(r.vsReference?.accuracy)),
+          ]),
+        ],
+      ),
+      '',
+      ...figure(iterationFamily(m)),
+    );
+  }
+  const others = results.iterate.filter((m) => m !== 'bcpg-nsa');
+  if (results.iterate.includes('bcpg-nsa') && others.length > 0) {
+    out.push(
+      '### BCPG-NSA against the other chains, iteration by iteration',
+      '',
+      table(
+        ['iteration', ...others.map((m) => `Δ accuracy BCPG-NSA − ${methodName(m)} (pp)`)],
+        levels.map((level) => [
+          level,
+          ...others.map((m) => delta(pairedOf(results, iterationRole('bcpg-nsa', level), iterationRole(m, level)))),
+        ]),
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
+function pairedOf(results: ExperimentResults, a: string, b: string): PairedDifference {
+  const values = (role: string) =>
+    results.seeds.map((s) => results.units.find((u) => u.seed === s && u.roles.includes(role))!.eval.accuracy);
+  return pairedDifference(values(a), values(b));
 }
 
 /** The interval of −d: "row − reference" where familyRows gives "reference − row". */

@@ -4,11 +4,13 @@
 // table rows, the paired differences) lives here too, so the report and the
 // claims read the same figures.
 import type { ObjectiveName } from '../objectives/index.ts';
-import type { LabelSource, Sweeps, Variant } from './plan.ts';
+import type { PowerSection } from './power.ts';
+import { iterationRole, type LabelSource, type Sweeps, type Variant } from './plan.ts';
 import { pairedDifference, spread, type PairedDifference, type Spread } from './stats.ts';
 
 export const RESULTS_FORMAT = 'gemstone-experiment';
-export const RESULTS_VERSION = 1;
+/** 2: iteration chains per method (roles "iteration:<method>:<k>"), per-prompt scores, the power section. */
+export const RESULTS_VERSION = 2;
 
 /** One evaluation on the held-out prompts (the same prompts and sampling seeds for every policy). */
 export interface EvalNumbers {
@@ -23,6 +25,13 @@ export interface EvalNumbers {
   passAtK: Record<string, number>;
   prompts: number;
   samples: number;
+  /**
+   * Correct samples of each held-out prompt, in prompt order (0 or 1 greedy when samples is 0): the
+   * per-prompt scores that split a paired difference's spread into evaluation and training noise.
+   */
+  correctByPrompt?: number[];
+  /** Rows generated together: a row's sampling seed depends on its batch, so pairing needs the same on every policy. */
+  batch?: number;
 }
 
 export interface UnitResult {
@@ -40,6 +49,8 @@ export interface UnitResult {
 export interface DatasetResult {
   seed: number;
   iteration: number;
+  /** From iteration 2: the method whose policy sampled it (each iterated method has its own data). */
+  chain?: ObjectiveName;
   /** After dropping all-right and all-wrong groups (unless keepAll). */
   prompts: number;
   responses: number;
@@ -56,6 +67,7 @@ export interface DatasetResult {
 export interface LabelResult {
   seed: number;
   iteration: number;
+  chain?: ObjectiveName;
   source: LabelSource;
   voters: string[];
   mode: string;
@@ -79,6 +91,12 @@ export interface ExperimentResults {
   config: Record<string, unknown>;
   seeds: number[];
   iterations: number;
+  /** The methods with an iteration chain each (empty with one iteration). */
+  iterate: ObjectiveName[];
+  /** The half-width a paired difference's 95% interval should reach (--target-halfwidth, as a fraction). */
+  targetHalfwidth: number;
+  /** The power of every paired comparison (src/experiment/power.ts), stored for readers of this file. */
+  power?: PowerSection;
   methods: ObjectiveName[];
   sweeps: Sweeps;
   /** BCPG-NSA's β outside the β sweep. */
@@ -159,12 +177,36 @@ export function families(results: ExperimentResults): { family: string; levels: 
   add('method', results.methods.map(String));
   add('beta', (results.sweeps.beta ?? []).map(String));
   add('labels', (results.sweeps.labels ?? []).map(String));
-  if (results.iterations > 1)
-    add(
-      'iteration',
-      Array.from({ length: results.iterations }, (_, i) => String(i + 1)),
-    );
+  for (const m of results.iterate) add(iterationFamily(m), iterationLevels(results));
   return out;
+}
+
+/** The family of a method's chain: its roles are "iteration:<method>:<k>". */
+export const iterationFamily = (method: string): string => iterationRole(method, '').slice(0, -1);
+
+export const iterationLevels = (results: ExperimentResults): string[] =>
+  results.iterations > 1 ? Array.from({ length: results.iterations }, (_, i) => String(i + 1)) : [];
+
+/**
+ * results.json as written by any version: version 1 (only BCPG-NSA iterated, roles "iteration:<k>")
+ * is read as version 2; anything else is refused with what was found.
+ */
+export function readResults(json: unknown, file = 'results.json'): ExperimentResults {
+  const r = json as Partial<ExperimentResults> & { version?: number };
+  if (r === null || typeof r !== 'object' || r.format !== RESULTS_FORMAT)
+    throw new Error(`${file}: not a gemstone experiment's results (format ${JSON.stringify(r?.format)}).`);
+  if (r.version === RESULTS_VERSION) return r as ExperimentResults;
+  if (r.version !== 1)
+    throw new Error(`${file}: results version ${r.version}; this gemstone reads versions 1 and ${RESULTS_VERSION}.`);
+  const old = r as unknown as ExperimentResults;
+  const role = (x: string) => (/^iteration:\d+$/.test(x) ? iterationRole('bcpg-nsa', x.split(':')[1]) : x);
+  return {
+    ...old,
+    version: RESULTS_VERSION,
+    iterate: old.iterations > 1 ? ['bcpg-nsa'] : [],
+    targetHalfwidth: 0.015,
+    units: old.units.map((u) => ({ ...u, roles: u.roles.map(role) })),
+  };
 }
 
 /** Label counts of a source summed over seeds (iteration 1: the data every compared unit trains on). */

@@ -24,7 +24,7 @@ export function spread(values: readonly number[]): Spread {
   return { n, mean, std: Math.sqrt(ss / (n - 1)) };
 }
 
-/** The (1 − α/2) quantile of Student's t with dof degrees of freedom. */
+/** The p-quantile of Student's t with dof degrees of freedom (p = 1 − α/2 for a two-sided interval). */
 export function tQuantile(p: number, dof: number): number {
   if (!(dof >= 1)) throw new Error(`t quantile: degrees of freedom must be ≥ 1, got ${dof}.`);
   if (!(p > 0 && p < 1)) throw new Error(`t quantile: p must lie in (0, 1), got ${p}.`);
@@ -63,4 +63,54 @@ export function sideOf(ci: [number, number]): Side {
   if (ci[0] > 0) return 'above';
   if (ci[1] < 0) return 'below';
   return 'overlaps';
+}
+
+// Power of a paired comparison over n seeds with a per-seed spread s_d of the
+// differences (docs/algorithms.md, § 6.1): the interval's half-width (Eq. S1),
+// the smallest difference the run would detect (Eq. S2), and how many seeds
+// would reach a given half-width at that spread.
+
+/** Eq. S1: half-width of the two-sided t-interval, t_{1−α/2, n−1} · s_d / √n. */
+export function halfWidth(std: number, n: number, level = 0.95): number {
+  return tQuantile(1 - (1 - level) / 2, n - 1) * (std / Math.sqrt(n));
+}
+
+/**
+ * Eq. S2: the minimum detectable difference of a paired t-test, two-sided at
+ * α with power 1 − β: MDE = (t_{1−α/2, n−1} + t_{1−β, n−1}) · s_d / √n.
+ */
+export function minimumDetectable(std: number, n: number, alpha = 0.05, power = 0.8): number {
+  return (tQuantile(1 - alpha / 2, n - 1) + tQuantile(power, n - 1)) * (std / Math.sqrt(n));
+}
+
+/** The fewest seeds (≥ 2) whose Eq. S1 half-width at spread `std` is at most `target`; null past `limit`. */
+export function seedsNeeded(std: number, target: number, level = 0.95, limit = 10_000): number | null {
+  if (!(target > 0)) throw new Error(`seeds needed: the target half-width must be > 0, got ${target}.`);
+  for (let n = 2; n <= limit; n++) if (halfWidth(std, n, level) <= target) return n;
+  return null;
+}
+
+/**
+ * Eq. S3: the evaluation's share of a per-seed difference's variance. On one
+ * seed, two policies scored on the same P held-out prompts differ by the mean
+ * of the per-prompt differences d_p (each a mean over the samples); with the
+ * prompts as draws from the task, that mean has variance var(d_p) / P. Averaged
+ * over seeds it is the part of s_d² that more held-out prompts (or samples)
+ * would shrink; the rest is training noise, which only more seeds average out.
+ * Null without per-prompt scores or with fewer than two prompts.
+ */
+export function evaluationVariance(
+  a: readonly (readonly number[] | undefined)[],
+  b: readonly (readonly number[] | undefined)[],
+): number | null {
+  if (a.length !== b.length || a.length === 0) return null;
+  let sum = 0;
+  for (let s = 0; s < a.length; s++) {
+    const x = a[s];
+    const y = b[s];
+    if (x === undefined || y === undefined || x.length !== y.length || x.length < 2) return null;
+    const d = spread(x.map((v, p) => v - y[p]));
+    sum += (d.std ?? 0) ** 2 / d.n;
+  }
+  return sum / a.length;
 }

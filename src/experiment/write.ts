@@ -11,7 +11,7 @@ import { buildReport } from './report.ts';
 import type { ExperimentResults } from './results.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
-const FIGURE_PATTERN = /^accuracy-by-[a-z]+\.svg$/;
+const FIGURE_PATTERN = /^accuracy-by-[a-z-]+\.svg$/;
 
 export interface Written {
   report: string;

@@ -22,6 +22,8 @@ export interface EvaluationOptions {
   /** `gemstone eval` may ask for another temperature or seed; the pipeline's faces never do. */
   temperature?: number;
   seed?: number;
+  /** Each prompt's correct count too (the experiment's per-prompt paired scores). */
+  perPrompt?: boolean;
 }
 
 /** The k of pass@k reported: 1 and the sample count. */
@@ -40,6 +42,7 @@ export async function evaluatePolicy(
     temperature: options.temperature ?? EVALUATION.temperature,
     seed: options.seed ?? EVALUATION.seed,
     batchRows: options.batch,
+    perPrompt: options.perPrompt,
   });
 }
 

@@ -29,6 +29,8 @@ export interface EvalResult {
   passAtK: Record<number, number>;
   samples: number;
   temperature: number;
+  /** With options.perPrompt: correct samples of each problem in order (greedy 0/1 when samples is 0). */
+  correctByPrompt?: number[];
 }
 
 export async function evaluate(
@@ -43,6 +45,8 @@ export async function evaluate(
     seed: number;
     /** Sequences generated together (default: sized by the adapter). */
     batchRows?: number;
+    /** Also return each problem's correct count (the experiment's paired per-prompt scores). */
+    perPrompt?: boolean;
   },
 ): Promise<EvalResult> {
   const greedy = await sampleRollouts(model, tokenizer, task, problems, {
@@ -62,6 +66,10 @@ export async function evaluate(
     samples: options.samples,
     temperature: options.temperature,
   };
+  if (options.perPrompt) {
+    const right = new Set(greedy.filter((r) => r.reward === 1).map((r) => r.prompt_id));
+    result.correctByPrompt = problems.map((p) => (right.has(p.id) ? 1 : 0));
+  }
   if (options.samples > 0) {
     const sampled = await sampleRollouts(model, tokenizer, task, problems, {
       group: options.samples,
@@ -74,6 +82,7 @@ export async function evaluate(
     for (const r of sampled) correct.set(r.prompt_id, (correct.get(r.prompt_id) ?? 0) + r.reward);
     result.accuracy = sampled.filter((r) => r.reward === 1).length / Math.max(1, sampled.length);
     result.accuracyKind = 'sampled';
+    if (options.perPrompt) result.correctByPrompt = problems.map((p) => correct.get(p.id) ?? 0);
     for (const k of options.ks) {
       let sum = 0;
       for (const p of problems) sum += passAtK(options.samples, correct.get(p.id) ?? 0, k);
