@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../src/gpu/context.ts';
+import { attentionForward } from '../src/kernels/attention.ts';
+import { layernormForward } from '../src/kernels/layernorm.ts';
 import { defaultTuningStore, tuningKey } from '../src/gpu/tuning-store.ts';
 import {
   applyTuning,
@@ -70,6 +72,40 @@ describe('tuning (llvmpipe)', () => {
     expect(tuning.decodeWG).toBe(defaults.decodeWG);
     const entry = await searchMatmulBlocks(context, undefined, { forms: [], widths: [] });
     expect(readTuningEntry({ ...entry, kernels: tuning })).not.toBeNull();
+  });
+
+  it("the kernels take the context's tuned tiles and workgroup sizes (one the adapter refuses shows it)", async () => {
+    const [rows, C] = [4, 8];
+    const view = (n: number) => context.tensor('test.view', n);
+    const views = { x: view(rows * C), weight: view(C), bias: view(C), out: view(rows * C), mean: view(rows) };
+    const rstd = view(rows);
+    const qkv = view(3 * 4 * 32);
+    const att = view(16);
+    const attOut = view(4 * 32);
+    const run = {
+      layernorm: () => layernormForward(context, { ...views, rstd, rows, C }),
+      attention: () => attentionForward(context, { qkv, out: attOut, att, B: 1, T: 4, C: 32, H: 1 }),
+    };
+    const tooLarge = context.device.limits.maxComputeInvocationsPerWorkgroup * 2;
+    const defaults = defaultKernelTuning();
+    try {
+      for (const [name, tuned] of [
+        ['layernorm', { ...defaults, layernormWG: tooLarge }],
+        ['attention', { ...defaults, attention: { ...defaults.attention, forward: { R: 8, WG: tooLarge } } }],
+      ] as const) {
+        context.kernelTuning = tuned;
+        await expect(
+          run[name]().then(() => context.sync()),
+          name,
+        ).rejects.toThrow();
+        context.kernelTuning = null;
+        await run[name]();
+        await context.sync();
+      }
+    } finally {
+      context.kernelTuning = null;
+      for (const v of [...Object.values(views), rstd, qkv, att, attOut]) context.destroyBuffer(v.buffer);
+    }
   });
 
   it('reuses the stored entry for this adapter, and ignores one it cannot trust', async () => {

@@ -90,7 +90,7 @@ export class GpuContext {
   matmulTuning: MatmulTuning | null = null;
   /** Attention tiles and row-kernel workgroup sizes measured on this device (null: the defaults). */
   kernelTuning: KernelTuning | null = null;
-  /** Where matmulTuning came from, for reports. */
+  /** Where matmulTuning and kernelTuning came from, for reports. */
   tuning: { source: 'defaults' | 'cache' | 'search'; where: string } = {
     source: 'defaults',
     where: 'src/kernels/tuning.ts',
