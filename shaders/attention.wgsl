@@ -30,7 +30,7 @@
 // backward_*: qkv, dout, att → scratch [B, H, T, T], out = dqkv [B, T, 3C].
 struct Params { B: u32, T: u32, C: u32, H: u32 }
 
-const WG: u32 = 64u;
+const WG: u32 = 64u; // threads per workgroup (set by the host: src/kernels/tuning.ts)
 const D4: u32 = 8u; // *_vec4 only: d / 4 (set by the host)
 const R: u32 = 4u; // *_vec4 only: rows (queries or keys) per thread (set by the host)
 const NEG: f32 = -3.402823e38;

@@ -10,7 +10,7 @@
 // Dispatch: ceil(B·H / WG) workgroups (x only).
 struct Params { B: u32, H: u32, C: u32, position: u32, maxT: u32, mapped: u32, qStride: u32, pad2: u32 }
 
-const WG: u32 = 64u;
+const WG: u32 = 64u; // threads per workgroup (set by the host: src/kernels/tuning.ts)
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> kCache: array<f32>;

@@ -11,7 +11,7 @@
 // Dispatch: x · y workgroups of WG threads over rows (or C); y > 1 only past 65535 workgroups.
 struct Params { rows: u32, C: u32, eps: f32, pad0: u32 }
 
-const WG: u32 = 64u;
+const WG: u32 = 64u; // threads per workgroup (set by the host: src/kernels/tuning.ts)
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> weight: array<f32>;

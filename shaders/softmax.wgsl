@@ -4,7 +4,7 @@
 // Dispatch: x = rows (y > 1 when rows exceed 65535: row = wid.x + wid.y · groups.x).
 struct Params { rows: u32, cols: u32, pad0: u32, pad1: u32 }
 
-const WG: u32 = 64u;
+const WG: u32 = 64u; // threads a row, a power of two (set by the host: src/kernels/tuning.ts)
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> dp: array<f32>;

@@ -4,7 +4,14 @@ import process from 'node:process';
 import { GpuContext } from '../../src/gpu/context.ts';
 import type { AdapterReport } from '../../src/gpu/device.ts';
 import { defaultTuningStore, tuningKey } from '../../src/gpu/tuning-store.ts';
-import { applyTuning, readTuningEntry, type TuningOutcome, type TuningSearch } from '../../src/kernels/autotune.ts';
+import {
+  applyTuning,
+  readTuningEntry,
+  useTuning,
+  type KernelSearch,
+  type TuningOutcome,
+  type TuningSearch,
+} from '../../src/kernels/autotune.ts';
 import { matmul } from '../../src/kernels/matmul.ts';
 import type { MatmulBlock } from '../../src/kernels/tuning.ts';
 import { matmulReference } from '../../src/reference/matmul.ts';
@@ -25,8 +32,8 @@ export function doctorCommand() {
       {
         key: 'tune',
         help:
-          "measure the kernels' block shapes on this adapter again (a search of a minute or so), keep them in " +
-          "the tuning cache, and print each candidate's speed",
+          "measure the kernels' block shapes, attention tiles and workgroup sizes on this adapter again (a search " +
+          "of a minute or so), keep them in the tuning cache, and print each candidate's speed",
         kind: { type: 'boolean' },
       },
     ],
@@ -93,13 +100,21 @@ async function tune(context: GpuContext, search: boolean, reporter: Reporter): P
         `tuning matmul ${s.form} ${s.width} (${M}×${N}×${K}): chose ${block(s.chosen)}; GFLOP/s ${timings}`,
       );
   };
+  const onKernelSearch = (s: KernelSearch) => {
+    const unit = s.kernel.startsWith('attention') && s.kernel !== 'attention decode' ? 'R×WG' : 'WG';
+    const timings = s.candidates.map((c) => `${c.label} ${c.ms.toFixed(3)}`).join(', ');
+    if (reporter.mode !== 'json')
+      reporter.result(`tuning ${s.kernel} (${s.shape}): chose ${unit} ${s.chosen}; ms per call ${timings}`);
+  };
   if (search && reporter.mode !== 'json')
-    reporter.result('tuning: measuring block shapes (TM×TN×WG) on this adapter ...');
-  if (search) return applyTuning(context, 'search', { onSearch });
+    reporter.result(
+      'tuning: measuring block shapes (TM×TN×WG), attention tiles (R×WG) and workgroup sizes on this adapter ...',
+    );
+  if (search) return applyTuning(context, 'search', { onSearch, onKernelSearch });
   const store = await defaultTuningStore();
   const cached = readTuningEntry(await store.load(await tuningKey(context.report)));
   if (cached === null) return { source: 'defaults', where: 'src/kernels/tuning.ts', entry: null };
-  context.matmulTuning = cached.matmul;
+  useTuning(context, cached);
   return { source: 'cache', where: store.where, entry: cached };
 }
 

@@ -3,7 +3,7 @@
 // go in one submission, upload and read-back, and GPU errors surfaced as
 // exceptions at the next sync point instead of hangs.
 import type { TuningMode } from '../kernels/autotune.ts';
-import type { MatmulTuning } from '../kernels/tuning.ts';
+import type { KernelTuning, MatmulTuning } from '../kernels/tuning.ts';
 import { acquireDevice, type AcquireOptions, type AdapterReport } from './device.ts';
 import { readEnv, type RuntimeName } from './runtime.ts';
 import {
@@ -46,6 +46,10 @@ export interface Dispatch {
 
 const UNIFORM_SLOT = 256; // ≥ minUniformBufferOffsetAlignment on every adapter
 const UNIFORM_SLOTS = 1024;
+// Uploads made while commands are recorded are staged here and copied in order (upload()); larger ones flush.
+const UPLOAD_RING_MIN = 1 << 20;
+const UPLOAD_RING_MAX = 16 << 20;
+const COPY_ALIGNMENT = 4;
 const MAX_BIND_GROUPS = 4096;
 export class GpuContext {
   readonly device: GPUDevice;
@@ -72,6 +76,11 @@ export class GpuContext {
   private readonly uniformRing: GPUBuffer;
   private readonly uniformStaging = new Uint8Array(UNIFORM_SLOT * UNIFORM_SLOTS);
   private uniformUsed = 0;
+  private uploadRing: GPUBuffer | null = null;
+  private uploadUsed = 0;
+  /** Rings outgrown while commands that copy out of them were recorded: destroyed once those are submitted. */
+  private retiredRings: GPUBuffer[] = [];
+  private submitCount = 0;
   private dispatchCount = 0;
   private readonly bindGroups = new Map<string, { group: GPUBindGroup; buffers: Set<GPUBuffer> }>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
@@ -79,7 +88,9 @@ export class GpuContext {
   private bindGroupCount = 0;
   /** Block shapes measured on this device (null: the defaults in src/kernels/tuning.ts). */
   matmulTuning: MatmulTuning | null = null;
-  /** Where matmulTuning came from, for reports. */
+  /** Attention tiles and row-kernel workgroup sizes measured on this device (null: the defaults). */
+  kernelTuning: KernelTuning | null = null;
+  /** Where matmulTuning and kernelTuning came from, for reports. */
   tuning: { source: 'defaults' | 'cache' | 'search'; where: string } = {
     source: 'defaults',
     where: 'src/kernels/tuning.ts',
@@ -175,16 +186,71 @@ export class GpuContext {
     const size = typeof data === 'number' ? data * 4 : data.byteLength;
     const buffer = this.createBuffer(label, size);
     const view = { buffer, offset: 0, size };
-    if (typeof data !== 'number') this.upload(view, data);
+    // A new buffer no recorded command uses: written at once, nothing to keep in order.
+    if (typeof data !== 'number') this.writeNow(view, data);
     return view;
   }
 
-  /** Writes data into a view, after everything recorded so far (queue writes otherwise overtake unsubmitted work). */
+  /**
+   * Writes data into a view, after everything recorded so far. A queue write runs before commands still being
+   * recorded, so while some are, the bytes go to a staging ring at once and a copy into the view is recorded
+   * in order with the dispatches: no extra submit. Ring space is reused only after the submit that copies it.
+   */
   upload(view: BufferView, data: ArrayBufferView): void {
     if (data.byteLength > view.size)
       throw new Error(`upload of ${data.byteLength} bytes into a view of ${view.size} (${view.buffer.label}).`);
-    if (this.encoder !== null) this.flush();
+    if (this.encoder === null || data.byteLength === 0) {
+      this.writeNow(view, data);
+      return;
+    }
+    const bytes = data.byteLength;
+    if (bytes % COPY_ALIGNMENT !== 0 || view.offset % COPY_ALIGNMENT !== 0 || bytes > UPLOAD_RING_MAX) {
+      this.flush();
+      this.writeNow(view, data);
+      return;
+    }
+    const ring = this.uploadSpace(bytes);
+    if (this.encoder === null) {
+      this.writeNow(view, data); // uploadSpace flushed: nothing is recorded now
+      return;
+    }
+    const at = this.uploadUsed;
+    this.uploadUsed += bytes;
+    this.device.queue.writeBuffer(ring, at, data.buffer, data.byteOffset, data.byteLength);
+    this.endPass();
+    this.encoder.copyBufferToBuffer(ring, at, view.buffer, view.offset, bytes);
+  }
+
+  /** Submits made so far (flushes and reads): uploads between recorded dispatches add none. */
+  get submits(): number {
+    return this.submitCount;
+  }
+
+  private writeNow(view: BufferView, data: ArrayBufferView): void {
     this.device.queue.writeBuffer(view.buffer, view.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /**
+   * The staging ring with `bytes` free after uploadUsed. A full ring is replaced by one twice as large (the old
+   * one kept until the copies out of it are submitted); a full ring of the largest size is emptied by a flush.
+   */
+  private uploadSpace(bytes: number): GPUBuffer {
+    const size = this.uploadRing?.size ?? 0;
+    if (this.uploadRing !== null && this.uploadUsed + bytes <= size) return this.uploadRing;
+    if (this.uploadRing !== null && size >= UPLOAD_RING_MAX) {
+      this.flush(); // its copies are submitted: the ring's bytes may be written again
+      return this.uploadRing;
+    }
+    if (this.uploadRing !== null) this.retiredRings.push(this.uploadRing);
+    let grown = Math.max(UPLOAD_RING_MIN, 2 * size);
+    while (grown < bytes) grown *= 2;
+    this.uploadRing = this.device.createBuffer({
+      label: 'gemstone.upload-ring',
+      size: Math.min(grown, UPLOAD_RING_MAX),
+      usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    this.uploadUsed = 0;
+    return this.uploadRing;
   }
 
   /** Copies a view back to the CPU. Flushes pending work; throws the first GPU error, if any. */
@@ -207,6 +273,7 @@ export class GpuContext {
     const encoder = this.device.createCommandEncoder({ label: 'gemstone.read' });
     encoder.copyBufferToBuffer(view.buffer, view.offset, staging, 0, size);
     this.device.queue.submit([encoder.finish()]);
+    this.submitCount += 1;
     try {
       await this.guard(staging.mapAsync(GPUMapMode.READ));
       return staging.getMappedRange().slice(0, view.size);
@@ -384,8 +451,13 @@ export class GpuContext {
     }
     if (this.encoder !== null) {
       this.device.queue.submit([this.encoder.finish()]);
+      this.submitCount += 1;
       this.encoder = null;
     }
+    this.uploadUsed = 0;
+    // Destroyed after the submit that copies out of them: the copies still run.
+    for (const ring of this.retiredRings) ring.destroy();
+    this.retiredRings = [];
   }
 
   /** Flushes and waits until the GPU has finished; throws the first GPU error, if any. */
@@ -398,6 +470,7 @@ export class GpuContext {
     this.flush();
     for (const buffer of [...this.live.keys()]) this.destroyBuffer(buffer);
     this.uniformRing.destroy();
+    this.uploadRing?.destroy();
     this.spares?.read.destroy();
     this.spares?.write.destroy();
     this.device.destroy();

@@ -5,8 +5,9 @@
 import type { AdapterReport } from './device.ts';
 import { detectRuntime, readEnv } from './runtime.ts';
 
-/** Bump when the kernels' block parameters change meaning: older entries are then ignored. */
-export const TUNING_VERSION = 1;
+/** Bump when the kernels' block parameters change meaning: older entries are then ignored.
+ * 2: attention tiles and the row kernels' workgroup sizes joined the matmul blocks. */
+export const TUNING_VERSION = 2;
 
 export interface TuningStore {
   /** Where entries are kept, for messages. */

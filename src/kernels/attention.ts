@@ -5,8 +5,7 @@
 // [B, T, 3C]. Everything is recorded into the context; nothing is read back.
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
-
-const WG = 64; // shaders/attention.wgsl, shaders/attention_decode.wgsl
+import { attentionTile, SHADER_WG, workgroupDefine, type AttentionTile } from './tuning.ts';
 
 export interface AttentionShape {
   B: number;
@@ -31,12 +30,12 @@ function params({ B, T, C, H }: AttentionShape): Uint32Array {
   return new Uint32Array([B, T, C, H]);
 }
 
-function rowGrid(context: GpuContext, rows: number): [number, number] {
+function rowGrid(context: GpuContext, rows: number, WG: number): [number, number] {
   return grid1d(Math.ceil(rows / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
 }
 
-// Head sizes that are multiples of 4 run the *_vec4 entry points: vec4 rows, R rows per
-// thread (one pipeline per head size). Others run the scalar ones, one thread per row.
+// Head sizes that are multiples of 4 run the *_vec4 entry points: vec4 rows, R rows per thread in
+// workgroups of WG (one pipeline per head size and tile). Others run the scalar ones, one thread per row.
 interface Plan {
   kernel(entryPoint: 'forward' | 'backward_query' | 'backward_key'): {
     shader: string;
@@ -46,21 +45,26 @@ interface Plan {
   workgroups: [number, number];
 }
 
-// Measured on llvmpipe (B=16, T=128): R=8 beat 2, 4 and 16 at d=32 and 4 at d=64.
-function rowsPerThread(d: number): number {
-  return d <= 64 ? 8 : d <= 128 ? 4 : 2;
+/** The tile for this pass: given, else measured on this device for this head size, else the default. */
+function chooseTile(context: GpuContext, d: number, pass: 'forward' | 'backward', tile?: AttentionTile): AttentionTile {
+  if (tile !== undefined) return tile;
+  const tuned = context.kernelTuning?.attention;
+  return tuned !== undefined && tuned.d === d ? tuned[pass] : attentionTile(d);
 }
 
-function plan(context: GpuContext, { B, T, C, H }: AttentionShape): Plan {
+function plan(context: GpuContext, { B, T, C, H }: AttentionShape, tile: AttentionTile): Plan {
   const d = C / H;
   if (d % 4 !== 0) {
-    return { kernel: (entryPoint) => ({ shader: 'attention', entryPoint }), workgroups: rowGrid(context, B * H * T) };
+    return {
+      kernel: (entryPoint) => ({ shader: 'attention', entryPoint }),
+      workgroups: rowGrid(context, B * H * T, SHADER_WG),
+    };
   }
-  const R = rowsPerThread(d);
-  const defines = { D4: d / 4, R };
+  const { R, WG } = tile;
+  const defines = { D4: d / 4, R, ...workgroupDefine(WG) };
   return {
     kernel: (entryPoint) => ({ shader: 'attention', entryPoint: `${entryPoint}_vec4`, defines }),
-    workgroups: rowGrid(context, B * H * Math.ceil(T / R)),
+    workgroups: rowGrid(context, B * H * Math.ceil(T / R), WG),
   };
 }
 
@@ -101,13 +105,15 @@ export interface AttentionForwardArgs extends AttentionShape {
   out: BufferView;
   /** [B, H, T, T], written (=): post-softmax probabilities, zeros above the diagonal */
   att: BufferView;
+  /** R and WG of the vec4 kernel (head sizes that are multiples of 4); default: the context's tuning. */
+  tile?: AttentionTile;
 }
 
 /** out, att = causal attention of qkv (scale 1/√d); att is what backward needs. */
 export async function attentionForward(context: GpuContext, args: AttentionForwardArgs): Promise<void> {
   const { qkv, out, att, B, T, C, H } = args;
   check('attentionForward', args, { qkv: [qkv, B * T * 3 * C], out: [out, B * T * C], att: [att, B * H * T * T] });
-  const p = plan(context, args);
+  const p = plan(context, args, chooseTile(context, C / H, 'forward', args.tile));
   await context.run({
     kernel: p.kernel('forward'),
     // dout and scratch are not used by the forward entry points: the context binds spare slots for them.
@@ -128,6 +134,8 @@ export interface AttentionBackwardArgs extends AttentionShape {
   dqkv: BufferView;
   /** attentionScratchElements(B, T, C, H) f32 values; if left out, one cached per context and size is used. */
   scratch?: BufferView;
+  /** R and WG of the vec4 kernels (head sizes that are multiples of 4); default: the context's tuning. */
+  tile?: AttentionTile;
 }
 
 /**
@@ -149,7 +157,7 @@ export async function attentionBackward(context: GpuContext, args: AttentionBack
   });
   const buffers = { qkv, qkv4: qkv, dout, dout4: dout, att, scratch, out: dqkv };
   const uniform = params(args);
-  const p = plan(context, args);
+  const p = plan(context, args, chooseTile(context, C / H, 'backward', args.tile));
   await context.run({ kernel: p.kernel('backward_query'), buffers, uniform, workgroups: p.workgroups });
   await context.run({ kernel: p.kernel('backward_key'), buffers, uniform, workgroups: p.workgroups });
 }
@@ -175,6 +183,8 @@ export interface AttentionDecodeArgs {
   /** the new token's position (0-based); it attends to 0 … position inclusive */
   position: number;
   maxT: number;
+  /** Threads per workgroup; default: the context's tuning. */
+  WG?: number;
 }
 
 /** One sampling step with a KV cache: out = row `position` of causal attention over the cached sequence. */
@@ -203,8 +213,12 @@ export async function attentionDecode(context: GpuContext, args: AttentionDecode
     throw new Error(`attentionDecode: rows holds ${Math.floor(rows.size / 4)} values, needs ${B}.`);
   // Head sizes that are multiples of 4 keep q and the output in vec4 registers (one pipeline per head size).
   const vec4 = d % 4 === 0 && qStride % 4 === 0;
+  const WG = args.WG ?? context.kernelTuning?.decodeWG ?? SHADER_WG;
+  const wg = workgroupDefine(WG);
   await context.run({
-    kernel: vec4 ? { shader: 'attention_decode_vec4', defines: { D4: d / 4 } } : { shader: 'attention_decode' },
+    kernel: vec4
+      ? { shader: 'attention_decode_vec4', defines: { D4: d / 4, ...wg } }
+      : { shader: 'attention_decode', defines: wg },
     // Unmapped, the kernel never reads rows: q fills the binding.
     buffers: { q, kCache, vCache, out, rows: rows ?? q },
     uniform: new Uint32Array([B, H, C, position, maxT, rows === undefined ? 0 : 1, qStride, 0]),

@@ -83,17 +83,18 @@ export function bucketTokens(tokenIds: ArrayLike<number>): { words: Uint32Array;
 const scratch = new WeakMap<GpuContext, { buffer: GPUBuffer; bytes: number }>();
 
 function bucketsView(context: GpuContext, words: Uint32Array): BufferView {
-  // Work recorded earlier may still read the previous buckets: submit it before this write,
-  // since queue.writeBuffer lands ahead of anything not yet submitted.
-  context.flush();
   let held = scratch.get(context);
   if (held === undefined || held.bytes < words.byteLength) {
-    if (held !== undefined) context.destroyBuffer(held.buffer); // already submitted: safe to destroy
+    if (held !== undefined) {
+      context.flush(); // work recorded earlier may still read the old buffer: submitted before it goes
+      context.destroyBuffer(held.buffer);
+    }
     const bytes = Math.max(256, 2 ** Math.ceil(Math.log2(words.byteLength)));
     held = { buffer: context.createBuffer('gemstone.encoder-buckets', bytes), bytes };
     scratch.set(context, held);
   }
   const view = { buffer: held.buffer, offset: 0, size: words.byteLength };
+  // Work recorded earlier may still read the previous buckets: upload() keeps this write after it.
   context.upload(view, words);
   return view;
 }

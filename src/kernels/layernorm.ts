@@ -3,8 +3,7 @@
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { LAYER_NORM_EPS } from '../model/config.ts';
 import { grid1d } from './grid.ts';
-
-const WG = 64;
+import { SHADER_WG, workgroupDefine } from './tuning.ts';
 
 export interface LayernormForwardArgs {
   x: BufferView; // [rows, C]
@@ -15,6 +14,8 @@ export interface LayernormForwardArgs {
   rstd: BufferView; // [rows], saved for backward
   rows: number;
   C: number;
+  /** Threads per workgroup; default: the context's tuning. */
+  WG?: number;
 }
 
 export interface LayernormBackwardArgs {
@@ -28,6 +29,8 @@ export interface LayernormBackwardArgs {
   dbias: BufferView; // [C], +=
   rows: number;
   C: number;
+  /** Threads per workgroup; default: the context's tuning. */
+  WG?: number;
 }
 
 function params(rows: number, C: number): ArrayBuffer {
@@ -42,8 +45,19 @@ function need(what: string, view: BufferView, elements: number): void {
     throw new Error(`layernorm: ${what} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
 }
 
-function grid(context: GpuContext, threads: number): [number, number] {
-  return grid1d(Math.ceil(threads / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
+// Every sum runs in one thread, so the workgroup size never changes a result, only the speed.
+function launch(
+  context: GpuContext,
+  given?: number,
+): {
+  defines: Record<string, number>;
+  grid: (threads: number) => [number, number];
+} {
+  const WG = given ?? context.kernelTuning?.layernormWG ?? SHADER_WG;
+  return {
+    defines: workgroupDefine(WG),
+    grid: (threads) => grid1d(Math.ceil(threads / WG), context.device.limits.maxComputeWorkgroupsPerDimension),
+  };
 }
 
 /** out = (x − mean)·rstd·weight + bias per row; writes mean and rstd. */
@@ -56,11 +70,12 @@ export async function layernormForward(context: GpuContext, args: LayernormForwa
   need('mean', mean, rows);
   need('rstd', rstd, rows);
   if (rows === 0 || C === 0) return;
+  const { defines, grid } = launch(context, args.WG);
   await context.run({
-    kernel: { shader: 'layernorm', entryPoint: 'forward' },
+    kernel: { shader: 'layernorm', entryPoint: 'forward', defines },
     buffers: { x, weight, bias, out, mean, rstd },
     uniform: params(rows, C),
-    workgroups: grid(context, rows),
+    workgroups: grid(rows),
   });
 }
 
@@ -78,22 +93,23 @@ export async function layernormBackward(context: GpuContext, args: LayernormBack
   if (rows === 0 || C === 0) return;
   const shared = { x, weight, dout, mean, rstd };
   const uniform = params(rows, C);
+  const { defines, grid } = launch(context, args.WG);
   await context.run({
-    kernel: { shader: 'layernorm', entryPoint: 'backward_dx' },
+    kernel: { shader: 'layernorm', entryPoint: 'backward_dx', defines },
     buffers: { ...shared, out: dx },
     uniform,
-    workgroups: grid(context, rows),
+    workgroups: grid(rows),
   });
   await context.run({
-    kernel: { shader: 'layernorm', entryPoint: 'backward_dweight' },
+    kernel: { shader: 'layernorm', entryPoint: 'backward_dweight', defines },
     buffers: { ...shared, out: dweight },
     uniform,
-    workgroups: grid(context, C),
+    workgroups: grid(C),
   });
   await context.run({
-    kernel: { shader: 'layernorm', entryPoint: 'backward_dbias' },
+    kernel: { shader: 'layernorm', entryPoint: 'backward_dbias', defines },
     buffers: { ...shared, out: dbias },
     uniform,
-    workgroups: grid(context, C),
+    workgroups: grid(C),
   });
 }

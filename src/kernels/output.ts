@@ -2,6 +2,8 @@
 // per row (shaders/output_logprob.wgsl); CPU twin in src/reference/output.ts.
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
+import { rowsWorkgroup } from './rows.ts';
+import { workgroupDefine } from './tuning.ts';
 
 export interface OutputLogprobsArgs {
   /** [rows, V] f32; OVERWRITTEN with dlogits = c · (softmax − onehot(target)) */
@@ -17,6 +19,8 @@ export interface OutputLogprobsArgs {
   V: number;
   /** Row stride of logits (the padded vocabulary, ≥ V); default V. */
   stride?: number;
+  /** Threads a row (a power of two); default: the context's tuning of the softmax rows. */
+  WG?: number;
 }
 
 /**
@@ -41,7 +45,7 @@ export async function outputLogprobs(context: GpuContext, args: OutputLogprobsAr
       throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
   await context.run({
-    kernel: { shader: 'output_logprob' },
+    kernel: { shader: 'output_logprob', defines: workgroupDefine(rowsWorkgroup(context, args.WG)) },
     buffers: { targets, coefficients, logits, logprobs },
     uniform: new Uint32Array([rows, V, stride, 0]),
     workgroups: grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension),

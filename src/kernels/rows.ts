@@ -1,6 +1,7 @@
 // Row-wise kernels: softmax (forward, backward) and reductions.
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
+import { SHADER_WG, workgroupDefine } from './tuning.ts';
 
 function rowParams(rows: number, cols: number): Uint32Array {
   return new Uint32Array([rows, cols, 0, 0]);
@@ -10,7 +11,7 @@ function rowGrid(context: GpuContext, rows: number): [number, number] {
   return grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension);
 }
 
-/** One workgroup a row: the dispatch every row kernel below shares. */
+/** One workgroup a row: the dispatch every row kernel below shares; WG sets its size (a power of two). */
 function runRows(
   context: GpuContext,
   shader: string,
@@ -18,24 +19,31 @@ function runRows(
   rows: number,
   cols: number,
   buffers: Record<string, BufferView>,
+  WG = SHADER_WG,
 ): Promise<void> {
   return context.run({
-    kernel: { shader, entryPoint },
+    kernel: { shader, entryPoint, defines: workgroupDefine(WG) },
     buffers,
     uniform: rowParams(rows, cols),
     workgroups: rowGrid(context, rows),
   });
 }
 
-/** out = softmax(x) along each of `rows` rows of `cols` values. */
+/** Threads per softmax row: given, else measured on this device, else the shader's. */
+export function rowsWorkgroup(context: GpuContext, WG?: number): number {
+  return WG ?? context.kernelTuning?.rowsWG ?? SHADER_WG;
+}
+
+/** out = softmax(x) along each of `rows` rows of `cols` values; WG threads a row (default: the tuning). */
 export async function softmax(
   context: GpuContext,
   rows: number,
   cols: number,
   x: BufferView,
   out: BufferView,
+  WG?: number,
 ): Promise<void> {
-  await runRows(context, 'softmax', 'forward', rows, cols, { x, dp: x, out });
+  await runRows(context, 'softmax', 'forward', rows, cols, { x, dp: x, out }, rowsWorkgroup(context, WG));
 }
 
 /** dx = p ⊙ (dp − Σ p ⊙ dp) along each row, given the forward's output p. */
@@ -46,8 +54,9 @@ export async function softmaxBackward(
   p: BufferView,
   dp: BufferView,
   dx: BufferView,
+  WG?: number,
 ): Promise<void> {
-  await runRows(context, 'softmax', 'backward', rows, cols, { x: p, dp, out: dx });
+  await runRows(context, 'softmax', 'backward', rows, cols, { x: p, dp, out: dx }, rowsWorkgroup(context, WG));
 }
 
 export async function rowSum(

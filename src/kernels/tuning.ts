@@ -102,3 +102,97 @@ export function matmulBlock(kind: AdapterKind, form: MatmulForm, N = Infinity): 
       return (N < 512 ? LLVMPIPE_NARROW : LLVMPIPE_WIDE)[form];
   }
 }
+
+// ---- attention tiles and row-kernel workgroup sizes ---------------------------------------------
+
+/** The vec4 attention kernels' tile (shaders/attention.wgsl): R rows (queries or keys) per thread, WG threads. */
+export interface AttentionTile {
+  R: number;
+  WG: number;
+}
+
+/** Workgroup size the row kernels' WGSL declares; a define is passed only for other sizes (fewer pipelines). */
+export const SHADER_WG = 64;
+
+/** The define that sets a kernel's workgroup size: none at the shader's own, so the default keeps one pipeline. */
+export function workgroupDefine(WG: number): Record<string, number> {
+  return WG === SHADER_WG ? {} : { WG };
+}
+
+// Measured on llvmpipe (B=16, T=128): R=8 beat 2, 4 and 16 at d=32 and 4 at d=64.
+export function rowsPerThread(d: number): number {
+  return d <= 64 ? 8 : d <= 128 ? 4 : 2;
+}
+
+export function attentionTile(d: number): AttentionTile {
+  return { R: rowsPerThread(d), WG: SHADER_WG };
+}
+
+/**
+ * Tiles and workgroup sizes measured on this device (src/kernels/autotune.ts). Attention's apply to the
+ * head size d they were measured at (other head sizes keep the defaults).
+ */
+export interface KernelTuning {
+  attention: { d: number; forward: AttentionTile; backward: AttentionTile };
+  /** attention_decode*.wgsl: a thread per (row, head). */
+  decodeWG: number;
+  /** layernorm.wgsl: a thread per row (forward, dx) or column (dweight, dbias). */
+  layernormWG: number;
+  /** softmax.wgsl and output_logprob.wgsl: a workgroup per row, a tree reduction over WG threads. */
+  rowsWG: number;
+}
+
+/** The head size of the shipped model (assets/pi-ref-small: width 128, 4 heads), which the search measures. */
+export const TUNED_HEAD_SIZE = 32;
+
+export function defaultKernelTuning(): KernelTuning {
+  const tile = attentionTile(TUNED_HEAD_SIZE);
+  return {
+    attention: { d: TUNED_HEAD_SIZE, forward: tile, backward: tile },
+    decodeWG: SHADER_WG,
+    layernormWG: SHADER_WG,
+    rowsWG: SHADER_WG,
+  };
+}
+
+/**
+ * Attention tiles a search measures at head size d: the default first, then a few neighbours. Software
+ * adapters run a workgroup's threads as SIMD lanes of one CPU thread, so smaller workgroups spread a
+ * small dispatch over more cores; a GPU wants more, smaller threads.
+ */
+export function attentionCandidates(kind: AdapterKind, d: number): AttentionTile[] {
+  const fallback = attentionTile(d);
+  const others: AttentionTile[] =
+    kind === 'gpu'
+      ? [
+          { R: Math.max(1, Math.floor(fallback.R / 2)), WG: 64 },
+          { R: Math.max(1, Math.floor(fallback.R / 4)), WG: 64 },
+        ]
+      : [
+          { R: fallback.R, WG: 32 },
+          { R: fallback.R, WG: 16 },
+          { R: Math.max(1, Math.floor(fallback.R / 2)), WG: 64 },
+        ];
+  const same = (a: AttentionTile, b: AttentionTile) => a.R === b.R && a.WG === b.WG;
+  return [fallback, ...others.filter((t) => !same(t, fallback))].slice(0, 4);
+}
+
+/** Workgroup sizes a search measures for the per-row kernels (powers of two: softmax rows reduce in a tree). */
+export function workgroupCandidates(kind: AdapterKind): number[] {
+  return kind === 'gpu' ? [SHADER_WG, 32, 128] : [SHADER_WG, 32, 16];
+}
+
+/** Every attention tile the search may pick at head size d on these kinds of adapter, for the kernel tests. */
+export function allAttentionCandidates(
+  d: number,
+  kinds: AdapterKind[] = ['gpu', 'llvmpipe', 'swiftshader'],
+): AttentionTile[] {
+  const seen = new Map<string, AttentionTile>();
+  for (const kind of kinds) for (const t of attentionCandidates(kind, d)) seen.set(`${t.R}×${t.WG}`, t);
+  return [...seen.values()];
+}
+
+/** Every workgroup size the search may pick on these kinds of adapter, for the kernel tests. */
+export function allWorkgroupCandidates(kinds: AdapterKind[] = ['gpu', 'llvmpipe', 'swiftshader']): number[] {
+  return [...new Set(kinds.flatMap(workgroupCandidates))];
+}

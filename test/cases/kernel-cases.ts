@@ -4,7 +4,12 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { add, axpy, fill, mul, scale } from '../../src/kernels/elementwise.ts';
 import { fastKernelAccepts, matmul, matmulForm } from '../../src/kernels/matmul.ts';
-import { allMatmulCandidates, matmulBlock, type MatmulBlock } from '../../src/kernels/tuning.ts';
+import {
+  allMatmulCandidates,
+  allWorkgroupCandidates,
+  matmulBlock,
+  type MatmulBlock,
+} from '../../src/kernels/tuning.ts';
 import { rowMax, rowSum, scaleRows, softmax, softmaxBackward } from '../../src/kernels/rows.ts';
 import { elementwiseReference } from '../../src/reference/elementwise.ts';
 import { matmulReference, type MatmulShape } from '../../src/reference/matmul.ts';
@@ -286,6 +291,39 @@ function rowCases(): KernelCase[] {
       },
     },
     {
+      name: 'row softmax: every tuning workgroup size matches the twin',
+      async run(context) {
+        const random = new Random(23);
+        for (const [rows, cols] of [
+          [5, 40],
+          [3, 300],
+        ]) {
+          const x = random.floats(rows * cols, -8, 8);
+          const dp = random.floats(rows * cols);
+          const p = softmaxReference(x, rows, cols);
+          const vx = context.tensor('test.x', x);
+          const vdp = context.tensor('test.dp', dp);
+          const vp = context.tensor('test.p', rows * cols);
+          const vdx = context.tensor('test.dx', rows * cols);
+          try {
+            for (const WG of allWorkgroupCandidates([context.report.kind, 'gpu'])) {
+              const label = `softmax ${rows}×${cols} WG=${WG}`;
+              await softmax(context, rows, cols, vx, vp, WG);
+              const got = await context.read(vp);
+              assertClose(label, got, p, { atol: 1e-6, rtol: 1e-5 });
+              await softmaxBackward(context, rows, cols, vp, vdp, vdx, WG);
+              assertClose(`${label} backward`, await context.read(vdx), softmaxBackwardReference(got, dp, rows, cols), {
+                atol: 1e-6,
+                rtol: 1e-5,
+              });
+            }
+          } finally {
+            for (const v of [vx, vdp, vp, vdx]) context.destroyBuffer(v.buffer);
+          }
+        }
+      },
+    },
+    {
       name: 'row softmax stays finite for large logits',
       async run(context) {
         const x = Float32Array.from([1e4, 1e4 - 1, -1e4, 80, 3e38, -3e38, 0, 0]);
@@ -352,4 +390,54 @@ function rowCases(): KernelCase[] {
   ];
 }
 
-export const kernelCases: KernelCase[] = [...matmulCases(), ...elementwiseCases(), ...rowCases()];
+function uploadCases(): KernelCase[] {
+  return [
+    {
+      name: 'uploads between recorded dispatches keep their order, without a submit',
+      async run(context) {
+        // Each upload replaces x after a dispatch that must still read the old x, and before one that
+        // must read the new: acc ends as the sum of every value x held. One upload is larger than the
+        // staging ring starts (1 MiB), one is a view inside a buffer, and many fill the ring to its end.
+        const n = 300_000;
+        const values = [1, 2, 4, 8, 16, 32];
+        const x = context.tensor('test.x', new Float32Array(n).fill(0.5));
+        const acc = context.tensor('test.acc', n);
+        const firsts = context.tensor('test.firsts', values.length);
+        try {
+          await fill(context, n, 0, acc);
+          await axpy(context, n, 1, x, acc); // 0.5
+          const before = context.submits;
+          for (const [i, value] of values.entries()) {
+            const head = { buffer: x.buffer, offset: 0, size: 64 };
+            if (i === 2)
+              context.upload(x, new Float32Array(n).fill(value)); // 1.2 MB: the ring grows (one flush)
+            else {
+              context.upload(x, new Float32Array(n).fill(value).subarray(0, 16)); // the first 16 values
+              context.upload({ ...x, offset: 64, size: x.size - 64 }, new Float32Array(n - 16).fill(value));
+            }
+            await context.copy(head, { buffer: firsts.buffer, offset: i * 4, size: 4 }, 4);
+            await axpy(context, n, 1, x, acc);
+          }
+          const submitted = context.submits - before;
+          if (submitted !== 0) throw new Error(`${submitted} submits while recording uploads and dispatches`);
+          let many = 0;
+          for (let i = 0; i < 40; i++) {
+            context.upload(x, new Float32Array(n).fill(i === 39 ? 1 : 0)); // 48 MB: the ring fills and wraps
+            many += i === 39 ? 1 : 0;
+            await axpy(context, n, 1, x, acc);
+          }
+          const want = 0.5 + values.reduce((a, b) => a + b, 0) + many;
+          const got = await context.read(acc);
+          const wrong = got.findIndex((v) => v !== want);
+          if (wrong >= 0) throw new Error(`acc[${wrong}] = ${got[wrong]}, want ${want}: an upload overtook a dispatch`);
+          const seen = Array.from(await context.read(firsts));
+          if (seen.join() !== values.join()) throw new Error(`x held ${seen} when copied, want ${values}`);
+        } finally {
+          for (const v of [x, acc, firsts]) context.destroyBuffer(v.buffer);
+        }
+      },
+    },
+  ];
+}
+
+export const kernelCases: KernelCase[] = [...matmulCases(), ...elementwiseCases(), ...rowCases(), ...uploadCases()];

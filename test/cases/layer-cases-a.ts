@@ -8,6 +8,7 @@ import { biasAdd, biasBackward } from '../../src/kernels/bias.ts';
 import { encoderBackward, encoderForward } from '../../src/kernels/encoder.ts';
 import { geluBackward, geluForward } from '../../src/kernels/gelu.ts';
 import { layernormBackward, layernormForward } from '../../src/kernels/layernorm.ts';
+import { allWorkgroupCandidates } from '../../src/kernels/tuning.ts';
 import * as adamwTwin from '../../src/reference/adamw.ts';
 import * as biasTwin from '../../src/reference/bias.ts';
 import * as encoderTwin from '../../src/reference/encoder.ts';
@@ -122,6 +123,63 @@ function layernormCases(): KernelCase[] {
             });
             assertClose(`layernorm dbias ${rows}×${C}`, await context.read(v.dbias), dbias, sumOf(rows));
           });
+        }
+      },
+    },
+  ];
+}
+
+/** Forward then backward (into zeroed gradients) with one workgroup size; every output, read back. */
+async function runLayernorm(
+  context: GpuContext,
+  data: { x: Float32Array; weight: Float32Array; bias: Float32Array; dout: Float32Array },
+  rows: number,
+  C: number,
+  WG: number | undefined,
+): Promise<Float32Array[]> {
+  const outputs: Float32Array[] = [];
+  const shapes = { out: rows * C, mean: rows, rstd: rows, dx: rows * C, dweight: C, dbias: C };
+  await withTensors(context, { ...data, ...shapes }, async (v) => {
+    await layernormForward(context, { ...v, rows, C, WG });
+    await layernormBackward(context, { ...v, rows, C, WG });
+    for (const view of [v.out, v.mean, v.rstd, v.dx, v.dweight, v.dbias]) outputs.push(await context.read(view));
+  });
+  return outputs;
+}
+
+function layernormWorkgroupCases(): KernelCase[] {
+  return [
+    {
+      name: 'layernorm: every tuning workgroup size matches the twin and gives the values of the default',
+      async run(context) {
+        // Each sum runs in one thread whatever the workgroup size: the values must not move at all.
+        const random = new Random(45);
+        for (const [rows, C] of [
+          [37, 130],
+          [130, 32],
+        ]) {
+          const data = {
+            x: random.floats(rows * C, -2, 2),
+            weight: random.floats(C, -2, 2),
+            bias: random.floats(C),
+            dout: random.floats(rows * C),
+          };
+          const expected = layernormTwin.layernormForward(data.x, data.weight, data.bias, rows, C);
+          const fallback = await runLayernorm(context, data, rows, C, undefined);
+          for (const WG of allWorkgroupCandidates([context.report.kind, 'gpu'])) {
+            const label = `layernorm ${rows}×${C} WG=${WG}`;
+            const got = await runLayernorm(context, data, rows, C, WG);
+            assertClose(`${label} out`, got[0], expected.out, LN_FORWARD);
+            const [dx, dweight, dbias] = [rows * C, C, C].map((n) => new Float64Array(n));
+            const [mean, rstd] = [got[1], got[2]];
+            layernormTwin.layernormBackward(data.dout, data.x, data.weight, mean, rstd, rows, C, dx, dweight, dbias);
+            assertClose(`${label} dx`, got[3], dx, lnDx(C));
+            assertClose(`${label} dbias`, got[5], dbias, sumOf(rows));
+            got.forEach((values, k) => {
+              const i = values.findIndex((x, j) => x !== fallback[k][j]);
+              if (i >= 0) throw new Error(`${label}: output ${k} element ${i} differs from the default's`);
+            });
+          }
         }
       },
     },
@@ -650,6 +708,7 @@ function arenaCases(): KernelCase[] {
 
 export const layerCasesA: KernelCase[] = [
   ...layernormCases(),
+  ...layernormWorkgroupCases(),
   ...geluCases(),
   ...encoderCases(),
   ...biasCases(),

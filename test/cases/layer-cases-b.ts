@@ -9,6 +9,13 @@ import {
 } from '../../src/kernels/attention.ts';
 import { outputLogprobs } from '../../src/kernels/output.ts';
 import {
+  allAttentionCandidates,
+  allWorkgroupCandidates,
+  attentionTile,
+  TUNED_HEAD_SIZE,
+  type AttentionTile,
+} from '../../src/kernels/tuning.ts';
+import {
   attentionBackward as attentionBackwardReference,
   attentionDecodeReference,
   attentionForward as attentionForwardReference,
@@ -265,6 +272,120 @@ function attentionCases(): KernelCase[] {
   ];
 }
 
+/** The first element where two results differ (±0 count as equal), or -1. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  return a.findIndex((x, i) => x !== b[i]);
+}
+
+/** Forward and backward with one tile; backward reads `att` when given (else the forward's own). */
+async function runAttentionTile(
+  context: GpuContext,
+  [B, T, C, H]: [number, number, number, number],
+  qkv: Float32Array,
+  dout: Float32Array,
+  tile: AttentionTile,
+  att?: Float32Array,
+): Promise<{ out: Float32Array; att: Float32Array; dqkv: Float32Array }> {
+  const views = {
+    qkv: context.tensor('test.qkv', qkv),
+    out: context.tensor('test.out', new Float32Array(B * T * C).fill(NaN)),
+    att: context.tensor('test.att', new Float32Array(B * H * T * T).fill(NaN)),
+    dout: context.tensor('test.dout', dout),
+    dqkv: context.tensor('test.dqkv', new Float32Array(B * T * 3 * C).fill(NaN)),
+  };
+  try {
+    const shape = { B, T, C, H, tile };
+    await attentionForward(context, { ...shape, qkv: views.qkv, out: views.out, att: views.att });
+    const out = await context.read(views.out);
+    const ownAtt = await context.read(views.att);
+    if (att !== undefined) context.upload(views.att, att);
+    await attentionBackward(context, { ...shape, dout: views.dout, qkv: views.qkv, att: views.att, dqkv: views.dqkv });
+    return { out, att: ownAtt, dqkv: await context.read(views.dqkv) };
+  } finally {
+    destroyAll(context, Object.values(views));
+  }
+}
+
+function attentionTileCases(): KernelCase[] {
+  return [
+    {
+      name: 'attention: every tuning tile matches the twin; backward tiles and workgroup sizes give the same values',
+      async run(context) {
+        // Tuning picks any of these at the tuned head size on this adapter (or a GPU). The backward's sums run
+        // over keys (queries) in the same order whatever R is, so its results are the default tile's; so are a
+        // forward's with the default R. Another R regroups the forward's online softmax: within tolerance.
+        const d = TUNED_HEAD_SIZE;
+        let seed = 481;
+        for (const shape of [
+          [2, 37, 2 * d, 2],
+          [1, 20, d, 1],
+        ] as [number, number, number, number][]) {
+          const [B, T, C, H] = shape;
+          const random = new Random(seed++);
+          const qkv = random.floats(B * T * 3 * C);
+          const dout = random.floats(B * T * C);
+          const expected = attentionForwardReference(qkv, B, T, C, H);
+          const fallback = attentionTile(d);
+          const reference = await runAttentionTile(context, shape, qkv, dout, fallback);
+          for (const tile of allAttentionCandidates(d, [context.report.kind, 'gpu'])) {
+            const label = `attention B=${B} T=${T} C=${C} H=${H} tile R=${tile.R} WG=${tile.WG}`;
+            const got = await runAttentionTile(context, shape, qkv, dout, tile, reference.att);
+            assertClose(`${label} out`, got.out, expected.out, ATT_TOL);
+            assertClose(`${label} att`, got.att, expected.att, ATT_TOL);
+            const dqkv = new Float64Array(B * T * 3 * C);
+            attentionBackwardReference(dout, qkv, reference.att, B, T, C, H, dqkv);
+            assertClose(`${label} dqkv`, got.dqkv, dqkv, ATT_BACKWARD_TOL);
+            const backward = firstDifference(got.dqkv, reference.dqkv);
+            if (backward >= 0) throw new Error(`${label}: dqkv[${backward}] differs from the default tile's`);
+            const forward = firstDifference(got.out, reference.out);
+            if (tile.R === fallback.R && forward >= 0)
+              throw new Error(`${label}: out[${forward}] differs from the default tile's`);
+          }
+        }
+      },
+    },
+    {
+      name: 'attention decode: every tuning workgroup size gives the values of the default (vec4 and scalar)',
+      async run(context) {
+        for (const [C, H, seed] of [
+          [64, 2, 491],
+          [6, 2, 492],
+        ]) {
+          const [B, maxT, position] = [5, 9, 6];
+          const random = new Random(seed);
+          const q = random.floats(B * C);
+          const kCache = random.floats(B * maxT * C);
+          const vCache = random.floats(B * maxT * C);
+          const want = attentionDecodeReference(q, kCache, vCache, B, C, H, position, maxT);
+          const views = {
+            q: context.tensor('test.q', q),
+            kCache: context.tensor('test.kCache', kCache),
+            vCache: context.tensor('test.vCache', vCache),
+            out: context.tensor('test.out', B * C),
+          };
+          try {
+            const decode = async (WG?: number) => {
+              context.upload(views.out, new Float32Array(B * C).fill(NaN));
+              await attentionDecode(context, { ...views, B, H, d: C / H, C, position, maxT, WG });
+              return context.read(views.out);
+            };
+            const fallback = await decode();
+            for (const WG of allWorkgroupCandidates([context.report.kind, 'gpu'])) {
+              const label = `decode C=${C} H=${H} WG=${WG}`;
+              const got = await decode(WG);
+              assertClose(label, got, want, ATT_TOL);
+              const differs = firstDifference(got, fallback);
+              if (differs >= 0) throw new Error(`${label}: element ${differs} differs from the default's`);
+            }
+          } finally {
+            destroyAll(context, Object.values(views));
+          }
+        }
+      },
+    },
+  ];
+}
+
 async function checkOutput(
   context: GpuContext,
   label: string,
@@ -274,6 +395,7 @@ async function checkOutput(
   rows: number,
   V: number,
   stride = V,
+  WG?: number,
 ): Promise<void> {
   const expected = outputLogprobsReference(logits, targets, coefficients, rows, V);
   // Padding columns past V hold values far above the row: the kernel must leave them out and write them 0.
@@ -292,6 +414,7 @@ async function checkOutput(
       rows,
       V,
       stride,
+      WG,
     });
     const logprobs = await context.read(vlogprobs);
     const paddedGrad = await context.read(vlogits);
@@ -393,7 +516,34 @@ function outputCases(): KernelCase[] {
         }
       },
     },
+    {
+      name: 'output log-probs: every tuning workgroup size matches the twin',
+      async run(context) {
+        // The shipped model's padded rows (V = 39, stride 40) and a vocabulary wider than every workgroup.
+        const random = new Random(505);
+        for (const [rows, V, stride] of [
+          [9, 39, 40],
+          [3, 300, 300],
+        ]) {
+          const logits = random.floats(rows * V, -5, 5);
+          const targets = Uint32Array.from({ length: rows }, () => Math.floor(random.next() * V));
+          const coefficients = Float32Array.from({ length: rows }, () => random.uniform(-1, 1));
+          for (const WG of allWorkgroupCandidates([context.report.kind, 'gpu']))
+            await checkOutput(
+              context,
+              `output ${rows}×${V} WG=${WG}`,
+              logits,
+              targets,
+              coefficients,
+              rows,
+              V,
+              stride,
+              WG,
+            );
+        }
+      },
+    },
   ];
 }
 
-export const layerCasesB: KernelCase[] = [...attentionCases(), ...outputCases()];
+export const layerCasesB: KernelCase[] = [...attentionCases(), ...attentionTileCases(), ...outputCases()];
