@@ -103,7 +103,7 @@ const say = (line: string) => {
 };
 say(`adapter: ${adapter}${options.unsafeFast ? ' (robustness off)' : ''}`);
 say(`cpu: ${cpus()[0]?.model ?? 'unknown'} ×${cpus().length}`);
-// Tuned blocks (measured on this adapter, or cached from an earlier measurement) against the defaults.
+// Tuned blocks and kernel tiles (measured on this adapter, or cached) against the defaults.
 const tuned = context.matmulTuning;
 say(
   tuned === null
@@ -113,11 +113,14 @@ say(
 );
 async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
   if (tuned === null) return null;
+  const kernels = context.kernelTuning;
   context.matmulTuning = null;
+  context.kernelTuning = null;
   try {
     return await run();
   } finally {
     context.matmulTuning = tuned;
+    context.kernelTuning = kernels;
   }
 }
 const peak = await measureFmaPeak(context);
