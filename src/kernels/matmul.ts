@@ -1,6 +1,7 @@
 // C = op(A) · op(B) on the GPU, in the three forms a transformer's forward and
 // backward need: A·B (nn), A·Bᵀ (nt), Aᵀ·B (tn). Fast register-blocked kernels
 // where the shape meets their alignment, the simple kernel otherwise.
+import { unitStep } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { SHADER_SOURCES } from '../gpu/shader-sources.generated.ts';
 import type { MatmulShape } from '../reference/matmul.ts';
@@ -56,9 +57,23 @@ function lcm(a: number, b: number): number {
   return (a / gcd(a, b)) * b;
 }
 
-function dimsUniform(shape: MatmulShape): Uint32Array {
-  const { M, N, K, accumulate = false } = shape;
-  return new Uint32Array([M, N, K, accumulate ? 1 : 0, M * K, K * N, M * N, 0]);
+/** Row strides (leading dimensions) in floats; by default each operand's own row length. */
+interface Strides {
+  lda: number;
+  ldb: number;
+  ldc: number;
+}
+
+function naturalStrides({ M, N, K, transA = false, transB = false }: MatmulShape): Strides {
+  return { lda: transA ? M : K, ldb: transB ? K : N, ldc: N };
+}
+
+/** What a dispatch does with C: write the product, add it, or continue C's sums (a later piece of K). */
+type Store = 'write' | 'add' | 'continue';
+const STORE_CODE: Record<Store, number> = { write: 0, add: 1, continue: 2 };
+
+function dimsUniform({ M, N, K }: MatmulShape, { lda, ldb, ldc }: Strides, store: Store): Uint32Array {
+  return new Uint32Array([M, N, K, STORE_CODE[store], M * K, K * N, M * N, lda, ldb, ldc, 0, 0]);
 }
 
 export async function matmul(context: GpuContext, args: MatmulArgs): Promise<void> {
@@ -79,12 +94,33 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
     if (batch !== 1) throw new Error(`matmul: a bias is added only to one product, not a batch of ${batch}.`);
     checkSize('bias', bias, N);
   }
+  // The block is chosen for the whole product, so pieces of it run the same kernel.
+  const block =
+    fast && form !== null
+      ? (args.block ?? context.matmulTuning?.[form][widthClass(N)] ?? matmulBlock(context.report.kind, form, N))
+      : null;
+  const limit = context.bindingLimit;
+  if (batch === 1 && [args.a, args.b, args.c].some((view) => view.size > limit)) {
+    await matmulInPieces(context, args, block);
+    return;
+  }
+  await dispatch(context, args, block, naturalStrides(args), args.accumulate ? 'add' : 'write');
+}
+
+/** One dispatch of C (+)= op(A)·op(B) (+ bias) over views whose rows are ld floats apart. */
+async function dispatch(
+  context: GpuContext,
+  args: MatmulArgs,
+  block: MatmulBlock | null,
+  strides: Strides,
+  store: Store,
+): Promise<void> {
+  const { M, N, batch = 1, bias } = args;
+  const form = matmulForm(args);
   // Without a bias the kernel never reads its bias binding: any read-only view fills it.
   const buffers = { a: args.a, b: args.b, c: args.c, bias: bias ?? args.b };
-  const uniform = dimsUniform(args);
-  if (fast && form !== null) {
-    const tuned = context.matmulTuning?.[form][widthClass(N)];
-    const block = args.block ?? tuned ?? matmulBlock(context.report.kind, form, N);
+  const uniform = dimsUniform(args, strides, store);
+  if (block !== null && form !== null) {
     const defines = { TM: block.TM, TN: block.TN, WG: block.WG, ...(bias ? { BIAS: true } : {}) };
     await context.run({
       kernel: { shader: `matmul_${form}`, defines },
@@ -103,6 +139,85 @@ export async function matmul(context: GpuContext, args: MatmulArgs): Promise<voi
     uniform,
     workgroups: [Math.ceil(N / 8), Math.ceil(M / 8), batch],
   });
+}
+
+/** Bytes a block of rows × cols of a row-major matrix with rows ld floats apart spans. */
+function spanBytes(rows: number, cols: number, ld: number): number {
+  return rows === 0 || cols === 0 ? 0 : ((rows - 1) * ld + cols) * 4;
+}
+
+/**
+ * A product whose operands exceed the binding limit (the LM head of GPT-2 124M: wte is 154 MB, logits of a large
+ * batch more), as blocks of M, N and K at aligned offsets, each operand bound over its block's rows only.
+ * Every kernel sums each output's K products in order from 0, so pieces of M or N give the outputs of one
+ * dispatch, and pieces of K continue the sums where the last piece stopped (the bias rides on the last): the
+ * same bits. Only a product added to C (accumulate: weight gradients) split along K, when the activations'
+ * rows exceed the limit, adds the pieces' products one after another, which rounds differently (last bits).
+ */
+async function matmulInPieces(context: GpuContext, args: MatmulArgs, block: MatmulBlock | null): Promise<void> {
+  const { M, N, K, transA = false, transB = false } = args;
+  const strides = naturalStrides(args);
+  const limit = context.bindingLimit;
+  // Pieces start at multiples of the fast kernels' alignment whose bytes are aligned for a binding offset.
+  const step = unitStep(4, context.device.limits.minStorageBufferOffsetAlignment, fastKernelAlignment());
+  const len = { M, N, K };
+  const sizes = () => ({
+    a: transA ? spanBytes(len.K, len.M, strides.lda) : spanBytes(len.M, len.K, strides.lda),
+    b: transB ? spanBytes(len.N, len.K, strides.ldb) : spanBytes(len.K, len.N, strides.ldb),
+    c: spanBytes(len.M, len.N, strides.ldc),
+  });
+  // Each operand shrinks with the rows it binds: halve the dimension along its rows until every one fits.
+  const rowsOf = { a: transA ? 'K' : 'M', b: transB ? 'N' : 'K', c: 'M' } as const;
+  for (;;) {
+    const bytes = sizes();
+    const over = (['a', 'b', 'c'] as const).find((name) => bytes[name] > limit);
+    if (over === undefined) break;
+    const dim = rowsOf[over];
+    if (len[dim] <= step)
+      throw new Error(
+        `matmul: ${over} binds ${bytes[over]} bytes of ${args[over].buffer.label} even in pieces of ${len[dim]} ` +
+          `rows; this adapter binds at most ${limit}.`,
+      );
+    len[dim] = Math.max(step, Math.floor(len[dim] / 2 / step) * step);
+  }
+  const view = (base: BufferView, offset: number, bytes: number): BufferView => ({
+    buffer: base.buffer,
+    offset: base.offset + offset * 4,
+    size: bytes,
+  });
+  for (let m0 = 0; m0 < M; m0 += len.M) {
+    const m = Math.min(len.M, M - m0);
+    for (let n0 = 0; n0 < N; n0 += len.N) {
+      const n = Math.min(len.N, N - n0);
+      for (let k0 = 0; k0 < K; k0 += len.K) {
+        const k = Math.min(len.K, K - k0);
+        const piece: MatmulArgs = {
+          ...args,
+          M: m,
+          N: n,
+          K: k,
+          a: transA
+            ? view(args.a, k0 * strides.lda + m0, spanBytes(k, m, strides.lda))
+            : view(args.a, m0 * strides.lda + k0, spanBytes(m, k, strides.lda)),
+          b: transB
+            ? view(args.b, n0 * strides.ldb + k0, spanBytes(n, k, strides.ldb))
+            : view(args.b, k0 * strides.ldb + n0, spanBytes(k, n, strides.ldb)),
+          c: view(args.c, m0 * strides.ldc + n0, spanBytes(m, n, strides.ldc)),
+          bias: undefined,
+        };
+        const last = k0 + k >= K;
+        if (args.accumulate) {
+          // C + (A·B + bias): the first piece adds its product and the bias, later ones their products.
+          if (k0 === 0 && args.bias !== undefined) piece.bias = view(args.bias, n0, n * 4);
+          await dispatch(context, piece, block, strides, 'add');
+        } else {
+          // A·B + bias: later pieces continue the sums of the first; the bias is added once, by the last.
+          if (last && args.bias !== undefined) piece.bias = view(args.bias, n0, n * 4);
+          await dispatch(context, piece, block, strides, k0 === 0 ? 'write' : 'continue');
+        }
+      }
+    }
+  }
 }
 
 function checkSize(name: string, view: BufferView, elements: number): void {

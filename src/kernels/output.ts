@@ -1,5 +1,6 @@
 // The output layer's log-probs and loss gradient on the GPU, fused in one pass
 // per row (shaders/output_logprob.wgsl); CPU twin in src/reference/output.ts.
+import { rowPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -40,10 +41,19 @@ export async function outputLogprobs(context: GpuContext, args: OutputLogprobsAr
     if (view.size < elements * 4)
       throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
-  await context.run({
-    kernel: { shader: 'output_logprob' },
-    buffers: { targets, coefficients, logits, logprobs },
-    uniform: new Uint32Array([rows, V, stride, 0]),
-    workgroups: grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension),
-  });
+  // A workgroup a row: logits larger than one binding go in pieces of rows, with the same values.
+  for (const piece of rowPieces(context, rows, stride * 4)) {
+    const perRow = (view: BufferView) => sliceView(view, piece, 4);
+    await context.run({
+      kernel: { shader: 'output_logprob' },
+      buffers: {
+        targets: perRow(targets),
+        coefficients: perRow(coefficients),
+        logits: sliceView(logits, piece, stride * 4),
+        logprobs: perRow(logprobs),
+      },
+      uniform: new Uint32Array([piece.count, V, stride, 0]),
+      workgroups: grid1d(piece.count, context.device.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
 }
