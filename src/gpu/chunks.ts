@@ -74,12 +74,3 @@ export function bindingPieces(
   const alignBytes = context.device.limits.minStorageBufferOffsetAlignment;
   return planChunks({ units, unitBytes, limitBytes, alignBytes, granule });
 }
-
-/**
- * Pieces of `rows` rows of rowBytes each (a row of logits), starting where per-row arrays of 4-byte values
- * (targets, coefficients, log-probs) can be bound too.
- */
-export function rowPieces(context: GpuContext, rows: number, rowBytes: number): Piece[] {
-  const perRow = unitStep(4, context.device.limits.minStorageBufferOffsetAlignment);
-  return bindingPieces(context, rows, rowBytes, perRow);
-}

@@ -342,8 +342,8 @@ export class GpuContext {
       if (view === undefined) throw new Error(`${kernel.key}: buffer "${binding.name}" was not given.`);
       if (view.size > this.bindingLimit) {
         throw new Error(
-          `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; ` +
-            `this adapter binds at most ${mib(this.bindingLimit)} ` +
+          `${kernel.key}: "${binding.name}" binds ${sizeText(view.size)} of ${view.buffer.label}; ` +
+            `this adapter binds at most ${sizeText(this.bindingLimit)} ` +
             '(use a smaller model or batch).',
         );
       }
@@ -496,8 +496,8 @@ export interface CompiledKernel {
   used: Set<string>;
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+function sizeText(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${bytes} bytes` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 export function pipelineKey(kernel: KernelSpec): string {

@@ -3,6 +3,7 @@
 // where the shape meets their alignment, the simple kernel otherwise.
 import { unitStep } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
+import { add } from './elementwise.ts';
 import { SHADER_SOURCES } from '../gpu/shader-sources.generated.ts';
 import type { MatmulShape } from '../reference/matmul.ts';
 import { matmulBlock, widthClass, type MatmulBlock, type MatmulForm } from './tuning.ts';
@@ -151,8 +152,8 @@ function spanBytes(rows: number, cols: number, ld: number): number {
  * batch more), as blocks of M, N and K at aligned offsets, each operand bound over its block's rows only.
  * Every kernel sums each output's K products in order from 0, so pieces of M or N give the outputs of one
  * dispatch, and pieces of K continue the sums where the last piece stopped (the bias rides on the last): the
- * same bits. Only a product added to C (accumulate: weight gradients) split along K, when the activations'
- * rows exceed the limit, adds the pieces' products one after another, which rounds differently (last bits).
+ * same bits; a product added to C (accumulate: weight gradients) and split along K is summed in a scratch block,
+ * then added to C.
  */
 async function matmulInPieces(context: GpuContext, args: MatmulArgs, block: MatmulBlock | null): Promise<void> {
   const { M, N, K, transA = false, transB = false } = args;
@@ -189,8 +190,19 @@ async function matmulInPieces(context: GpuContext, args: MatmulArgs, block: Matm
     const m = Math.min(len.M, M - m0);
     for (let n0 = 0; n0 < N; n0 += len.N) {
       const n = Math.min(len.N, N - n0);
+      const c = view(args.c, m0 * strides.ldc + n0, spanBytes(m, n, strides.ldc));
+      const bias = args.bias === undefined ? undefined : view(args.bias, n0, n * 4);
+      // C + (A·B + bias) over pieces of K: the sums go to a scratch block (continued piece after piece), which is
+      // then added to C, as one dispatch adds them. (Only A·Bᵀ splits N, and it never splits K: C's block is whole
+      // rows here.)
+      const viaScratch = args.accumulate === true && len.K < K;
+      if (viaScratch && n !== N) throw new Error('matmul: cannot add a product split along both N and K.');
+      const target = viaScratch ? scratchView(context, m * n) : c;
+      const targetStrides = viaScratch ? { ...strides, ldc: n } : strides;
       for (let k0 = 0; k0 < K; k0 += len.K) {
         const k = Math.min(len.K, K - k0);
+        const first = k0 === 0;
+        const last = k0 + k >= K;
         const piece: MatmulArgs = {
           ...args,
           M: m,
@@ -202,22 +214,31 @@ async function matmulInPieces(context: GpuContext, args: MatmulArgs, block: Matm
           b: transB
             ? view(args.b, n0 * strides.ldb + k0, spanBytes(n, k, strides.ldb))
             : view(args.b, k0 * strides.ldb + n0, spanBytes(k, n, strides.ldb)),
-          c: view(args.c, m0 * strides.ldc + n0, spanBytes(m, n, strides.ldc)),
+          c: target,
           bias: undefined,
         };
-        const last = k0 + k >= K;
-        if (args.accumulate) {
-          // C + (A·B + bias): the first piece adds its product and the bias, later ones their products.
-          if (k0 === 0 && args.bias !== undefined) piece.bias = view(args.bias, n0, n * 4);
-          await dispatch(context, piece, block, strides, 'add');
-        } else {
-          // A·B + bias: later pieces continue the sums of the first; the bias is added once, by the last.
-          if (last && args.bias !== undefined) piece.bias = view(args.bias, n0, n * 4);
-          await dispatch(context, piece, block, strides, k0 === 0 ? 'write' : 'continue');
-        }
+        // Later pieces continue the sums of the first; the bias is added once, by the last.
+        const store = first ? (args.accumulate && !viaScratch ? 'add' : 'write') : 'continue';
+        await dispatch(context, { ...piece, bias: last ? bias : undefined }, block, targetStrides, store);
       }
+      if (viaScratch) await add(context, m * n, c, target, c);
     }
   }
+}
+
+// One scratch buffer per context for the sums of an accumulating product in pieces, grown when needed.
+const scratch = new WeakMap<GpuContext, BufferView>();
+
+function scratchView(context: GpuContext, elements: number): BufferView {
+  let held = scratch.get(context);
+  if (held === undefined || held.size < elements * 4) {
+    // Recorded work may still use the old one: submit it before the buffer goes.
+    context.flush();
+    if (held !== undefined) context.destroyBuffer(held.buffer);
+    held = context.tensor('gemstone.matmul-scratch', elements);
+    scratch.set(context, held);
+  }
+  return { buffer: held.buffer, offset: 0, size: elements * 4 };
 }
 
 function checkSize(name: string, view: BufferView, elements: number): void {

@@ -1,6 +1,6 @@
 // The output layer's log-probs and loss gradient on the GPU, fused in one pass
 // per row (shaders/output_logprob.wgsl); CPU twin in src/reference/output.ts.
-import { rowPieces, sliceView } from '../gpu/chunks.ts';
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -42,17 +42,11 @@ export async function outputLogprobs(context: GpuContext, args: OutputLogprobsAr
       throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
   // A workgroup a row: logits larger than one binding go in pieces of rows, with the same values.
-  for (const piece of rowPieces(context, rows, stride * 4)) {
-    const perRow = (view: BufferView) => sliceView(view, piece, 4);
+  for (const piece of bindingPieces(context, rows, stride * 4)) {
     await context.run({
       kernel: { shader: 'output_logprob' },
-      buffers: {
-        targets: perRow(targets),
-        coefficients: perRow(coefficients),
-        logits: sliceView(logits, piece, stride * 4),
-        logprobs: perRow(logprobs),
-      },
-      uniform: new Uint32Array([piece.count, V, stride, 0]),
+      buffers: { targets, coefficients, logits: sliceView(logits, piece, stride * 4), logprobs },
+      uniform: new Uint32Array([piece.count, V, stride, piece.start]),
       workgroups: grid1d(piece.count, context.device.limits.maxComputeWorkgroupsPerDimension),
     });
   }

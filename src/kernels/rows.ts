@@ -1,5 +1,5 @@
 // Row-wise kernels: softmax (forward, backward) and reductions.
-import { rowPieces, sliceView } from '../gpu/chunks.ts';
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -80,13 +80,13 @@ export async function scaleRows(
   x: BufferView,
 ): Promise<void> {
   // x may be the logits of a large batch: pieces of rows within the binding limit, with the same values.
-  for (const piece of rowPieces(context, rows, cols * 4)) {
+  for (const piece of bindingPieces(context, rows, cols * 4)) {
     const threads = piece.count * cols;
     const [gx, gy] = grid1d(Math.ceil(threads / 64), context.device.limits.maxComputeWorkgroupsPerDimension);
     await context.run({
       kernel: { shader: 'scale_rows' },
-      buffers: { s: sliceView(s, piece, 4), x: sliceView(x, piece, cols * 4) },
-      uniform: rowParams(piece.count, cols),
+      buffers: { s, x: sliceView(x, piece, cols * 4) },
+      uniform: new Uint32Array([piece.count, cols, piece.start, 0]),
       workgroups: [gx, gy],
     });
   }
