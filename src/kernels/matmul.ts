@@ -3,7 +3,7 @@
 // where the shape meets their alignment, the simple kernel otherwise.
 import { unitStep } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
-import { add } from './elementwise.ts';
+import { axpy } from './elementwise.ts';
 import { SHADER_SOURCES } from '../gpu/shader-sources.generated.ts';
 import type { MatmulShape } from '../reference/matmul.ts';
 import { matmulBlock, widthClass, type MatmulBlock, type MatmulForm } from './tuning.ts';
@@ -221,7 +221,8 @@ async function matmulInPieces(context: GpuContext, args: MatmulArgs, block: Matm
         const store = first ? (args.accumulate && !viaScratch ? 'add' : 'write') : 'continue';
         await dispatch(context, { ...piece, bias: last ? bias : undefined }, block, targetStrides, store);
       }
-      if (viaScratch) await add(context, m * n, c, target, c);
+      // c += 1·sums: c + sums exactly (an add of c to itself would bind c twice, writable).
+      if (viaScratch) await axpy(context, m * n, 1, target, c);
     }
   }
 }
