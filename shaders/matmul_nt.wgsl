@@ -32,13 +32,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var j = 0u; j < TN; j++) { bOff[j] = bBase + min(col0 + j, d.N - 1u) * (d.ldb / 4u); }
 
   var acc: array<array<vec4<f32>, TN4>, TM>;
-  if (d.accumulate == 2u) { // continue the sums of an earlier piece of K
-    for (var i = 0u; i < TM; i++) {
-      for (var j = 0u; j < TN; j++) {
-        if (row0 + i < d.M && col0 + j < d.N) { acc[i][j / 4u][j % 4u] = c[cBase + (row0 + i) * d.ldc + col0 + j]; }
-      }
-    }
-  }
   for (var k = 0u; k < K4; k++) {
     var av: array<vec4<f32>, TM>;
     for (var i = 0u; i < TM; i++) { av[i] = a[aOff[i] + k]; }

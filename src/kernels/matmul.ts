@@ -118,6 +118,9 @@ async function dispatch(
 ): Promise<void> {
   const { M, N, batch = 1, bias } = args;
   const form = matmulForm(args);
+  // A·Bᵀ pieces split M and N only (its operands' rows), so its kernel has no 'continue' (a block of loads that
+  // makes llvmpipe's compile of the wide A·Bᵀ block take many minutes).
+  if (store === 'continue' && form === 'nt' && block !== null) throw new Error('matmul: A·Bᵀ cannot continue sums.');
   // Without a bias the kernel never reads its bias binding: any read-only view fills it.
   const buffers = { a: args.a, b: args.b, c: args.c, bias: bias ?? args.b };
   const uniform = dimsUniform(args, strides, store);
