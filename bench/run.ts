@@ -3,6 +3,7 @@
 // Then training and generation throughput of the `small` GPT-2 (bench/train.ts),
 // training also against the same model in TensorFlow.js.
 // `npm run bench -- --json` prints one JSON object per case; `--only train` skips the matmuls.
+// `--only gpt2` (not in `all`) runs GPT-2 124M training steps, its wte and arenas bound in pieces.
 import { cpus } from 'node:os';
 import { Command, Option } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
@@ -15,6 +16,7 @@ import { measureFmaPeak } from './peak.ts';
 import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
 import { benchAnnotate } from './annotate.ts';
+import { benchGpt2 } from './gpt2.ts';
 import { benchConfig, benchGenerate, benchTrain, SHIPPED } from './train.ts';
 
 interface BenchCase {
@@ -85,7 +87,9 @@ const program = new Command()
   .option('--no-peer', 'skip TensorFlow.js')
   .option('--json', 'one JSON object per case')
   .addOption(
-    new Option('--only <cases>', 'which cases to run').choices(['matmul', 'train', 'annotate', 'all']).default('all'),
+    new Option('--only <cases>', 'which cases to run (gpt2: not in all)')
+      .choices(['matmul', 'train', 'annotate', 'gpt2', 'all'])
+      .default('all'),
   )
   .parse(process.argv);
 const options = program.opts<{
@@ -93,7 +97,7 @@ const options = program.opts<{
   unsafeFast?: boolean;
   peer: boolean;
   json?: boolean;
-  only: 'matmul' | 'train' | 'annotate' | 'all';
+  only: 'matmul' | 'train' | 'annotate' | 'gpt2' | 'all';
 }>();
 
 const context = await GpuContext.create({ adapter: options.adapter, unsafeFast: options.unsafeFast });
@@ -125,7 +129,7 @@ async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
 }
 const peak = await measureFmaPeak(context);
 say(`f32 FMA peak: ${peak.toFixed(1)} GFLOP/s`);
-const peer = options.peer ? await startTfPeer(context) : null;
+const peer = options.peer && options.only !== 'gpt2' ? await startTfPeer(context) : null;
 
 const results: BenchCase[] = [];
 for (const { name, shape } of options.only === 'all' || options.only === 'matmul' ? MATMUL_CASES : []) {
@@ -210,6 +214,18 @@ if (options.only === 'all' || options.only === 'annotate') {
     if (options.json) console.log(JSON.stringify({ ...c, responses_per_s: Math.round(c.responses_per_s) }));
     else say(`${c.name.padEnd(48)} ${c.responses_per_s.toFixed(0).padStart(7)} responses/s`);
   }
+}
+if (options.only === 'gpt2') {
+  const gpt2 = await benchGpt2(context);
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  if (options.json) console.log(JSON.stringify({ ...roundAll(gpt2), adapter }));
+  else if (gpt2.refused !== null) say(`${gpt2.name}: not on this device: ${gpt2.refused}`);
+  else
+    say(
+      `${gpt2.name.padEnd(32)} forward ${gpt2.forward_s!.toFixed(2)} s  backward ${gpt2.backward_s!.toFixed(2)} s` +
+        `  AdamW ${gpt2.adamw_s!.toFixed(2)} s  (largest range ${mib(gpt2.largest_range_bytes)} bound in pieces` +
+        ` of at most ${mib(gpt2.binding_limit_bytes)})`,
+    );
 }
 context.destroy();
 process.exit(0);

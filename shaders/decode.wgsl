@@ -5,7 +5,9 @@
 // kv_write: kCache[b, position, :] = qkv[a, C:2C]; vCache[b, position, :] = qkv[a, 2C:3C]
 //           (attention_decode reads the query in place, qkv[a, 0:C])
 // Dispatch: ceil(B·C / WG) workgroups (x only), B the live rows.
-struct Params { B: u32, C: u32, position: u32, maxT: u32 }
+// embed binds rows first … last − 1 of wte (all of it, or one piece of a table larger than one binding) and
+// writes only the rows whose token is among them.
+struct Params { B: u32, C: u32, position: u32, maxT: u32, first: u32, last: u32, pad0: u32, pad1: u32 }
 
 const WG: u32 = 64u;
 
@@ -26,7 +28,8 @@ fn embed(@builtin(global_invocation_id) gid: vec3<u32>) {
   let a = i / params.C;
   let c = i % params.C;
   let token = tokens[rows[a] * params.maxT + params.position];
-  x[i] = wte[token * params.C + c] + wpe[params.position * params.C + c];
+  if (token < params.first || token >= params.last) { return; } // another piece's row
+  x[i] = wte[(token - params.first) * params.C + c] + wpe[params.position * params.C + c];
 }
 
 @compute @workgroup_size(WG)

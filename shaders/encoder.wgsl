@@ -9,7 +9,9 @@
 // backward_wpe: out (dwpe)[t, c] += Σ_b dout[b, t, c]   (a thread a (t, c), b in order)
 // Entry points share the bindings; one that does not use a binding is given any buffer.
 // Dispatch: x · y workgroups of WG threads (y > 1 only past 65535 workgroups).
-struct Params { B: u32, T: u32, C: u32, V: u32, D: u32, nanBits: u32, pad0: u32, pad1: u32 } // nanBits = 0x7fc00000
+// Over a vocabulary larger than one binding, one dispatch a piece: wte (dwte) holds rows first … last − 1 of
+// the whole table, and only tokens in that range are gathered (scattered). V: the whole table's rows.
+struct Params { B: u32, T: u32, C: u32, V: u32, D: u32, nanBits: u32, first: u32, last: u32 } // nanBits = 0x7fc00000
 
 const WG: u32 = 64u;
 
@@ -36,7 +38,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     out[i] = bitcast<f32>(params.nanBits); // NaN (a constant NaN does not compile): a bad id must not pass unnoticed
     return;
   }
-  out[i] = wte[token * C + c] + wpe[t * C + c];
+  if (token < params.first || token >= params.last) { return; } // another piece's row
+  out[i] = wte[(token - params.first) * C + c] + wpe[t * C + c];
 }
 
 @compute @workgroup_size(WG)
@@ -47,12 +50,14 @@ fn backward_wte(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   if (i >= D * C) { return; }
   let d = i / C;
   let c = i - d * C;
-  let first = 2u * D + 1u;
+  let token = buckets[d];
+  if (token < params.first || token >= params.last) { return; } // another piece's row
+  let positions = 2u * D + 1u;
   var s = 0.0;
   for (var k = buckets[D + d]; k < buckets[D + d + 1u]; k++) {
-    s += dout[buckets[first + k] * C + c];
+    s += dout[buckets[positions + k] * C + c];
   }
-  out[buckets[d] * C + c] += s;
+  out[(token - params.first) * C + c] += s;
 }
 
 @compute @workgroup_size(WG)

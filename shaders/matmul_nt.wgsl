@@ -27,9 +27,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let col0 = (wid.x * WG + lid.x) * TN;   // first (scalar) column of this thread
 
   var aOff: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { aOff[i] = aBase + min(row0 + i, d.M - 1u) * K4; }
+  for (var i = 0u; i < TM; i++) { aOff[i] = aBase + min(row0 + i, d.M - 1u) * (d.lda / 4u); }
   var bOff: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) { bOff[j] = bBase + min(col0 + j, d.N - 1u) * K4; }
+  for (var j = 0u; j < TN; j++) { bOff[j] = bBase + min(col0 + j, d.N - 1u) * (d.ldb / 4u); }
 
   var acc: array<array<vec4<f32>, TN4>, TM>;
   for (var k = 0u; k < K4; k++) {
@@ -60,9 +60,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       for (var q = 0u; q < 4u; q++) {
         let cc = col0 + 4u * j + q;
         if (cc < d.N) {
-          let idx = cBase + r * d.N + cc;
+          let idx = cBase + r * d.ldc + cc;
           var v = acc[i][j][q];
-          if (d.accumulate != 0u) { v = v + c[idx]; }
+          if (d.accumulate == 1u) { v = v + c[idx]; }
           c[idx] = v;
         }
       }

@@ -21,13 +21,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= dims.M || col >= dims.N) { return; }
   let a0 = gid.z * dims.strideA;
   let b0 = gid.z * dims.strideB;
-  var sum = 0.0;
+  let i = gid.z * dims.strideC + row * dims.ldc + col;
+  var sum = select(0.0, c[i], dims.accumulate == 2u); // 2: continue the sums of an earlier piece of K
   for (var k = 0u; k < dims.K; k++) {
-    let av = select(a[a0 + row * dims.K + k], a[a0 + k * dims.M + row], TRANS_A);
-    let bv = select(b[b0 + k * dims.N + col], b[b0 + col * dims.K + k], TRANS_B);
+    let av = select(a[a0 + row * dims.lda + k], a[a0 + k * dims.lda + row], TRANS_A);
+    let bv = select(b[b0 + k * dims.ldb + col], b[b0 + col * dims.ldb + k], TRANS_B);
     sum = fma(av, bv, sum);
   }
-  let i = gid.z * dims.strideC + row * dims.N + col;
   if (BIAS) { sum = sum + bias[col]; }
-  if (dims.accumulate != 0u) { c[i] += sum; } else { c[i] = sum; }
+  if (dims.accumulate == 1u) { c[i] += sum; } else { c[i] = sum; }
 }

@@ -22,6 +22,9 @@ const TN4: u32 = TN / 4u;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M4 = d.M / 4u;
   let N4 = d.N / 4u;
+  let lda4 = d.lda / 4u;
+  let ldb4 = d.ldb / 4u;
+  let ldc4 = d.ldc / 4u;
   let aBase = wid.z * (d.strideA / 4u);
   let bBase = wid.z * (d.strideB / 4u);
   let cBase = wid.z * (d.strideC / 4u);
@@ -34,18 +37,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var j = 0u; j < TN4; j++) { bCol[j] = bBase + min(col0 + j, N4 - 1u); }
 
   var acc: array<array<vec4<f32>, TN4>, TM>;
+  if (d.accumulate == 2u) { // continue the sums of an earlier piece of K
+    for (var i = 0u; i < TM; i++) {
+      for (var j = 0u; j < TN4; j++) {
+        if (row0 + i < d.M && col0 + j < N4) { acc[i][j] = c[cBase + (row0 + i) * ldc4 + col0 + j]; }
+      }
+    }
+  }
   var k = 0u;
   loop {
     if (k + 4u > d.K) { break; }
     var av: array<array<vec4<f32>, TM4>, 4>;
     for (var kk = 0u; kk < 4u; kk++) {
-      for (var i = 0u; i < TM4; i++) { av[kk][i] = a[aCol[i] + (k + kk) * M4]; }
+      for (var i = 0u; i < TM4; i++) { av[kk][i] = a[aCol[i] + (k + kk) * lda4]; }
     }
     for (var j = 0u; j < TN4; j++) {
-      let b0 = b[bCol[j] + k * N4];
-      let b1 = b[bCol[j] + (k + 1u) * N4];
-      let b2 = b[bCol[j] + (k + 2u) * N4];
-      let b3 = b[bCol[j] + (k + 3u) * N4];
+      let b0 = b[bCol[j] + k * ldb4];
+      let b1 = b[bCol[j] + (k + 1u) * ldb4];
+      let b2 = b[bCol[j] + (k + 2u) * ldb4];
+      let b3 = b[bCol[j] + (k + 3u) * ldb4];
       for (var i = 0u; i < TM; i++) {
         acc[i][j] = fma(vec4<f32>(av[0][i / 4u][i % 4u]), b0, acc[i][j]);
         acc[i][j] = fma(vec4<f32>(av[1][i / 4u][i % 4u]), b1, acc[i][j]);
@@ -57,9 +67,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   for (; k < d.K; k++) {
     var av: array<vec4<f32>, TM4>;
-    for (var i = 0u; i < TM4; i++) { av[i] = a[aCol[i] + k * M4]; }
+    for (var i = 0u; i < TM4; i++) { av[i] = a[aCol[i] + k * lda4]; }
     for (var j = 0u; j < TN4; j++) {
-      let b0 = b[bCol[j] + k * N4];
+      let b0 = b[bCol[j] + k * ldb4];
       for (var i = 0u; i < TM; i++) {
         acc[i][j] = fma(vec4<f32>(av[i / 4u][i % 4u]), b0, acc[i][j]);
       }

@@ -8,7 +8,9 @@
 // Rows are `stride` apart (the vocabulary padded for the fast matmuls); columns V … stride − 1 are
 // padding: left out of the softmax and given zero gradient.
 // Dispatch: x = rows (y > 1 when rows exceed 65535: row = wid.x + wid.y · groups.x).
-struct Params { rows: u32, V: u32, stride: u32, pad0: u32 }
+// Logits larger than one binding go in pieces of rows: logits holds rows first … first + rows − 1 of the whole;
+// targets, coefficients and logprobs are bound whole and read at first + row.
+struct Params { rows: u32, V: u32, stride: u32, first: u32 }
 
 const WG: u32 = 64u; // threads a row, a power of two (set by the host: src/kernels/tuning.ts)
 
@@ -30,7 +32,7 @@ fn main(
   if (row >= params.rows) { return; } // uniform per workgroup, so barriers stay uniform
   let V = params.V;
   let base = row * params.stride;
-  let y = targets[row];
+  let y = targets[params.first + row];
   let valid = y < V;
   var m = -3.402823e38;
   for (var j = local; j < V; j += WG) { m = max(m, logits[base + j]); }
@@ -44,8 +46,8 @@ fn main(
   var target_logit = 0.0;
   if (local == 0u && valid) { target_logit = logits[base + y]; }
   storageBarrier();
-  if (local == 0u) { logprobs[row] = select(0.0, (target_logit - m) - log_s, valid); }
-  let c = coefficients[row];
+  if (local == 0u) { logprobs[params.first + row] = select(0.0, (target_logit - m) - log_s, valid); }
+  let c = coefficients[params.first + row];
   for (var j = local; j < V; j += WG) {
     let onehot = select(0.0, 1.0, valid && j == y);
     logits[base + j] = c * (exp((logits[base + j] - m) - log_s) - onehot);

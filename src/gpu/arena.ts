@@ -50,7 +50,10 @@ export class Arena {
     return { buffer: this.buffer, offset: offset * 4, size: Math.max(length, 1) * 4 };
   }
 
-  /** The whole arena as one view (for zeroing, optimizer steps, checkpoints). */
+  /**
+   * The whole arena as one view (for zeroing, optimizer steps, checkpoints). Past the binding limit (GPT-2 124M's
+   * arenas are 500 MB) the dispatchers bind it in pieces (src/gpu/chunks.ts).
+   */
   all(): BufferView {
     return { buffer: this.buffer, offset: 0, size: this.length * 4 };
   }

@@ -95,6 +95,11 @@ export class GpuContext {
     source: 'defaults',
     where: 'src/kernels/tuning.ts',
   };
+  /**
+   * A binding limit below the adapter's, in bytes (null: the adapter's maxStorageBufferBindingSize). The
+   * dispatchers split larger ranges into pieces of at most bindingLimit bytes; tests force a small one.
+   */
+  maxBindingBytes: number | null = null;
 
   private constructor(device: GPUDevice, report: AdapterReport) {
     this.device = device;
@@ -121,7 +126,9 @@ export class GpuContext {
    */
   static onTuningSearch: ((where: string) => void) | null = null;
 
-  static async create(options: AcquireOptions & { tuning?: TuningMode } = {}): Promise<GpuContext> {
+  static async create(
+    options: AcquireOptions & { tuning?: TuningMode; maxBindingBytes?: number } = {},
+  ): Promise<GpuContext> {
     let context: GpuContext | null = null;
     const acquired = await acquireDevice({
       ...options,
@@ -131,6 +138,7 @@ export class GpuContext {
       },
     });
     context = new GpuContext(acquired.device, acquired.report);
+    if (options.maxBindingBytes !== undefined) context.maxBindingBytes = options.maxBindingBytes;
     const mode = options.tuning ?? tuningModeFromEnv(acquired.report.runtime);
     if (mode !== 'defaults') {
       // Loaded lazily: most of the kernel code is not needed to make a device.
@@ -140,6 +148,12 @@ export class GpuContext {
       context.tuning = { source: outcome.source, where: outcome.where };
     }
     return context;
+  }
+
+  /** The most bytes one storage binding may span: the adapter's limit, or maxBindingBytes when smaller. */
+  get bindingLimit(): number {
+    const device = this.device.limits.maxStorageBufferBindingSize;
+    return this.maxBindingBytes === null ? device : Math.min(device, this.maxBindingBytes);
   }
 
   /** Bytes held in buffers made through this context. */
@@ -393,10 +407,10 @@ export class GpuContext {
       }
       const view = dispatch.buffers[binding.name];
       if (view === undefined) throw new Error(`${kernel.key}: buffer "${binding.name}" was not given.`);
-      if (view.size > this.device.limits.maxStorageBufferBindingSize) {
+      if (view.size > this.bindingLimit) {
         throw new Error(
-          `${kernel.key}: "${binding.name}" binds ${mib(view.size)} of ${view.buffer.label}; ` +
-            `this adapter binds at most ${mib(this.device.limits.maxStorageBufferBindingSize)} ` +
+          `${kernel.key}: "${binding.name}" binds ${sizeText(view.size)} of ${view.buffer.label}; ` +
+            `this adapter binds at most ${sizeText(this.bindingLimit)} ` +
             '(use a smaller model or batch).',
         );
       }
@@ -555,8 +569,8 @@ export interface CompiledKernel {
   used: Set<string>;
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+function sizeText(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${bytes} bytes` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 export function pipelineKey(kernel: KernelSpec): string {

@@ -1,6 +1,7 @@
 // AdamW and clipping by the global gradient norm on the GPU (shaders/adamw.wgsl,
 // shaders/grad_norm.wgsl; twins: src/reference/adamw.ts). The clip factor stays on the GPU:
 // clipByGlobalNorm writes it to a one-value view that adamw reads, so nothing is read back.
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -53,25 +54,29 @@ export async function adamw(context: GpuContext, args: AdamWArgs): Promise<void>
   need('adamw: gradScale', gradScale, 1);
   if (!Number.isInteger(step) || step < 1) throw new Error(`adamw: step is 1-based, got ${step}.`);
   if (n === 0) return;
-  const bytes = new ArrayBuffer(48);
-  new Uint32Array(bytes, 0, 1)[0] = n;
-  new Float32Array(bytes, 4, 9).set([
-    lr,
-    beta1,
-    beta2,
-    1 - beta1,
-    1 - beta2,
-    1 - beta1 ** step,
-    1 - beta2 ** step,
-    eps,
-    weightDecay,
-  ]);
-  await context.run({
-    kernel: { shader: 'adamw' },
-    buffers: { params, grads, m, v, scale: gradScale },
-    uniform: bytes,
-    workgroups: grid1d(Math.ceil(n / WG), context.device.limits.maxComputeWorkgroupsPerDimension),
-  });
+  // One thread a value: pieces within the binding limit (an arena of GPT-2 124M is 500 MB) give the same values.
+  for (const piece of bindingPieces(context, n, 4)) {
+    const bytes = new ArrayBuffer(48);
+    new Uint32Array(bytes, 0, 1)[0] = piece.count;
+    new Float32Array(bytes, 4, 9).set([
+      lr,
+      beta1,
+      beta2,
+      1 - beta1,
+      1 - beta2,
+      1 - beta1 ** step,
+      1 - beta2 ** step,
+      eps,
+      weightDecay,
+    ]);
+    const slice = (view: BufferView) => sliceView(view, piece, 4);
+    await context.run({
+      kernel: { shader: 'adamw' },
+      buffers: { params: slice(params), grads: slice(grads), m: slice(m), v: slice(v), scale: gradScale },
+      uniform: bytes,
+      workgroups: grid1d(Math.ceil(piece.count / WG), context.device.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
 }
 
 const partialsByContext = new WeakMap<GpuContext, BufferView>();
@@ -89,20 +94,28 @@ export async function clipByGlobalNorm(context: GpuContext, args: ClipArgs): Pro
   }
   const threads = WG * Math.min(MAX_PARTIALS / WG, Math.max(1, Math.ceil(n / WG)));
   const clip = maxNorm > 0 && Number.isFinite(maxNorm);
-  const bytes = new ArrayBuffer(16);
-  new Uint32Array(bytes, 0, 3).set([n, threads, clip ? 1 : 0]);
-  new Float32Array(bytes, 12, 1)[0] = clip ? maxNorm : 0;
-  const buffers = { grads, partials, norm, scale };
+  const uniform = (count: number, base: number, first: boolean): ArrayBuffer => {
+    const bytes = new ArrayBuffer(32);
+    new Uint32Array(bytes, 0, 3).set([count, threads, clip ? 1 : 0]);
+    new Float32Array(bytes, 12, 1)[0] = clip ? maxNorm : 0;
+    new Uint32Array(bytes, 16, 2).set([base, first ? 1 : 0]);
+    return bytes;
+  };
+  // Value j goes to thread j mod threads in every piece, and each thread carries its sum from piece to piece,
+  // so the sums are those of one dispatch, in the same order: the same norm to the bit.
+  const pieces = n === 0 ? [{ start: 0, count: 0 }] : bindingPieces(context, n, 4);
+  for (const [index, piece] of pieces.entries()) {
+    await context.run({
+      kernel: { shader: 'grad_norm', entryPoint: 'partial_sums' },
+      buffers: { grads: n === 0 ? grads : sliceView(grads, piece, 4), partials, norm, scale },
+      uniform: uniform(piece.count, piece.start, index === 0),
+      workgroups: [threads / WG],
+    });
+  }
   await context.run({
-    kernel: { shader: 'grad_norm', entryPoint: 'partial_sums' },
-    buffers,
-    uniform: bytes,
-    workgroups: [threads / WG],
-  });
-  await context.run({
-    kernel: { shader: 'grad_norm', entryPoint: 'finish' },
-    buffers,
-    uniform: bytes,
+    kernel: { shader: 'grad_norm', entryPoint: 'finish' }, // grads unused here: the context binds a spare
+    buffers: { grads, partials, norm, scale },
+    uniform: uniform(n, 0, true),
     workgroups: [1],
   });
 }

@@ -1,4 +1,5 @@
 // Elementwise ops on the GPU (shaders/elementwise.wgsl).
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -21,13 +22,16 @@ async function elementwise(
   out: BufferView,
 ): Promise<void> {
   if (out.size < n * 4) throw new Error(`${entryPoint}: out holds ${out.size / 4} values, needs ${n}.`);
-  const [gx, gy] = grid1d(Math.ceil(n / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
-  await context.run({
-    kernel: { shader: 'elementwise', entryPoint },
-    buffers: { x, y, out },
-    uniform: params(n, alpha),
-    workgroups: [gx, gy],
-  });
+  // Each value stands alone: pieces within the binding limit give the same values as one dispatch.
+  for (const piece of bindingPieces(context, n, 4)) {
+    const [gx, gy] = grid1d(Math.ceil(piece.count / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
+    await context.run({
+      kernel: { shader: 'elementwise', entryPoint },
+      buffers: { x: sliceView(x, piece, 4), y: sliceView(y, piece, 4), out: sliceView(out, piece, 4) },
+      uniform: params(piece.count, alpha),
+      workgroups: [gx, gy],
+    });
+  }
 }
 
 /** out = x + y */
@@ -45,6 +49,13 @@ export const axpy = (c: GpuContext, n: number, alpha: number, x: BufferView, out
 /** out = alpha (its own shader: a buffer cannot be bound both read-only and writable). */
 export async function fill(context: GpuContext, n: number, alpha: number, out: BufferView): Promise<void> {
   if (out.size < n * 4) throw new Error(`fill: out holds ${out.size / 4} values, needs ${n}.`);
-  const [gx, gy] = grid1d(Math.ceil(n / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
-  await context.run({ kernel: { shader: 'fill' }, buffers: { out }, uniform: params(n, alpha), workgroups: [gx, gy] });
+  for (const piece of bindingPieces(context, n, 4)) {
+    const [gx, gy] = grid1d(Math.ceil(piece.count / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
+    await context.run({
+      kernel: { shader: 'fill' },
+      buffers: { out: sliceView(out, piece, 4) },
+      uniform: params(piece.count, alpha),
+      workgroups: [gx, gy],
+    });
+  }
 }

@@ -1,6 +1,7 @@
 // Token plus position embedding on the GPU (shaders/encoder.wgsl; twin: src/reference/encoder.ts).
 // The backward buckets the batch's positions by token on the CPU (the trainer holds the token
 // ids), so a thread a (distinct token, channel) sums its positions: deterministic, no atomics.
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 
@@ -36,8 +37,9 @@ function grid(context: GpuContext, threads: number): [number, number] {
   return grid1d(Math.ceil(threads / WG), context.device.limits.maxComputeWorkgroupsPerDimension);
 }
 
-function params(B: number, T: number, C: number, V: number, D: number): Uint32Array {
-  return new Uint32Array([B, T, C, V, D, 0x7fc00000, 0, 0]); // the bits of a quiet NaN
+/** Rows first … last − 1 of wte (dwte) are bound: all V, or one piece of a table larger than one binding. */
+function params(B: number, T: number, C: number, V: number, D: number, first = 0, last = V): Uint32Array {
+  return new Uint32Array([B, T, C, V, D, 0x7fc00000, first, last]); // 0x7fc00000: the bits of a quiet NaN
 }
 
 /** out[b, t, :] = wte[tokens[b, t], :] + wpe[t, :]; a token id ≥ V (the rows of wte) gives NaN. */
@@ -48,12 +50,15 @@ export async function encoderForward(context: GpuContext, args: EncoderForwardAr
   need('out', out, B * T * C);
   const V = C > 0 ? Math.floor(wte.size / 4 / C) : 0;
   if (B * T * C === 0) return;
-  await context.run({
-    kernel: { shader: 'encoder', entryPoint: 'forward' },
-    buffers: { tokens, wte, wpe, out },
-    uniform: params(B, T, C, V, 0),
-    workgroups: grid(context, B * T * C),
-  });
+  // Each value is written by the one piece holding its token's row: the same values as one dispatch.
+  for (const piece of bindingPieces(context, V, C * 4)) {
+    await context.run({
+      kernel: { shader: 'encoder', entryPoint: 'forward' },
+      buffers: { tokens, wte: sliceView(wte, piece, C * 4), wpe, out },
+      uniform: params(B, T, C, V, 0, piece.start, piece.start + piece.count),
+      workgroups: grid(context, B * T * C),
+    });
+  }
 }
 
 /**
@@ -118,17 +123,18 @@ export async function encoderBackward(context: GpuContext, args: EncoderBackward
   const buckets = bucketsView(context, words);
   // tokens is not read here (the buckets carry the ids); unused bindings get the context's spare slots.
   const shared = { buckets, dout };
-  const uniform = params(B, T, C, V, distinct);
-  await context.run({
-    kernel: { shader: 'encoder', entryPoint: 'backward_wte' },
-    buffers: { ...shared, out: dwte },
-    uniform,
-    workgroups: grid(context, distinct * C),
-  });
+  for (const piece of bindingPieces(context, V, C * 4)) {
+    await context.run({
+      kernel: { shader: 'encoder', entryPoint: 'backward_wte' },
+      buffers: { ...shared, out: sliceView(dwte, piece, C * 4) },
+      uniform: params(B, T, C, V, distinct, piece.start, piece.start + piece.count),
+      workgroups: grid(context, distinct * C),
+    });
+  }
   await context.run({
     kernel: { shader: 'encoder', entryPoint: 'backward_wpe' },
     buffers: { ...shared, out: dwpe },
-    uniform,
+    uniform: params(B, T, C, V, distinct),
     workgroups: grid(context, T * C),
   });
 }

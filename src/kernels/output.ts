@@ -1,5 +1,6 @@
 // The output layer's log-probs and loss gradient on the GPU, fused in one pass
 // per row (shaders/output_logprob.wgsl); CPU twin in src/reference/output.ts.
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 import { rowsWorkgroup } from './rows.ts';
@@ -44,10 +45,13 @@ export async function outputLogprobs(context: GpuContext, args: OutputLogprobsAr
     if (view.size < elements * 4)
       throw new Error(`outputLogprobs: ${name} holds ${Math.floor(view.size / 4)} values, needs ${elements}.`);
   }
-  await context.run({
-    kernel: { shader: 'output_logprob', defines: workgroupDefine(rowsWorkgroup(context, args.WG)) },
-    buffers: { targets, coefficients, logits, logprobs },
-    uniform: new Uint32Array([rows, V, stride, 0]),
-    workgroups: grid1d(rows, context.device.limits.maxComputeWorkgroupsPerDimension),
-  });
+  // A workgroup a row: logits larger than one binding go in pieces of rows, with the same values.
+  for (const piece of bindingPieces(context, rows, stride * 4)) {
+    await context.run({
+      kernel: { shader: 'output_logprob', defines: workgroupDefine(rowsWorkgroup(context, args.WG)) },
+      buffers: { targets, coefficients, logits: sliceView(logits, piece, stride * 4), logprobs },
+      uniform: new Uint32Array([piece.count, V, stride, piece.start]),
+      workgroups: grid1d(piece.count, context.device.limits.maxComputeWorkgroupsPerDimension),
+    });
+  }
 }

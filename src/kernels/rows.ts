@@ -1,4 +1,5 @@
 // Row-wise kernels: softmax (forward, backward) and reductions.
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { grid1d } from './grid.ts';
 import { SHADER_WG, workgroupDefine } from './tuning.ts';
@@ -87,11 +88,15 @@ export async function scaleRows(
   s: BufferView,
   x: BufferView,
 ): Promise<void> {
-  const [gx, gy] = grid1d(Math.ceil((rows * cols) / 64), context.device.limits.maxComputeWorkgroupsPerDimension);
-  await context.run({
-    kernel: { shader: 'scale_rows' },
-    buffers: { s, x },
-    uniform: rowParams(rows, cols),
-    workgroups: [gx, gy],
-  });
+  // x may be the logits of a large batch: pieces of rows within the binding limit, with the same values.
+  for (const piece of bindingPieces(context, rows, cols * 4)) {
+    const threads = piece.count * cols;
+    const [gx, gy] = grid1d(Math.ceil(threads / 64), context.device.limits.maxComputeWorkgroupsPerDimension);
+    await context.run({
+      kernel: { shader: 'scale_rows' },
+      buffers: { s, x: sliceView(x, piece, cols * 4) },
+      uniform: new Uint32Array([piece.count, cols, piece.start, 0]),
+      workgroups: [gx, gy],
+    });
+  }
 }

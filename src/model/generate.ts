@@ -6,6 +6,7 @@
 // on the matmuls; rows that have produced eos leave the batch (read back a few
 // positions late, so the queue never waits for the check).
 import { Arena } from '../gpu/arena.ts';
+import { bindingPieces, sliceView } from '../gpu/chunks.ts';
 import type { BufferView, GpuContext } from '../gpu/context.ts';
 import { attentionDecode } from '../kernels/attention.ts';
 import { geluForward } from '../kernels/gelu.ts';
@@ -48,7 +49,7 @@ const CHECK_EOS_EVERY = 8;
 export function defaultGenerationRows({ context, config }: { context: GpuContext; config: ModelConfig }): number {
   const wanted = context.report.kind === 'gpu' ? 1024 : 256;
   const cacheRowBytes = config.contextLength * config.width * 4;
-  const byBinding = Math.floor(context.device.limits.maxStorageBufferBindingSize / cacheRowBytes);
+  const byBinding = Math.floor(context.bindingLimit / cacheRowBytes);
   return Math.max(1, Math.min(wanted, byBinding));
 }
 
@@ -106,7 +107,7 @@ export async function generate(model: Gpt2, options: GenerateOptions): Promise<G
 
     for (let position = 0; position + 1 < maxT; position++) {
       const A = live.length;
-      const uniform = new Uint32Array([A, C, position, maxT]);
+      const uniform = new Uint32Array([A, C, position, maxT, 0, Vp, 0, 0]);
       const decodeBuffers = {
         tokens: v('tokens'),
         wte: p('wte.weight'),
@@ -115,12 +116,21 @@ export async function generate(model: Gpt2, options: GenerateOptions): Promise<G
         qkv: v('qkv'),
         rows: v('rows'),
       };
-      await context.run({
-        kernel: { shader: 'decode', entryPoint: 'embed' },
-        buffers: { ...decodeBuffers, kCache: v('k0'), vCache: v('v0') },
-        uniform,
-        workgroups: [Math.ceil((A * C) / 64)],
-      });
+      // wte in pieces of rows within the binding limit (GPT-2 124M's is 154 MB): each row of x from the one
+      // piece that holds its token.
+      for (const piece of bindingPieces(context, Vp, C * 4)) {
+        await context.run({
+          kernel: { shader: 'decode', entryPoint: 'embed' },
+          buffers: {
+            ...decodeBuffers,
+            wte: sliceView(p('wte.weight'), piece, C * 4),
+            kCache: v('k0'),
+            vCache: v('v0'),
+          },
+          uniform: new Uint32Array([A, C, position, maxT, piece.start, piece.start + piece.count, 0, 0]),
+          workgroups: [Math.ceil((A * C) / 64)],
+        });
+      }
       for (let l = 0; l < L; l++) {
         const n = layerNames(l);
         const ln = (w: string, b: string) =>

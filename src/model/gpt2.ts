@@ -458,7 +458,7 @@ export class Gpt2 {
     await scaleRows(this.context, rows, this.paddedVocab, coefficients, this.activations.view('logits'));
   }
 
-  /** Sets every gradient to zero: one dispatch over the gradient arena. */
+  /** Sets every gradient to zero: one fill over the gradient arena (in pieces past the binding limit). */
   async zeroGradients(): Promise<void> {
     await fill(this.context, this.grads.length, 0, this.grads.all());
   }

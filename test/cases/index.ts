@@ -2,6 +2,7 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { annotateCases } from './annotate-cases.ts';
 import { checkpointCases } from './checkpoint-cases.ts';
+import { chunkCases } from './chunk-cases.ts';
 import { kernelCases, type KernelCase } from './kernel-cases.ts';
 import { layerCasesB } from './layer-cases-b.ts';
 import { layerCasesA } from './layer-cases-a.ts';
@@ -20,6 +21,7 @@ export const allCases: KernelCase[] = [
   ...modelCases,
   ...sampleCases,
   ...objectiveCases,
+  ...chunkCases,
 ];
 
 /** Runs every case and collects outcomes; used by the Deno and browser runners. */
