@@ -361,6 +361,10 @@ describe('gemstone task-stats and --solver on the command line', () => {
     const experiment = await gemstone(['experiment', ...args]);
     expect(experiment.code).toBe(2);
     expect(experiment.stderr).toMatch(/the bundled π_ref learned the traces of the solver's defaults/);
+    // --difficulty: the experiment trains π_ref at it too, and refuses a π_ref that learned another.
+    const harder = await gemstone(['experiment', '--difficulty', '2', ...NO_RUN]);
+    expect(harder.code).toBe(2);
+    expect(harder.stderr).toMatch(/--difficulty 2: the bundled π_ref learned problems of difficulty 1/);
   }, 60_000);
 
   it('refuses --difficulty with a π_ref that learned another one, and takes it where π_ref is trained', () => {

@@ -67,7 +67,7 @@ import { nodeFace } from '../face.ts';
 import { FolderStore } from '../file-store.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
 import { int, num, type OptionSpec } from '../spec.ts';
-import { PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
+import { DIFFICULTY_OPTION, PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
 import { checkReferenceRegime } from '../solver-option.ts';
 
 export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | 'seed'> {
@@ -79,6 +79,8 @@ export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | '
   iterate?: string[];
   /** In points (1.5 = ±1.5 percentage points). */
   targetHalfwidth: number;
+  /** The difficulty π_ref is trained at (with --reference train; the task's by default). */
+  difficulty?: number;
 }
 
 // The pipeline's options (same names, same profile defaults, so the experiment runs
@@ -108,6 +110,7 @@ export const EXPERIMENT_OPTIONS: OptionSpec[] = [
     kind: { type: 'list' },
   },
   ...PIPELINE_OPTIONS.filter((s) => !DROPPED.has(s.key)),
+  DIFFICULTY_OPTION,
   {
     key: 'iterate',
     help:
@@ -254,7 +257,8 @@ export async function runExperiment({
   task: loaded,
 }: RunContext<ExperimentOptions>): Promise<Record<string, unknown>> {
   const task = loaded ?? getTask(DEFAULT_TASK_NAME);
-  reporter.info(`task ${describeTask(task)} (difficulty ${task.defaultDifficulty})`);
+  const difficulty = o.difficulty ?? task.defaultDifficulty;
+  reporter.info(`task ${describeTask(task)} (difficulty ${difficulty})`);
   // Every stage is timed: the report's timing table reads the seconds of each.
   const seconds = new Map<string, number>();
   const face = nodeFace({
@@ -323,7 +327,7 @@ export async function runExperiment({
     const sft = await referenceRound(
       face,
       task,
-      referenceOptions(o, { difficulty: task.defaultDifficulty, seed: 1, evalPrompts: 0 }),
+      referenceOptions(o, { difficulty, seed: 1, evalPrompts: 0 }),
       store,
       `π_ref: SFT of the ${o.preset} preset on noisy-solver traces`,
     );

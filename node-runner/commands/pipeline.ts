@@ -90,7 +90,7 @@ export const PIPELINE_OPTIONS: OptionSpec[] = [
   ),
 ];
 
-const DIFFICULTY_OPTION: OptionSpec = {
+export const DIFFICULTY_OPTION: OptionSpec = {
   key: 'difficulty',
   help: "problem difficulty π_ref is trained at (with --reference train; rollouts and evaluation follow π_ref's)",
   kind: int(0),
@@ -103,7 +103,6 @@ export function pipelineCommand() {
     description:
       'the whole BCPG-NSA pipeline on a task (--task; arithmetic by default): π_ref SFT → rollouts → PRM → ' +
       "judges + consensus → offline RL → evaluation; prints accuracy before and after and the judges' agreement",
-    // --difficulty is the pipeline's alone: the experiment trains π_ref at the task's default difficulty.
     options: [...PIPELINE_OPTIONS, DIFFICULTY_OPTION],
     examples: [
       'gemstone pipeline',
