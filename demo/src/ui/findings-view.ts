@@ -2,20 +2,13 @@
 // of docs/results with their intervals (imported at build time, never typed),
 // and what one small in-page run can and cannot show, from its own sizes.
 import resultsJson from '../../../docs/results/results.json';
+import { methodName } from '../../../src/experiment/names.ts';
 import type { DemoConfig } from '../config.ts';
 import { type ComparisonFinding, type Findings, pagePrecision, readFindings } from '../findings.ts';
 import { clear, h } from './dom.ts';
 
-const NAMES: Record<string, string> = {
-  'bcpg-nsa': 'BCPG-NSA',
-  bcpg: 'BCPG',
-  'grpo-offline': 'GRPO-offline',
-  topr: 'TOPR',
-  dpo: 'DPO',
-  rft: 'RFT',
-  reference: 'π_ref',
-};
-const name = (m: string) => NAMES[m] ?? m;
+// The report's names of the objectives; π_ref is the start model's row.
+const name = (m: string) => (m === 'reference' ? 'π_ref' : methodName(m));
 /** Percentage points with a sign: +0.3, −4.4. */
 export const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
 const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
