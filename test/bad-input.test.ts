@@ -1,28 +1,14 @@
 // Damaged input files as they happen in practice, through the command line: each is
 // refused with one error naming file, line and field (exit status 2) before the run
 // folder exists — or, for a byte-order mark, accepted.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runGemstone } from './util/cli.ts';
 import { rolloutText, validRollouts } from './util/rollout-data.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
-
-async function gemstone(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const gemstone = (...args: string[]) => runGemstone(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'gemstone-bad-input-'));
 const { header, rollouts } = validRollouts(2, 2);

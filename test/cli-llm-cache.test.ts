@@ -2,31 +2,19 @@
 // twice against a counting local server sends no request the second time, even
 // into a new run folder; the cache sits in the user's cache folder by default
 // and never holds the API key.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ruleStepLabeller } from '../src/judge/rule-judge.ts';
 import { SimulatedLlmServer } from '../src/judge/simulated-llm-server.ts';
+import { llvmpipeEnv, runGemstone } from './util/cli.ts';
 import { rolloutText, validRollouts } from './util/rollout-data.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
 const SECRET = 'sk-gemstone-cache-secret-5550123';
 
-async function gemstone(env: Record<string, string>, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe', GEMSTONE_LLM_API_KEY: SECRET, ...env },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const gemstone = (env: Record<string, string>, ...args: string[]) =>
+  runGemstone(args, { env: llvmpipeEnv({ GEMSTONE_LLM_API_KEY: SECRET, ...env }) });
 
 const servers: SimulatedLlmServer[] = [];
 afterAll(async () => {

@@ -7,9 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { GEMSTONE_BIN as BIN } from './util/cli.ts';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
-
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
 
 // Small, but every stage has several steps or chunks, so a kill can land inside it.
 const ARGS = [

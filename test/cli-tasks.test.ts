@@ -3,32 +3,16 @@
 // file's folder), the task recorded in every file the run writes, a file made with one task refused
 // by another, and a task module that breaks the contract refused with the rule's name before any
 // run folder is made.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runGemstone } from './util/cli.ts';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 const EXAMPLE = join(ROOT, 'examples', 'tasks', 'my-task.ts');
 
-async function gemstone(args: string[], cwd: string = ROOT): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' },
-      maxBuffer: 64 << 20,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const gemstone = (args: string[], cwd: string = ROOT) => runGemstone(args, { cwd });
 
 /** stderr without Dawn's adapter noise. */
 function errors(stderr: string): string[] {

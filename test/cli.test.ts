@@ -1,10 +1,8 @@
 // The command line as a person uses it: help, doctor, config files and flags, bad input,
 // run folders, every command end to end on the tiny preset, --json and --quiet, export.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
@@ -20,23 +18,11 @@ import { prmCommand } from '../node-runner/commands/prm.ts';
 import { rolloutCommand } from '../node-runner/commands/rollout.ts';
 import { sftCommand } from '../node-runner/commands/sft.ts';
 import { trainCommand } from '../node-runner/commands/train.ts';
+import { GEMSTONE_BIN, llvmpipeEnv, runGemstone } from './util/cli.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
 const SECRET = 'sk-gemstone-test-secret-0123456789';
 
-async function gemstone(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe', GEMSTONE_LLM_API_KEY: SECRET },
-      maxBuffer: 64 << 20,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const gemstone = (...args: string[]) => runGemstone(args, { env: llvmpipeEnv({ GEMSTONE_LLM_API_KEY: SECRET }) });
 
 /** stderr without Dawn's adapter noise. */
 function errors(stderr: string): string[] {
@@ -192,7 +178,7 @@ describe('gemstone CLI: bad input gets one clear error before any work starts', 
     const url = await gemstone(
       'annotate',
       '--data',
-      BIN,
+      GEMSTONE_BIN,
       '--llm-url',
       'https://user:hunter2@example.com/v1',
       '--out',

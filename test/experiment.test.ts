@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { GEMSTONE_BIN as BIN } from './util/cli.ts';
 import type { AnnotatedRecord } from '../src/data/annotated.ts';
 import { judgeClaims } from '../src/experiment/claims.ts';
 import { buildFigures } from '../src/experiment/figures.ts';
@@ -18,7 +19,6 @@ import { RESULTS_FORMAT, RESULTS_VERSION, type ExperimentResults, type UnitResul
 import { pairedDifference, spread, tQuantile } from '../src/experiment/stats.ts';
 import { OBJECTIVE_NAMES } from '../src/objectives/index.ts';
 
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
 const ENV = { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' };
 
 describe('experiment statistics', () => {

@@ -1,29 +1,20 @@
 // A quiet terminal: Dawn's adapter warnings (written by native code to fd 2) are held back by
 // the launcher from every command's stderr, shown with --verbose, and listed by `gemstone doctor`.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { dawnMessages, dawnMessagesIn, NativeStderrFilter } from '../node-runner/native-stderr.ts';
+import { runGemstone } from './util/cli.ts';
 import { rolloutText, validRollouts } from './util/rollout-data.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
 const DAWN_TRACE = /Warning: |artificially reduced|InitializeImpl|While initializing/;
 
-async function gemstone(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+function gemstone(...args: string[]) {
   const env = { ...process.env };
   delete env.GEMSTONE_ADAPTER; // the adapter search tries Vulkan first, which is what makes Dawn talk
   delete env.GEMSTONE_VERBOSE;
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
+  return runGemstone(args, { env });
 }
 
 const DAWN_OUTPUT = [

@@ -2,13 +2,12 @@
 // `gemstone task-stats`: the defaults draw exactly the traces the solvers drew before the knobs
 // existed (π_ref and every figure depend on them), each knob changes what it says, and a bad
 // --solver is refused naming the key.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runGemstone } from './util/cli.ts';
 import { markdownRow, reportLines, SEED, TRACES } from '../node-runner/commands/task-stats.ts';
 import { checkReferenceRegime } from '../node-runner/solver-option.ts';
 import { PROFILES } from '../node-runner/presets.ts';
@@ -24,25 +23,10 @@ import type { Problem, SlipWhere, Task, Trace } from '../src/tasks/task.ts';
 import { taskTokenizer } from '../src/tasks/tokenizer.ts';
 import { stepSlipRate } from '../src/tasks/traces.ts';
 
-const run = promisify(execFile);
 /** Options that make a command stop at its checks: no adapter probed, and no folder it could make. */
 const NO_RUN = ['--profile', 'software', '--out', '/nonexistent/regime-test'];
-const BIN = new URL('../node-runner/bin/gemstone.js', import.meta.url).pathname;
-const ROOT = new URL('..', import.meta.url).pathname;
 
-async function gemstone(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, GEMSTONE_ADAPTER: 'llvmpipe' },
-      maxBuffer: 64 << 20,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const gemstone = (args: string[]) => runGemstone(args);
 
 /** A hash of 300 traces: text, answer, draws and every line's kind, label and slip flag. */
 function tracesHash(task: Task, options: Record<string, unknown>, difficulty: number): string {
