@@ -2,13 +2,12 @@
 // parser, label sources rebuilt from stored judge labels, verdicts computed from
 // numbers, and the whole experiment end to end on the tiny preset (two seeds,
 // every method, both sweeps, two iterations, a kill and --resume, the docs page).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { GEMSTONE_BIN as BIN } from './util/cli.ts';
+import { GEMSTONE_BIN as BIN, runGemstone } from './util/cli.ts';
 import type { AnnotatedRecord } from '../src/data/annotated.ts';
 import { judgeClaims } from '../src/experiment/claims.ts';
 import { buildFigures } from '../src/experiment/figures.ts';
@@ -397,14 +396,7 @@ describe('gemstone experiment end to end (tiny preset)', () => {
 
   it('a bad --sweep is one clear error before any work starts', async () => {
     const bad = join(dir, 'bad');
-    const { stderr, code } = await promisify(execFile)(
-      process.execPath,
-      [BIN, 'experiment', '--sweep', 'beta=0.5,2', '--out', bad],
-      { env: ENV },
-    ).then(
-      (r) => ({ ...r, code: 0 }),
-      (e: { stderr: string; code: number }) => e,
-    );
+    const { stderr, code } = await runGemstone(['experiment', '--sweep', 'beta=0.5,2', '--out', bad], { env: ENV });
     expect(code).toBe(2);
     expect(stderr).toMatch(/--sweep.*"2" is not a number in \[−1, 1\]/);
     expect(existsSync(bad)).toBe(false);
@@ -412,14 +404,7 @@ describe('gemstone experiment end to end (tiny preset)', () => {
 
   it('--iterate without --iterations 2 is one clear error before any work starts', async () => {
     const bad = join(dir, 'bad-iterate');
-    const { stderr, code } = await promisify(execFile)(
-      process.execPath,
-      [BIN, 'experiment', '--iterate', 'bcpg', '--out', bad],
-      { env: ENV },
-    ).then(
-      (r) => ({ ...r, code: 0 }),
-      (e: { stderr: string; code: number }) => e,
-    );
+    const { stderr, code } = await runGemstone(['experiment', '--iterate', 'bcpg', '--out', bad], { env: ENV });
     expect(code).toBe(2);
     expect(stderr).toMatch(/--iterate bcpg: needs --iterations 2 or more/);
     expect(existsSync(bad)).toBe(false);
