@@ -4,6 +4,7 @@
 // training also against the same model in TensorFlow.js.
 // `npm run bench -- --json` prints one JSON object per case; `--only train` skips the matmuls.
 // `--only gpt2` (not in `all`) runs GPT-2 124M training steps, its wte and arenas bound in pieces.
+import '../node-runner/child-stdio.ts';
 import { cpus } from 'node:os';
 import { Command, Option } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
@@ -12,12 +13,12 @@ import { matmul, matmulForm } from '../src/kernels/matmul.ts';
 import { defaultGenerationRows } from '../src/model/generate.ts';
 import type { MatmulShape } from '../src/reference/matmul.ts';
 import { Random } from '../src/util/random.ts';
-import { measureFmaPeak } from './peak.ts';
+import { PeakProbe } from './peak.ts';
 import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
 import { benchAnnotate } from './annotate.ts';
 import { benchGpt2 } from './gpt2.ts';
-import { benchConfig, benchGenerate, benchTrain, SHIPPED } from './train.ts';
+import { benchConfig, benchGenerate, benchTrain, SHIPPED, type TrainBenchResult } from './train.ts';
 
 interface BenchCase {
   name: string;
@@ -25,7 +26,9 @@ interface BenchCase {
   /** The same with src/kernels/tuning.ts's default blocks (null when the run is untuned). */
   ours_default_blocks_gflops: number | null;
   peer_gflops: number | null;
+  /** The FMA peak beside our timing (PeakProbe), and beside the default blocks' timing. */
   peak_gflops: number;
+  default_blocks_peak_gflops: number | null;
   ours_fraction_of_peak: number;
   ours_over_peer: number | null;
   adapter: string;
@@ -86,6 +89,7 @@ const program = new Command()
   .option('--unsafe-fast', "drop bounds checks (Dawn's disable_robustness) for our kernels and the peer's alike")
   .option('--no-peer', 'skip TensorFlow.js')
   .option('--json', 'one JSON object per case')
+  .option('--verbose', "also show Dawn's adapter warnings on stderr (read by bench/bin.js)")
   .addOption(
     new Option('--only <cases>', 'which cases to run (gpt2: not in all)')
       .choices(['matmul', 'train', 'annotate', 'gpt2', 'all'])
@@ -127,14 +131,18 @@ async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
     context.kernelTuning = kernels;
   }
 }
-const peak = await measureFmaPeak(context);
-say(`f32 FMA peak: ${peak.toFixed(1)} GFLOP/s`);
+// Every share of the peak below is of the FMA peak measured just before and after that case (PeakProbe).
+const probe = new PeakProbe(context);
+say(
+  `f32 FMA peak at the start: ${(await probe.measure()).toFixed(1)} GFLOP/s; each case's share is of the peak beside it`,
+);
 const peer = options.peer && options.only !== 'gpt2' ? await startTfPeer(context) : null;
 
 const results: BenchCase[] = [];
 for (const { name, shape } of options.only === 'all' || options.only === 'matmul' ? MATMUL_CASES : []) {
-  const ours = await benchOurs(context, shape);
-  const defaults = await untuned(() => benchOurs(context, shape));
+  const { value: ours, peak } = await probe.around(() => benchOurs(context, shape));
+  const untunedRun = await untuned(() => probe.around(() => benchOurs(context, shape)));
+  const defaults = untunedRun?.value ?? null;
   const theirs = peer ? await benchPeer(peer, shape) : null;
   const result: BenchCase = {
     name,
@@ -142,6 +150,7 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
     ours_default_blocks_gflops: defaults === null ? null : round(defaults),
     peer_gflops: theirs === null ? null : round(theirs),
     peak_gflops: round(peak),
+    default_blocks_peak_gflops: untunedRun === null ? null : round(untunedRun.peak),
     ours_fraction_of_peak: round(ours / peak, 4),
     ours_over_peer: theirs === null ? null : round(ours / theirs),
     adapter,
@@ -151,20 +160,20 @@ for (const { name, shape } of options.only === 'all' || options.only === 'matmul
   else
     say(
       `${name.padEnd(32)} ours ${ours.toFixed(2).padStart(7)} GFLOP/s` +
-        `  ${((100 * ours) / peak).toFixed(1).padStart(5)}% of peak` +
+        `  ${((100 * ours) / peak).toFixed(1).padStart(5)}% of ${peak.toFixed(1)}` +
         (defaults === null
           ? ''
-          : `  (default blocks ${defaults.toFixed(2)}, ${((100 * defaults) / peak).toFixed(1)}%)`) +
+          : `  (default blocks ${defaults.toFixed(2)}, ${((100 * defaults) / untunedRun!.peak).toFixed(1)}%)`) +
         (theirs === null
           ? ''
           : `  TF.js ${theirs.toFixed(2).padStart(7)} GFLOP/s  ours/TF.js ${(ours / theirs).toFixed(2)}×`),
     );
 }
 if (options.only === 'all' || options.only === 'train') {
-  const train = await benchTrain(context, peak, peer);
-  const trainDefaults = await untuned(() => benchTrain(context, peak, null));
+  const train = await benchTrain(context, probe, peer);
+  const trainDefaults = await untuned(() => benchTrain(context, probe, null));
   // The vocabulary as it is (V = 39: the LM head's backward on the simple kernel), for comparison.
-  const trainUnpadded = await benchTrain(context, peak, null, { padVocabulary: false });
+  const trainUnpadded = await benchTrain(context, probe, null, { padVocabulary: false });
   if (options.json)
     console.log(
       JSON.stringify({
@@ -176,9 +185,10 @@ if (options.only === 'all' || options.only === 'train') {
     );
   else {
     const { ours_tokens_per_s: ours, peer_tokens_per_s: theirs } = train;
-    const line = (name: string, result: { ours_tokens_per_s: number; mfu: number }) =>
+    const line = (name: string, result: TrainBenchResult) =>
       `${name.padEnd(32)} ours ${result.ours_tokens_per_s.toFixed(0).padStart(7)} tokens/s` +
-      `  MFU ${(100 * result.mfu).toFixed(1).padStart(5)}%`;
+      `  MFU ${(100 * result.mfu).toFixed(1).padStart(5)}% of ${result.peak_gflops.toFixed(1)}` +
+      ` (6N only: ${(100 * result.mfu_6n).toFixed(1)}%)`;
     say(
       line(train.name, train) +
         (theirs === null
@@ -195,16 +205,17 @@ if (options.only === 'all' || options.only === 'train') {
   );
   const largest = sizes[sizes.length - 1];
   for (const [B, blocks] of [...sizes.map((B) => [B, 'tuned'] as const), [largest, 'default'] as const]) {
-    const run = () => benchGenerate(context, { B, peakGflops: peak, runs: B > 64 ? 2 : 3 });
+    const run = () => benchGenerate(context, { B, probe, runs: B > 64 ? 2 : 3 });
     const gen = blocks === 'tuned' ? await run() : await untuned(run);
     if (gen === null) continue;
     if (blocks === 'default') gen.name += ' (default blocks)';
-    const share = (100 * gen.decode_gflops) / peak;
+    const share = 100 * gen.decode_fraction_of_peak!;
     if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
     else
       say(
         `${gen.name.padEnd(32)} ours ${gen.ours_tokens_per_s.toFixed(0).padStart(7)} new tokens/s` +
-          `  decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${share < 10 ? ' ' : ''}${share.toFixed(1)}% of peak` +
+          `  decode ${gen.decode_gflops.toFixed(2)} GFLOP/s = ${share < 10 ? ' ' : ''}${share.toFixed(1)}%` +
+          ` of ${gen.peak_gflops!.toFixed(1)}` +
           `  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
       );
   }
@@ -227,6 +238,7 @@ if (options.only === 'gpt2') {
         ` of at most ${mib(gpt2.binding_limit_bytes)})`,
     );
 }
+say(`f32 FMA peak over the run: ${probe.describe()}`);
 context.destroy();
 process.exit(0);
 

@@ -12,6 +12,7 @@ import { AdamW, DEFAULT_ADAMW } from '../src/train/optimizer.ts';
 import { Random } from '../src/util/random.ts';
 import { TfGpt } from './tfjs-gpt.ts';
 import type { TfPeer } from './tfjs-peer.ts';
+import type { PeakProbe } from './peak.ts';
 import { median, timeBatches } from './timing.ts';
 
 export interface TrainBenchResult {
@@ -25,10 +26,14 @@ export interface TrainBenchResult {
   peer_tokens_per_s: number | null;
   peer_step_s: number | null;
   ours_over_peer: number | null;
-  /** 6 · parameters · tokens/s over the FMA peak. */
+  /** Model FLOPs utilisation as PaLM defines it (trainFlopsPerToken · tokens/s over the FMA peak). */
   mfu: number;
+  /** The same counting only 6 · parameters per token (no attention scores), as earlier READMEs did. */
+  mfu_6n: number;
   peer_mfu: number | null;
+  /** The FMA peak beside our timed steps (PeakProbe: the larger of the probes before and after). */
   peak_gflops: number;
+  peer_peak_gflops: number | null;
   /** The TF.js model's loss on its first step (≈ ln V for a freshly initialised model). */
   peer_first_loss: number | null;
   ln_vocab: number;
@@ -45,6 +50,7 @@ export interface GenerateBenchResult {
   /** The decode's FLOP/s (matmuls and attention over the KV cache), and as a share of the FMA peak. */
   decode_gflops: number;
   decode_fraction_of_peak: number | null;
+  peak_gflops: number | null;
 }
 
 /** The model users run: the bundled π_ref's configuration (assets/pi-ref-small, V = 39). */
@@ -62,6 +68,15 @@ export function benchConfig(preset: string): ModelConfig {
 export function decodeFlops(config: ModelConfig, position: number): number {
   const { width: C, layers: L, vocabSize: V } = config;
   return 2 * 12 * L * C * C + 2 * V * C + 4 * L * C * (position + 1);
+}
+
+/**
+ * Training FLOPs per token as PaLM counts them (Chowdhery et al. 2022, Appendix B): 6·N for the parameters'
+ * matmuls, forward and backward, plus 12·L·H·Q·T for the attention scores and their weighted sums over a
+ * context of T (H·Q = C, the width). At the shipped model's T = 128 and C = 128 the second term is 16% of the first.
+ */
+export function trainFlopsPerToken(config: ModelConfig, T: number): number {
+  return 6 * parameterCount(config) + 12 * config.layers * config.width * T;
 }
 
 export interface TrainBenchOptions {
@@ -115,7 +130,7 @@ async function timeSteps(step: (i: number) => Promise<void>, steps: number): Pro
 
 export async function benchTrain(
   context: GpuContext,
-  peakGflops: number,
+  probe: PeakProbe,
   peer: TfPeer | null,
   options: TrainBenchOptions = {},
 ): Promise<TrainBenchResult> {
@@ -127,19 +142,21 @@ export async function benchTrain(
   const model = new Gpt2(context, config, { padVocabulary });
   model.initialize(seed);
   const optimizer = new AdamW(model, DEFAULT_ADAMW);
-  let oursSeconds: number;
+  let ours: { value: number; peak: number };
   try {
     await optimizer.reset();
-    oursSeconds = await timeSteps(async (i) => {
-      await oursStep(model, optimizer, batches[i % batches.length], lr);
-      await context.sync();
-    }, steps);
+    ours = await probe.around(() =>
+      timeSteps(async (i) => {
+        await oursStep(model, optimizer, batches[i % batches.length], lr);
+        await context.sync();
+      }, steps),
+    );
   } finally {
     optimizer.destroy();
     model.destroy();
   }
 
-  let peerSeconds: number | null = null;
+  let peerTimed: { value: number; peak: number } | null = null;
   let peerFirstLoss: number | null = null;
   if (peer !== null) {
     const tfModel = await TfGpt.create(peer, config, {
@@ -155,10 +172,12 @@ export async function benchTrain(
       try {
         // The first step reads its loss back: a real, freshly initialised model starts at ≈ ln V.
         peerFirstLoss = await tfModel.trainStep(inputs[0], { readLoss: true });
-        peerSeconds = await timeSteps(async (i) => {
-          await tfModel.trainStep(inputs[(i + 1) % inputs.length]);
-          await peer.sync();
-        }, steps);
+        peerTimed = await probe.around(() =>
+          timeSteps(async (i) => {
+            await tfModel.trainStep(inputs[(i + 1) % inputs.length]);
+            await peer.sync();
+          }, steps),
+        );
       } finally {
         for (const input of inputs) tfModel.release(input);
       }
@@ -168,23 +187,25 @@ export async function benchTrain(
   }
 
   const tokens = B * T;
-  const ours = tokens / oursSeconds;
-  const theirs = peerSeconds === null ? null : tokens / peerSeconds;
-  const mfu = (6 * parameters * ours) / (peakGflops * 1e9);
+  const oursTokens = tokens / ours.value;
+  const theirs = peerTimed === null ? null : tokens / peerTimed.value;
+  const flopsPerToken = trainFlopsPerToken(config, T);
   return {
     name: `train ${preset} B=${B} T=${T}${padVocabulary ? '' : ' unpadded V'}`,
     preset,
     parameters,
     B,
     T,
-    ours_tokens_per_s: ours,
-    ours_step_s: oursSeconds,
+    ours_tokens_per_s: oursTokens,
+    ours_step_s: ours.value,
     peer_tokens_per_s: theirs,
-    peer_step_s: peerSeconds,
-    ours_over_peer: theirs === null ? null : ours / theirs,
-    mfu,
-    peer_mfu: theirs === null ? null : (6 * parameters * theirs) / (peakGflops * 1e9),
-    peak_gflops: peakGflops,
+    peer_step_s: peerTimed?.value ?? null,
+    ours_over_peer: theirs === null ? null : oursTokens / theirs,
+    mfu: (flopsPerToken * oursTokens) / (ours.peak * 1e9),
+    mfu_6n: (6 * parameters * oursTokens) / (ours.peak * 1e9),
+    peer_mfu: peerTimed === null || theirs === null ? null : (flopsPerToken * theirs) / (peerTimed.peak * 1e9),
+    peak_gflops: ours.peak,
+    peer_peak_gflops: peerTimed?.peak ?? null,
     peer_first_loss: peerFirstLoss,
     ln_vocab: Math.log(config.vocabSize),
   };
@@ -197,8 +218,8 @@ export interface GenerateBenchOptions {
   newTokens?: number;
   runs?: number;
   seed?: number;
-  /** The FMA peak, for the decode's share of it. */
-  peakGflops?: number;
+  /** Measures the FMA peak beside the timed runs, for the decode's share of it. */
+  probe?: PeakProbe;
 }
 
 /** New tokens/s of generate() (KV cache), temperature 1, no top-k, no eos; the median of a few runs after a warm-up. */
@@ -235,9 +256,14 @@ export async function benchGenerate(
       return seconds;
     };
     await once(0); // warm-up: pipelines
-    const samples: number[] = [];
-    for (let r = 1; r <= runs; r++) samples.push(await once(r));
-    const seconds = median(samples);
+    const timed = async () => {
+      const samples: number[] = [];
+      for (let r = 1; r <= runs; r++) samples.push(await once(r));
+      return median(samples);
+    };
+    const { value: seconds, peak } = options.probe
+      ? await options.probe.around(timed)
+      : { value: await timed(), peak: null };
     // Every position from 0 runs a decode step for every row (prompt positions included).
     let flops = 0;
     for (let position = 0; position + 1 < promptTokens + newTokens; position++)
@@ -252,7 +278,8 @@ export async function benchGenerate(
       ours_tokens_per_s: (B * newTokens) / seconds,
       ours_seconds: seconds,
       decode_gflops: gflops,
-      decode_fraction_of_peak: options.peakGflops === undefined ? null : gflops / options.peakGflops,
+      decode_fraction_of_peak: peak === null ? null : gflops / peak,
+      peak_gflops: peak,
     };
   } finally {
     model.destroy();

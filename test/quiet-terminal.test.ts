@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dawnMessages, dawnMessagesIn, NativeStderrFilter } from '../node-runner/native-stderr.ts';
-import { runGemstone } from './util/cli.ts';
+import { BENCH_BIN, runGemstone, runLauncher } from './util/cli.ts';
 import { rolloutText, validRollouts } from './util/rollout-data.ts';
 
 const DAWN_TRACE = /Warning: |artificially reduced|InitializeImpl|While initializing/;
@@ -90,5 +90,26 @@ describe('the terminal shows gemstone only', () => {
     expect(human.stderr).not.toMatch(DAWN_TRACE);
     for (const message of listed) expect(human.stdout).toContain(message);
     if (listed.length === 0) expect(human.stdout).toMatch(/^dawn messages +\(none\)$/m);
+  });
+});
+
+describe('npm run bench is as quiet', () => {
+  it('holds back Dawn warnings and still prints the bench; --verbose shows what doctor lists', async () => {
+    const env = { ...process.env };
+    delete env.GEMSTONE_ADAPTER; // the adapter search tries Vulkan first, which is what makes Dawn talk
+    delete env.GEMSTONE_VERBOSE;
+    const bench = (...extra: string[]) =>
+      runLauncher(BENCH_BIN, ['--only', 'annotate', '--no-peer', ...extra], { env });
+    const quiet = await bench();
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toMatch(/f32 FMA peak at the start: [\d.]+ GFLOP\/s/);
+    expect(quiet.stdout).toMatch(/annotate .* 1 worker +\d+ responses\/s/);
+    expect(quiet.stderr).not.toMatch(DAWN_TRACE);
+
+    const doctor = await gemstone('doctor', '--json');
+    const listed: string[] = JSON.parse(doctor.stdout.trim().split('\n').at(-1) ?? '{}').summary.dawnMessages;
+    const verbose = await bench('--verbose');
+    expect(verbose.code, verbose.stderr).toBe(0);
+    expect(new Set(dawnMessagesIn(verbose.stderr))).toEqual(new Set(listed));
   });
 });

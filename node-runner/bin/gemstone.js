@@ -13,49 +13,7 @@
 // Signals: the child has its own process group, so Ctrl-C reaches it once, forwarded from here (a
 // second Ctrl-C still quits at once); if this process dies, the child sees the IPC channel close
 // and stops too (see node-runner/child-stdio.ts).
-import { spawn } from 'node:child_process';
 import process from 'node:process';
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+import { launchQuiet } from './launch.js';
 
-register();
-const { NativeStderrFilter } = await import('../native-stderr.ts');
-
-const args = process.argv.slice(2);
-const verbose = args.includes('--verbose') || process.env.GEMSTONE_VERBOSE === '1';
-const child = spawn(
-  process.execPath,
-  [
-    ...process.execArgv,
-    '--import',
-    import.meta.resolve('tsx'),
-    fileURLToPath(new URL('../main.ts', import.meta.url)),
-    ...args,
-  ],
-  {
-    stdio: ['inherit', 'inherit', 'pipe', process.stderr.fd, 'ipc'],
-    env: { ...process.env, GEMSTONE_STDERR_FD: '3' },
-    detached: true,
-  },
-);
-
-const filter = new NativeStderrFilter(
-  (line) => {
-    if (verbose) process.stderr.write(`${line}\n`);
-  },
-  (text) => process.stderr.write(text),
-);
-child.stderr.setEncoding('utf8');
-child.stderr.on('data', (chunk) => filter.push(chunk));
-
-const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-for (const signal of forwarded) process.on(signal, () => child.kill(signal));
-
-// 'close': the child has exited and its stderr pipe is read to the end.
-child.on('close', (code, signal) => {
-  filter.end();
-  if (signal !== null) {
-    for (const s of forwarded) process.removeAllListeners(s);
-    process.kill(process.pid, signal);
-  } else process.exit(code ?? 1);
-});
+await launchQuiet(new URL('../main.ts', import.meta.url), process.argv.slice(2));
