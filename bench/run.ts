@@ -133,9 +133,8 @@ async function untuned<T>(run: () => Promise<T>): Promise<T | null> {
 }
 // Every share of the peak below is of the FMA peak measured just before and after that case (PeakProbe).
 const probe = new PeakProbe(context);
-say(
-  `f32 FMA peak at the start: ${(await probe.measure()).toFixed(1)} GFLOP/s; each case's share is of the peak beside it`,
-);
+const startPeak = await probe.measure();
+say(`f32 FMA peak at the start: ${startPeak.toFixed(1)} GFLOP/s; each case's share is of the peak beside it`);
 const peer = options.peer && options.only !== 'gpt2' ? await startTfPeer(context) : null;
 
 const results: BenchCase[] = [];
