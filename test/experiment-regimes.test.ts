@@ -19,6 +19,7 @@ import {
   readResults,
   type UnitResult,
 } from '../src/experiment/results.ts';
+import { powerSection } from '../src/experiment/power.ts';
 import { pairedDifference } from '../src/experiment/stats.ts';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
 import { getTask } from '../src/tasks/index.ts';
@@ -192,6 +193,17 @@ describe('the mined-share sweep in results.json, report.md and a figure', () => 
     expect(late.labelledShare).toBeCloseTo(20 / 102, 12);
     expect(late.oracleShare).toBeCloseTo(25 / 102, 12);
     expect(labelledShare([], 'oracle')).toBeNull();
+    // The Power section prices each regime's two differences, over that regime's own units.
+    const power = powerSection(results).comparisons.filter((c) => c.family.startsWith('regime:'));
+    expect(power.map((c) => c.name)).toEqual([
+      'slipWhere=late: BCPG-NSA − BCPG',
+      'slipWhere=late: BCPG-NSA (oracle labels) − BCPG',
+      'default: BCPG-NSA − BCPG',
+      'default: BCPG-NSA (oracle labels) − BCPG',
+    ]);
+    expect(power[0].mean).toBeCloseTo(late.nsaMinusBcpg.mean!, 12);
+    expect(power[0].halfWidth).toBeCloseTo(late.nsaMinusBcpg.ci![1] - late.nsaMinusBcpg.mean!, 12);
+    expect(power[1].mean).toBeCloseTo(late.oracleMinusBcpg.mean!, 12);
   });
 
   it('report.md has a Mined-share sweep section, rows by mined share, and the figure beside it', async () => {
