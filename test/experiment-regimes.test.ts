@@ -334,6 +334,13 @@ describe('gemstone experiment --regimes end to end (tiny preset)', () => {
       expect(section).toContain(`${pp(row.nsaMinusBcpg.mean!)} pp, 95% CI [${pp(row.nsaMinusBcpg.ci![0])}`);
       expect(section).toContain(`${pp(row.oracleMinusBcpg.mean!)} pp, 95% CI [${pp(row.oracleMinusBcpg.ci![0])}`);
     }
+    expect(report).toMatch(/^\| 2 \| 1 \(regime catchRate=0\.8,slipWhere=late\) \| \d+ \|/m);
+    expect(results.power!.comparisons.map((c) => c.name)).toEqual([
+      'default: BCPG-NSA − BCPG',
+      'default: BCPG-NSA (oracle labels) − BCPG',
+      `${late.name}: BCPG-NSA − BCPG`,
+      `${late.name}: BCPG-NSA (oracle labels) − BCPG`,
+    ]);
     expect(readdirSync(out)).toContain(REGIME_FIGURE);
     expect(readdirSync(docs)).toContain(REGIME_FIGURE);
     expect(readFileSync(join(docs, 'index.md'), 'utf8')).toContain('## Mined-share sweep');
@@ -350,5 +357,5 @@ describe('gemstone experiment --regimes end to end (tiny preset)', () => {
     expect(reused).toHaveLength(stages.length);
     const again = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ExperimentResults;
     expect(again.regimes).toEqual(results.regimes);
-  });
+  }, 900_000);
 });

@@ -219,9 +219,15 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
         'rollout accuracy (%)',
         'groups dropped',
       ],
-      results.datasets.map((d) => [
+      [
+        ...results.datasets.map((d) => ({ d, of: d.chain === undefined ? '' : ` (${methodName(d.chain)}'s chain)` })),
+        // The mined-share sweep's own regimes sample their own data (the default regime's is the rows above).
+        ...(results.regimes ?? [])
+          .filter((r) => !r.isDefault)
+          .flatMap((r) => r.datasets.map((d) => ({ d, of: ` (regime ${r.name})` }))),
+      ].map(({ d, of }) => [
         String(d.seed),
-        d.chain === undefined ? String(d.iteration) : `${d.iteration} (${methodName(d.chain)}'s chain)`,
+        `${d.iteration}${of}`,
         String(d.prompts),
         String(d.responses),
         String(d.negatives),
