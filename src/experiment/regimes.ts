@@ -58,8 +58,9 @@ function parseRegime(item: string, task: Pick<Task, 'name' | 'solverKnobs'>): Re
   let difficulty: number | undefined;
   const solverPairs: string[] = [];
   for (const pair of pairs) {
-    const [key, value] = [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()];
-    if (pair.includes('=') && key === 'difficulty') {
+    const eq = pair.indexOf('=');
+    if (eq >= 0 && pair.slice(0, eq).trim() === 'difficulty') {
+      const value = pair.slice(eq + 1).trim();
       if (difficulty !== undefined) throw fail('difficulty is given twice.');
       if (!/^\d+$/.test(value)) throw fail(`difficulty=${value}: difficulty must be a whole number ≥ 0.`);
       difficulty = Number(value);
