@@ -20,11 +20,12 @@ import process from 'node:process';
 import { writeFileAtomic } from '../../src/checkpoint/files.ts';
 import type { AnnotatedHeader, AnnotatedRecord } from '../../src/data/annotated.ts';
 import { JsonlFileWriter, readAnnotatedFile } from '../../src/data/rollout-files.ts';
-import { judgeClaims } from '../../src/experiment/claims.ts';
 import { countWork, generationRate, generationSeconds } from '../../src/experiment/estimate.ts';
 import { labelCounts, labelRule, relabel } from '../../src/experiment/labels.ts';
 import {
   iterationRole,
+  REGIME_UNITS,
+  regimeUnits,
   judgesNeeded,
   LABEL_SOURCES,
   parseSweeps,
@@ -37,6 +38,7 @@ import {
   type Sweeps,
 } from '../../src/experiment/plan.ts';
 import { DEFAULT_TARGET_HALFWIDTH, powerSection } from '../../src/experiment/power.ts';
+import { parseRegimes, type Regime, RegimeError, regimeFolder, regimeRows } from '../../src/experiment/regimes.ts';
 import { timingTable } from '../../src/experiment/report.ts';
 import {
   families,
@@ -47,19 +49,26 @@ import {
   type EvalNumbers,
   type ExperimentResults,
   type LabelResult,
+  type MinedShare,
+  type RegimeResult,
   type UnitResult,
 } from '../../src/experiment/results.ts';
+import { describeDifference, judgeClaims } from '../../src/experiment/claims.ts';
 import { writeDocsPage, writeRunOutputs } from '../../src/experiment/write.ts';
 import { describeReport } from '../../src/gpu/device.ts';
 import type { ConsensusMode } from '../../src/judge/consensus.ts';
 import { OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
 import { RL_DEFAULTS } from '../../src/pipeline/defaults.ts';
 import { evaluatePolicy, pct } from '../../src/pipeline/evaluate.ts';
-import { CHECKPOINT, openPolicy, type PolicyRef } from '../../src/pipeline/face.ts';
+import { CHECKPOINT, openPolicy, type PipelineFace, type PolicyRef } from '../../src/pipeline/face.ts';
 import type { Policy } from '../../src/pipeline/policy.ts';
 import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
 import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
 import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
+import { regimeStats } from '../../src/tasks/regime.ts';
+import { formatSolverSpec, type SolverSettings } from '../../src/tasks/solver-spec.ts';
+import type { Task } from '../../src/tasks/task.ts';
+import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { checkReferenceTask, referenceForTask, referenceProblem } from '../bundled-reference.ts';
 import { defineCommand, invocation, shown, type RunContext } from '../command.ts';
 import { ConfigError } from '../config.ts';
@@ -68,6 +77,7 @@ import { FolderStore } from '../file-store.ts';
 import { formatSeconds, type StageIO } from '../reporter.ts';
 import { int, num, type OptionSpec } from '../spec.ts';
 import { DIFFICULTY_OPTION, PIPELINE_OPTIONS, type PipelineOptions } from './pipeline.ts';
+import { SEED, TRACES } from './task-stats.ts';
 import { checkReferenceRegime } from '../solver-option.ts';
 
 export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | 'seed'> {
@@ -81,6 +91,8 @@ export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | '
   targetHalfwidth: number;
   /** The difficulty π_ref is trained at (with --reference train; the task's by default). */
   difficulty?: number;
+  /** The mined-share sweep: regimes separated by ";" (src/experiment/regimes.ts). */
+  regimes?: string;
 }
 
 // The pipeline's options (same names, same profile defaults, so the experiment runs
@@ -108,6 +120,15 @@ export const EXPERIMENT_OPTIONS: OptionSpec[] = [
       'extra BCPG-NSA runs: beta=-0.5,0,0.25,0.5,0.75,1 (the β ablation) and/or ' +
       `labels=${LABEL_SOURCES.join(',')} (which judge makes the β mask); both: beta=…,labels=…`,
     kind: { type: 'list' },
+  },
+  {
+    key: 'regimes',
+    help:
+      'the mined-share sweep: regimes separated by ";" (quote the list), each "default" (this π_ref) or ' +
+      "solver knobs as --solver takes them, plus difficulty=N if not the run's; each other regime trains its " +
+      'own π_ref on its traces; per regime and seed: BCPG-NSA, BCPG-NSA with oracle labels, and BCPG',
+    kind: { type: 'string' },
+    arg: '<regime;regime;...>',
   },
   ...PIPELINE_OPTIONS.filter((s) => !DROPPED.has(s.key)),
   DIFFICULTY_OPTION,
@@ -155,6 +176,8 @@ export function experimentCommand() {
         'labels=oracle,rule,prm,llm,consensus --out runs/exp',
       'gemstone experiment --methods none --sweep beta=0,0.5,1 --seeds 2 --out runs/beta',
       'gemstone experiment --methods bcpg-nsa,bcpg --iterations 3 --iterate bcpg-nsa,bcpg --seeds 8 --out runs/iter',
+      "gemstone experiment --methods none --regimes 'default;slipWhere=late,catchRate=0.8' --seeds 8 " +
+        '--out runs/regimes      # the mined-share sweep: BCPG-NSA − BCPG against the share',
       'gemstone experiment --seeds 8 --prompts 96 --eval-prompts 400 --eval-samples 8 --target-halfwidth 1.5 ' +
         "--out runs/power      # the start line estimates its length; the report's Power section says what it reached",
       'gemstone experiment --resume runs/exp --docs docs/results      # (re)write the results page of a run',
@@ -163,6 +186,7 @@ export function experimentCommand() {
     prepare: (o, task) => {
       checkReferenceTask(o.reference, task);
       checkReferenceRegime(o, task); // --solver (from the pipeline's options): π_ref's traces
+      if (o.regimes !== undefined) regimesOf(o.regimes, task ?? getTask(DEFAULT_TASK_NAME));
     },
     run: runExperiment,
   });
@@ -193,10 +217,20 @@ function validate(o: ExperimentOptions): void {
     throw new ConfigError(
       '--eval-prompts: an experiment compares held-out accuracy; it needs at least 1 prompt, got 0.',
     );
-  if (resolveMethods(o.methods).length === 0 && o.sweep === undefined && o.iterations < 2) {
+  if (resolveMethods(o.methods).length === 0 && o.sweep === undefined && o.iterations < 2 && !o.regimes) {
     throw new ConfigError(
-      '--methods none leaves nothing to run: add --sweep beta=… or labels=…, or --iterations 2 or more.',
+      '--methods none leaves nothing to run: add --sweep beta=… or labels=…, --regimes, or --iterations 2 or more.',
     );
+  }
+}
+
+/** --regimes read for the task, or a ConfigError naming the regime and key (exit status 2, nothing done). */
+function regimesOf(text: string, task: Task): Regime[] {
+  try {
+    return parseRegimes(text, task);
+  } catch (error) {
+    if (error instanceof RegimeError) throw new ConfigError(error.message);
+    throw error;
   }
 }
 
@@ -280,7 +314,9 @@ export async function runExperiment({
   const methods = resolveMethods(o.methods);
   const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
   const iterate = resolveIterate(o.iterate, o.iterations);
-  const plan = { methods, sweeps, beta: o.beta, iterations: o.iterations, iterate };
+  const regimes = o.regimes !== undefined ? regimesOf(o.regimes, task) : [];
+  const defaultRegime = regimes.some((r) => r.isDefault);
+  const plan = { methods, sweeps, beta: o.beta, iterations: o.iterations, iterate, defaultRegime };
   const annotateJudges = judgesNeeded(o.judges, sweeps);
   if (annotateJudges.length === 0) annotateJudges.push('oracle');
   // A chain's later data only needs the consensus (its unit trains on consensus labels): no other sweep judge.
@@ -316,6 +352,13 @@ export async function runExperiment({
       `on ${work.datasets} datasets; judges ${annotateJudges.join(', ')} (+ oracle), consensus of ` +
       `${o.judges.join(' + ')} (${o.consensus})`,
   );
+  const ownRegimes = regimes.filter((r) => !r.isDefault);
+  if (regimes.length > 0)
+    reporter.info(
+      `mined-share sweep over ${regimes.map((r) => r.name).join(' · ')}: ${ownRegimes.length} more π_ref(s), ` +
+        `then per regime and seed its data and ${REGIME_UNITS.join(', ')}` +
+        `${defaultRegime ? ' (the default regime: on the seeds above)' : ''}`,
+    );
 
   // π_ref: once for every seed.
   const resolved = referenceForTask(o.reference, o.preset, task.name, (line) => reporter.info(line));
@@ -338,19 +381,7 @@ export async function runExperiment({
     const dir = ref.store.locate('');
     return relative(folder.dir, dir) || dir;
   };
-  const refEval = await face.stages.run(
-    'reference/evaluate',
-    'π_ref on the held-out prompts (the start model row)',
-    async () => {
-      const policy = await openPolicy(face, reference);
-      try {
-        const t = await timed(() => evaluateNumbers(policy, o));
-        return { eval: t.value, seconds: t.seconds, adapter: describeReport(policy.context.report) };
-      } finally {
-        policy.close();
-      }
-    },
-  );
+  const refEval = await referenceEvaluation('reference/evaluate', reference, 'π_ref');
   reporter.info(
     `π_ref: ${describeEval(refEval.eval)} on ${refEval.eval.prompts} held-out prompts · ${refEval.adapter}`,
   );
@@ -391,7 +422,9 @@ export async function runExperiment({
               'evaluated (it was the last iteration then). A finished run cannot grow --iterations; ' +
               'start a new --out (or give --keep-policies from the first leg).',
           );
-        const data = await datasetStage(`${name}/${method}-data`, seed, it, policy, [unit.variant.labels], method);
+        const data = await datasetStage(`${name}/${method}-data`, seed, it, policy, [unit.variant.labels], {
+          chain: method,
+        });
         datasets.push(data.dataset);
         labels.push(...data.labels);
         units.push(await unitStage(name, seed, it, unit, policy, data, chains));
@@ -407,6 +440,10 @@ export async function runExperiment({
           `${left === 1 ? '' : 's'} left ≈ ${formatSeconds(left * took)} more (seed ${seed}'s measured stages)`,
       );
   }
+
+  const regimeResults: RegimeResult[] = [];
+  for (const regime of regimes)
+    regimeResults.push(regime.isDefault ? await defaultRegimeResult(regime) : await regimeRun(regime));
 
   const results: ExperimentResults = {
     format: RESULTS_FORMAT,
@@ -436,6 +473,7 @@ export async function runExperiment({
     datasets,
     labels,
     units,
+    ...(regimeResults.length > 0 ? { regimes: regimeResults } : {}),
   };
   results.power = powerSection(results);
   const written = await writeRunOutputs(folder.dir, results);
@@ -446,6 +484,11 @@ export async function runExperiment({
       `power: ${c.name}: ±${c.halfWidth === null ? '–' : (100 * c.halfWidth).toFixed(1)} pp reached, ` +
         `detectable ${c.minimumDetectable === null ? '–' : (100 * c.minimumDetectable).toFixed(1)} pp, ` +
         `±${o.targetHalfwidth} pp needs ${c.seedsForTarget ?? '–'} seeds`,
+    );
+  for (const r of regimeRows(results))
+    reporter.result(
+      `regime ${r.regime.name}: mined share ${pct(r.minedShare)} · BCPG-NSA − BCPG ` +
+        `${describeDifference(r.nsaMinusBcpg)} · BCPG-NSA(oracle) − BCPG ${describeDifference(r.oracleMinusBcpg)}`,
     );
   for (const c of judgeClaims(results))
     reporter.result(`claim: ${c.statement} — ${c.verdict.toUpperCase()} (${c.evidence})`);
@@ -472,6 +515,110 @@ export async function runExperiment({
     claims: judgeClaims(results),
   };
 
+  /**
+   * The mined share of a regime's solver traces (task-stats' figure), then for a regime other than the
+   * default its own π_ref, trained as --reference train --solver … --difficulty … trains it (once, in the
+   * regime's folder, reused by every seed), and per seed its data and REGIME_UNITS.
+   */
+  async function regimeRun(regime: Regime): Promise<RegimeResult> {
+    const prefix = regimeFolder(regime.name);
+    const regimeDifficulty = regime.difficulty ?? difficulty;
+    const mined = await minedShareStage(prefix, regime.solver, regimeDifficulty);
+    // The stage library names π_ref's stage "reference": within the regime's folder here.
+    const inFolder: PipelineFace = {
+      ...face,
+      stages: { run: (stage, title, work) => face.stages.run(`${prefix}/${stage}`, title, work) },
+    };
+    const store = face.store.at(`${prefix}/reference`);
+    const solver = formatSolverSpec(regime.solver) || undefined;
+    const sft = await referenceRound(
+      inFolder,
+      task,
+      referenceOptions({ ...o, solver }, { difficulty: regimeDifficulty, seed: 1, evalPrompts: 0 }),
+      store,
+      `${prefix}: π_ref, SFT of the ${o.preset} preset on the traces of ${regime.name}`,
+    );
+    const ref: PolicyRef = { store, name: CHECKPOINT };
+    const refEval = await referenceEvaluation(`${prefix}/reference/evaluate`, ref, `${prefix}: π_ref`);
+    const regimeDatasets: DatasetResult[] = [];
+    const regimeLabels: LabelResult[] = [];
+    const regimeUnitResults: UnitResult[] = [];
+    for (const seed of seeds) {
+      const name = `${prefix}/seed-${seed}`;
+      const data = await datasetStage(name, seed, 1, ref, ['consensus', 'oracle'], { judges: chainJudges });
+      regimeDatasets.push(data.dataset);
+      regimeLabels.push(...data.labels);
+      for (const unit of regimeUnits(regime.name, o.beta))
+        regimeUnitResults.push(await unitStage(name, seed, 1, unit, ref, data, new Map()));
+    }
+    return {
+      name: regime.name,
+      isDefault: false,
+      solver: regime.solver,
+      difficulty: regimeDifficulty,
+      folder: prefix,
+      mined,
+      reference: { path: describe(ref), trained: true, eval: refEval.eval, seconds: sft.seconds },
+      datasets: regimeDatasets,
+      labels: regimeLabels,
+      units: regimeUnitResults,
+    };
+  }
+
+  /** The default regime: the run's own π_ref, iteration-1 data and units, with the mined share of its traces. */
+  async function defaultRegimeResult(regime: Regime): Promise<RegimeResult> {
+    // The knobs and difficulty π_ref learned, as its checkpoint records them (none: the solver's defaults).
+    const path = reference.store.locate(CHECKPOINT);
+    const extra = (decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra ?? {}) as {
+      solver?: SolverSettings;
+      difficulty?: number;
+    };
+    const learnedDifficulty = extra.difficulty ?? 1; // as a policy reads it (src/pipeline/policy.ts)
+    const mined = await minedShareStage(regimeFolder(regime.name), extra.solver ?? {}, learnedDifficulty);
+    const first = (x: { iteration: number; chain?: ObjectiveName }) => x.iteration === 1 && x.chain === undefined;
+    return {
+      name: regime.name,
+      isDefault: true,
+      solver: extra.solver ?? {},
+      difficulty: learnedDifficulty,
+      folder: null,
+      mined,
+      reference: { path: describe(reference), trained, eval: refEval.eval, seconds: referenceSeconds },
+      datasets: datasets.filter(first),
+      labels: labels.filter((l) => first(l) && (l.source === 'consensus' || l.source === 'oracle')),
+      units: units.filter((u) => u.roles.some((r) => r.startsWith(`regime:${regime.name}:`))),
+    };
+  }
+
+  /** gemstone task-stats' mined share of the solver's traces at these knobs (its default traces and seed). */
+  function minedShareStage(prefix: string, solver: SolverSettings, at: number): Promise<MinedShare> {
+    const text = formatSolverSpec(solver) || "the solver's defaults";
+    return face.stages.run(`${prefix}/task-stats`, `${prefix}: mined share of ${text} (difficulty ${at})`, async () => {
+      const s = regimeStats(task, solver, { difficulty: at, count: TRACES, seed: SEED });
+      reporter.info(`mined share ${pct(s.minedShare)} (${s.minedTokens} of ${s.negativeTokens} tokens of negatives)`);
+      return {
+        share: s.minedShare,
+        minedTokens: s.minedTokens,
+        negativeTokens: s.negativeTokens,
+        traces: s.responses,
+        seed: SEED,
+      };
+    });
+  }
+
+  /** A π_ref on the held-out prompts: the start model row (of the run, or of a regime). */
+  function referenceEvaluation(stage: string, ref: PolicyRef, who: string) {
+    return face.stages.run(stage, `${who} on the held-out prompts (the start model row)`, async () => {
+      const policy = await openPolicy(face, ref);
+      try {
+        const t = await timed(() => evaluateNumbers(policy, o));
+        return { eval: t.value, seconds: t.seconds, adapter: describeReport(policy.context.report) };
+      } finally {
+        policy.close();
+      }
+    });
+  }
+
   /** Rollouts, PRM, annotation and the β mask of each label source, for one seed and iteration. */
   async function datasetStage(
     name: string,
@@ -479,11 +626,11 @@ export async function runExperiment({
     it: number,
     policy: PolicyRef,
     sources: LabelSource[],
-    chain?: ObjectiveName,
+    { chain, judges: given }: { chain?: ObjectiveName; judges?: string[] } = {},
   ): Promise<DatasetStage> {
     const store = face.store.at(name);
     const dir = store.locate('');
-    const judges = chain === undefined ? annotateJudges : chainJudges;
+    const judges = given ?? (chain === undefined ? annotateJudges : chainJudges);
     const { rollout, annotate } = await dataRound(face, {
       name,
       store,

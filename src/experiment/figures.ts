@@ -1,6 +1,7 @@
 // Which figures a run gets, from its results: one per comparison it ran.
 import { methodName } from './names.ts';
-import { barSpec, lineSpec, renderSvg, type PlotRow } from './plots.ts';
+import { barSpec, differenceSpec, lineSpec, renderSvg, type PlotRow } from './plots.ts';
+import { regimeRows } from './regimes.ts';
 import { familyRows, families, type ExperimentResults, type Row } from './results.ts';
 
 export interface Figure {
@@ -72,5 +73,40 @@ export async function buildFigures(results: ExperimentResults): Promise<Figure[]
     const spec = meta.line ? lineSpec(rows, options) : barSpec(rows, options);
     figures.push({ file: meta.file, title: meta.title, family, svg: await renderSvg(spec) });
   }
+  if ((results.regimes ?? []).length > 0) figures.push(await regimeFigure(results));
   return figures;
 }
+
+/** The mined-share sweep: BCPG-NSA − BCPG, with the run's labels and with the oracle's, against the mined share. */
+async function regimeFigure(results: ExperimentResults): Promise<Figure> {
+  const rows = regimeRows(results).sort((a, b) => a.minedShare - b.minedShare);
+  const series = (name: string, pick: (r: (typeof rows)[number]) => { a: number[]; ci: [number, number] | null }) => ({
+    name,
+    points: rows.map((r) => {
+      const { a, ci } = pick(r);
+      return { x: r.minedShare, mean: a.reduce((s, v) => s + v, 0) / a.length, ci, seeds: a };
+    }),
+  });
+  const perSeed = (x: number[], y: number[]) => x.map((v, i) => v - y[i]);
+  const title = "BCPG-NSA − BCPG against the mined share of π_ref's traces";
+  const spec = differenceSpec(
+    [
+      series('BCPG-NSA (consensus labels) − BCPG', (r) => ({
+        a: perSeed(r.accuracy['bcpg-nsa'], r.accuracy.bcpg),
+        ci: r.nsaMinusBcpg.ci,
+      })),
+      series('BCPG-NSA (oracle labels) − BCPG', (r) => ({
+        a: perSeed(r.accuracy['bcpg-nsa-oracle'], r.accuracy.bcpg),
+        ci: r.oracleMinusBcpg.ci,
+      })),
+    ],
+    {
+      title,
+      xTitle: "mined share: negatives' tokens in oracle-correct steps (%)",
+      yTitle: 'Δ accuracy (pp), 95% interval',
+    },
+  );
+  return { file: REGIME_FIGURE, title, family: 'regimes', svg: await renderSvg(spec) };
+}
+
+export const REGIME_FIGURE = 'gain-by-mined-share.svg';

@@ -124,6 +124,8 @@ export interface PlanOptions {
   iterations: number;
   /** Methods whose policy samples the next iteration's data (their own chain each); empty with one iteration. */
   iterate: readonly ObjectiveName[];
+  /** --regimes names the default regime: its units train on the seed's shared data too. */
+  defaultRegime?: boolean;
 }
 
 /** The variant a method runs as in Table 3 and in its iteration chain: BCPG-NSA at the run's β, consensus labels. */
@@ -151,6 +153,8 @@ export function planUnits(options: PlanOptions, iteration: number): PlannedUnit[
     for (const m of options.methods) add(methodVariant(m, options.beta), `method:${m}`);
     for (const b of options.sweeps.beta ?? []) add(nsa(b, 'consensus'), `beta:${b}`);
     for (const l of options.sweeps.labels ?? []) add(nsa(options.beta, l), `labels:${l}`);
+    if (options.defaultRegime)
+      for (const u of regimeUnits('default', options.beta)) for (const role of u.roles) add(u.variant, role);
   }
   if (options.iterations > 1)
     for (const m of options.iterate)
@@ -196,4 +200,23 @@ export function judgesNeeded(consensusJudges: readonly string[], sweeps: Sweeps)
   // The oracle's labels are always recorded (annotate's oracle: true): they measure every source.
   needed.delete('oracle');
   return [...needed];
+}
+
+/**
+ * The units of the mined-share sweep in each regime: BCPG-NSA with the run's labels (the consensus),
+ * BCPG-NSA with the oracle's (perfect mining), and BCPG, the baseline both are paired against.
+ */
+export const REGIME_UNITS = ['bcpg-nsa', 'bcpg-nsa-oracle', 'bcpg'] as const;
+export type RegimeUnit = (typeof REGIME_UNITS)[number];
+
+/** The role of a regime's unit: "regime:slipWhere=late:bcpg". */
+export const regimeRole = (regime: string, unit: RegimeUnit): string => `regime:${regime}:${unit}`;
+
+export function regimeUnits(regime: string, beta: number): PlannedUnit[] {
+  const variants: Record<RegimeUnit, Variant> = {
+    'bcpg-nsa': methodVariant('bcpg-nsa', beta),
+    'bcpg-nsa-oracle': { objective: 'bcpg-nsa', beta, labels: 'oracle' },
+    bcpg: methodVariant('bcpg', beta),
+  };
+  return REGIME_UNITS.map((u) => ({ key: unitKey(variants[u]), variant: variants[u], roles: [regimeRole(regime, u)] }));
 }

@@ -224,3 +224,125 @@ export async function renderSvg(spec: vega.Spec): Promise<string> {
     view.finalize();
   }
 }
+
+/** One series of a difference figure: per x, the mean difference, its 95% interval and each seed's value. */
+export interface DifferenceSeries {
+  name: string;
+  points: { x: number; mean: number; ci: [number, number] | null; seeds: number[] }[];
+}
+
+const SERIES_COLORS = ['#4c78a8', '#f58518', '#54a24b', '#b279a2'];
+
+/**
+ * Paired differences (fractions, drawn in points) against a numeric axis (a share, drawn in %): a line
+ * per series through the means, its 95% intervals as bars, each seed's value as a dot, and the zero line.
+ */
+export function differenceSpec(
+  series: DifferenceSeries[],
+  options: { title: string; xTitle: string; yTitle: string },
+): vega.Spec {
+  const xs = series.flatMap((s) => s.points.map((p) => 100 * p.x));
+  const ys = series.flatMap((s) => s.points.flatMap((p) => [p.mean, ...(p.ci ?? []), ...p.seeds])).map((v) => 100 * v);
+  const low = Math.floor(Math.min(0, ...ys) - 1);
+  const high = Math.ceil(Math.max(0, ...ys) + 1);
+  const data = series.flatMap((s, i) => [
+    {
+      name: `rows${i}`,
+      values: s.points.map((p) => ({
+        x: 100 * p.x,
+        mean: 100 * p.mean,
+        lo: 100 * (p.ci?.[0] ?? p.mean),
+        hi: 100 * (p.ci?.[1] ?? p.mean),
+      })),
+    },
+    {
+      name: `seeds${i}`,
+      values: s.points.flatMap((p) => p.seeds.map((v, k) => ({ x: 100 * p.x, value: 100 * v, seed: k + 1 }))),
+    },
+  ]);
+  // Each series sits a few pixels beside the other, so intervals at the same share stay apart.
+  const at = (i: number) => ({ scale: 'x', field: 'x', offset: 5 * i - 2.5 * (series.length - 1) });
+  const marks = series.flatMap((s, i) => {
+    const color = { value: SERIES_COLORS[i % SERIES_COLORS.length] };
+    return [
+      {
+        type: 'line',
+        from: { data: `rows${i}` },
+        encode: { enter: { x: at(i), y: { scale: 'y', field: 'mean' }, stroke: color, strokeWidth: { value: 2 } } },
+      },
+      {
+        type: 'rule',
+        from: { data: `rows${i}` },
+        encode: {
+          enter: { x: at(i), y: { scale: 'y', field: 'lo' }, y2: { scale: 'y', field: 'hi' }, stroke: color },
+        },
+      },
+      {
+        type: 'symbol',
+        from: { data: `rows${i}` },
+        encode: { enter: { x: at(i), y: { scale: 'y', field: 'mean' }, size: { value: 40 }, fill: color } },
+      },
+      {
+        type: 'symbol',
+        from: { data: `seeds${i}` },
+        encode: {
+          enter: {
+            x: at(i),
+            y: { scale: 'y', field: 'value' },
+            size: { value: 18 },
+            fill: color,
+            fillOpacity: { value: 0.45 },
+            tooltip: { signal: `'${s.name}, seed ' + datum.seed + ': ' + format(datum.value, '.1f') + ' pp'` },
+          },
+        },
+      },
+    ];
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    padding: 8,
+    background: 'white',
+    title: { text: options.title, fontSize: 13 },
+    data,
+    scales: [
+      {
+        name: 'x',
+        type: 'linear',
+        domain: [Math.min(...xs), Math.max(...xs)],
+        range: 'width',
+        nice: false,
+        zero: false,
+        padding: 16,
+      },
+      { name: 'y', type: 'linear', domain: [low, high], range: 'height', nice: true, zero: true },
+      {
+        name: 'color',
+        type: 'ordinal',
+        domain: series.map((s) => s.name),
+        range: series.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]),
+      },
+    ],
+    axes: [
+      { orient: 'bottom', scale: 'x', title: options.xTitle, values: [...new Set(xs)] },
+      { orient: 'left', scale: 'y', title: options.yTitle, grid: true, gridOpacity: 0.3 },
+    ],
+    legends: [{ fill: 'color', orient: 'top-left', symbolType: 'circle', labelLimit: 320 }],
+    marks: [
+      {
+        type: 'rule',
+        encode: {
+          enter: {
+            x: { value: 0 },
+            x2: { signal: 'width' },
+            y: { scale: 'y', value: 0 },
+            stroke: { value: '#888' },
+            strokeDash: { value: [4, 3] },
+          },
+        },
+      },
+      ...marks,
+    ],
+  } as unknown as vega.Spec;
+}

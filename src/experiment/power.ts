@@ -4,7 +4,7 @@
 // spread is evaluation noise (Eq. S3) rather than training noise — so a reader
 // knows whether more seeds or more held-out prompts would help more.
 import { methodName } from './names.ts';
-import { iterationRole } from './plan.ts';
+import { iterationRole, regimeRole } from './plan.ts';
 import type { ExperimentResults } from './results.ts';
 import { evaluationVariance, halfWidth, minimumDetectable, seedsNeeded, spread } from './stats.ts';
 
@@ -15,7 +15,7 @@ export const DEFAULT_TARGET_HALFWIDTH = 0.015;
 export const MORE_PROMPTS = 4;
 
 export interface ComparisonPower {
-  /** The comparison family: "method", "beta", "labels", "iteration:<method>", "iteration-pair". */
+  /** The comparison family: "method", "beta", "labels", "iteration:<method>", "iteration-pair", "regime:<name>". */
   family: string;
   /** "BCPG-NSA − BCPG", in the direction the report states its Δ. */
   name: string;
@@ -166,6 +166,20 @@ export function powerSection(results: ExperimentResults): PowerSection {
             !hasNsa && k === results.iterations,
           ),
         );
+  // The mined-share sweep: each regime's two differences, over its own units (its own π_ref and data).
+  for (const r of results.regimes ?? []) {
+    const view = { ...results, units: r.units };
+    const against = (unit: 'bcpg-nsa' | 'bcpg-nsa-oracle', name: string) =>
+      comparisonPower(
+        view,
+        `regime:${r.name}`,
+        `${r.name}: ${name}`,
+        regimeRole(r.name, unit),
+        regimeRole(r.name, 'bcpg'),
+        false,
+      );
+    out.push(against('bcpg-nsa', 'BCPG-NSA − BCPG'), against('bcpg-nsa-oracle', 'BCPG-NSA (oracle labels) − BCPG'));
+  }
   const pairing = pairingOf(results);
   return {
     paired: pairing.paired,

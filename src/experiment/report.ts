@@ -6,6 +6,7 @@ import type { Figure } from './figures.ts';
 import { methodName } from './names.ts';
 import { iterationRole } from './plan.ts';
 import { POWER, powerSection, powerSentence, type ComparisonPower } from './power.ts';
+import { regimeRows } from './regimes.ts';
 import { familyRows, iterationFamily, iterationLevels, labelTotals, type ExperimentResults } from './results.ts';
 import { pairedDifference, spread, type PairedDifference, type Spread } from './stats.ts';
 
@@ -196,6 +197,7 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
   }
 
   if (results.iterations > 1 && results.iterate.length > 0) out.push(...iterationLines(results, passHead, figure));
+  if ((results.regimes ?? []).length > 0) out.push(...regimeLines(results, figure));
 
   out.push(
     '## Datasets',
@@ -217,9 +219,15 @@ export function buildReport(results: ExperimentResults, options: ReportOptions):
         'rollout accuracy (%)',
         'groups dropped',
       ],
-      results.datasets.map((d) => [
+      [
+        ...results.datasets.map((d) => ({ d, of: d.chain === undefined ? '' : ` (${methodName(d.chain)}'s chain)` })),
+        // The mined-share sweep's own regimes sample their own data (the default regime's is the rows above).
+        ...(results.regimes ?? [])
+          .filter((r) => !r.isDefault)
+          .flatMap((r) => r.datasets.map((d) => ({ d, of: ` (regime ${r.name})` }))),
+      ].map(({ d, of }) => [
         String(d.seed),
-        d.chain === undefined ? String(d.iteration) : `${d.iteration} (${methodName(d.chain)}'s chain)`,
+        `${d.iteration}${of}`,
         String(d.prompts),
         String(d.responses),
         String(d.negatives),
@@ -365,6 +373,63 @@ function iterationLines(results: ExperimentResults, passHead: string, figure: (f
   return out;
 }
 
+/**
+ * The mined-share sweep: per regime (ordered by its mined share) the share of its solver's traces, the shares
+ * its labels and the oracle mark correct, and BCPG-NSA − BCPG with the run's labels and with the oracle's.
+ */
+function regimeLines(results: ExperimentResults, figure: (family: string) => string[]): string[] {
+  const rows = regimeRows(results).sort((a, b) => a.minedShare - b.minedShare);
+  const traces = results.regimes![0].mined;
+  const knobs = (r: (typeof rows)[number]) =>
+    r.regime.isDefault
+      ? `default (the run's π_ref: ${describeKnobs(r.regime.solver)})`
+      : `${describeKnobs(r.regime.solver)}`;
+  return [
+    '## Mined-share sweep',
+    '',
+    "Each regime is a setting of the task's noisy solver (--regimes): its π_ref learned that solver's traces " +
+      "(the default regime: the run's own π_ref; the others were trained as --reference train --solver … " +
+      '--difficulty … trains one, with the same SFT options). On each seed a regime samples its own rollouts from ' +
+      `its π_ref, and BCPG-NSA (β = ${results.beta}, consensus labels of ${consensusOf(results)}), BCPG-NSA with ` +
+      "the oracle's labels (perfect mining) and BCPG train from it on that data; all three are evaluated on the " +
+      "same held-out prompts and sampling seeds, at the regime's difficulty. " +
+      `Mined share: the negatives' tokens in oracle-correct steps of ${traces.traces} traces of the regime's ` +
+      `solver (solver seed ${traces.seed}; \`gemstone task-stats\` prints the same figure; the paper: 22%). ` +
+      "Labelled / oracle: the share of the regime's rollouts' negative tokens that the consensus and the oracle " +
+      'mark correct, summed over seeds. Δ: paired over seeds (per seed, then mean), with a 95% t-interval.',
+    '',
+    table(
+      [
+        'regime (solver knobs)',
+        'difficulty',
+        'mined share (%)',
+        'rollout negatives labelled correct (%)',
+        'by the oracle (%)',
+        'π_ref accuracy (%)',
+        'Δ accuracy BCPG-NSA − BCPG (pp)',
+        'Δ accuracy BCPG-NSA (oracle labels) − BCPG (pp)',
+      ],
+      rows.map((r) => [
+        knobs(r),
+        String(r.regime.difficulty),
+        pct(r.minedShare),
+        pct(r.labelledShare),
+        pct(r.oracleShare),
+        pct(r.regime.reference.eval.accuracy),
+        delta(r.nsaMinusBcpg),
+        delta(r.oracleMinusBcpg),
+      ]),
+    ),
+    '',
+    ...figure('regimes'),
+  ];
+}
+
+const describeKnobs = (solver: Record<string, unknown>): string => {
+  const keys = Object.keys(solver).sort();
+  return keys.length === 0 ? "the solver's defaults" : keys.map((k) => `${k}=${String(solver[k])}`).join(',');
+};
+
 function pairedOf(results: ExperimentResults, a: string, b: string): PairedDifference {
   const values = (role: string) =>
     results.seeds.map((s) => results.units.find((u) => u.seed === s && u.roles.includes(role))!.eval.accuracy);
@@ -379,6 +444,9 @@ function negate(d: PairedDifference | null | undefined): PairedDifference | null
 }
 
 /** Seconds per kind of work: what a person needs to size a longer run. */
+const mean = (list: number[]) => seconds(spread(list).mean ?? 0);
+const total = (list: number[]) => seconds(list.reduce((s, v) => s + v, 0));
+
 export function timingTable(results: ExperimentResults): string {
   const rows: string[][] = [];
   if (results.reference.trained)
@@ -400,6 +468,21 @@ export function timingTable(results: ExperimentResults): string {
       seconds(spread(list).mean ?? 0),
       seconds(list.reduce((s, v) => s + v, 0)),
     ]);
+  // The mined-share sweep's own regimes (the default regime's work is counted above).
+  const own = (results.regimes ?? []).filter((r) => !r.isDefault);
+  if (own.length > 0) {
+    const refs = own.map((r) => r.reference.seconds);
+    rows.push(['mined-share sweep: π_ref SFT (per regime)', String(own.length), mean(refs), total(refs)]);
+    const sets = own.flatMap((r) => r.datasets.map((d) => d.seconds));
+    rows.push(['mined-share sweep: dataset (per regime and seed)', String(sets.length), mean(sets), total(sets)]);
+    const trained = own.flatMap((r) => r.units.map((u) => u.seconds));
+    rows.push([
+      'mined-share sweep: train + evaluate (per unit)',
+      String(trained.length),
+      mean(trained),
+      total(trained),
+    ]);
+  }
   rows.push(['everything', '', '', seconds(results.seconds)]);
   return table(['work', 'count', 'mean', 'total'], rows);
 }

@@ -107,6 +107,38 @@ export interface ExperimentResults {
   datasets: DatasetResult[];
   labels: LabelResult[];
   units: UnitResult[];
+  /** The mined-share sweep (--regimes), in the order given; absent without it. */
+  regimes?: RegimeResult[];
+}
+
+/** The regime's mined share as `gemstone task-stats` measures it on its solver's traces. */
+export interface MinedShare {
+  share: number;
+  minedTokens: number;
+  negativeTokens: number;
+  /** Traces drawn (training seeds 0 … traces − 1) and the solver's seed. */
+  traces: number;
+  seed: number;
+}
+
+/**
+ * One regime of the mined-share sweep: its π_ref (the run's for the default regime, else trained on the
+ * regime's traces), and per seed its data, label counts and the units of REGIME_UNITS (plan.ts), with
+ * roles "regime:<name>:<unit>". The default regime's entries are copies of the run's seed data and units.
+ */
+export interface RegimeResult {
+  name: string;
+  isDefault: boolean;
+  /** The knobs π_ref's traces were made with (none: the solver's defaults), and their difficulty. */
+  solver: Record<string, unknown>;
+  difficulty: number;
+  /** The run folder's stage prefix of its π_ref, data and units (null for the default regime). */
+  folder: string | null;
+  mined: MinedShare;
+  reference: { path: string; trained: boolean; eval: EvalNumbers; seconds: number };
+  datasets: DatasetResult[];
+  labels: LabelResult[];
+  units: UnitResult[];
 }
 
 export type Metric = 'accuracy' | 'passAtK';

@@ -11,7 +11,7 @@ import { buildReport } from './report.ts';
 import type { ExperimentResults } from './results.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
-const FIGURE_PATTERN = /^accuracy-by-[a-z-]+\.svg$/;
+const FIGURE_PATTERN = /^(accuracy|gain)-by-[a-z-]+\.svg$/;
 
 export interface Written {
   report: string;
@@ -38,7 +38,7 @@ async function writeSet(
   return { report: reportPath, results: resultsPath, figures: figures.map((f) => join(dir, f.file)) };
 }
 
-/** DIR/results.json, DIR/report.md and DIR/accuracy-by-*.svg. */
+/** DIR/results.json, DIR/report.md and DIR/accuracy-by-*.svg (and gain-by-mined-share.svg with --regimes). */
 export async function writeRunOutputs(
   dir: string,
   results: ExperimentResults,
