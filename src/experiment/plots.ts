@@ -172,6 +172,19 @@ export function barSpec(rows: PlotRow[], options: PlotOptions): vega.Spec {
   } as unknown as vega.Spec;
 }
 
+/** A numeric x axis spanning the values exactly (no rounding out, no zero), padded off the frame. */
+function linearX(xs: number[]) {
+  return {
+    name: 'x',
+    type: 'linear',
+    domain: [Math.min(...xs), Math.max(...xs)],
+    range: 'width',
+    nice: false,
+    zero: false,
+    padding: 16,
+  };
+}
+
 /** A line through the means with ±std error bars and per-seed dots over a numeric axis. */
 export function lineSpec(rows: PlotRow[], options: PlotOptions): vega.Spec {
   const c = common(options, rows);
@@ -179,18 +192,7 @@ export function lineSpec(rows: PlotRow[], options: PlotOptions): vega.Spec {
   const at = { scale: 'x', field: 'x' };
   return {
     ...c,
-    scales: [
-      {
-        name: 'x',
-        type: 'linear',
-        domain: [Math.min(...xs), Math.max(...xs)],
-        range: 'width',
-        nice: false,
-        zero: false,
-        padding: 16,
-      },
-      c.y,
-    ],
+    scales: [linearX(xs), c.y],
     axes: [
       { orient: 'bottom', scale: 'x', title: options.xTitle, values: xs },
       { orient: 'left', scale: 'y', title: options.yTitle, grid: true, gridOpacity: 0.3 },
@@ -307,15 +309,7 @@ export function differenceSpec(
     title: { text: options.title, fontSize: 13 },
     data,
     scales: [
-      {
-        name: 'x',
-        type: 'linear',
-        domain: [Math.min(...xs), Math.max(...xs)],
-        range: 'width',
-        nice: false,
-        zero: false,
-        padding: 16,
-      },
+      linearX(xs),
       { name: 'y', type: 'linear', domain: [low, high], range: 'height', nice: true, zero: true },
       {
         name: 'color',
