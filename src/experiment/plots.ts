@@ -91,7 +91,8 @@ function referenceMarks(options: PlotOptions): unknown[] {
   ];
 }
 
-function common(options: PlotOptions, rows: PlotRow[]) {
+/** What every figure shares: the schema, its size, a white background and its title. */
+function frame(options: PlotOptions) {
   return {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     width: WIDTH,
@@ -99,6 +100,12 @@ function common(options: PlotOptions, rows: PlotRow[]) {
     padding: 8,
     background: 'white',
     title: { text: options.title, fontSize: 13 },
+  };
+}
+
+function common(options: PlotOptions, rows: PlotRow[]) {
+  return {
+    ...frame(options),
     data: data(rows),
     y: {
       name: 'y',
@@ -301,12 +308,7 @@ export function differenceSpec(
     ];
   });
   return {
-    $schema: 'https://vega.github.io/schema/vega/v6.json',
-    width: WIDTH,
-    height: HEIGHT,
-    padding: 8,
-    background: 'white',
-    title: { text: options.title, fontSize: 13 },
+    ...frame(options),
     data,
     scales: [
       linearX(xs),
