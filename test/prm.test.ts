@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharTokenizer } from '../src/data/tokenizer.ts';
 import { GpuContext } from '../src/gpu/context.ts';
 import { Gpt2 } from '../src/model/gpt2.ts';
+import { prmStage } from '../src/pipeline/prm.ts';
+import type { Policy } from '../src/pipeline/policy.ts';
+import type { Rollout } from '../src/data/rollouts.ts';
 import { PRM_MARKERS, PrmJudge, prmRows, prmSequence, prmTokenizer, type PrmExample } from '../src/judge/prm.ts';
 import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
 import { SftTrainer } from '../src/train/sft.ts';
@@ -30,6 +33,33 @@ describe('PRM sequences and rows', () => {
     expect(tokenizer.decode([good.targets[seq.markers[0]]], { stopAtEos: false })).toBe(PRM_MARKERS.good);
     // A context too short for the later steps keeps the markers that fit.
     expect(prmSequence(tokenizer, 'Start 2: +3 *2\n', response, steps, 32).markers).toHaveLength(1);
+  });
+});
+
+describe('PRM stage: nothing to learn from', () => {
+  // Only the fields the stage reads before it labels anything: a run whose responses cannot teach the PRM
+  // stops here with its reason, before any Monte-Carlo generation (no GPU, model or store is touched).
+  const problem = task.generate(7, 1);
+  const stage = (response: string, contextLength: number) =>
+    prmStage(
+      { tokenizer: base, checkpoint: { config: { contextLength } } } as unknown as Policy,
+      task,
+      [{ prompt_id: problem.id, response } as unknown as Rollout],
+      new Map([[problem.id, problem]]),
+      { labels: 'mc', completions: 2, temperature: 1, steps: 1, batchSize: 1, lr: 1e-3, seed: 1 },
+      null as never,
+      null as never,
+    );
+  const response = 'Step 1: 2+3=5\nStep 2: 5*2=10\nAnswer: 10';
+
+  it('says no step ends within the context, naming its length', async () => {
+    await expect(stage(response, problem.prompt.length + 4)).rejects.toThrow(
+      `of the 1 responses chosen, 1 have a step, and none ends within the model's ${problem.prompt.length + 4}-token`,
+    );
+  });
+
+  it('says π_ref writes no steps when no response has one', async () => {
+    await expect(stage('', 128)).rejects.toThrow('none of the 1 responses chosen has a step');
   });
 });
 

@@ -14,13 +14,14 @@ import {
   PrmJudge,
   prmInitialParameters,
   prmRows,
+  prmSequence,
   prmTokenizer,
   type PrmExample,
 } from '../judge/prm.ts';
 import { RuleJudge } from '../judge/rule-judge.ts';
 import { Gpt2 } from '../model/gpt2.ts';
 import { defaultSegmenter } from '../segment/index.ts';
-import type { Problem, Task } from '../tasks/task.ts';
+import type { Problem, StepSpan, Task } from '../tasks/task.ts';
 import { DEFAULT_ADAMW } from '../train/optimizer.ts';
 import { SftTrainer } from '../train/sft.ts';
 import { Random } from '../util/random.ts';
@@ -82,6 +83,7 @@ export async function prmStage(
   const items = chosen
     .map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) }))
     .filter((it) => it.steps.length > 0);
+  checkLearnable(policy, chosen.length, items);
   const batch = options.batch ?? 64;
   let labels: number[][];
   if (options.labels === 'mc' || options.labels === 'mc-hard') {
@@ -221,4 +223,27 @@ function sampleWithoutReplacement<T>(items: readonly T[], count: number, seed: n
     [copy[i], copy[j]] = [copy[j], copy[i]];
   }
   return copy.slice(0, count);
+}
+
+/**
+ * The PRM learns at the markers after steps that end within the context. When no chosen response has one,
+ * there is nothing to train on: say so before the Monte-Carlo labels are paid for.
+ */
+function checkLearnable(
+  policy: Policy,
+  chosen: number,
+  items: readonly { problem: Problem; response: string; steps: StepSpan[] }[],
+): void {
+  const T = policy.checkpoint.config.contextLength;
+  const tokenizer = prmTokenizer(policy.tokenizer);
+  if (items.some((it) => prmSequence(tokenizer, it.problem.prompt, it.response, it.steps, T).markers.length > 0))
+    return;
+  throw new Error(
+    items.length === 0
+      ? `PRM: nothing to learn from: none of the ${chosen} responses chosen has a step (π_ref does not write the ` +
+          "task's steps yet: train it longer), or run without the PRM judge."
+      : `PRM: nothing to learn from: of the ${chosen} responses chosen, ${items.length} have a step, and none ` +
+          `ends within the model's ${T}-token context (the prompt and first step are longer). Use a preset with a ` +
+          'longer context, or run without the PRM judge.',
+  );
 }
