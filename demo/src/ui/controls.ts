@@ -25,6 +25,10 @@ type Field =
   | { key: keyof DemoConfig; label: string; kind: 'check'; help?: string }
   | { key: 'solver'; label: string; kind: 'knobs'; help?: string };
 
+const KNOBS_HELP =
+  `the noisy solver of π_ref's traces, key=value,... of ${SOLVER_KEYS.join(', ')} and the task's own ` +
+  "(arithmetic: slipShape); empty: the solver's defaults";
+
 const GROUPS: { title: string; fields: Field[] }[] = [
   {
     title: 'task and π_ref',
@@ -48,9 +52,7 @@ const GROUPS: { title: string; fields: Field[] }[] = [
         key: 'solver',
         label: 'solver knobs',
         kind: 'knobs',
-        help:
-          `the noisy solver of π_ref's traces, key=value,... of ${SOLVER_KEYS.join(', ')} and the task's own ` +
-          "(arithmetic: slipShape); empty: the solver's defaults",
+        help: KNOBS_HELP,
       },
       {
         key: 'preset',
@@ -276,10 +278,7 @@ export class Controls {
       if (f.kind === 'number' && !Number.isFinite(next)) return;
       if (f.kind === 'knobs') {
         // Knobs the task's solver refuses are not taken: the field says why until it is fixed.
-        const problem = solverProblem(String(raw), this.config.task);
-        input.setCustomValidity(problem ?? '');
-        input.title = problem ?? f.help ?? '';
-        if (problem !== null) return void input.reportValidity();
+        if (this.markKnobs(String(raw)) !== null) return;
         next = normalSolver(String(raw), this.config.task);
         input.value = next;
       }
@@ -287,6 +286,8 @@ export class Controls {
       this.config = { ...this.config, [f.key]: next };
       if (f.key === 'beta') this.betaSlider.value = String(next);
       emit(f.key);
+      // Knobs another task's solver does not have are marked (a run would stop at them) until changed.
+      if (f.key === 'task') this.markKnobs(this.config.solver);
       // The comparison follows the objective while it is the default one (the per-step plot's pair).
       if (f.key === 'objective' && before.compare === defaultCompare(before.objective)) {
         this.config = { ...this.config, compare: defaultCompare(this.config.objective) };
@@ -296,6 +297,16 @@ export class Controls {
     });
     this.inputs.set(f.key, input);
     return h('label', { title: f.help ?? '' }, `${f.label} `, input);
+  }
+
+  /** Marks the knobs field when the task's solver refuses `text`, with the parser's message; returns it (or null). */
+  private markKnobs(text: string): string | null {
+    const input = this.inputs.get('solver') as HTMLInputElement;
+    const problem = solverProblem(text, this.config.task);
+    input.setCustomValidity(problem ?? '');
+    input.title = problem ?? KNOBS_HELP;
+    if (problem !== null) input.reportValidity();
+    return problem;
   }
 
   private judgeChecks(emit: (key: keyof DemoConfig) => void): HTMLElement {
