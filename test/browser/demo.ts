@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
+import { describeConfigRegime, parseConfig } from '../../demo/src/config.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 import { type ExperimentResults, familyRows } from '../../src/experiment/results.ts';
 import { haveChromium, launchChromium } from './chromium.ts';
@@ -393,6 +394,8 @@ async function findingsPanel(page: Page): Promise<void> {
       text: li.textContent ?? '',
     })),
     one: Number(document.getElementById('findings-page')?.dataset.one),
+    regime: document.getElementById('findings-regime')?.textContent ?? '',
+    sweep: document.getElementById('findings-regimes') !== null,
     reference: window.__demo?.run()?.accuracy.find((p) => p.iteration === 0)?.accuracy ?? Number.NaN,
   }));
   const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
@@ -417,6 +420,12 @@ async function findingsPanel(page: Page): Promise<void> {
       shown.ref === reference &&
       shown.refText.includes(`${(100 * reference).toFixed(1)}%`),
     mismatches.length > 0 ? `differ: ${mismatches.join(', ')}` : shown.items.map((i) => i.text).join(' | '),
+  );
+  const regime = describeConfigRegime(parseConfig(`?${TINY_RUN}`).config);
+  check(
+    "the run's regime in one line, and the mined-share sweep only when results.json has one",
+    shown.regime.includes(regime) && shown.sweep === (results.regimes !== undefined),
+    `${shown.regime} (sweep shown: ${shown.sweep})`,
   );
   const query = new URLSearchParams(TINY_RUN);
   const draws = Number(query.get('evalPrompts')) * Math.max(1, Number(query.get('evalSamples') ?? 4));
