@@ -25,9 +25,11 @@ type Field =
   | { key: keyof DemoConfig; label: string; kind: 'check'; help?: string }
   | { key: 'solver'; label: string; kind: 'knobs'; help?: string };
 
+/** The knobs every solver takes, and each built-in task's own (Task.solverKnobs). */
 const KNOBS_HELP =
-  `the noisy solver of π_ref's traces, key=value,... of ${SOLVER_KEYS.join(', ')} and the task's own ` +
-  "(arithmetic: slipShape); empty: the solver's defaults";
+  `the noisy solver of π_ref's traces, key=value,... of ${SOLVER_KEYS.join(', ')} and the task's own (` +
+  DEMO_TASKS.map((t) => `${t}: ${Object.keys(findTask(t)?.solverKnobs ?? {}).join(', ') || 'none'}`).join('; ') +
+  "); empty: the solver's defaults";
 
 const GROUPS: { title: string; fields: Field[] }[] = [
   {
