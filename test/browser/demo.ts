@@ -496,6 +496,28 @@ async function reloadPage(browser: Browser, url: string): Promise<void> {
         /needs a second objective .* set "compare with" to bcpg-nsa/.test(none.note),
       `${JSON.stringify(follows)} ${JSON.stringify(none)}`,
     );
+    // The solver knobs beside difficulty: a refused one is marked and not taken, a good one goes to the address.
+    const knobs = async (text: string) => {
+      await page.fill('#cfg-solver', text);
+      await page.locator('#cfg-solver').dispatchEvent('change');
+      return page.evaluate(() => {
+        const input = document.getElementById('cfg-solver') as HTMLInputElement;
+        const regime = document.getElementById('findings-regime')?.textContent ?? '';
+        return { value: input.value, valid: input.validity.valid, query: location.search, regime };
+      });
+    };
+    const refused = await knobs('speed=1');
+    const taken = await knobs('slipWhere=late, catchRate=0.8');
+    check(
+      'the solver knobs: refused ones are marked and not taken, good ones go to the address and the regime line',
+      !refused.valid &&
+        !/solver=/.test(refused.query) &&
+        taken.valid &&
+        taken.value === 'catchRate=0.8,slipWhere=late' &&
+        taken.query.includes('solver=catchRate%3D0.8%2CslipWhere%3Dlate') &&
+        taken.regime.includes('difficulty 0, catchRate=0.8,slipWhere=late'),
+      `${JSON.stringify(refused)} ${JSON.stringify(taken)}`,
+    );
     check('no console errors across the reload', errors.length === 0, errors.slice(0, 5).join(' | '));
   } finally {
     await context.close();
