@@ -106,7 +106,7 @@ describe('the bundled π_ref in another regime', () => {
     return { bytes, extra: decodeCheckpoint(bytes, 'π_ref').extra as Record<string, unknown>, notices };
   };
 
-  it('records the knobs as the CLI does; a mismatch is one notice, and the SFT goes on in the asked regime', async () => {
+  it('records the knobs as the CLI does; a mismatch is one notice, the SFT goes on in the asked one', async () => {
     const late = await reference({ ...small, ref: 'scratch', solver: 'slipWhere=late' });
     expect(late.extra).toMatchObject({ task: 'arithmetic', difficulty: 0, solver: { slipWhere: 'late' } });
     expect(late.notices).toEqual([]);
