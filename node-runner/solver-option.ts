@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.ts';
 import { DEFAULT_TASK_NAME, getTask } from '../src/tasks/index.ts';
+import { learnedRegime, type PolicyExtra } from '../src/pipeline/policy.ts';
 import {
-  formatSolverSpec,
+  describeSolver,
   parseSolverSpec,
-  resolvedSolver,
   SOLVER_KEYS,
+  sameSolver,
   type SolverSettings,
   SolverSpecError,
 } from '../src/tasks/solver-spec.ts';
@@ -60,23 +61,16 @@ export function checkReferenceRegime(
     where = 'the bundled π_ref';
   }
   const path = join(dir, 'checkpoint.safetensors');
-  const extra = (decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra ?? {}) as {
-    solver?: SolverSettings;
-    difficulty?: number;
-  };
+  const learned = learnedRegime(decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra as PolicyExtra);
   const retrain = 'give --reference train to train π_ref on them (or a folder from gemstone sft --task';
-  if (o.solver !== undefined) {
-    const learned = extra.solver ?? {};
-    if (JSON.stringify(resolvedSolver(runTask, settings)) !== JSON.stringify(resolvedSolver(runTask, learned)))
-      throw new ConfigError(
-        `--solver ${o.solver}: ${where} learned the traces of ${formatSolverSpec(learned) || "the solver's defaults"}` +
-          `, not these; ${retrain} ${runTask.name} --solver ${o.solver}).`,
-      );
-  }
-  const learnedDifficulty = extra.difficulty ?? 1; // as a policy reads it (src/pipeline/policy.ts)
-  if (o.difficulty !== undefined && o.difficulty !== learnedDifficulty)
+  if (o.solver !== undefined && !sameSolver(runTask, settings, learned.solver))
     throw new ConfigError(
-      `--difficulty ${o.difficulty}: ${where} learned problems of difficulty ${learnedDifficulty}; ${retrain} ` +
+      `--solver ${o.solver}: ${where} learned the traces of ${describeSolver(learned.solver)}` +
+        `, not these; ${retrain} ${runTask.name} --solver ${o.solver}).`,
+    );
+  if (o.difficulty !== undefined && o.difficulty !== learned.difficulty)
+    throw new ConfigError(
+      `--difficulty ${o.difficulty}: ${where} learned problems of difficulty ${learned.difficulty}; ${retrain} ` +
         `${runTask.name} --difficulty ${o.difficulty}).`,
     );
 }

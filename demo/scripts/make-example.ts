@@ -5,21 +5,40 @@
 //   demo/public/example-run.json — a whole pipeline run of the page's driver
 //       (pipeline/driver.ts, the same code the page runs), trimmed to stay small,
 //       shown read-only when a browser has no WebGPU.
-// Usage: npm run demo:example [-- --ref-steps 1500] [-- --reuse-ref]
+// Both in the page's starting regime (DEMO_REGIME in demo/src/config.ts), or in the one
+// --difficulty and --solver give (key=value,... as gemstone's --solver takes them).
+// Usage: npm run demo:example [-- --ref-steps 1500] [-- --reuse-ref] [-- --difficulty N --solver KNOBS]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { GpuContext } from '../../src/gpu/context.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
-import { DEFAULT_CONFIG, type DemoConfig } from '../src/config.ts';
+import { DEFAULT_CONFIG, type DemoConfig, describeConfigRegime, parseConfig } from '../src/config.ts';
 import { RunControl } from '../src/pipeline/control.ts';
 import { Pipeline, type PipelineDeps } from '../src/pipeline/driver.ts';
 import type { RunRecord } from '../src/pipeline/run-record.ts';
 
-const arg = (name: string, fallback: number) => {
+const given = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  return at >= 0 ? (process.argv[at + 1] ?? '') : undefined;
 };
+const arg = (name: string, fallback: number) => Number(given(name) ?? fallback);
+
+// The regime of π_ref's traces and of the example run: the page's (DEMO_REGIME), unless given. Read as the
+// page reads its address, and a value it would ignore stops the script before anything is written.
+const asked = new URLSearchParams();
+for (const key of ['difficulty', 'solver'] as const) {
+  const value = given(key);
+  if (value !== undefined) asked.set(key, value);
+}
+const parsed = parseConfig(`?${asked}`);
+if (parsed.warnings.length > 0) {
+  console.error(
+    `demo/scripts/make-example.ts: ${parsed.warnings.map((w) => `--${w.replace(' ignored', '')}`).join(' ')}`,
+  );
+  process.exit(2);
+}
+const regime = { difficulty: parsed.config.difficulty, solver: parsed.config.solver };
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 const log = (line: string) => console.log(line);
 const hooks = {
@@ -35,14 +54,16 @@ const deps: PipelineDeps = {
   llmEndpoint: null,
 };
 
-// 1. π_ref: the tiny preset from scratch on difficulty-0 traces (3–10 minutes on llvmpipe);
-//    --reuse-ref keeps the one already in demo/public.
+// 1. π_ref: the tiny preset from scratch on the regime's traces (3–10 minutes on llvmpipe);
+//    --reuse-ref keeps the one already in demo/public (continued in the regime when it learned another).
+log(`regime: ${describeConfigRegime({ ...DEFAULT_CONFIG, ...regime })}`);
 const refPath = `${publicDir}pi-ref-tiny.safetensors`;
 let reference: ReturnType<typeof decodeCheckpoint>;
 if (process.argv.includes('--reuse-ref')) reference = decodeCheckpoint(new Uint8Array(readFileSync(refPath)), refPath);
 else {
   const refConfig: DemoConfig = {
     ...DEFAULT_CONFIG,
+    ...regime,
     ref: 'scratch',
     records: 20_000,
     sftSteps: arg('ref-steps', 1500),
@@ -61,8 +82,8 @@ else {
   );
 }
 
-// 2. The pipeline with the page's defaults, continuing the bundled π_ref as the page does.
-const config: DemoConfig = { ...DEFAULT_CONFIG, sftSteps: 50, prompts: 32, evalPrompts: 128 };
+// 2. The pipeline with the page's defaults in the regime, continuing the bundled π_ref as the page does.
+const config: DemoConfig = { ...DEFAULT_CONFIG, ...regime, sftSteps: 50, prompts: 32, evalPrompts: 128 };
 const bundled = new Uint8Array(encodeCheckpoint({ ...reference, optimizer: undefined }));
 const run = new Pipeline(config, { ...deps, loadBundledReference: async () => bundled }, hooks, new RunControl());
 await run.start();

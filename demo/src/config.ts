@@ -4,7 +4,15 @@
 // and never written to the URL or to storage.
 import { CONSENSUS_MODES, type ConsensusMode } from '../../src/judge/consensus.ts';
 import { isObjectiveName, OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.ts';
-import { TASK_NAMES } from '../../src/tasks/index.ts';
+import { getTask, TASK_NAMES } from '../../src/tasks/index.ts';
+import {
+  formatSolverSpec,
+  parseSolverSpec,
+  describeRegime,
+  type SolverSettings,
+  SolverSpecError,
+  type TraceRegime,
+} from '../../src/tasks/solver-spec.ts';
 
 export const DEMO_JUDGES = ['oracle', 'rule', 'llm', 'prm'] as const;
 export type DemoJudge = (typeof DEMO_JUDGES)[number];
@@ -14,11 +22,21 @@ export type DemoPreset = (typeof DEMO_PRESETS)[number];
 /** The page runs the built-in tasks (a task module needs Node or Deno to load). */
 export const DEMO_TASKS: readonly string[] = TASK_NAMES;
 
+/**
+ * The regime the page starts in: the difficulty of π_ref's problems and the noisy solver's knobs, as
+ * `--solver` takes them ('' for the solver's defaults). The experiment's mined-share sweep (docs/results)
+ * decides it: the regime where BCPG-NSA's difference from BCPG is clearest. Changing it means running
+ * `npm run demo:example` too, which trains the bundled tiny π_ref and the example run in this regime.
+ */
+export const DEMO_REGIME = { difficulty: 0, solver: '' } as const;
+
 export interface DemoConfig {
   /** The built-in task (the bundled tiny π_ref learned arithmetic; another task trains π_ref from scratch). */
   task: string;
   /** The task's difficulty (arithmetic: chain length 2 + d; sorting: 3 + d numbers). */
   difficulty: number;
+  /** The noisy solver's knobs for π_ref's traces, as `--solver` takes them ('' for the solver's defaults). */
+  solver: string;
   preset: DemoPreset;
   /**
    * π_ref: trained from scratch in the page, or continued from the bundled tiny π_ref (made by
@@ -69,7 +87,8 @@ export interface DemoConfig {
 
 export const DEFAULT_CONFIG: DemoConfig = {
   task: 'arithmetic',
-  difficulty: 0,
+  difficulty: DEMO_REGIME.difficulty,
+  solver: DEMO_REGIME.solver,
   preset: 'tiny',
   ref: 'bundled',
   records: 4000,
@@ -110,6 +129,7 @@ type Kind = 'int' | 'num' | 'bool' | 'str';
 const KINDS: Record<keyof DemoConfig, Kind> = {
   task: 'str',
   difficulty: 'int',
+  solver: 'str',
   preset: 'str',
   ref: 'str',
   records: 'int',
@@ -209,6 +229,10 @@ export function parseConfig(search: string): ParsedConfig {
     target[name] = name === 'judges' ? String(value).split(',').filter(Boolean) : value;
   }
   if (config.judges.length === 0) config.judges = [...DEFAULT_CONFIG.judges];
+  // The knobs are checked against the task, which the query may give after them.
+  const solverRefused = solverProblem(config.solver, config.task);
+  if (solverRefused !== null) warnings.push(`solver=${config.solver} ignored: ${solverRefused}`);
+  config.solver = solverRefused === null ? normalSolver(config.solver, config.task) : DEFAULT_CONFIG.solver;
   if (!query.has('compare')) config.compare = defaultCompare(config.objective);
   return { config, warnings };
 }
@@ -265,4 +289,38 @@ export function configQuery(config: DemoConfig): string {
     if (text !== defaultText) query.set(key, text);
   }
   return query.toString();
+}
+
+/** The knobs as text in a fixed order ('' for the defaults); throws SolverSpecError naming a key the task refuses. */
+export function normalSolver(text: string, task: string): string {
+  return formatSolverSpec(solverSettings(text, task));
+}
+
+/** Why the task's solver refuses these knobs (the parser's message), or null when it takes them. */
+export function solverProblem(text: string, task: string): string | null {
+  try {
+    solverSettings(text, task);
+    return null;
+  } catch (error) {
+    if (error instanceof SolverSpecError) return error.message;
+    throw error;
+  }
+}
+
+/** The knobs of a config's solver text for its task ({} for ''). */
+export function solverSettings(text: string, task: string): SolverSettings {
+  return text.trim() === '' ? {} : parseSolverSpec(text, getTask(task));
+}
+
+/** The regime a config asks for: π_ref's traces at its difficulty with its knobs. */
+export function configRegime(config: Pick<DemoConfig, 'difficulty' | 'solver' | 'task'>): TraceRegime {
+  return { difficulty: config.difficulty, solver: solverSettings(config.solver, config.task) };
+}
+
+/** The regime in words for the page ("difficulty 0, the solver's defaults"); knobs the task refuses, as given. */
+export function describeConfigRegime(config: Pick<DemoConfig, 'difficulty' | 'solver' | 'task'>): string {
+  const problem = solverProblem(config.solver, config.task);
+  return problem === null
+    ? describeRegime(configRegime(config))
+    : `difficulty ${config.difficulty}, ${config.solver} (${problem})`;
 }

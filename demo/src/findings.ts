@@ -5,7 +5,10 @@
 // them. Read defensively: a field that is missing or of another shape is
 // left out (and listed in `problems`), never guessed — a regenerated file
 // with new fields keeps the panel working.
+import { regimeRows } from '../../src/experiment/regimes.ts';
+import type { ExperimentResults } from '../../src/experiment/results.ts';
 import { pairedDifference } from '../../src/experiment/stats.ts';
+import { describeRegime, type SolverSettings } from '../../src/tasks/solver-spec.ts';
 
 export interface MethodFinding {
   method: string;
@@ -31,6 +34,17 @@ export interface IterationFinding {
   seeds: number;
 }
 
+/** One regime of the mined-share sweep, as the experiment's report shows it. */
+export interface RegimeFinding {
+  name: string;
+  /** Its difficulty and knobs in words ("difficulty 1, slipWhere=late"). */
+  regime: string;
+  /** The mined share of its solver's traces (a fraction). */
+  minedShare: number;
+  /** BCPG-NSA − BCPG paired over seeds, with the report's 95% t-interval (null below two seeds). */
+  nsaMinusBcpg: ComparisonFinding;
+}
+
 export interface PowerFinding {
   label: string;
   /** Known fields in words ("±1.2 pp"), then any other numbers as they are. */
@@ -51,6 +65,8 @@ export interface Findings {
   /** Share of the negatives' tokens in steps the consensus labelled correct (iteration 1, summed over seeds). */
   minedShare: number | null;
   iterations: IterationFinding[];
+  /** The mined-share sweep by mined share (empty when the file has none). */
+  regimes: RegimeFinding[];
   power: PowerFinding[];
   /** The interval half-width the experiment aims at (a fraction), when the file states it. */
   targetHalfwidth: number | null;
@@ -158,6 +174,7 @@ export function readFindings(value: unknown): Findings {
     comparisons,
     minedShare: minedShare(results.labels),
     iterations: iterationsOf(units),
+    regimes: regimesOf(results, problems),
     power: powerOf(results),
     targetHalfwidth:
       num(results.targetHalfwidth) ?? (isObject(results.power) ? num(results.power.targetHalfwidth) : null),
@@ -175,6 +192,35 @@ function minedShare(labels: unknown): number | null {
     incorrect += num(l.negativeTokensIncorrect) ?? 0;
   }
   return correct + incorrect > 0 ? correct / (correct + incorrect) : null;
+}
+
+/** The sweep's rows as the report computes them (regimeRows), ordered by mined share as it orders them. */
+function regimesOf(results: Json, problems: string[]): RegimeFinding[] {
+  if (results.regimes === undefined) return [];
+  try {
+    return regimeRows(results as unknown as ExperimentResults)
+      .sort((a, b) => a.minedShare - b.minedShare)
+      .flatMap((r) =>
+        r.nsaMinusBcpg.mean === null
+          ? []
+          : [
+              {
+                name: r.regime.name,
+                regime: describeRegime({ difficulty: r.regime.difficulty, solver: r.regime.solver as SolverSettings }),
+                minedShare: r.minedShare,
+                nsaMinusBcpg: {
+                  against: 'bcpg',
+                  mean: r.nsaMinusBcpg.mean,
+                  ci: r.nsaMinusBcpg.ci,
+                  seeds: r.nsaMinusBcpg.n,
+                },
+              },
+            ],
+      );
+  } catch (error) {
+    problems.push(`the mined-share sweep (regimes) could not be read: ${(error as Error).message}`);
+    return [];
+  }
 }
 
 /** A chain's role: "iteration:<method>:<k>" (version 2), or "iteration:<k>" (version 1: BCPG-NSA's chain). */

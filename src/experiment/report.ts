@@ -9,6 +9,7 @@ import { POWER, powerSection, powerSentence, type ComparisonPower } from './powe
 import { regimeRows } from './regimes.ts';
 import { familyRows, iterationFamily, iterationLevels, labelTotals, type ExperimentResults } from './results.ts';
 import { pairedDifference, spread, type PairedDifference, type Spread } from './stats.ts';
+import { describeSolver } from '../tasks/solver-spec.ts';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
 const meanStd = (s: Spread | null) =>
@@ -382,8 +383,8 @@ function regimeLines(results: ExperimentResults, figure: (family: string) => str
   const traces = results.regimes![0].mined;
   const knobs = (r: (typeof rows)[number]) =>
     r.regime.isDefault
-      ? `default (the run's π_ref: ${describeKnobs(r.regime.solver)})`
-      : `${describeKnobs(r.regime.solver)}`;
+      ? `default (the run's π_ref: ${describeSolver(r.regime.solver)})`
+      : `${describeSolver(r.regime.solver)}`;
   return [
     '## Mined-share sweep',
     '',
@@ -424,11 +425,6 @@ function regimeLines(results: ExperimentResults, figure: (family: string) => str
     ...figure('regimes'),
   ];
 }
-
-const describeKnobs = (solver: Record<string, unknown>): string => {
-  const keys = Object.keys(solver).sort();
-  return keys.length === 0 ? "the solver's defaults" : keys.map((k) => `${k}=${String(solver[k])}`).join(',');
-};
 
 function pairedOf(results: ExperimentResults, a: string, b: string): PairedDifference {
   const values = (role: string) =>

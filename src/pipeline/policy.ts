@@ -6,6 +6,7 @@ import { CharTokenizer } from '../data/tokenizer.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { Gpt2 } from '../model/gpt2.ts';
 import { checkSameTask, findTask } from '../tasks/index.ts';
+import type { SolverSettings, TraceRegime } from '../tasks/solver-spec.ts';
 import type { Task } from '../tasks/task.ts';
 
 export interface Policy {
@@ -30,6 +31,14 @@ export interface PolicyExtra {
   difficulty?: number;
   preset?: string;
   [key: string]: unknown;
+}
+
+/**
+ * The traces a checkpoint's π_ref learned, as it records them: no knobs recorded are the solver's defaults (as
+ * before --solver existed), no difficulty is 1 (as before difficulties were recorded).
+ */
+export function learnedRegime(extra: PolicyExtra | undefined): TraceRegime {
+  return { solver: (extra?.solver ?? {}) as SolverSettings, difficulty: extra?.difficulty ?? 1 };
 }
 
 /**
@@ -69,7 +78,7 @@ export function policyFromCheckpoint(
     model,
     tokenizer: CharTokenizer.fromJSON(extra.tokenizer),
     task: resolved,
-    difficulty: extra.difficulty ?? 1,
+    difficulty: learnedRegime(extra).difficulty,
     checkpoint,
     path,
   };

@@ -79,6 +79,11 @@ export function formatSolverSpec(settings: SolverSettings): string {
     .join(',');
 }
 
+/** The settings in words: as --solver text, or "the solver's defaults" for none. */
+export function describeSolver(settings: SolverSettings): string {
+  return formatSolverSpec(settings) || "the solver's defaults";
+}
+
 /**
  * The solver's options for the settings at this seed, less the seed: what decides its traces, for
  * comparing two settings (slipShape=clamped is the same solver as none given).
@@ -86,4 +91,25 @@ export function formatSolverSpec(settings: SolverSettings): string {
 export function resolvedSolver(task: Task, settings: SolverSettings): Record<string, unknown> {
   const { seed: _seed, ...rest } = task.solver({ ...settings, seed: 0 }).options as SolverOptions & TaskSolverKnobs;
   return rest;
+}
+
+/** Whether two settings make the same traces: compared resolved, so knobs given at their defaults ask for nothing. */
+export function sameSolver(task: Task, a: SolverSettings, b: SolverSettings): boolean {
+  return JSON.stringify(resolvedSolver(task, a)) === JSON.stringify(resolvedSolver(task, b));
+}
+
+/** The traces a π_ref learns from: the solver's knobs (none: its defaults) and the problems' difficulty. */
+export interface TraceRegime {
+  solver: SolverSettings;
+  difficulty: number;
+}
+
+/** "difficulty 2, slipWhere=late" or "difficulty 0, the solver's defaults": how messages and pages name a regime. */
+export function describeRegime(regime: TraceRegime): string {
+  return `difficulty ${regime.difficulty}, ${describeSolver(regime.solver)}`;
+}
+
+/** Whether π_ref learned the asked regime (both knobs, compared resolved, and difficulty). */
+export function sameRegime(task: Task, learned: TraceRegime, asked: TraceRegime): boolean {
+  return learned.difficulty === asked.difficulty && sameSolver(task, learned.solver, asked.solver);
 }

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { decodeCheckpoint } from '../../src/checkpoint/checkpoint.ts';
+import { describeConfigRegime, parseConfig } from '../../demo/src/config.ts';
 import { readAnnotatedFile } from '../../src/data/rollout-files.ts';
 import { type ExperimentResults, familyRows } from '../../src/experiment/results.ts';
 import { haveChromium, launchChromium } from './chromium.ts';
@@ -393,6 +394,8 @@ async function findingsPanel(page: Page): Promise<void> {
       text: li.textContent ?? '',
     })),
     one: Number(document.getElementById('findings-page')?.dataset.one),
+    regime: document.getElementById('findings-regime')?.textContent ?? '',
+    sweep: document.getElementById('findings-regimes') !== null,
     reference: window.__demo?.run()?.accuracy.find((p) => p.iteration === 0)?.accuracy ?? Number.NaN,
   }));
   const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
@@ -417,6 +420,12 @@ async function findingsPanel(page: Page): Promise<void> {
       shown.ref === reference &&
       shown.refText.includes(`${(100 * reference).toFixed(1)}%`),
     mismatches.length > 0 ? `differ: ${mismatches.join(', ')}` : shown.items.map((i) => i.text).join(' | '),
+  );
+  const regime = describeConfigRegime(parseConfig(`?${TINY_RUN}`).config);
+  check(
+    "the run's regime in one line, and the mined-share sweep only when results.json has one",
+    shown.regime.includes(regime) && shown.sweep === (results.regimes !== undefined),
+    `${shown.regime} (sweep shown: ${shown.sweep})`,
   );
   const query = new URLSearchParams(TINY_RUN);
   const draws = Number(query.get('evalPrompts')) * Math.max(1, Number(query.get('evalSamples') ?? 4));
@@ -486,6 +495,28 @@ async function reloadPage(browser: Browser, url: string): Promise<void> {
         !/needs/.test(follows.note) &&
         /needs a second objective .* set "compare with" to bcpg-nsa/.test(none.note),
       `${JSON.stringify(follows)} ${JSON.stringify(none)}`,
+    );
+    // The solver knobs beside difficulty: a refused one is marked and not taken, a good one goes to the address.
+    const knobs = async (text: string) => {
+      await page.fill('#cfg-solver', text);
+      await page.locator('#cfg-solver').dispatchEvent('change');
+      return page.evaluate(() => {
+        const input = document.getElementById('cfg-solver') as HTMLInputElement;
+        const regime = document.getElementById('findings-regime')?.textContent ?? '';
+        return { value: input.value, valid: input.validity.valid, query: location.search, regime };
+      });
+    };
+    const refused = await knobs('speed=1');
+    const taken = await knobs('slipWhere=late, catchRate=0.8');
+    check(
+      'the solver knobs: refused ones are marked and not taken, good ones go to the address and the regime line',
+      !refused.valid &&
+        !/solver=/.test(refused.query) &&
+        taken.valid &&
+        taken.value === 'catchRate=0.8,slipWhere=late' &&
+        taken.query.includes('solver=catchRate%3D0.8%2CslipWhere%3Dlate') &&
+        taken.regime.includes('difficulty 0, catchRate=0.8,slipWhere=late'),
+      `${JSON.stringify(refused)} ${JSON.stringify(taken)}`,
     );
     check('no console errors across the reload', errors.length === 0, errors.slice(0, 5).join(' | '));
   } finally {

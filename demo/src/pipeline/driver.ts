@@ -14,6 +14,7 @@
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../../../src/checkpoint/checkpoint.ts';
 import { annotatedHeaderFrom } from '../../../src/data/annotated.ts';
 import { ROLLOUT_FORMAT, ROLLOUT_VERSION, rolloutStats } from '../../../src/data/rollouts.ts';
+import type { PromptCompletion } from '../../../src/data/sft-data.ts';
 import { CharTokenizer } from '../../../src/data/tokenizer.ts';
 import type { GpuContext } from '../../../src/gpu/context.ts';
 import { describeReport } from '../../../src/gpu/device.ts';
@@ -31,15 +32,16 @@ import { describeAccuracy } from '../../../src/pipeline/evaluate.ts';
 import { CHECKPOINT, type PolicyRef } from '../../../src/pipeline/face.ts';
 import type { ProgressSink, StageHooks } from '../../../src/pipeline/hooks.ts';
 import { memoryFace, type MemoryFace } from '../../../src/pipeline/memory-face.ts';
-import type { PolicyExtra } from '../../../src/pipeline/policy.ts';
+import { learnedRegime, type PolicyExtra } from '../../../src/pipeline/policy.ts';
 import { roundSettings } from '../../../src/pipeline/pipeline.ts';
 import { dataRound, trainRound } from '../../../src/pipeline/rounds.ts';
 import { sftStage, taskRecords } from '../../../src/pipeline/sft.ts';
 import type { ArtifactStore } from '../../../src/pipeline/store.ts';
 import { getTask } from '../../../src/tasks/index.ts';
+import { describeRegime, sameRegime } from '../../../src/tasks/solver-spec.ts';
 import { DEFAULT_ADAMW } from '../../../src/train/optimizer.ts';
 import type { WorkerPool } from '../../../src/workers/pool.ts';
-import type { DemoConfig } from '../config.ts';
+import { configRegime, type DemoConfig } from '../config.ts';
 import { Cancelled, type RunControl } from './control.ts';
 import { responseLogprobs } from './logprobs.ts';
 import { addCurve, type MechanismRecord, newMechanism, parseMechanism } from './mechanism.ts';
@@ -86,6 +88,15 @@ const PAGE_CONTEXT = 128;
 const NO_PROGRESS: ProgressSink = { update() {}, stop() {} };
 /** The mechanism plot's data in the run's store, so a reload draws it again. */
 export const MECHANISM_FILE = 'mechanism.json';
+
+/** The knobs as --solver text for π_ref's SFT: none for the solver's defaults (the checkpoint then records none). */
+const referenceSolver = (config: DemoConfig): string | undefined => (config.solver === '' ? undefined : config.solver);
+
+/** π_ref's SFT traces in the config's regime: the noisy solver's, as the CLI's --solver and --difficulty draw them. */
+export function referenceRecords(config: DemoConfig): PromptCompletion[] {
+  const task = getTask(config.task);
+  return taskRecords(task, config.records, config.difficulty, config.seed, referenceSolver(config));
+}
 
 export class Pipeline {
   readonly run: RunRecord;
@@ -264,11 +275,12 @@ export class Pipeline {
         );
       else {
         warm = decodeCheckpoint(await this.deps.loadBundledReference(), 'pi-ref-tiny.safetensors');
-        const extra = warm.extra as Partial<PolicyExtra>;
-        if (extra.difficulty !== config.difficulty)
+        const learned = learnedRegime(warm.extra as PolicyExtra);
+        const asked = configRegime(config);
+        if (!sameRegime(this.task, learned, asked))
           this.hooks.notice(
-            `The bundled π_ref learned difficulty ${extra.difficulty}; continuing its SFT at difficulty ` +
-              `${config.difficulty}.`,
+            `The bundled π_ref learned the traces of ${describeRegime(learned)}; continuing its SFT in this run's ` +
+              `regime (${describeRegime(asked)}).`,
             'info',
           );
       }
@@ -277,7 +289,7 @@ export class Pipeline {
     // Continuing a trained π_ref: a tenth of the learning rate, so fresh AdamW moments
     // do not knock it off what it learned.
     const lr = warm !== null ? config.sftLr / 10 : config.sftLr;
-    const records = taskRecords(this.task, config.records, config.difficulty, config.seed);
+    const records = referenceRecords(config);
     const result = await this.face.stages.run('reference', 'π_ref', (hooks) =>
       sftStage(
         context,
@@ -297,6 +309,7 @@ export class Pipeline {
           checkpointEvery: Math.max(config.readEvery * 4, 20),
           contextCap: PAGE_CONTEXT,
           difficulty: config.difficulty,
+          solver: referenceSolver(config),
         },
         store,
         hooks,

@@ -110,5 +110,8 @@ export function checkRunRecord(value: unknown, source: string): RunRecord {
   for (const key of ['sft', 'rl', 'accuracy', 'iterations'] as const) {
     if (!Array.isArray(run[key])) throw new Error(`${source}: "${key}" is missing.`);
   }
+  if (typeof run.config !== 'object' || run.config === null) throw new Error(`${source}: "config" is missing.`);
+  // Runs recorded before the page took solver knobs trained π_ref on the solver's defaults.
+  if (typeof run.config.solver !== 'string') run.config = { ...run.config, solver: '' };
   return run as RunRecord;
 }

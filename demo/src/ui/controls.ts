@@ -6,14 +6,30 @@ import { EVALUATION } from '../../../src/pipeline/defaults.ts';
 import { CONSENSUS_MODES } from '../../../src/judge/consensus.ts';
 import { OBJECTIVE_NAMES } from '../../../src/objectives/index.ts';
 import { findTask } from '../../../src/tasks/index.ts';
-import { DEMO_JUDGES, DEMO_PRESETS, DEMO_TASKS, type DemoConfig, defaultCompare } from '../config.ts';
+import { SOLVER_KEYS } from '../../../src/tasks/solver-spec.ts';
+import {
+  DEMO_JUDGES,
+  DEMO_PRESETS,
+  DEMO_TASKS,
+  type DemoConfig,
+  defaultCompare,
+  normalSolver,
+  solverProblem,
+} from '../config.ts';
 import type { LlmEndpoint } from '../pipeline/driver.ts';
 import { h } from './dom.ts';
 
 type Field =
   | { key: keyof DemoConfig; label: string; kind: 'number'; step?: string; min?: number; max?: number; help?: string }
   | { key: keyof DemoConfig; label: string; kind: 'select'; options: [string, string][]; help?: string }
-  | { key: keyof DemoConfig; label: string; kind: 'check'; help?: string };
+  | { key: keyof DemoConfig; label: string; kind: 'check'; help?: string }
+  | { key: 'solver'; label: string; kind: 'knobs'; help?: string };
+
+/** The knobs every solver takes, and each built-in task's own (Task.solverKnobs). */
+const KNOBS_HELP =
+  `the noisy solver of π_ref's traces, key=value,... of ${SOLVER_KEYS.join(', ')} and the task's own (` +
+  DEMO_TASKS.map((t) => `${t}: ${Object.keys(findTask(t)?.solverKnobs ?? {}).join(', ') || 'none'}`).join('; ') +
+  "); empty: the solver's defaults";
 
 const GROUPS: { title: string; fields: Field[] }[] = [
   {
@@ -33,6 +49,12 @@ const GROUPS: { title: string; fields: Field[] }[] = [
         min: 0,
         max: 4,
         help: 'arithmetic: 2 + d operations; sorting: 3 + d numbers',
+      },
+      {
+        key: 'solver',
+        label: 'solver knobs',
+        kind: 'knobs',
+        help: KNOBS_HELP,
       },
       {
         key: 'preset',
@@ -238,6 +260,8 @@ export class Controls {
         { id: `cfg-${f.key}` },
         ...f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === v }, label)),
       );
+    } else if (f.kind === 'knobs') {
+      input = h('input', { id: `cfg-${f.key}`, type: 'text', value: String(value), placeholder: "solver's defaults" });
     } else if (f.kind === 'check') {
       input = h('input', { id: `cfg-${f.key}`, type: 'checkbox', checked: value === true });
     } else {
@@ -252,12 +276,20 @@ export class Controls {
     }
     input.addEventListener('change', () => {
       const raw = input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value;
-      const next = f.kind === 'number' ? Number(raw) : raw;
+      let next = f.kind === 'number' ? Number(raw) : raw;
       if (f.kind === 'number' && !Number.isFinite(next)) return;
+      if (f.kind === 'knobs') {
+        // Knobs the task's solver refuses are not taken: the field says why until it is fixed.
+        if (this.markKnobs(String(raw)) !== null) return;
+        next = normalSolver(String(raw), this.config.task);
+        input.value = next;
+      }
       const before = this.config;
       this.config = { ...this.config, [f.key]: next };
       if (f.key === 'beta') this.betaSlider.value = String(next);
       emit(f.key);
+      // Knobs another task's solver does not have are marked (a run would stop at them) until changed.
+      if (f.key === 'task') this.markKnobs(this.config.solver);
       // The comparison follows the objective while it is the default one (the per-step plot's pair).
       if (f.key === 'objective' && before.compare === defaultCompare(before.objective)) {
         this.config = { ...this.config, compare: defaultCompare(this.config.objective) };
@@ -267,6 +299,16 @@ export class Controls {
     });
     this.inputs.set(f.key, input);
     return h('label', { title: f.help ?? '' }, `${f.label} `, input);
+  }
+
+  /** Marks the knobs field when the task's solver refuses `text`, with the parser's message; returns it (or null). */
+  private markKnobs(text: string): string | null {
+    const input = this.inputs.get('solver') as HTMLInputElement;
+    const problem = solverProblem(text, this.config.task);
+    input.setCustomValidity(problem ?? '');
+    input.title = problem ?? KNOBS_HELP;
+    if (problem !== null) input.reportValidity();
+    return problem;
   }
 
   private judgeChecks(emit: (key: keyof DemoConfig) => void): HTMLElement {

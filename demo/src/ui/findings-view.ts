@@ -3,7 +3,7 @@
 // and what one small in-page run can and cannot show, from its own sizes.
 import resultsJson from '../../../docs/results/results.json';
 import { methodName } from '../../../src/experiment/names.ts';
-import type { DemoConfig } from '../config.ts';
+import { type DemoConfig, describeConfigRegime } from '../config.ts';
 import { type ComparisonFinding, type Findings, pagePrecision, readFindings } from '../findings.ts';
 import { clear, h } from './dom.ts';
 
@@ -51,6 +51,7 @@ export class FindingsView {
             `The consensus labelled ${percent(f.minedShare)} of the negatives’ tokens correct (the paper: 22%): ` +
               'BCPG-NSA differs from BCPG only on those tokens.',
           ),
+      this.regimes(f),
       this.iterations(f),
       this.power(f),
       this.page,
@@ -81,10 +82,42 @@ export class FindingsView {
             },
           },
           `BCPG-NSA − ${name(c.against)}: `,
-          h('b', {}, `${points(c.mean)} pp`),
-          c.ci === null
-            ? ' (one seed: no interval)'
-            : `, 95% CI [${points(c.ci[0])}, ${points(c.ci[1])}] over ${c.seeds} seeds — ${reading(c.ci)}`,
+          ...difference(c),
+        ),
+      ),
+    );
+  }
+
+  /** The mined-share sweep: each regime's mined share and its BCPG-NSA − BCPG (nothing when the file has none). */
+  private regimes(f: Findings): HTMLElement | null {
+    if (f.regimes.length === 0) return null;
+    return h(
+      'div',
+      { id: 'findings-regimes' },
+      h(
+        'p',
+        {},
+        'The mined-share sweep: in each regime of the noisy solver, the share of the negatives’ tokens in correct ' +
+          'steps of its traces, and BCPG-NSA − BCPG there:',
+      ),
+      h(
+        'ul',
+        { class: 'findings-regimes' },
+        ...f.regimes.map((r) =>
+          h(
+            'li',
+            {
+              dataset: {
+                regime: r.name,
+                share: String(r.minedShare),
+                mean: String(r.nsaMinusBcpg.mean),
+                low: String(r.nsaMinusBcpg.ci?.[0] ?? ''),
+                high: String(r.nsaMinusBcpg.ci?.[1] ?? ''),
+              },
+            },
+            `${r.regime}: mined share ${percent(r.minedShare)}; BCPG-NSA − BCPG `,
+            ...difference(r.nsaMinusBcpg),
+          ),
         ),
       ),
     );
@@ -153,6 +186,12 @@ export class FindingsView {
     this.page.append(
       h(
         'p',
+        { id: 'findings-regime' },
+        h('b', {}, 'This page’s regime: '),
+        `π_ref's traces at ${describeConfigRegime(config)}.`,
+      ),
+      h(
+        'p',
         {},
         h('b', {}, 'This page’s run: '),
         `${config.prompts} prompts × ${config.group} responses to train on, ${config.evalPrompts} held-out prompts × ` +
@@ -177,6 +216,16 @@ export class FindingsView {
       ),
     );
   }
+}
+
+/** A paired difference in words: the mean in bold, then its interval and what it says. */
+function difference(c: ComparisonFinding): (HTMLElement | string)[] {
+  return [
+    h('b', {}, `${points(c.mean)} pp`),
+    c.ci === null
+      ? ' (one seed: no interval)'
+      : `, 95% CI [${points(c.ci[0])}, ${points(c.ci[1])}] over ${c.seeds} seeds — ${reading(c.ci)}`,
+  ];
 }
 
 function reading(ci: [number, number]): string {
