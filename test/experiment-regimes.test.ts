@@ -206,6 +206,19 @@ describe('gemstone experiment --regimes end to end (tiny preset)', () => {
       expect(r.mined.share).toBe(s.minedShare);
     }
     expect(late.mined.share).not.toBe(own.mined.share);
+    // Seed by seed: the regime's π_ref first, then each seed's own units and that seed of the regime before the
+    // next seed, so a run stopped after k seeds holds k whole seeds.
+    const order = first.events.filter((e) => e.event === 'stage').map((e) => String(e.stage));
+    const at = (prefix: string) => {
+      const i = order.findIndex((stage) => stage.startsWith(prefix));
+      expect(i, `a stage ${prefix}…`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const lateFolder = regimeFolder(late.name);
+    expect(at(`${lateFolder}/reference`)).toBeLessThan(at('seed-1/'));
+    expect(at(`${lateFolder}/seed-1/`)).toBeGreaterThan(at('seed-1/'));
+    expect(at(`${lateFolder}/seed-1/`)).toBeLessThan(at('seed-2/'));
+    expect(at(`${lateFolder}/seed-2/`)).toBeGreaterThan(at('seed-2/'));
     for (const r of results.regimes!) {
       expect(r.datasets.map((d) => d.seed)).toEqual([1, 2]);
       expect(r.labels.map((l) => `${l.seed}:${l.source}`).sort()).toEqual(

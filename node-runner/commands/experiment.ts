@@ -6,10 +6,13 @@
 // trains from the same π_ref on that same data and is evaluated on the same
 // held-out prompts. With --iterations N, each --iterate method (BCPG-NSA and
 // BCPG by default) has its own chain: its policy samples the next round's data
-// and becomes its π_ref. Then results.json, report.md (with the power of every
-// paired comparison) and the SVG figures (src/experiment/), and with --docs the
-// results page. The rounds (π_ref, data, training) are the stage library's
-// (src/pipeline/rounds.ts), the same the pipeline and the page run.
+// and becomes its π_ref. With --regimes, each other regime's π_ref is trained
+// first, and each seed then also samples that regime's data and trains its
+// units, so a run stopped after k seeds holds k whole seeds. Then results.json,
+// report.md (with the power of every paired comparison) and the SVG figures
+// (src/experiment/), and with --docs the results page. The rounds (π_ref, data,
+// training) are the stage library's (src/pipeline/rounds.ts), the same the
+// pipeline and the page run.
 //
 // Resumable: every dataset stage and every (seed, iteration, unit) is a stage
 // of the run folder, and a unit's training resumes from its own checkpoint, so
@@ -61,7 +64,7 @@ import { OBJECTIVE_NAMES, type ObjectiveName } from '../../src/objectives/index.
 import { RL_DEFAULTS } from '../../src/pipeline/defaults.ts';
 import { evaluatePolicy, pct } from '../../src/pipeline/evaluate.ts';
 import { CHECKPOINT, openPolicy, type PipelineFace, type PolicyRef } from '../../src/pipeline/face.ts';
-import type { Policy } from '../../src/pipeline/policy.ts';
+import { learnedRegime, type Policy, type PolicyExtra } from '../../src/pipeline/policy.ts';
 import { dataRound, referenceRound, trainRound } from '../../src/pipeline/rounds.ts';
 import { referenceOptions, roundSettings } from '../../src/pipeline/pipeline.ts';
 import { DEFAULT_TASK_NAME, describeTask, getTask, taskRecord } from '../../src/tasks/index.ts';
@@ -94,6 +97,17 @@ export interface ExperimentOptions extends Omit<PipelineOptions, 'objective' | '
   /** The mined-share sweep: regimes separated by ";" (src/experiment/regimes.ts). */
   regimes?: string;
 }
+
+/** A regime other than the default while the run goes: its π_ref, and its result, filled seed by seed. */
+interface RegimeRun {
+  regime: Regime;
+  ref: PolicyRef;
+  result: RegimeResult;
+}
+
+/** The seconds of a regime's datasets and units so far. */
+const secondsSoFar = (run: RegimeRun): number =>
+  run.result.datasets.reduce((sum, d) => sum + d.seconds, 0) + run.result.units.reduce((sum, u) => sum + u.seconds, 0);
 
 // The pipeline's options (same names, same profile defaults, so the experiment runs
 // what the pipeline runs), less the ones the experiment sets per unit or per seed.
@@ -396,9 +410,14 @@ export async function runExperiment({
   const datasets: DatasetResult[] = [];
   const labels: LabelResult[] = [];
   const units: UnitResult[] = [];
+  // Every other regime's π_ref first; then each seed runs everything of its own (the units, then each regime's
+  // data and units), so a run stopped after k seeds holds k whole seeds, and the estimate after a seed counts it all.
+  const regimeRuns: RegimeRun[] = [];
+  for (const regime of regimes) if (!regime.isDefault) regimeRuns.push(await regimeReference(regime));
   for (const seed of seeds) {
     const seedDatasets = datasets.length;
     const seedUnits = units.length;
+    const seedRegimeSeconds = regimeRuns.reduce((sum, r) => sum + secondsSoFar(r), 0);
     // Each iterated method's last policy; iteration 1 starts every chain from π_ref on the shared data.
     const chains = new Map<ObjectiveName, PolicyRef>();
     for (let it = 1; it <= o.iterations; it++) {
@@ -430,9 +449,12 @@ export async function runExperiment({
         units.push(await unitStage(name, seed, it, unit, policy, data, chains));
       }
     }
+    for (const run of regimeRuns) await regimeSeed(run, seed);
     const took =
       datasets.slice(seedDatasets).reduce((sum, d) => sum + d.seconds, 0) +
-      units.slice(seedUnits).reduce((sum, u) => sum + u.seconds, 0);
+      units.slice(seedUnits).reduce((sum, u) => sum + u.seconds, 0) +
+      regimeRuns.reduce((sum, r) => sum + secondsSoFar(r), 0) -
+      seedRegimeSeconds;
     const left = seeds.length - seed;
     if (left > 0)
       reporter.info(
@@ -443,7 +465,9 @@ export async function runExperiment({
 
   const regimeResults: RegimeResult[] = [];
   for (const regime of regimes)
-    regimeResults.push(regime.isDefault ? await defaultRegimeResult(regime) : await regimeRun(regime));
+    regimeResults.push(
+      regime.isDefault ? await defaultRegimeResult(regime) : regimeRuns.find((r) => r.regime === regime)!.result,
+    );
 
   const results: ExperimentResults = {
     format: RESULTS_FORMAT,
@@ -516,11 +540,11 @@ export async function runExperiment({
   };
 
   /**
-   * The mined share of a regime's solver traces (task-stats' figure), then for a regime other than the
-   * default its own π_ref, trained as --reference train --solver … --difficulty … trains it (once, in the
-   * regime's folder, reused by every seed), and per seed its data and REGIME_UNITS.
+   * A regime other than the default, before its seeds: the mined share of its solver's traces (task-stats'
+   * figure) and its own π_ref, trained as --reference train --solver … --difficulty … trains it (once, in the
+   * regime's folder, reused by every seed), evaluated on the held-out prompts.
    */
-  async function regimeRun(regime: Regime): Promise<RegimeResult> {
+  async function regimeReference(regime: Regime): Promise<RegimeRun> {
     const prefix = regimeFolder(regime.name);
     const regimeDifficulty = regime.difficulty ?? difficulty;
     const mined = await minedShareStage(prefix, regime.solver, regimeDifficulty);
@@ -540,47 +564,46 @@ export async function runExperiment({
     );
     const ref: PolicyRef = { store, name: CHECKPOINT };
     const refEval = await referenceEvaluation(`${prefix}/reference/evaluate`, ref, `${prefix}: π_ref`);
-    const regimeDatasets: DatasetResult[] = [];
-    const regimeLabels: LabelResult[] = [];
-    const regimeUnitResults: UnitResult[] = [];
-    for (const seed of seeds) {
-      const name = `${prefix}/seed-${seed}`;
-      const data = await datasetStage(name, seed, 1, ref, ['consensus', 'oracle'], { judges: chainJudges });
-      regimeDatasets.push(data.dataset);
-      regimeLabels.push(...data.labels);
-      for (const unit of regimeUnits(regime.name, o.beta))
-        regimeUnitResults.push(await unitStage(name, seed, 1, unit, ref, data, new Map()));
-    }
     return {
-      name: regime.name,
-      isDefault: false,
-      solver: regime.solver,
-      difficulty: regimeDifficulty,
-      folder: prefix,
-      mined,
-      reference: { path: describe(ref), trained: true, eval: refEval.eval, seconds: sft.seconds },
-      datasets: regimeDatasets,
-      labels: regimeLabels,
-      units: regimeUnitResults,
+      regime,
+      ref,
+      result: {
+        name: regime.name,
+        isDefault: false,
+        solver: regime.solver,
+        difficulty: regimeDifficulty,
+        folder: prefix,
+        mined,
+        reference: { path: describe(ref), trained: true, eval: refEval.eval, seconds: sft.seconds },
+        datasets: [],
+        labels: [],
+        units: [],
+      },
     };
+  }
+
+  /** One seed of a regime: data sampled from its π_ref, and REGIME_UNITS trained from it on that data. */
+  async function regimeSeed(run: RegimeRun, seed: number): Promise<void> {
+    const name = `${regimeFolder(run.regime.name)}/seed-${seed}`;
+    const data = await datasetStage(name, seed, 1, run.ref, ['consensus', 'oracle'], { judges: chainJudges });
+    run.result.datasets.push(data.dataset);
+    run.result.labels.push(...data.labels);
+    for (const unit of regimeUnits(run.regime.name, o.beta))
+      run.result.units.push(await unitStage(name, seed, 1, unit, run.ref, data, new Map()));
   }
 
   /** The default regime: the run's own π_ref, iteration-1 data and units, with the mined share of its traces. */
   async function defaultRegimeResult(regime: Regime): Promise<RegimeResult> {
     // The knobs and difficulty π_ref learned, as its checkpoint records them (none: the solver's defaults).
     const path = reference.store.locate(CHECKPOINT);
-    const extra = (decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra ?? {}) as {
-      solver?: SolverSettings;
-      difficulty?: number;
-    };
-    const learnedDifficulty = extra.difficulty ?? 1; // as a policy reads it (src/pipeline/policy.ts)
-    const mined = await minedShareStage(regimeFolder(regime.name), extra.solver ?? {}, learnedDifficulty);
+    const learned = learnedRegime(decodeCheckpoint(new Uint8Array(readFileSync(path)), path).extra as PolicyExtra);
+    const mined = await minedShareStage(regimeFolder(regime.name), learned.solver, learned.difficulty);
     const first = (x: { iteration: number; chain?: ObjectiveName }) => x.iteration === 1 && x.chain === undefined;
     return {
       name: regime.name,
       isDefault: true,
-      solver: extra.solver ?? {},
-      difficulty: learnedDifficulty,
+      solver: learned.solver,
+      difficulty: learned.difficulty,
       folder: null,
       mined,
       reference: { path: describe(reference), trained, eval: refEval.eval, seconds: referenceSeconds },
