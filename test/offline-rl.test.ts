@@ -10,6 +10,8 @@ import { OBJECTIVES, resolveHyper, type ObjectiveName } from '../src/objectives/
 import { dpoPairs } from '../src/objectives/reference.ts';
 import { gpt2Backward, gpt2Forward, type Parameters64 } from '../src/reference/gpt2.ts';
 import { DEFAULT_ADAMW } from '../src/train/optimizer.ts';
+import { createRlTrainer } from '../src/pipeline/offline-rl.ts';
+import type { AnnotatedRecord } from '../src/data/annotated.ts';
 import { OfflineRlTrainer, type OfflineRlOptions, type RlBatch, type RlExample } from '../src/train/offline-rl.ts';
 import { assertClose } from '../src/util/compare.ts';
 import { Random } from '../src/util/random.ts';
@@ -119,6 +121,45 @@ describe('offline RL trainer (llvmpipe)', () => {
       model.destroy();
     }
     expect(Array.from(runs['nsa-1'][1])).toEqual(Array.from(runs.bcpg[1]));
+  });
+
+  it("--adam-eps: far above the gradient, AdamW's step follows the gradient (SGD), not about lr on all", async () => {
+    // The records an annotated file holds, as createRlTrainer (every face's trainer) takes them.
+    const records = examples(3).map((e) => ({
+      prompt_id: e.group,
+      prompt_tokens: e.promptTokens,
+      response_tokens: e.responseTokens,
+      logprobs_ref: e.refLogprobs,
+      reward: e.reward,
+      beta_mask: e.betaMask,
+    })) as unknown as AnnotatedRecord[];
+    // |Δθ| over the parameters one step moved: its spread (95th over 5th percentile).
+    const spread = async (adamEps?: number) => {
+      const model = new Gpt2(context, config);
+      model.loadParameters(randomParameters(config, 6));
+      const before = Object.values(await model.readParameters()).flatMap((a) => Array.from(a));
+      const { trainer } = createRlTrainer(model, records, {
+        objective: 'bcpg',
+        beta: 1,
+        tau: 0.05,
+        groupsPerBatch: 3,
+        lr: 1e-2,
+        seed: 1,
+        ...(adamEps === undefined ? {} : { adamEps }),
+      });
+      expect(trainer.options.adamw.eps).toBe(adamEps ?? DEFAULT_ADAMW.eps);
+      await trainer.trainStep();
+      const after = Object.values(await model.readParameters()).flatMap((a) => Array.from(a));
+      trainer.destroy();
+      model.destroy();
+      const moved = after.map((v, i) => Math.abs(v - before[i])).filter((d) => d > 0);
+      moved.sort((a, b) => a - b);
+      return moved[Math.floor(0.95 * moved.length)] / moved[Math.floor(0.05 * moved.length)];
+    };
+    // The default ε: m̂/√v̂ is ±1 on the first step, so every moved parameter moves by about lr.
+    expect(await spread()).toBeLessThan(1.5);
+    // ε = 10: the step is lr/ε · g, as spread as the gradient itself.
+    expect(await spread(10)).toBeGreaterThan(20);
   });
 
   it('restore continues a run exactly: parameters, moments, step and batch order (mid-epoch)', async () => {

@@ -29,6 +29,7 @@ export interface TrainCliOptions {
   epochs: number;
   groupsPerBatch: number;
   lr: number;
+  adamEps: number;
   seed: number;
   evalPrompts: number;
   /** Samples per prompt for pass@k at each evaluation (0: greedy only). */
@@ -78,6 +79,15 @@ export const RL_OPTIONS: OptionSpec[] = [
     kind: num({ positive: true }),
     default: (c: DefaultContext) => P(c).lr,
     defaultHelp: profileHelp('lr'),
+  },
+  {
+    key: 'adamEps',
+    help:
+      "ε of the RL step's AdamW: far above the gradient's root-mean-square (e.g. 1e-2) the step scales with the " +
+      'gradient, as SGD with momentum at lr/ε',
+    kind: num({ positive: true }),
+    default: (c: DefaultContext) => P(c).adamEps,
+    defaultHelp: profileHelp('adamEps'),
   },
   {
     key: 'groupsPerBatch',

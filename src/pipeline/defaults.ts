@@ -41,6 +41,11 @@ const SOFTWARE = {
   tau: 0.05,
   epochs: 2,
   lr: 1e-4,
+  /**
+   * ε of the RL stage's AdamW (docs/algorithms.md §1, step 5). Far above √v (1e-2 here) it makes the step scale with
+   * the gradient, as SGD with momentum at lr/ε would, instead of about lr on every parameter.
+   */
+  adamEps: 1e-8,
   groupsPerBatch: 4,
   iterations: 1,
   evalPrompts: 200,

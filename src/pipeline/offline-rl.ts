@@ -35,6 +35,8 @@ export interface RlTrainerOptions {
   tau: number;
   groupsPerBatch: number;
   lr: number;
+  /** AdamW's ε (default: DEFAULT_ADAMW's). */
+  adamEps?: number;
   seed: number;
 }
 
@@ -50,7 +52,7 @@ export function createRlTrainer(
     hyper,
     groupsPerBatch: options.groupsPerBatch,
     seed: options.seed,
-    adamw: { ...DEFAULT_ADAMW, weightDecay: RL_DEFAULTS.weightDecay },
+    adamw: { ...DEFAULT_ADAMW, weightDecay: RL_DEFAULTS.weightDecay, eps: options.adamEps ?? DEFAULT_ADAMW.eps },
     schedule: { maxLr: options.lr, minLr: options.lr, warmupSteps: RL_DEFAULTS.warmupSteps, totalSteps: 1 },
   });
   return { trainer, hyper };
