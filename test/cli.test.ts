@@ -19,6 +19,7 @@ import { rolloutCommand } from '../node-runner/commands/rollout.ts';
 import { sftCommand } from '../node-runner/commands/sft.ts';
 import { trainCommand } from '../node-runner/commands/train.ts';
 import { GEMSTONE_BIN, llvmpipeEnv, runGemstone } from './util/cli.ts';
+import { PROFILES, type ProfileName } from '../src/pipeline/defaults.ts';
 
 const SECRET = 'sk-gemstone-test-secret-0123456789';
 
@@ -533,7 +534,17 @@ describe('gemstone CLI: runs', () => {
     for (const key of ['accuracy_before', 'accuracy_after']) expect(typeof summary[key]).toBe('number');
     expect(Object.keys(summary.judges)).toEqual(['rule', 'llm', 'consensus:and']);
     const resolved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(resolved.options).toMatchObject({ seed: 2, sftSteps: 8, judges: ['rule', 'llm'], tau: 0.05, lr: 1e-4, out });
+    // The file's values, the flags over them, and the profile's defaults for the rest.
+    const { lr, adamEps } = PROFILES[resolved.profile as ProfileName].pipeline;
+    expect(resolved.options).toMatchObject({
+      seed: 2,
+      sftSteps: 8,
+      judges: ['rule', 'llm'],
+      tau: 0.05,
+      lr,
+      adamEps,
+      out,
+    });
     expect(resolved.options.json).toBeUndefined();
     const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
     expect(Object.keys(state.stages)).toEqual([
