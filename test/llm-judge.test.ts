@@ -489,7 +489,11 @@ describe('LLM judge API key', () => {
       faults: [{ kind: 'status', status: 401, echoAuthorization: true }],
     });
     const judge = judgeFor(server, { apiKey: key, concurrency: 1 });
-    const [refused, labelled] = await judgeAll(judge, inputs(2, 900));
+    // One after the other: the server faults its first request, and two judge() calls at once race to the
+    // semaphore through their cache keys' digests (under load the second can arrive first).
+    const [first, second] = inputs(2, 900);
+    const refused = await judge.judge(first);
+    const labelled = await judge.judge(second);
     expect(refused[0].reason).toMatch(/^HTTP 401: .*Bearer \[api key\]/);
     expect(refused[0].reason).not.toMatch(/Bearer ari/);
     expect(labelled.some((v) => v.reason?.includes('arithmetic'))).toBe(true);
