@@ -83,7 +83,10 @@ export async function prmStage(
   const items = chosen
     .map((r) => ({ problem: problems.get(r.prompt_id)!, response: r.response, steps: segmenter.segment(r.response) }))
     .filter((it) => it.steps.length > 0);
-  checkLearnable(policy, chosen.length, items);
+  // The PRM's alphabet (π_ref's plus the marker and label tokens) and context: checked now, trained on below.
+  const tokenizer = prmTokenizer(policy.tokenizer);
+  const T = policy.checkpoint.config.contextLength;
+  checkLearnable(tokenizer, T, chosen.length, items);
   const batch = options.batch ?? 64;
   let labels: number[][];
   if (options.labels === 'mc' || options.labels === 'mc-hard') {
@@ -139,12 +142,11 @@ export async function prmStage(
   const correctShare = stepLabels.reduce((a, b) => a + b, 0) / Math.max(1, stepLabels.length);
   hooks.log(`${examples.length} responses, ${stepLabels.length} steps; mean label ${correctShare.toFixed(3)}`);
 
-  const tokenizer = prmTokenizer(policy.tokenizer);
   const base = policy.checkpoint.config;
   const config = { ...base, vocabSize: tokenizer.size };
   const model = new Gpt2(policy.context, config);
   model.loadParameters(prmInitialParameters(policy.checkpoint.parameters, base.vocabSize, base.width, options.seed));
-  const trainer = new SftTrainer(model, prmRows(tokenizer, examples, config.contextLength), {
+  const trainer = new SftTrainer(model, prmRows(tokenizer, examples, T), {
     batchSize: options.batchSize,
     microBatches: 1,
     seed: options.seed,
@@ -230,18 +232,17 @@ function sampleWithoutReplacement<T>(items: readonly T[], count: number, seed: n
  * there is nothing to train on: say so before the Monte-Carlo labels are paid for.
  */
 function checkLearnable(
-  policy: Policy,
+  tokenizer: CharTokenizer,
+  T: number,
   chosen: number,
   items: readonly { problem: Problem; response: string; steps: StepSpan[] }[],
 ): void {
-  const T = policy.checkpoint.config.contextLength;
-  const tokenizer = prmTokenizer(policy.tokenizer);
   if (items.some((it) => prmSequence(tokenizer, it.problem.prompt, it.response, it.steps, T).markers.length > 0))
     return;
   throw new Error(
     items.length === 0
-      ? `PRM: nothing to learn from: none of the ${chosen} responses chosen has a step (π_ref does not write the ` +
-          "task's steps yet: train it longer), or run without the PRM judge."
+      ? `PRM: nothing to learn from: none of the ${chosen} responses chosen has a step; π_ref does not write the ` +
+          "task's steps yet. Train it longer, or run without the PRM judge."
       : `PRM: nothing to learn from: of the ${chosen} responses chosen, ${items.length} have a step, and none ` +
           `ends within the model's ${T}-token context (the prompt and first step are longer). Use a preset with a ` +
           'longer context, or run without the PRM judge.',
