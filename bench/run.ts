@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { Command, Option } from 'commander';
 import { GpuContext } from '../src/gpu/context.ts';
 import { describeReport } from '../src/gpu/device.ts';
+import { chooseProfile, PROFILES } from '../node-runner/presets.ts';
 import { matmul, matmulForm } from '../src/kernels/matmul.ts';
 import { defaultGenerationRows } from '../src/model/generate.ts';
 import type { MatmulShape } from '../src/reference/matmul.ts';
@@ -18,7 +19,8 @@ import { startTfPeer, type TfPeer } from './tfjs-peer.ts';
 import { timeBatches } from './timing.ts';
 import { benchAnnotate } from './annotate.ts';
 import { benchGpt2 } from './gpt2.ts';
-import { benchConfig, benchGenerate, benchTrain, SHIPPED, type TrainBenchResult } from './train.ts';
+import { BASELINE_COMMIT, benchBaselineGenerate } from './baseline-generation.ts';
+import { benchConfig, benchGenerate, benchTrain, generationFlops, SHIPPED, type TrainBenchResult } from './train.ts';
 
 interface BenchCase {
   name: string;
@@ -198,16 +200,21 @@ if (options.only === 'all' || options.only === 'train') {
     if (trainDefaults !== null) say(line(`${train.name} (default blocks)`, trainDefaults));
     say(line(trainUnpadded.name, trainUnpadded));
   }
-  // Today's rollout batch (32) and the larger ones generation now takes by default on this adapter.
-  const sizes = [...new Set([32, 128, defaultGenerationRows({ context, config: benchConfig(SHIPPED) })])].sort(
-    (a, b) => a - b,
-  );
+  // Batch 32 (the rollout batch when the speed issue was filed), the pipeline's default batch on this adapter's
+  // profile, 128, and the rows generation takes by default here.
+  const rolloutBatch = PROFILES[chooseProfile(context.report).profile].pipeline.batch;
+  const sizes = [
+    ...new Set([32, rolloutBatch, 128, defaultGenerationRows({ context, config: benchConfig(SHIPPED) })]),
+  ].sort((a, b) => a - b);
   const largest = sizes[sizes.length - 1];
+  const perSecond = new Map<number, number>();
   for (const [B, blocks] of [...sizes.map((B) => [B, 'tuned'] as const), [largest, 'default'] as const]) {
     const run = () => benchGenerate(context, { B, probe, runs: B > 64 ? 2 : 3 });
     const gen = blocks === 'tuned' ? await run() : await untuned(run);
     if (gen === null) continue;
     if (blocks === 'default') gen.name += ' (default blocks)';
+    else perSecond.set(B, gen.ours_tokens_per_s);
+    if (B === rolloutBatch && blocks === 'tuned') gen.name += ' (rollout batch)';
     const share = 100 * gen.decode_fraction_of_peak!;
     if (options.json) console.log(JSON.stringify({ ...roundAll(gen), adapter }));
     else
@@ -217,6 +224,55 @@ if (options.only === 'all' || options.only === 'train') {
           ` of ${gen.peak_gflops!.toFixed(1)}` +
           `  (${gen.prompt_tokens}-token prompts, ${gen.new_tokens} new tokens each)`,
       );
+  }
+  // The path of the day the speed issue was filed, at its batch 32, in this run (bench/baseline-generation.ts).
+  const [B, promptTokens, newTokens] = [32, 8, 120];
+  const baseline = await probe.around(() =>
+    benchBaselineGenerate({
+      config: benchConfig(SHIPPED),
+      B,
+      promptTokens,
+      newTokens,
+      runs: 3,
+      seed: 1,
+      adapter: options.adapter,
+    }),
+  );
+  const name = `generate ${SHIPPED} B=${B}, the path of ${BASELINE_COMMIT.slice(0, 7)}`;
+  if ('refused' in baseline.value) say(`${name}: not measured: ${baseline.value.refused}`);
+  else {
+    const tokensPerSecond = (B * newTokens) / baseline.value.seconds;
+    const gflops = generationFlops(benchConfig(SHIPPED), B, promptTokens, newTokens) / baseline.value.seconds / 1e9;
+    const ratios = Object.fromEntries([...perSecond].map(([b, ours]) => [b, ours / tokensPerSecond]));
+    if (options.json)
+      console.log(
+        JSON.stringify({
+          name,
+          B,
+          ours_tokens_per_s: round(tokensPerSecond),
+          decode_gflops: round(gflops),
+          decode_fraction_of_peak: round(gflops / baseline.peak, 4),
+          peak_gflops: round(baseline.peak),
+          today_over_baseline: Object.fromEntries(Object.entries(ratios).map(([b, r]) => [b, round(r)])),
+          adapter,
+        }),
+      );
+    else {
+      say(
+        `${name.padEnd(32)} ${tokensPerSecond.toFixed(0).padStart(7)} new tokens/s` +
+          `  decode ${gflops.toFixed(2)} GFLOP/s = ${(100 * gflops) / baseline.peak < 10 ? ' ' : ''}` +
+          `${((100 * gflops) / baseline.peak).toFixed(1)}% of ${baseline.peak.toFixed(1)}` +
+          '  (before the generation work: one submit and wait a position)',
+      );
+      say(
+        `  today's generation over that path: ${[...perSecond]
+          .map(
+            ([b, ours]) =>
+              `B=${b}${b === rolloutBatch ? ' (rollout batch)' : ''} ${(ours / tokensPerSecond).toFixed(2)}×`,
+          )
+          .join(', ')}`,
+      );
+    }
   }
 }
 if (options.only === 'all' || options.only === 'annotate') {

@@ -222,6 +222,15 @@ export interface GenerateBenchOptions {
   probe?: PeakProbe;
 }
 
+/** FLOPs of generating `newTokens` after `promptTokens` for B rows: every position from 0 runs a decode step for
+ * every row (prompt positions included). */
+export function generationFlops(config: ModelConfig, B: number, promptTokens: number, newTokens: number): number {
+  let flops = 0;
+  for (let position = 0; position + 1 < promptTokens + newTokens; position++)
+    flops += B * decodeFlops(config, position);
+  return flops;
+}
+
 /** New tokens/s of generate() (KV cache), temperature 1, no top-k, no eos; the median of a few runs after a warm-up. */
 export async function benchGenerate(
   context: GpuContext,
@@ -264,11 +273,7 @@ export async function benchGenerate(
     const { value: seconds, peak } = options.probe
       ? await options.probe.around(timed)
       : { value: await timed(), peak: null };
-    // Every position from 0 runs a decode step for every row (prompt positions included).
-    let flops = 0;
-    for (let position = 0; position + 1 < promptTokens + newTokens; position++)
-      flops += B * decodeFlops(config, position);
-    const gflops = flops / seconds / 1e9;
+    const gflops = generationFlops(config, B, promptTokens, newTokens) / seconds / 1e9;
     return {
       name: `generate ${preset} B=${B}`,
       preset,

@@ -1,0 +1,19 @@
+// bench/baseline-generation.ts: the old generation path, rebuilt from git history, runs and is timed.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BASELINE_COMMIT, benchBaselineGenerate } from '../bench/baseline-generation.ts';
+
+const config = { vocabSize: 39, contextLength: 16, width: 16, layers: 1, heads: 2 };
+const shallow =
+  spawnSync('git', ['rev-parse', '--is-shallow-repository'], { encoding: 'utf8' }).stdout.trim() === 'true';
+
+describe('the generation baseline of the bench', () => {
+  it(`runs generate() as of ${BASELINE_COMMIT.slice(0, 7)} and times it, or says the history is missing`, async () => {
+    const result = await benchBaselineGenerate({ config, B: 2, promptTokens: 2, newTokens: 4, runs: 1, seed: 1 });
+    if (shallow) expect(result).toEqual({ refused: expect.stringMatching(/not in this clone's history/) });
+    else {
+      expect(result).not.toHaveProperty('refused');
+      expect((result as { seconds: number }).seconds).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
