@@ -64,6 +64,25 @@ describe('adapter limits (llvmpipe: 128 MiB per binding)', () => {
     }
   });
 
+  it('reads an arena through a staging buffer smaller than it, piece by piece, as one read would', async () => {
+    const model = new Gpt2(context, presetConfig('tiny'));
+    const saved = context.maxReadBytes;
+    try {
+      model.initialize(5);
+      const whole = await model.readParameters();
+      const wpe = await model.params.read('wpe.weight');
+      context.maxReadBytes = 1002; // pieces of 1000 bytes: not a divisor of any tensor, and not of the arena
+      const pieces = await model.readParameters();
+      expect(Object.keys(pieces)).toEqual(Object.keys(whole));
+      for (const name of Object.keys(whole)) expect(pieces[name], name).toEqual(whole[name]);
+      expect(await model.params.read('wpe.weight')).toEqual(wpe);
+      expect(model.params.bytes).toBeGreaterThan(100 * 1000);
+    } finally {
+      context.maxReadBytes = saved;
+      model.destroy();
+    }
+  });
+
   it('says clearly when one activation does not fit one binding', async () => {
     const x = context.tensor('test.activation', 4096);
     const saved = context.maxBindingBytes;

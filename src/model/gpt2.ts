@@ -186,7 +186,7 @@ export class Gpt2 {
     const out: Record<string, Float32Array> = {};
     for (const spec of this.specs) {
       const { offset } = arena.entry(spec.name);
-      out[spec.name] = all.slice(offset, offset + elementCount(spec.shape));
+      out[spec.name] = all.subarray(offset, offset + elementCount(spec.shape)); // views: no second copy
     }
     return out;
   }
