@@ -72,13 +72,23 @@ function git(args: string[]): { ok: boolean; stdout: Buffer; stderr: string } {
 
 /** Seconds of each timed run of the old generate(), or why it could not run (no git history, a shallow clone). */
 export async function benchBaselineGenerate(options: BaselineGenerateOptions): Promise<BaselineGenerateResult> {
-  if (!git(['cat-file', '-e', `${BASELINE_COMMIT}^{commit}`]).ok)
-    return { refused: `commit ${BASELINE_COMMIT.slice(0, 7)} is not in this clone's history (a shallow clone?)` };
-  const archive = git(['archive', '--format=tar', BASELINE_COMMIT, 'src']);
-  if (!archive.ok) return { refused: `git archive ${BASELINE_COMMIT.slice(0, 7)}: ${archive.stderr.trim()}` };
+  // Where the tree has no git history (a shallow clone, a copy on another machine), a tar of the old `src/`
+  // stands in: GEMSTONE_BASELINE_SRC=FILE, made by `git archive BASELINE_COMMIT src [| xz]`.
+  const tarFile = process.env.GEMSTONE_BASELINE_SRC;
+  let archive: Buffer | null = null;
+  if (tarFile === undefined) {
+    if (!git(['cat-file', '-e', `${BASELINE_COMMIT}^{commit}`]).ok)
+      return { refused: `commit ${BASELINE_COMMIT.slice(0, 7)} is not in this clone's history (a shallow clone?)` };
+    const out = git(['archive', '--format=tar', BASELINE_COMMIT, 'src']);
+    if (!out.ok) return { refused: `git archive ${BASELINE_COMMIT.slice(0, 7)}: ${out.stderr.trim()}` };
+    archive = out.stdout;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'gemstone-baseline-'));
   try {
-    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+    const untar =
+      archive === null
+        ? spawnSync('tar', ['-xf', tarFile!, '-C', dir])
+        : spawnSync('tar', ['-x', '-C', dir], { input: archive });
     if (untar.status !== 0) return { refused: `tar: ${untar.stderr?.toString().trim() ?? untar.error}` };
     // Same dependencies as today (the old tree pinned the same webgpu and tsx).
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
