@@ -5,6 +5,7 @@
 // and annotation of a hand-made negative (β mask, schema, TRL export).
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../src/data/rollouts.ts';
+import { modelFreeRollout } from '../src/data/solver-rollouts.ts';
 import { CharTokenizer } from '../src/data/tokenizer.ts';
 import { agreementReport, formatAgreementReport } from '../src/judge/agreement.ts';
 import {
@@ -336,20 +337,7 @@ describe('agreement report', () => {
 describe('annotation', () => {
   const tokenizer = CharTokenizer.fromTexts(['0123456789 +-*/%=:\nStepAnswerCheckotSart']);
   function rollout(problem: Problem, response: string, extraTokens: number[] = []): Rollout {
-    const response_tokens = [...tokenizer.encode(response), ...extraTokens];
-    return {
-      prompt_id: problem.id,
-      prompt: problem.prompt,
-      reference_answer: problem.answer,
-      index: 0,
-      response,
-      prompt_tokens: tokenizer.encode(problem.prompt),
-      response_tokens,
-      logprobs_ref: response_tokens.map(() => -1),
-      logprobs_sample: response_tokens.map(() => -1),
-      reward: arithmetic.verify(problem, response) ? 1 : 0,
-      answer: arithmetic.extractAnswer(response),
-    };
+    return modelFreeRollout(arithmetic, problem, response, tokenizer, [...tokenizer.encode(response), ...extraTokens]);
   }
   /** A judge that says 1 everywhere but abstains on step 1. */
   const abstainer: Judge = {

@@ -3,10 +3,34 @@
 // annotation test annotate these; no GPU is involved.
 import { getTask } from '../tasks/index.ts';
 import { DEFAULT_NOISY_SOLVER, NoisySolver } from '../tasks/noisy-solver.ts';
-import type { Problem } from '../tasks/task.ts';
+import type { Problem, Task } from '../tasks/task.ts';
 import type { AnnotateConfig } from '../workers/annotate-service.ts';
 import type { Rollout } from './rollouts.ts';
 import { CharTokenizer } from './tokenizer.ts';
+
+/** A rollout record of `response` to `problem` without a model: its tokens end with eos unless `responseTokens` are
+ * given, and every log-prob is −1. */
+export function modelFreeRollout(
+  task: Task,
+  problem: Problem,
+  response: string,
+  tokenizer: CharTokenizer,
+  responseTokens = [...tokenizer.encode(response), tokenizer.eos],
+): Rollout {
+  return {
+    prompt_id: problem.id,
+    prompt: problem.prompt,
+    reference_answer: problem.answer,
+    index: 0,
+    response,
+    prompt_tokens: tokenizer.encode(problem.prompt),
+    response_tokens: responseTokens,
+    logprobs_ref: responseTokens.map(() => -1),
+    logprobs_sample: responseTokens.map(() => -1),
+    reward: task.verify(problem, response) ? 1 : 0,
+    answer: task.extractAnswer(response),
+  };
+}
 
 export interface SolverRollouts {
   rollouts: Rollout[];
@@ -25,21 +49,7 @@ export function solverRollouts(count: number, solverSeed: number, alphabet: stri
   for (let seed = 0; seed < count; seed++) {
     const problem = task.generate(seed, 1);
     problems.set(problem.id, problem);
-    const response = solver.solve(problem).text;
-    const tokens = [...tokenizer.encode(response), tokenizer.eos];
-    rollouts.push({
-      prompt_id: problem.id,
-      prompt: problem.prompt,
-      reference_answer: problem.answer,
-      index: 0,
-      response,
-      prompt_tokens: tokenizer.encode(problem.prompt),
-      response_tokens: tokens,
-      logprobs_ref: tokens.map(() => -1),
-      logprobs_sample: tokens.map(() => -1),
-      reward: task.verify(problem, response) ? 1 : 0,
-      answer: task.extractAnswer(response),
-    });
+    rollouts.push(modelFreeRollout(task, problem, solver.solve(problem).text, tokenizer));
   }
   const config: AnnotateConfig = {
     task: 'arithmetic',

@@ -1,6 +1,7 @@
 // Run by test/tasks-deno.test.ts: in Deno, load tasks by name and by path,
 // hold them to the contract, and take them through the task-side stages.
 // Prints one JSON line: what each task gave.
+import { modelFreeRollout } from '../../src/data/solver-rollouts.ts';
 import { annotateRollout } from '../../src/judge/annotate.ts';
 import { OracleJudge } from '../../src/judge/oracle-judge.ts';
 import { RuleJudge } from '../../src/judge/rule-judge.ts';
@@ -25,21 +26,8 @@ for (const specifier of Deno.args) {
   for (let seed = 0; seed < 16; seed++) {
     const problem = task.generate(seed, 1);
     const response = task.solver({ seed: 7, slipRate: 0.4 }).solve(problem).text;
-    const ids = [...tokenizer.encode(response), tokenizer.eos];
     const annotated = await annotateRollout(
-      {
-        prompt_id: problem.id,
-        prompt: problem.prompt,
-        reference_answer: problem.answer,
-        index: 0,
-        response,
-        prompt_tokens: tokenizer.encode(problem.prompt),
-        response_tokens: ids,
-        logprobs_ref: ids.map(() => -1),
-        logprobs_sample: ids.map(() => -1),
-        reward: task.verify(problem, response) ? 1 : 0,
-        answer: task.extractAnswer(response),
-      },
+      modelFreeRollout(task, problem, response, tokenizer),
       problem,
       tokenizer,
       defaultSegmenter(task),
