@@ -250,11 +250,7 @@ export class OfflineRlTrainer {
       step: this.step,
       rng: { seed: this.options.seed },
       dataPosition: { epoch: this.epoch, cursor: this.cursor },
-      optimizer: {
-        hyper: { ...this.options.adamw },
-        m: await this.model.readParameters(this.optimizer.m),
-        v: await this.model.readParameters(this.optimizer.v),
-      },
+      optimizer: await this.optimizer.checkpointPart(),
       parameters: await this.model.readParameters(),
       extra,
     };

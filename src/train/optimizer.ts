@@ -54,6 +54,15 @@ export class AdamW {
     this.step = state.step;
   }
 
+  /** The hyper-parameters and both moments, as a checkpoint holds them (restore() reads them back). */
+  async checkpointPart(): Promise<NonNullable<CheckpointState['optimizer']>> {
+    return {
+      hyper: { ...this.options },
+      m: await this.model.readParameters(this.m),
+      v: await this.model.readParameters(this.v),
+    };
+  }
+
   /** Clips, then updates every parameter with learning rate lr. Records dispatches only. */
   async update(lr: number): Promise<void> {
     const context = this.model.context;

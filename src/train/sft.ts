@@ -143,11 +143,7 @@ export class SftTrainer {
       step: this.step,
       rng: { seed: this.options.seed },
       dataPosition: { ...this.position },
-      optimizer: {
-        hyper: { ...this.options.adamw },
-        m: await this.model.readParameters(this.optimizer.m),
-        v: await this.model.readParameters(this.optimizer.v),
-      },
+      optimizer: await this.optimizer.checkpointPart(),
       parameters: await this.model.readParameters(),
       extra,
     };
